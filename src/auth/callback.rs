@@ -1,0 +1,77 @@
+//! The credentials callback as a Leptos server function, registered at exactly
+//! POST `/api/auth/callback/credentials` and taking the contract's form body
+//! (`email`, `password`, `csrfToken`, `callbackUrl`, `json`).
+//!
+//! It is the transport only: the logic is [`crate::auth::server::callback`]. The
+//! status, `Location` and `Cache-Control` of its answer are set through Leptos'
+//! `ResponseOptions`, so `fetch` callers get JSON with the contract's status and
+//! plain form posts get a 302.
+
+use leptos::prelude::*;
+
+use crate::auth::UrlResponse;
+
+#[server(prefix = "/api/auth", endpoint = "callback/credentials")]
+pub async fn credentials_callback(
+    #[server(default)] email: String,
+    #[server(default)] password: String,
+    #[server(rename = "csrfToken")]
+    #[server(default)]
+    csrf_token: String,
+    #[server(rename = "callbackUrl")]
+    #[server(default)]
+    callback_url: Option<String>,
+    #[server(default)] json: Option<String>,
+) -> Result<UrlResponse, ServerFnError> {
+    use crate::auth::server::{
+        answer::no_store,
+        callback::{credentials, CallbackForm, Caller},
+        from_request,
+    };
+    use axum::{extract::ConnectInfo, http::header};
+    use std::net::SocketAddr;
+
+    let (auth, csrf, parts) = from_request()
+        .ok_or_else(|| ServerFnError::new("the auth layers are not installed"))?;
+    let session = leptos_axum::extract::<tower_sessions::Session>()
+        .await
+        .map_err(|e| ServerFnError::new(format!("session: {e:?}")))?;
+    let caller = Caller {
+        ip: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip()),
+        back_to: same_origin_referer_path(&parts.headers, &auth.config.origin()),
+    };
+    let form = CallbackForm {
+        email,
+        password,
+        csrf_token,
+        callback_url,
+        json: CallbackForm::json_flag(json.as_deref()),
+    };
+    let answer = credentials(&auth, &csrf, &session, &caller, form).await;
+
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.set_status(answer.status);
+    for (name, value) in no_store() {
+        response.insert_header(name, value);
+    }
+    if let Some(location) = answer
+        .location
+        .as_deref()
+        .and_then(|l| header::HeaderValue::from_str(l).ok())
+    {
+        response.insert_header(header::LOCATION, location);
+    }
+    Ok(answer.body)
+}
+
+/// The path of a same-origin `Referer`, to send a failed form post back to the page
+/// it came from.
+#[cfg(feature = "ssr")]
+fn same_origin_referer_path(headers: &http::HeaderMap, origin: &str) -> Option<String> {
+    let referer = headers.get(http::header::REFERER)?.to_str().ok()?;
+    let url = url::Url::parse(referer).ok()?;
+    (url.origin().ascii_serialization() == origin).then(|| url.path().to_string())
+}

@@ -1,0 +1,130 @@
+//! `AuthError`: the one error type of the auth surface.
+//!
+//! Every variant maps to a NextAuth error code (what goes in `?error=` and in the
+//! `error` field of a JSON answer) and to an HTTP status. Sesame's additions
+//! (`MissingCSRF`, `InvalidCallbackUrl`, `RateLimited`, `ServiceUnavailable`) carry
+//! their own status instead of NextAuth's "redirect with 200".
+
+use serde::{Deserialize, Serialize};
+
+/// Errors a sign-in, sign-out or session request can end with.
+///
+/// The `Display` text is the user-facing message of the sign-in page; the cause of a
+/// failure is logged on the server and never sent to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AuthError {
+    /// Wrong email or password (or `authorize` refused): 401.
+    #[error("Sign in failed. Check the details you provided are correct.")]
+    CredentialsSignin,
+    /// The page needs a signed-in user.
+    #[error("Please sign in to access this page.")]
+    SessionRequired,
+    /// The sign-in callback refused this user: 403.
+    #[error("You do not have permission to sign in.")]
+    AccessDenied,
+    /// The CSRF token or the request's origin did not check out: 403.
+    #[error("The form expired or was sent from another site. Please try again.")]
+    MissingCSRF,
+    /// `callbackUrl` is not on this site or an allow-listed origin: 400.
+    #[error("The address to return to after signing in is not allowed.")]
+    InvalidCallbackUrl,
+    /// Too many attempts: 429 with `Retry-After`.
+    #[error("Too many attempts. Please wait a moment and try again.")]
+    RateLimited,
+    /// The server is too busy to check a password right now: 503.
+    #[error("The service is busy. Please try again in a moment.")]
+    ServiceUnavailable,
+    /// The server is misconfigured: 500.
+    #[error("There is a problem with the server configuration.")]
+    Configuration,
+    /// A generic sign-in failure (storage error and the like): 500.
+    #[error("Try signing in with a different account.")]
+    Signin,
+    /// The request itself is malformed: 400.
+    #[error("Unable to sign in.")]
+    Default,
+}
+
+impl AuthError {
+    /// Every variant, for catalogs and tests.
+    pub const ALL: [AuthError; 10] = [
+        AuthError::CredentialsSignin,
+        AuthError::SessionRequired,
+        AuthError::AccessDenied,
+        AuthError::MissingCSRF,
+        AuthError::InvalidCallbackUrl,
+        AuthError::RateLimited,
+        AuthError::ServiceUnavailable,
+        AuthError::Configuration,
+        AuthError::Signin,
+        AuthError::Default,
+    ];
+
+    /// The NextAuth error code, as used in `?error=`.
+    pub fn code(self) -> &'static str {
+        match self {
+            AuthError::CredentialsSignin => "CredentialsSignin",
+            AuthError::SessionRequired => "SessionRequired",
+            AuthError::AccessDenied => "AccessDenied",
+            AuthError::MissingCSRF => "MissingCSRF",
+            AuthError::InvalidCallbackUrl => "InvalidCallbackUrl",
+            AuthError::RateLimited => "RateLimited",
+            AuthError::ServiceUnavailable => "ServiceUnavailable",
+            AuthError::Configuration => "Configuration",
+            AuthError::Signin => "Signin",
+            AuthError::Default => "default",
+        }
+    }
+
+    /// Parses a code from `?error=`; unknown codes read as [`AuthError::Default`],
+    /// so a crafted query can only ever show one of the catalog's messages.
+    pub fn from_code(code: &str) -> AuthError {
+        AuthError::ALL
+            .into_iter()
+            .find(|e| e.code() == code)
+            .unwrap_or(AuthError::Default)
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(self) -> u16 {
+        match self {
+            AuthError::CredentialsSignin | AuthError::SessionRequired => 401,
+            AuthError::AccessDenied | AuthError::MissingCSRF => 403,
+            AuthError::InvalidCallbackUrl | AuthError::Default => 400,
+            AuthError::RateLimited => 429,
+            AuthError::ServiceUnavailable => 503,
+            AuthError::Configuration | AuthError::Signin => 500,
+        }
+    }
+
+    /// Errors shown on the sign-in page itself rather than on the error page
+    /// (NextAuth sends these back to `/signin?error=`).
+    pub fn belongs_on_sign_in_page(self) -> bool {
+        !matches!(
+            self,
+            AuthError::Configuration | AuthError::AccessDenied | AuthError::InvalidCallbackUrl
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_unknown_codes_fall_back() {
+        for e in AuthError::ALL {
+            assert_eq!(AuthError::from_code(e.code()), e);
+        }
+        assert_eq!(AuthError::from_code("<script>"), AuthError::Default);
+    }
+
+    #[test]
+    fn statuses_follow_the_contract() {
+        assert_eq!(AuthError::CredentialsSignin.status(), 401);
+        assert_eq!(AuthError::MissingCSRF.status(), 403);
+        assert_eq!(AuthError::InvalidCallbackUrl.status(), 400);
+        assert_eq!(AuthError::RateLimited.status(), 429);
+        assert_eq!(AuthError::ServiceUnavailable.status(), 503);
+    }
+}

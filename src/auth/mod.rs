@@ -1,0 +1,30 @@
+//! Sesame's auth surface: what the server and the WASM client share (wire types,
+//! `AuthError`), the client API (`sign_in`, `sign_out`, `get_session`, ...), the
+//! credentials server function, and (with `ssr`) the server in [`server`].
+
+pub mod callback;
+pub mod client;
+mod error;
+mod types;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+pub use client::{
+    get_csrf_token, get_session, sign_in, sign_out, ClientError, SignInOptions, SignOutOptions,
+};
+pub use error::AuthError;
+pub use types::*;
+
+/// The session for the page being rendered: read from the request on the server,
+/// from `/api/auth/session` in the browser.
+pub async fn load_session() -> Option<Session> {
+    #[cfg(feature = "ssr")]
+    {
+        server::request_session().await
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        get_session().await.ok().flatten()
+    }
+}

@@ -1,0 +1,114 @@
+//! `Answer`: how an auth action responds, in the two modes of the contract: JSON
+//! `{url, error?}` with a real status for `fetch` callers (`json=true`), or a 302 for
+//! plain form posts.
+
+use axum::{
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+
+use super::state::Auth;
+use crate::auth::{AuthError, UrlResponse};
+
+/// The outcome of an auth action, ready to be sent either way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: UrlResponse,
+    /// Set for form posts: where the 302 goes.
+    pub location: Option<String>,
+}
+
+impl Answer {
+    /// Success: JSON `{url}` with 200, or a 302 to `url`.
+    pub fn success(url: String, json: bool) -> Answer {
+        Answer {
+            status: if json { StatusCode::OK } else { StatusCode::FOUND },
+            location: (!json).then(|| url.clone()),
+            body: UrlResponse { url, error: None },
+        }
+    }
+
+    /// Failure: JSON `{url: <error url>, error}` with the error's status, or a 302
+    /// back to the sign-in page (`?error=&callbackUrl=`) or to the error page.
+    pub fn failure(
+        auth: &Auth,
+        error: AuthError,
+        json: bool,
+        back_to: Option<&str>,
+        callback_url: Option<&str>,
+    ) -> Answer {
+        let mut error_url = auth.api_url(&format!("/error?error={}", error.code()));
+        if error == AuthError::CredentialsSignin {
+            error_url.push_str("&provider=credentials");
+        }
+        let body = UrlResponse {
+            url: error_url.clone(),
+            error: Some(error.code().to_string()),
+        };
+        if json {
+            return Answer {
+                status: StatusCode::from_u16(error.status())
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                body,
+                location: None,
+            };
+        }
+        let location = if error.belongs_on_sign_in_page() {
+            sign_in_page_url(back_to.unwrap_or(auth.sign_in_page()), Some(error), callback_url)
+        } else {
+            error_url
+        };
+        Answer {
+            status: StatusCode::FOUND,
+            body,
+            location: Some(location),
+        }
+    }
+}
+
+/// `page?error=CODE&callbackUrl=URL` with the values encoded.
+pub fn sign_in_page_url(page: &str, error: Option<AuthError>, callback_url: Option<&str>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if let Some(cb) = callback_url {
+        query.append_pair("callbackUrl", cb);
+    }
+    if let Some(error) = error {
+        query.append_pair("error", error.code());
+    }
+    let query = query.finish();
+    if query.is_empty() {
+        page.to_string()
+    } else {
+        let sep = if page.contains('?') { '&' } else { '?' };
+        format!("{page}{sep}{query}")
+    }
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let mut res = (self.status, no_store(), Json(self.body)).into_response();
+        if let Some(location) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            res.headers_mut().insert(header::LOCATION, location);
+        }
+        res
+    }
+}
+
+/// `Cache-Control` of every auth answer that depends on the visitor.
+pub fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
+    [
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache, no-store"),
+        ),
+        (header::PRAGMA, HeaderValue::from_static("no-cache")),
+    ]
+}
+
+/// A refusal by a guard that never read the body (origin check): JSON, as the
+/// request may come from anywhere.
+pub fn refusal(auth: &Auth, error: AuthError) -> Response {
+    Answer::failure(auth, error, true, None, None).into_response()
+}

@@ -1,0 +1,114 @@
+//! `authorize`: NextAuth's credentials check, as a trait the application implements.
+//!
+//! [`DatabaseAuthorize`] is the default: it looks the email up in a [`UserStore`]
+//! and verifies the argon2id hash. An unknown email runs a verification against a
+//! dummy hash, so it costs the same as a wrong password and reveals nothing; a hash
+//! with older parameters is replaced after a successful check.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{
+    password::{self, Password},
+    users::{Email, UserStore},
+};
+
+/// What the sign-in form sent.
+#[derive(Debug)]
+pub struct Credentials {
+    /// The email as typed (not yet parsed).
+    pub email: String,
+    pub password: Password,
+}
+
+/// The user `authorize` accepted: what the session will carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizedUser {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub image: Option<String>,
+}
+
+/// A failure that is not "wrong credentials": logged, never shown to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizeError {
+    #[error(transparent)]
+    Store(#[from] super::users::StoreError),
+    #[error(transparent)]
+    Hash(#[from] password::HashError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The application's credentials check (NextAuth's `authorize(credentials, req)`).
+/// `Ok(None)` means the credentials are wrong.
+#[async_trait]
+pub trait Authorize: Send + Sync + 'static {
+    async fn authorize(&self, credentials: &Credentials)
+        -> Result<Option<AuthorizedUser>, AuthorizeError>;
+}
+
+/// The default `authorize`: argon2id against a [`UserStore`].
+#[derive(Clone)]
+pub struct DatabaseAuthorize {
+    users: Arc<dyn UserStore>,
+}
+
+impl DatabaseAuthorize {
+    pub fn new(users: Arc<dyn UserStore>) -> Self {
+        DatabaseAuthorize { users }
+    }
+}
+
+#[async_trait]
+impl Authorize for DatabaseAuthorize {
+    async fn authorize(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<Option<AuthorizedUser>, AuthorizeError> {
+        let user = match Email::parse(&credentials.email) {
+            Ok(email) => self.users.find_by_email(&email).await?,
+            Err(_) => None,
+        };
+        let Some(user) = user else {
+            // Same work as a wrong password: no timing oracle for who has an account.
+            password::verify(&credentials.password, password::dummy_hash()).await?;
+            return Ok(None);
+        };
+        let verified = password::verify(&credentials.password, &user.password_hash).await?;
+        if !verified.matches {
+            return Ok(None);
+        }
+        if verified.needs_rehash {
+            let rehashed = password::hash(&credentials.password).await?;
+            self.users.set_password_hash(user.id, &rehashed).await?;
+            tracing::info!(user_id = user.id, "rehashed a password with current parameters");
+        }
+        Ok(Some(AuthorizedUser {
+            id: user.id.to_string(),
+            email: user.email,
+            name: user.name,
+            image: user.image,
+        }))
+    }
+}
+
+/// Creates a user with a hashed password.
+pub async fn create_user(
+    users: &dyn UserStore,
+    email: &str,
+    password: &Password,
+    name: Option<String>,
+) -> Result<super::users::UserRecord, AuthorizeError> {
+    let email = Email::parse(email).map_err(|e| AuthorizeError::Other(e.to_string()))?;
+    let password_hash = password::hash(password).await?;
+    Ok(users
+        .create(super::users::NewUser {
+            email,
+            name,
+            password_hash,
+        })
+        .await?)
+}

@@ -1,0 +1,334 @@
+//! Configuration: `Leptos.toml` plus `SESAME_*` environment overrides.
+//!
+//! Keys are `section.key` in the file and `SESAME_SECTION__KEY` in the environment
+//! (`SESAME_PAGES__SIGN_IN=/sign-in`, `SESAME_SECRET=...`). A bad or missing value
+//! stops start-up with an error that names the key.
+
+use std::{path::PathBuf, time::Duration};
+
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    Figment,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Where the app runs: development allows a generated secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    #[default]
+    Production,
+}
+
+/// The whole auth configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub environment: Environment,
+    pub site: SiteConfig,
+    #[serde(default)]
+    pub pages: PagesConfig,
+    #[serde(default)]
+    pub session: SessionConfig,
+    pub database: DatabaseConfig,
+    /// The secret that keys CSRF tokens. Required in production.
+    #[serde(default)]
+    pub secret: Option<SecretString>,
+    /// A file holding the secret (its first line), instead of `secret`.
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
+    /// Where generated files (the development secret, the SQLite database) live.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// A user to create at start-up if missing (the demo user of `make run`).
+    #[serde(default)]
+    pub demo_user: Option<DemoUser>,
+}
+
+/// The site itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// The site's public URL (`http://127.0.0.1:3000`): its origin is the one
+    /// state-changing requests must come from, and `callbackUrl`s are resolved against it.
+    pub url: Url,
+    /// Other origins `callbackUrl` may point to.
+    #[serde(default)]
+    pub trusted_origins: Vec<Url>,
+    /// Cookies get `Secure` and the `__Host-` prefix. Default: the site URL is https.
+    #[serde(default)]
+    pub secure_cookies: Option<bool>,
+}
+
+/// Custom pages that replace the built-in ones (NextAuth's `pages`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagesConfig {
+    pub sign_in: Option<String>,
+}
+
+/// Session lifetimes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// Absolute lifetime of a session from sign-in (NextAuth `maxAge`, 30 days).
+    #[serde(with = "humantime_serde", default = "default_max_age")]
+    pub max_age: Duration,
+    /// A session unused for this long ends.
+    #[serde(with = "humantime_serde", default = "default_idle_timeout")]
+    pub idle_timeout: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            max_age: default_max_age(),
+            idle_timeout: default_idle_timeout(),
+        }
+    }
+}
+
+/// The user and session database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/to/file.db` (created if missing) or `sqlite::memory:`.
+    pub url: String,
+}
+
+/// A user created at start-up when missing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoUser {
+    pub email: String,
+    pub password: SecretString,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+fn default_max_age() -> Duration {
+    Duration::from_secs(30 * 24 * 60 * 60)
+}
+fn default_idle_timeout() -> Duration {
+    Duration::from_secs(7 * 24 * 60 * 60)
+}
+
+/// A configuration problem, naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(#[from] Box<figment::Error>),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl ConfigError {
+    fn invalid(key: &'static str, message: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            key,
+            message: message.into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path` (if it exists) and the `SESAME_*` environment, then checks the result.
+    pub fn load(path: &std::path::Path) -> Result<Config, ConfigError> {
+        Self::from_figment(
+            Figment::new()
+                .merge(Toml::file(path))
+                .merge(Env::prefixed("SESAME_").split("__")),
+        )
+    }
+
+    /// Builds a configuration from TOML text and explicit overrides, without the
+    /// environment: for tests and embedding.
+    pub fn from_toml_str(toml: &str) -> Result<Config, ConfigError> {
+        Self::from_figment(Figment::new().merge(Toml::string(toml)))
+    }
+
+    /// Overrides one dotted key (`pages.sign_in`) with a value.
+    pub fn from_toml_str_with<T: Serialize>(
+        toml: &str,
+        overrides: &[(&str, T)],
+    ) -> Result<Config, ConfigError> {
+        let mut figment = Figment::new().merge(Toml::string(toml));
+        for (key, value) in overrides {
+            figment = figment.merge(Serialized::default(key, value));
+        }
+        Self::from_figment(figment)
+    }
+
+    fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.site.url;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(ConfigError::invalid(
+                "site.url",
+                format!("`{url}` must be an absolute http or https URL"),
+            ));
+        }
+        for origin in &self.site.trusted_origins {
+            if !matches!(origin.scheme(), "http" | "https") || origin.host_str().is_none() {
+                return Err(ConfigError::invalid(
+                    "site.trusted_origins",
+                    format!("`{origin}` must be an absolute http or https URL"),
+                ));
+            }
+        }
+        if let Some(page) = &self.pages.sign_in {
+            if !page.starts_with('/') || page.starts_with("//") || page.contains('\\') {
+                return Err(ConfigError::invalid(
+                    "pages.sign_in",
+                    format!("`{page}` must be a path on this site, like `/sign-in`"),
+                ));
+            }
+        }
+        if self.session.max_age.is_zero() {
+            return Err(ConfigError::invalid("session.max_age", "must be more than zero"));
+        }
+        if self.session.idle_timeout.is_zero() {
+            return Err(ConfigError::invalid(
+                "session.idle_timeout",
+                "must be more than zero",
+            ));
+        }
+        if !self.database.url.starts_with("sqlite:") {
+            return Err(ConfigError::invalid(
+                "database.url",
+                format!("`{}` is not a sqlite: URL", self.database.url),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether cookies are `Secure` (and `__Host-` prefixed).
+    pub fn secure_cookies(&self) -> bool {
+        self.site
+            .secure_cookies
+            .unwrap_or(self.site.url.scheme() == "https")
+    }
+
+    /// The site's origin, `scheme://host[:port]`, as browsers send it in `Origin`.
+    pub fn origin(&self) -> String {
+        self.site.url.origin().ascii_serialization()
+    }
+
+    /// The base URL without a trailing slash, e.g. `http://127.0.0.1:3000`.
+    pub fn base_url(&self) -> String {
+        self.site.url.as_str().trim_end_matches('/').to_string()
+    }
+
+    /// The secret bytes: `secret`, else the first line of `secret_file`, else (in
+    /// development only) a random secret kept in `data_dir/dev-secret`.
+    pub fn resolve_secret(&self) -> Result<Vec<u8>, ConfigError> {
+        if let Some(secret) = &self.secret {
+            return check_secret("secret", secret.expose_secret().as_bytes().to_vec());
+        }
+        if let Some(file) = &self.secret_file {
+            let text = std::fs::read_to_string(file).map_err(|e| {
+                ConfigError::invalid("secret_file", format!("cannot read {}: {e}", file.display()))
+            })?;
+            let line = text.lines().next().unwrap_or("").trim().as_bytes().to_vec();
+            return check_secret("secret_file", line);
+        }
+        if self.environment == Environment::Production {
+            return Err(ConfigError::invalid(
+                "secret",
+                "a secret is required outside development: set SESAME_SECRET \
+                 (e.g. `openssl rand -hex 32`) or secret_file",
+            ));
+        }
+        let path = self.data_dir.join("dev-secret");
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            return check_secret("secret", existing.trim().as_bytes().to_vec());
+        }
+        let generated = hex::encode(rand::random::<[u8; 32]>());
+        std::fs::create_dir_all(&self.data_dir)
+            .and_then(|_| write_private(&path, &generated))
+            .map_err(|e| {
+                ConfigError::invalid("data_dir", format!("cannot write {}: {e}", path.display()))
+            })?;
+        tracing::warn!(path = %path.display(), "development: generated a secret");
+        Ok(generated.into_bytes())
+    }
+}
+
+fn check_secret(key: &'static str, bytes: Vec<u8>) -> Result<Vec<u8>, ConfigError> {
+    if bytes.len() < 32 {
+        return Err(ConfigError::invalid(
+            key,
+            "the secret must be at least 32 bytes long",
+        ));
+    }
+    Ok(bytes)
+}
+
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+        [site]
+        url = "http://127.0.0.1:3000"
+        [database]
+        url = "sqlite::memory:"
+    "#;
+
+    #[test]
+    fn defaults_follow_nextauth() {
+        let config = Config::from_toml_str(MINIMAL).unwrap();
+        assert_eq!(config.session.max_age, Duration::from_secs(2_592_000));
+        assert_eq!(config.environment, Environment::Production);
+        assert!(!config.secure_cookies());
+        assert_eq!(config.origin(), "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let err = Config::from_toml_str_with(MINIMAL, &[("pages.sign_in", "sign-in")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pages.sign_in"), "{err}");
+
+        let err = Config::from_toml_str_with(MINIMAL, &[("session.max_age", "forever")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_age"), "{err}");
+
+        let err = Config::from_toml_str("[site]\nurl = \"http://x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database"), "{err}");
+    }
+
+    #[test]
+    fn production_requires_a_secret() {
+        let config = Config::from_toml_str(MINIMAL).unwrap();
+        let err = config.resolve_secret().unwrap_err().to_string();
+        assert!(err.contains("`secret`"), "{err}");
+        let short = Config::from_toml_str_with(MINIMAL, &[("secret", "short")]).unwrap();
+        assert!(short.resolve_secret().is_err());
+    }
+}

@@ -1,0 +1,55 @@
+//! The SQLite database: connection pool and migrations (`migrations/`, embedded).
+
+use std::str::FromStr;
+
+use sqlx::{
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    SqlitePool,
+};
+
+/// A database that could not be opened or migrated.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database url `{url}`: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Opens (creating if missing) and migrates the database at `url`.
+pub async fn connect(url: &str) -> Result<SqlitePool, DbError> {
+    let open = |source| DbError::Open {
+        url: url.to_string(),
+        source,
+    };
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(open)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(std::time::Duration::from_secs(5));
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if !in_memory {
+        if let Some(parent) = options.get_filename().parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|source| DbError::Folder {
+                    path: parent.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+    }
+    let pool = SqlitePoolOptions::new()
+        // An in-memory database lives in its one connection.
+        .max_connections(if in_memory { 1 } else { 8 })
+        .connect_with(options)
+        .await
+        .map_err(open)?;
+    sqlx::migrate!("./migrations").run(&pool).await?;
+    Ok(pool)
+}

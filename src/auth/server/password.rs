@@ -1,0 +1,170 @@
+//! Password hashing: argon2id PHC strings with OWASP's parameters
+//! (m = 19456 KiB, t = 2, p = 1), run on the blocking pool so a verification never
+//! stalls the async runtime.
+//!
+//! [`Password`] is the parsed form of what a user typed: 1 to [`MAX_PASSWORD_BYTES`]
+//! bytes, so an oversized input is refused before any hashing.
+
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Algorithm, Argon2, Params, Version,
+};
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::OnceLock;
+
+/// Longest password accepted, in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// A password as typed: non-empty, at most [`MAX_PASSWORD_BYTES`], kept secret.
+pub struct Password(SecretString);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password([REDACTED])")
+    }
+}
+
+/// Why a password was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    #[error("the password is empty")]
+    Empty,
+    #[error("the password is longer than {MAX_PASSWORD_BYTES} bytes")]
+    TooLong,
+}
+
+impl Password {
+    pub fn parse(raw: impl Into<String>) -> Result<Password, PasswordError> {
+        let raw: String = raw.into();
+        if raw.is_empty() {
+            Err(PasswordError::Empty)
+        } else if raw.len() > MAX_PASSWORD_BYTES {
+            Err(PasswordError::TooLong)
+        } else {
+            Ok(Password(SecretString::from(raw)))
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+/// A hashing failure: a corrupt stored hash or a panicked worker.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("password hash: {0}")]
+    Hash(String),
+    #[error("hashing task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// The parameters new hashes get.
+pub fn params() -> Params {
+    Params::new(19_456, 2, 1, None).expect("valid argon2 parameters")
+}
+
+fn argon2() -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+}
+
+fn hash_blocking(password: &str) -> Result<String, HashError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| HashError::Hash(e.to_string()))
+}
+
+/// Hashes a password into a PHC string.
+pub async fn hash(password: &Password) -> Result<String, HashError> {
+    let password = password.expose().to_string();
+    tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
+}
+
+/// Outcome of checking a password against a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub matches: bool,
+    /// The stored hash uses older parameters or another algorithm: rehash it.
+    pub needs_rehash: bool,
+}
+
+/// Checks `password` against the PHC string `stored`.
+pub async fn verify(password: &Password, stored: &str) -> Result<Verified, HashError> {
+    let password = password.expose().to_string();
+    let stored = stored.to_string();
+    tokio::task::spawn_blocking(move || verify_blocking(&password, &stored)).await?
+}
+
+fn verify_blocking(password: &str, stored: &str) -> Result<Verified, HashError> {
+    let parsed = PasswordHash::new(stored).map_err(|e| HashError::Hash(e.to_string()))?;
+    // Verify with the parameters recorded in the hash itself.
+    let matches = Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
+    let current = params();
+    let needs_rehash = parsed.algorithm.as_str() != "argon2id"
+        || parsed.version != Some(Version::V0x13.into())
+        || Params::try_from(&parsed)
+            .map(|p| {
+                p.m_cost() != current.m_cost()
+                    || p.t_cost() != current.t_cost()
+                    || p.p_cost() != current.p_cost()
+            })
+            .unwrap_or(true);
+    Ok(Verified {
+        matches,
+        needs_rehash,
+    })
+}
+
+/// A hash of a random password, verified against when a user is unknown so that an
+/// unknown email costs the same work as a wrong password.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let random = hex::encode(rand::random::<[u8; 16]>());
+        hash_blocking(&random).expect("hashing a random password")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hash_then_verify() {
+        let pw = Password::parse("correct horse").unwrap();
+        let stored = hash(&pw).await.unwrap();
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+        let ok = verify(&pw, &stored).await.unwrap();
+        assert!(ok.matches && !ok.needs_rehash);
+        let wrong = Password::parse("wrong horse").unwrap();
+        assert!(!verify(&wrong, &stored).await.unwrap().matches);
+    }
+
+    #[tokio::test]
+    async fn older_parameters_need_rehash() {
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8, 1, 1, None).unwrap(),
+        );
+        let salt = SaltString::generate(&mut OsRng);
+        let stored = weak.hash_password(b"pw", &salt).unwrap().to_string();
+        let v = verify(&Password::parse("pw").unwrap(), &stored).await.unwrap();
+        assert!(v.matches && v.needs_rehash);
+    }
+
+    #[test]
+    fn limits() {
+        assert_eq!(Password::parse("").unwrap_err(), PasswordError::Empty);
+        assert_eq!(
+            Password::parse("x".repeat(MAX_PASSWORD_BYTES + 1)).unwrap_err(),
+            PasswordError::TooLong
+        );
+        assert!(Password::parse("x".repeat(MAX_PASSWORD_BYTES)).is_ok());
+        assert_eq!(format!("{:?}", Password::parse("hunter2").unwrap()), "Password([REDACTED])");
+    }
+}

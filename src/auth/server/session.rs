@@ -1,0 +1,301 @@
+//! Server-side sessions: a tower-sessions store over SQLite, the session layer, and
+//! the three things the auth flow does with a session (start, read, end).
+//!
+//! The store differs from a plain key-value store in two ways that matter for
+//! security, which is why it is written here rather than taken from
+//! `tower-sessions-sqlx-store`:
+//! - it keeps only SHA-256 of the session id, so a copy of the table gives no usable
+//!   cookie, and it draws new ids from the OS CSPRNG;
+//! - `save` only updates a live row and never inserts, so a request that loaded a
+//!   session before a concurrent sign-out cannot write it back to life.
+
+use async_trait::async_trait;
+use rand::{rngs::OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+use time::OffsetDateTime;
+use tower_sessions::{
+    cookie::SameSite,
+    session::{Id, Record},
+    session_store::{self, SessionStore},
+    Expiry, Session, SessionManagerLayer,
+};
+
+use super::{authorize::AuthorizedUser, config::Config};
+
+/// Sessions in the `sessions` table.
+#[derive(Debug, Clone)]
+pub struct SqliteSessionStore {
+    pool: SqlitePool,
+}
+
+fn id_hash(id: &Id) -> Vec<u8> {
+    Sha256::digest(id.0.to_le_bytes()).to_vec()
+}
+
+fn backend(e: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+impl SqliteSessionStore {
+    pub fn new(pool: SqlitePool) -> Self {
+        SqliteSessionStore { pool }
+    }
+
+    /// Deletes expired rows; returns how many.
+    pub async fn delete_expired(&self) -> Result<u64, sqlx::Error> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// How many live sessions there are (for tests and operators).
+    pub async fn count_live(&self) -> Result<i64, sqlx::Error> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE expires_at > ?")
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqliteSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let data = serde_json::to_string(&record.data)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        loop {
+            let mut bytes = [0u8; 16];
+            OsRng.fill_bytes(&mut bytes);
+            record.id = Id(i128::from_le_bytes(bytes));
+            let inserted = sqlx::query(
+                "INSERT OR IGNORE INTO sessions (id_hash, data, expires_at) VALUES (?, ?, ?)",
+            )
+            .bind(id_hash(&record.id))
+            .bind(&data)
+            .bind(record.expiry_date.unix_timestamp())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+            if inserted == 1 {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = serde_json::to_string(&record.data)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        // UPDATE only: a deleted or expired session stays dead.
+        sqlx::query(
+            "UPDATE sessions SET data = ?, expires_at = ? WHERE id_hash = ? AND expires_at > ?",
+        )
+        .bind(data)
+        .bind(record.expiry_date.unix_timestamp())
+        .bind(id_hash(&record.id))
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT data, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?",
+        )
+        .bind(id_hash(id))
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some((data, expires_at)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(Record {
+            id: *id,
+            data: serde_json::from_str(&data)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?,
+            expiry_date: OffsetDateTime::from_unix_timestamp(expires_at)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+            .bind(id_hash(id))
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+/// The session cookie's name.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-sesame.session-token"
+    } else {
+        "sesame.session-token"
+    }
+}
+
+/// The tower-sessions layer: `HttpOnly; SameSite=Lax; Path=/` (+ `Secure`), expiring
+/// after `session.idle_timeout` without use.
+pub fn layer(store: SqliteSessionStore, config: &Config) -> SessionManagerLayer<SqliteSessionStore> {
+    let idle = time::Duration::try_from(config.session.idle_timeout)
+        .unwrap_or(time::Duration::days(7));
+    SessionManagerLayer::new(store)
+        .with_name(cookie_name(config.secure_cookies()))
+        .with_secure(config.secure_cookies())
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+}
+
+const KEY: &str = "sesame";
+
+/// What a signed-in session holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionData {
+    pub user_id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub image: Option<String>,
+    /// Unix seconds of the sign-in: the absolute lifetime counts from here.
+    pub signed_in_at: i64,
+    /// Unix seconds of the last renewal of the idle expiry.
+    pub last_seen: i64,
+}
+
+/// A session failure (the store did not answer).
+#[derive(Debug, thiserror::Error)]
+#[error("session store: {0}")]
+pub struct SessionError(#[from] tower_sessions::session::Error);
+
+/// Starts a signed-in session under a new id: the id the visitor had before
+/// signing in is deleted, never upgraded.
+pub async fn start(session: &Session, user: &AuthorizedUser) -> Result<(), SessionError> {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    session.cycle_id().await?;
+    session.clear().await;
+    session
+        .insert(
+            KEY,
+            SessionData {
+                user_id: user.id.clone(),
+                email: user.email.clone(),
+                name: user.name.clone(),
+                image: user.image.clone(),
+                signed_in_at: now,
+                last_seen: now,
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Ends the session: the record is deleted and the cookie cleared.
+pub async fn end(session: &Session) -> Result<(), SessionError> {
+    session.flush().await?;
+    Ok(())
+}
+
+/// The signed-in session, if any, and when it expires. Enforces the absolute
+/// lifetime, and renews the idle expiry at most every few hours of use.
+pub async fn current(
+    session: &Session,
+    config: &Config,
+) -> Result<Option<(SessionData, OffsetDateTime)>, SessionError> {
+    let Some(mut data) = session.get::<SessionData>(KEY).await? else {
+        return Ok(None);
+    };
+    let now = OffsetDateTime::now_utc();
+    let max_age = time::Duration::try_from(config.session.max_age).unwrap_or(time::Duration::MAX);
+    let idle = time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::MAX);
+    let signed_in_at = OffsetDateTime::from_unix_timestamp(data.signed_in_at)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let absolute_end = signed_in_at.saturating_add(max_age);
+    if now >= absolute_end {
+        session.flush().await?;
+        return Ok(None);
+    }
+    let renew_every: time::Duration = (idle / 4i32).min(time::Duration::hours(24));
+    if now.unix_timestamp() - data.last_seen >= renew_every.whole_seconds() {
+        data.last_seen = now.unix_timestamp();
+        session.insert(KEY, &data).await?;
+    }
+    let last_seen =
+        OffsetDateTime::from_unix_timestamp(data.last_seen).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let expires = last_seen.saturating_add(idle).min(absolute_end);
+    Ok(Some((data, expires)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::sqlite::SqlitePoolOptions;
+    use std::collections::HashMap;
+
+    async fn store() -> SqliteSessionStore {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::migrate!("./migrations").run(&pool).await.unwrap();
+        SqliteSessionStore::new(pool)
+    }
+
+    fn record() -> Record {
+        Record {
+            id: Id(0),
+            data: HashMap::from([("k".to_string(), serde_json::json!("v"))]),
+            expiry_date: OffsetDateTime::now_utc() + time::Duration::hours(1),
+        }
+    }
+
+    #[tokio::test]
+    async fn stores_only_a_hash_of_the_id() {
+        let store = store().await;
+        let mut rec = record();
+        store.create(&mut rec).await.unwrap();
+        assert_ne!(rec.id, Id(0), "create draws a fresh id");
+        let stored: Vec<u8> = sqlx::query_scalar("SELECT id_hash FROM sessions")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(stored, id_hash(&rec.id));
+        assert_ne!(stored, rec.id.0.to_le_bytes().to_vec());
+        assert_eq!(store.load(&rec.id).await.unwrap().unwrap().data, rec.data);
+    }
+
+    #[tokio::test]
+    async fn a_deleted_session_is_not_resurrected_by_save() {
+        let store = store().await;
+        let mut rec = record();
+        store.create(&mut rec).await.unwrap();
+        store.delete(&rec.id).await.unwrap();
+        store.save(&rec).await.unwrap();
+        assert!(store.load(&rec.id).await.unwrap().is_none());
+        assert_eq!(store.count_live().await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn expired_sessions_do_not_load() {
+        let store = store().await;
+        let mut rec = record();
+        rec.expiry_date = OffsetDateTime::now_utc() - time::Duration::seconds(1);
+        store.create(&mut rec).await.unwrap();
+        assert!(store.load(&rec.id).await.unwrap().is_none());
+        assert_eq!(store.delete_expired().await.unwrap(), 1);
+    }
+}

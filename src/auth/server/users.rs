@@ -1,0 +1,152 @@
+//! The user store: a small trait, and its SQLite implementation over sqlx.
+//!
+//! [`Email`] is the parsed form of a user identifier: trimmed, lower-cased, at most
+//! [`MAX_EMAIL_BYTES`], one `@` with something on each side.
+
+use async_trait::async_trait;
+use sqlx::SqlitePool;
+
+/// Longest email accepted (RFC 5321's path limit).
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+/// A normalised email address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+/// Why an email was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EmailError {
+    #[error("the email is longer than {MAX_EMAIL_BYTES} bytes")]
+    TooLong,
+    #[error("the email is not of the form name@domain")]
+    Malformed,
+}
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Email, EmailError> {
+        let email = raw.trim();
+        if email.len() > MAX_EMAIL_BYTES {
+            return Err(EmailError::TooLong);
+        }
+        let (local, domain) = email.split_once('@').ok_or(EmailError::Malformed)?;
+        if local.is_empty()
+            || domain.is_empty()
+            || domain.contains('@')
+            || email.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(EmailError::Malformed);
+        }
+        Ok(Email(email.to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A stored user.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRecord {
+    pub id: i64,
+    pub email: String,
+    pub name: Option<String>,
+    pub image: Option<String>,
+    pub password_hash: String,
+}
+
+/// A user to create.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: Email,
+    pub name: Option<String>,
+    /// An argon2id PHC string (see [`super::password::hash`]).
+    pub password_hash: String,
+}
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("a user with this email already exists")]
+    Duplicate,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Where users live. Implement it to keep users elsewhere (PostgreSQL, an API).
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    async fn find_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError>;
+    async fn create(&self, user: NewUser) -> Result<UserRecord, StoreError>;
+    async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError>;
+}
+
+/// Users in the `users` table of a SQLite database.
+#[derive(Debug, Clone)]
+pub struct SqliteUserStore {
+    pool: SqlitePool,
+}
+
+impl SqliteUserStore {
+    pub fn new(pool: SqlitePool) -> Self {
+        SqliteUserStore { pool }
+    }
+}
+
+#[async_trait]
+impl UserStore for SqliteUserStore {
+    async fn find_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
+        Ok(sqlx::query_as::<_, UserRecord>(
+            "SELECT id, email, name, image, password_hash FROM users WHERE email = ?",
+        )
+        .bind(email.as_str())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn create(&self, user: NewUser) -> Result<UserRecord, StoreError> {
+        let result = sqlx::query_as::<_, UserRecord>(
+            "INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?) \
+             RETURNING id, email, name, image, password_hash",
+        )
+        .bind(user.email.as_str())
+        .bind(&user.name)
+        .bind(&user.password_hash)
+        .fetch_one(&self.pool)
+        .await;
+        match result {
+            Ok(record) => Ok(record),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Duplicate),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET password_hash = ?, updated_at = unixepoch() WHERE id = ?")
+            .bind(password_hash)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_parsing() {
+        assert_eq!(Email::parse("  Demo@Example.COM ").unwrap().as_str(), "demo@example.com");
+        for bad in ["", "demo", "@example.com", "demo@", "a@b@c", "de mo@example.com"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+        let long = format!("{}@example.com", "a".repeat(MAX_EMAIL_BYTES));
+        assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
+    }
+}

@@ -1,0 +1,74 @@
+//! Wire types shared by the server and the WASM client: what `/api/auth/*` answers
+//! and what `sign_in` returns.
+
+use serde::{Deserialize, Serialize};
+
+use super::AuthError;
+
+/// The client-safe user of a session (NextAuth's `session.user`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub name: Option<String>,
+    pub email: String,
+    pub image: Option<String>,
+}
+
+/// The client-safe session: what GET `/api/auth/session` answers when signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub user: SessionUser,
+    /// When the session ends unless renewed, ISO-8601 (RFC 3339) in UTC.
+    pub expires: String,
+}
+
+/// Answer of GET `/api/auth/csrf`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsrfResponse {
+    #[serde(rename = "csrfToken")]
+    pub csrf_token: String,
+}
+
+/// The JSON body of every `json=true` answer of the callback and sign-out routes:
+/// `url` always (next-auth/react reads the error from it), `error` on a failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlResponse {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Which provider `sign_in` uses. Sesame implements the credentials provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    Credentials,
+}
+
+impl Provider {
+    pub fn id(self) -> &'static str {
+        match self {
+            Provider::Credentials => "credentials",
+        }
+    }
+}
+
+/// What `sign_in(Provider::Credentials, ..)` returns when `redirect` is false
+/// (next-auth/react's `SignInResponse`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInResponse {
+    /// The error code on a failure (`CredentialsSignin`, `MissingCSRF`, ...).
+    pub error: Option<AuthError>,
+    pub status: u16,
+    pub ok: bool,
+    /// Where to go next on success; `None` on a failure.
+    pub url: Option<String>,
+}
+
+/// Base path of the REST surface.
+pub const BASE_PATH: &str = "/api/auth";
+/// Path of the credentials callback server function.
+pub const CALLBACK_PATH: &str = "/api/auth/callback/credentials";
+/// Path of the built-in sign-in page.
+pub const SIGN_IN_PATH: &str = "/api/auth/signin";
+/// Name of the `<meta>` element that carries the CSRF token into the page, so the
+/// client can sign in with one round trip instead of NextAuth's three.
+pub const CSRF_META_NAME: &str = "sesame-csrf-token";

@@ -1,0 +1,31 @@
+//! Sesame: NextAuth-style credentials sign-in for Leptos.
+//!
+//! - [`auth`]: the auth surface shared by server and browser, the client API, and
+//!   (feature `ssr`) the server.
+//! - [`pages`]: the sign-in pages, the home page and a protected page.
+//! - [`app`]: the Leptos app and its HTML shell.
+//! - `server` (feature `ssr`): assembles the axum app from all of the above.
+#![forbid(unsafe_code)]
+#![recursion_limit = "256"]
+
+pub mod app;
+pub mod auth;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// The browser entry point: hydrates the server-rendered page, then marks
+/// `<body data-hydrated="true">` so tests can wait for interactivity.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

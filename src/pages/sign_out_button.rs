@@ -1,0 +1,35 @@
+//! A sign-out button: a CSRF-protected form post to `/api/auth/signout` that works
+//! without JavaScript; hydrated, it calls `sign_out()`.
+
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::auth::{client, sign_out, SignOutOptions, BASE_PATH};
+
+#[component]
+pub fn SignOutButton(
+    /// Where to go after signing out.
+    #[prop(into, default = "/".into())]
+    callback_url: String,
+) -> impl IntoView {
+    let csrf_token = client::page_csrf_token();
+    let callback = StoredValue::new(callback_url.clone());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        spawn_local(async move {
+            let options = SignOutOptions {
+                callback_url: Some(callback.get_value()),
+                redirect: true,
+            };
+            if sign_out(options).await.is_err() {
+                client::navigate("/api/auth/error?error=default");
+            }
+        });
+    };
+    view! {
+        <form class="sign-out" method="post" action=format!("{BASE_PATH}/signout") on:submit=on_submit>
+            <input type="hidden" name="csrfToken" value=csrf_token />
+            <input type="hidden" name="callbackUrl" value=callback_url />
+            <button type="submit" class="secondary">"Sign out"</button>
+        </form>
+    }
+}

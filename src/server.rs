@@ -1,0 +1,124 @@
+//! Assembles the axum application: the database, the auth system, the REST
+//! routes, the Leptos pages and server functions, and the layers around them.
+//! `main.rs` and the black-box tests both start the app through [`build`].
+
+use std::net::SocketAddr;
+
+use axum::{middleware, Extension, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::{
+    app::{shell, App},
+    auth::server::{
+        authorize::create_user,
+        config::{Config, ConfigError},
+        csrf,
+        db::{self, DbError},
+        password::Password,
+        routes, session,
+        state::Auth,
+        users::Email,
+    },
+};
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("demo user: {0}")]
+    DemoUser(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Opens the database and builds the application around an [`Auth`].
+pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<(Router, Auth), StartError> {
+    let pool = db::connect(&config.database.url).await?;
+    let auth = Auth::new(config, pool)?;
+    ensure_demo_user(&auth).await?;
+    spawn_session_cleanup(&auth);
+    Ok((router(&auth, leptos_options), auth))
+}
+
+/// The application for a configured [`Auth`].
+pub fn router(auth: &Auth, leptos_options: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    Router::new()
+        .merge(routes::router())
+        .leptos_routes(&leptos_options, routes, {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(leptos_options)
+        // Innermost first: each layer below wraps everything above it.
+        .layer(middleware::from_fn(routes::custom_pages))
+        .layer(middleware::from_fn(routes::require_same_origin))
+        .layer(session::layer(auth.sessions.clone(), &auth.config))
+        .layer(middleware::from_fn_with_state(auth.csrf.clone(), csrf::layer))
+        .layer(Extension(auth.clone()))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Binds `addr` and serves `app` until the process ends.
+pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+async fn ensure_demo_user(auth: &Auth) -> Result<(), StartError> {
+    let Some(demo) = &auth.config.demo_user else {
+        return Ok(());
+    };
+    let email = Email::parse(&demo.email).map_err(|e| StartError::DemoUser(e.to_string()))?;
+    let existing = auth
+        .users
+        .find_by_email(&email)
+        .await
+        .map_err(|e| StartError::DemoUser(e.to_string()))?;
+    if existing.is_none() {
+        use secrecy::ExposeSecret;
+        let password = Password::parse(demo.password.expose_secret())
+            .map_err(|e| StartError::DemoUser(e.to_string()))?;
+        create_user(auth.users.as_ref(), email.as_str(), &password, demo.name.clone())
+            .await
+            .map_err(|e| StartError::DemoUser(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Deletes expired sessions every ten minutes.
+fn spawn_session_cleanup(auth: &Auth) {
+    let store = auth.sessions.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match store.delete_expired().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(deleted = n, "expired sessions removed"),
+                Err(e) => tracing::warn!(error = %e, "session cleanup failed"),
+            }
+        }
+    });
+}
+
+/// Binds a listener, turning the error into a [`StartError`].
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })
+}
+
