@@ -23,8 +23,16 @@ pub async fn load_session() -> Option<Session> {
     {
         server::request_session().await
     }
-    #[cfg(not(feature = "ssr"))]
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
-        get_session().await.ok().flatten()
+        // Browser futures are not `Send`; resources want `Send`, and WASM has one thread.
+        send_wrapper::SendWrapper::new(get_session())
+            .await
+            .ok()
+            .flatten()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        None
     }
 }

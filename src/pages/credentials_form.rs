@@ -27,6 +27,15 @@ pub fn CredentialsForm(
     let password_ref = NodeRef::<html::Input>::new();
     let alert_ref = NodeRef::<html::Div>::new();
     let callback = StoredValue::new(callback_url.clone());
+    // Counts refused attempts; focus moves to the alert once it shows the message.
+    let refusals = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if refusals.get() > 0 {
+            if let Some(alert) = alert_ref.get_untracked() {
+                let _ = alert.focus();
+            }
+        }
+    });
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -52,9 +61,7 @@ pub fn CredentialsForm(
                     if let Some(pw) = password_ref.get_untracked() {
                         pw.set_value("");
                     }
-                    if let Some(alert) = alert_ref.get_untracked() {
-                        let _ = alert.focus();
-                    }
+                    refusals.update(|n| *n += 1);
                 }
                 Err(_) => {
                     error.set(Some(AuthError::Default));

@@ -144,7 +144,12 @@ impl Config {
         Self::from_figment(
             Figment::new()
                 .merge(Toml::file(path))
-                .merge(Env::prefixed("SESAME_").split("__")),
+                .merge(
+                    Env::prefixed("SESAME_")
+                        // Read by the command line, not configuration keys.
+                        .filter(|key| key != "config" && key != "new_password")
+                        .split("__"),
+                ),
         )
     }
 

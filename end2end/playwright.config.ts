@@ -1,0 +1,55 @@
+// Playwright runs Sesame's browser tests in Debian's Chromium (no browser
+// download), against two servers it starts itself from the debug build:
+// the default configuration on :3100, and one with `pages.sign_in = "/sign-in"`
+// on :3101. Each gets a fresh database under target/e2e.
+import { defineConfig } from "@playwright/test";
+import { DEFAULT_URL, CUSTOM_URL, serverEnv, SERVER_BIN, REPO_ROOT } from "./tests/servers";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [["list"], ["json", { outputFile: "test-results/results.json" }]],
+  use: {
+    baseURL: DEFAULT_URL,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  webServer: [
+    {
+      command: SERVER_BIN,
+      cwd: REPO_ROOT,
+      url: `${DEFAULT_URL}/api/auth/csrf`,
+      env: serverEnv(3100, "default"),
+      reuseExistingServer: false,
+      stdout: "ignore",
+      stderr: "pipe",
+      timeout: 60_000,
+    },
+    {
+      command: SERVER_BIN,
+      cwd: REPO_ROOT,
+      url: `${CUSTOM_URL}/api/auth/csrf`,
+      env: { ...serverEnv(3101, "custom"), SESAME_PAGES__SIGN_IN: "/sign-in" },
+      reuseExistingServer: false,
+      stdout: "ignore",
+      stderr: "pipe",
+      timeout: 60_000,
+    },
+  ],
+});

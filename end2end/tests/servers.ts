@@ -1,0 +1,55 @@
+// Where the servers under test live, and how to start one.
+import path from "node:path";
+import fs from "node:fs";
+import { spawn, ChildProcess } from "node:child_process";
+
+export const REPO_ROOT = path.resolve(__dirname, "../..");
+export const SERVER_BIN = path.join(REPO_ROOT, "target/debug/sesame");
+export const DEFAULT_URL = "http://127.0.0.1:3100";
+export const CUSTOM_URL = "http://127.0.0.1:3101";
+export const DEMO = { email: "demo@example.com", password: "open sesame, demo" };
+
+/** The environment of a server on `port` with its own data folder `name`. */
+export function serverEnv(port: number, name: string): Record<string, string> {
+  const data = path.join(REPO_ROOT, "target/e2e", name);
+  return {
+    ...(process.env as Record<string, string>),
+    RUST_LOG: "warn",
+    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+    LEPTOS_SITE_ROOT: path.join(REPO_ROOT, "target/site"),
+    SESAME_SITE__URL: `http://127.0.0.1:${port}`,
+    SESAME_DATA_DIR: data,
+    SESAME_DATABASE__URL: `sqlite://${data}/sesame.db`,
+  };
+}
+
+/** Starts a server and resolves once it answers; for tests that stop and restart one. */
+export async function startServer(port: number, name: string): Promise<ChildProcess> {
+  const child = spawn(SERVER_BIN, [], { cwd: REPO_ROOT, env: serverEnv(port, name), stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}/api/auth/csrf`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return child;
+    } catch {
+      // not listening yet: poll again until the deadline
+    }
+    if (Date.now() > deadline) throw new Error(`server on ${port} did not answer`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Stops a server started by `startServer` and waits for it to exit. */
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/** Removes a data folder so a server starts from an empty database. */
+export function freshData(name: string): void {
+  fs.rmSync(path.join(REPO_ROOT, "target/e2e", name), { recursive: true, force: true });
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what building and testing Sesame needs, idempotently: each tool is
+# checked (and its version compared) before anything is built or downloaded, so a
+# second run takes seconds. Usage: scripts/setup.sh [--e2e]
+#   --e2e  also Debian's Chromium and the Playwright packages (for the browser tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.10
+log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (no_downloads: it uses the tools on PATH; ~20 min once)"
+  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" --features no_downloads
+fi
+
+# The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
+WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WBG_VERSION (~4 min once)"
+  # No --locked: its lockfile pins a crate version the registry does not serve.
+  cargo install wasm-bindgen-cli --version "$WBG_VERSION"
+fi
+
+if [ "${1:-}" = "--e2e" ]; then
+  if ! command -v chromium >/dev/null 2>&1; then
+    log "installing Debian's Chromium"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  if [ ! -f end2end/node_modules/.package-lock.json ] \
+     || ! cmp -s end2end/package-lock.json end2end/node_modules/.sesame-lock; then
+    log "installing the Playwright packages (no browser download)"
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund \
+       && cp package-lock.json node_modules/.sesame-lock)
+  fi
+fi
+log "tools ready"

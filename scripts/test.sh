@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, the Rust unit and black-box tests
+# (the real server on ephemeral ports), then the Playwright browser tests
+# against the debug build. Ends with one summary line over all runners.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --e2e || exit 1
+export PATH="$HOME/.cargo/bin:$PATH"
+logs=target/test-logs
+mkdir -p "$logs"
+failed_step=""
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --check || failed_step="$failed_step fmt"
+
+step "cargo clippy (ssr, hydrate)"
+cargo clippy --features ssr --all-targets -- -D warnings || failed_step="$failed_step clippy-ssr"
+cargo clippy --features hydrate --target wasm32-unknown-unknown -- -D warnings || failed_step="$failed_step clippy-hydrate"
+
+step "cargo test --features ssr"
+cargo test --features ssr 2>&1 | tee "$logs/cargo-test.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || failed_step="$failed_step cargo-test"
+
+step "cargo leptos build (server + WASM)"
+if cargo leptos build; then
+  step "playwright (Debian Chromium)"
+  rm -rf target/e2e
+  (cd end2end && npx playwright test) 2>&1 | tee "$logs/playwright.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || failed_step="$failed_step playwright"
+else
+  failed_step="$failed_step leptos-build"
+fi
+
+# One closing line over both runners: N passed, N failed.
+rust_passed=$(grep -oE 'test result: [a-zA-Z]+\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s+=$4} END {print s+0}')
+rust_failed=$(grep -oE '[0-9]+ failed;' "$logs/cargo-test.log" | awk '{s+=$1} END {print s+0}')
+pw_passed=0; pw_failed=0
+if [ -f end2end/test-results/results.json ]; then
+  read -r pw_passed pw_failed < <(node -e '
+    const r = require("./end2end/test-results/results.json");
+    const s = r.stats || {};
+    console.log((s.expected || 0) + " " + ((s.unexpected || 0) + (s.flaky || 0)));')
+fi
+passed=$((rust_passed + pw_passed))
+failed=$((rust_failed + pw_failed))
+if [ -n "$failed_step" ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo
+[ -n "$failed_step" ] && echo "failed steps:$failed_step"
+echo "cargo test: $rust_passed passed, $rust_failed failed; playwright: $pw_passed passed, $pw_failed failed"
+echo "summary: $passed passed, $failed failed"
+[ -z "$failed_step" ]
