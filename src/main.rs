@@ -59,12 +59,16 @@ async fn run(cli: Cli) -> Result<(), String> {
                 Ok(p) => p,
                 Err(_) => {
                     let mut line = String::new();
-                    std::io::stdin().read_line(&mut line).map_err(|e| e.to_string())?;
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .map_err(|e| e.to_string())?;
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
             let password = Password::parse(raw).map_err(|e| e.to_string())?;
-            let pool = db::connect(&config.database.url).await.map_err(|e| e.to_string())?;
+            let pool = db::connect(&config.database.url)
+                .await
+                .map_err(|e| e.to_string())?;
             let auth = Auth::new(config, pool).map_err(|e| e.to_string())?;
             let user = create_user(auth.users.as_ref(), &email, &password, name)
                 .await
@@ -93,5 +97,7 @@ async fn serve(config: Config) -> Result<(), String> {
     if let Some((email, password)) = demo {
         println!("Demo user: {email} / {password}");
     }
-    server::serve(listener, app).await.map_err(|e| e.to_string())
+    server::serve(listener, app)
+        .await
+        .map_err(|e| e.to_string())
 }

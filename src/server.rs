@@ -41,7 +41,10 @@ pub enum StartError {
 }
 
 /// Opens the database and builds the application around an [`Auth`].
-pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<(Router, Auth), StartError> {
+pub async fn build(
+    config: Config,
+    leptos_options: LeptosOptions,
+) -> Result<(Router, Auth), StartError> {
     let pool = db::connect(&config.database.url).await?;
     let auth = Auth::new(config, pool)?;
     ensure_demo_user(&auth).await?;
@@ -64,18 +67,24 @@ pub fn router(auth: &Auth, leptos_options: LeptosOptions) -> Router {
         .layer(middleware::from_fn(routes::custom_pages))
         .layer(middleware::from_fn(routes::require_same_origin))
         .layer(session::layer(auth.sessions.clone(), &auth.config))
-        .layer(middleware::from_fn_with_state(auth.csrf.clone(), csrf::layer))
+        .layer(middleware::from_fn_with_state(
+            auth.csrf.clone(),
+            csrf::layer,
+        ))
         .layer(Extension(auth.clone()))
         .layer(TraceLayer::new_for_http())
 }
 
 /// Binds `addr` and serves `app` until the process ends.
 pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
 }
 
 async fn ensure_demo_user(auth: &Auth) -> Result<(), StartError> {
@@ -92,9 +101,14 @@ async fn ensure_demo_user(auth: &Auth) -> Result<(), StartError> {
         use secrecy::ExposeSecret;
         let password = Password::parse(demo.password.expose_secret())
             .map_err(|e| StartError::DemoUser(e.to_string()))?;
-        create_user(auth.users.as_ref(), email.as_str(), &password, demo.name.clone())
-            .await
-            .map_err(|e| StartError::DemoUser(e.to_string()))?;
+        create_user(
+            auth.users.as_ref(),
+            email.as_str(),
+            &password,
+            demo.name.clone(),
+        )
+        .await
+        .map_err(|e| StartError::DemoUser(e.to_string()))?;
     }
     Ok(())
 }
@@ -121,4 +135,3 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
         .await
         .map_err(|source| StartError::Listen { addr, source })
 }
-

@@ -48,7 +48,9 @@ pub async fn spawn(extra: &str) -> TestApp {
         .site_root(dir.path().display().to_string())
         .site_addr(addr)
         .build();
-    let (app, auth) = sesame::server::build(config, options).await.expect("app builds");
+    let (app, auth) = sesame::server::build(config, options)
+        .await
+        .expect("app builds");
     tokio::spawn(sesame::server::serve(listener, app));
     TestApp {
         base: format!("http://{addr}"),

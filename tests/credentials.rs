@@ -15,7 +15,11 @@ async fn csrf_endpoint_sets_the_cookie_and_is_not_cached() {
     assert!(cache.contains("no-store"), "{cache}");
     let set_cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(set_cookie.starts_with("sesame.csrf-token="), "{set_cookie}");
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax") && set_cookie.contains("Path=/"));
+    assert!(
+        set_cookie.contains("HttpOnly")
+            && set_cookie.contains("SameSite=Lax")
+            && set_cookie.contains("Path=/")
+    );
     let body: Value = res.json().await.unwrap();
     let token = body["csrfToken"].as_str().unwrap().to_string();
     assert_eq!(token.len(), 64);
@@ -31,7 +35,10 @@ async fn signed_out_session_is_an_empty_object() {
     let mut app = spawn("").await;
     let res = app.get("/api/auth/session").await;
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["cache-control"].to_str().unwrap().contains("no-store"));
+    assert!(res.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("no-store"));
     assert_eq!(res.json::<Value>().await.unwrap(), json!({}));
 }
 
@@ -79,7 +86,9 @@ async fn json_sign_in_with_a_wrong_password_or_unknown_user_is_401_and_alike() {
     assert_eq!(app.session_cookie(), None);
     assert_eq!(app.session().await, json!({}));
 
-    let unknown = app.sign_in_json("nobody@example.com", "whatever", "/").await;
+    let unknown = app
+        .sign_in_json("nobody@example.com", "whatever", "/")
+        .await;
     assert_eq!(unknown.status(), 401);
     assert_eq!(unknown.json::<Value>().await.unwrap(), wrong);
 }
@@ -91,25 +100,41 @@ async fn form_sign_in_redirects() {
     let res = app
         .post_form(
             "/api/auth/callback/credentials",
-            &[("email", EMAIL), ("password", "wrong"), ("csrfToken", &token), ("callbackUrl", "/account")],
+            &[
+                ("email", EMAIL),
+                ("password", "wrong"),
+                ("csrfToken", &token),
+                ("callbackUrl", "/account"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 302);
     let location = res.headers()["location"].to_str().unwrap();
     assert_eq!(
         location,
-        format!("/api/auth/signin?callbackUrl=http%3A%2F%2F{}%2Faccount&error=CredentialsSignin", &app.base[7..].replace(':', "%3A"))
+        format!(
+            "/api/auth/signin?callbackUrl=http%3A%2F%2F{}%2Faccount&error=CredentialsSignin",
+            &app.base[7..].replace(':', "%3A")
+        )
     );
     assert_eq!(app.session_cookie(), None);
 
     let res = app
         .post_form(
             "/api/auth/callback/credentials",
-            &[("email", EMAIL), ("password", PASSWORD), ("csrfToken", &token), ("callbackUrl", "/account")],
+            &[
+                ("email", EMAIL),
+                ("password", PASSWORD),
+                ("csrfToken", &token),
+                ("callbackUrl", "/account"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 302);
-    assert_eq!(res.headers()["location"], format!("{}/account", app.base).as_str());
+    assert_eq!(
+        res.headers()["location"],
+        format!("{}/account", app.base).as_str()
+    );
     assert!(app.session_cookie().is_some());
     assert_eq!(app.session().await["user"]["email"], EMAIL);
 }
@@ -121,7 +146,12 @@ async fn missing_or_wrong_csrf_token_is_refused_without_a_session() {
     let forged = "a".repeat(64);
     let cases: Vec<Vec<(&str, &str)>> = vec![
         vec![("email", EMAIL), ("password", PASSWORD), ("json", "true")],
-        vec![("email", EMAIL), ("password", PASSWORD), ("csrfToken", "0000"), ("json", "true")],
+        vec![
+            ("email", EMAIL),
+            ("password", PASSWORD),
+            ("csrfToken", "0000"),
+            ("json", "true"),
+        ],
         vec![
             ("email", EMAIL),
             ("password", PASSWORD),
@@ -130,11 +160,16 @@ async fn missing_or_wrong_csrf_token_is_refused_without_a_session() {
         ],
     ];
     for fields in cases {
-        let res = app.post_form("/api/auth/callback/credentials", &fields).await;
+        let res = app
+            .post_form("/api/auth/callback/credentials", &fields)
+            .await;
         assert_eq!(res.status(), 403);
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"], "MissingCSRF");
-        assert!(body["url"].as_str().unwrap().ends_with("/api/auth/error?error=MissingCSRF"));
+        assert!(body["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/api/auth/error?error=MissingCSRF"));
         assert_eq!(app.session_cookie(), None);
     }
     // The right token without its cookie (a forged cross-site form) fails too.
@@ -142,7 +177,12 @@ async fn missing_or_wrong_csrf_token_is_refused_without_a_session() {
     let res = app
         .post_form(
             "/api/auth/callback/credentials",
-            &[("email", EMAIL), ("password", PASSWORD), ("csrfToken", &token), ("json", "true")],
+            &[
+                ("email", EMAIL),
+                ("password", PASSWORD),
+                ("csrfToken", &token),
+                ("json", "true"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 403);
@@ -152,7 +192,12 @@ async fn missing_or_wrong_csrf_token_is_refused_without_a_session() {
 #[tokio::test]
 async fn foreign_callback_url_is_refused_and_not_followed() {
     let mut app = spawn("").await;
-    for evil in ["https://evil.test/", "//evil.test", "/\\evil.test", "javascript:alert(1)"] {
+    for evil in [
+        "https://evil.test/",
+        "//evil.test",
+        "/\\evil.test",
+        "javascript:alert(1)",
+    ] {
         let res = app.sign_in_json(EMAIL, PASSWORD, evil).await;
         assert_eq!(res.status(), 400, "{evil}");
         assert!(res.headers().get("location").is_none());
@@ -166,12 +211,20 @@ async fn foreign_callback_url_is_refused_and_not_followed() {
     let res = app
         .post_form(
             "/api/auth/callback/credentials",
-            &[("email", EMAIL), ("password", PASSWORD), ("csrfToken", &token), ("callbackUrl", "https://evil.test/")],
+            &[
+                ("email", EMAIL),
+                ("password", PASSWORD),
+                ("csrfToken", &token),
+                ("callbackUrl", "https://evil.test/"),
+            ],
         )
         .await;
     assert_eq!(res.status(), 302);
     let location = res.headers()["location"].to_str().unwrap();
-    assert!(location.ends_with("/api/auth/error?error=InvalidCallbackUrl"), "{location}");
+    assert!(
+        location.ends_with("/api/auth/error?error=InvalidCallbackUrl"),
+        "{location}"
+    );
     assert_eq!(app.session_cookie(), None);
 }
 
@@ -179,7 +232,12 @@ async fn foreign_callback_url_is_refused_and_not_followed() {
 async fn cross_origin_posts_are_refused() {
     let mut app = spawn("").await;
     let token = app.csrf_token().await;
-    let fields = [("email", EMAIL), ("password", PASSWORD), ("csrfToken", token.as_str()), ("json", "true")];
+    let fields = [
+        ("email", EMAIL),
+        ("password", PASSWORD),
+        ("csrfToken", token.as_str()),
+        ("json", "true"),
+    ];
     for origin in [Some("https://evil.test"), Some("null"), None] {
         let res = app
             .post_form_from("/api/auth/callback/credentials", &fields, origin)
@@ -199,17 +257,29 @@ async fn sign_in_rotates_the_session_id_and_sign_out_kills_it() {
     let second = app.session_cookie().unwrap();
     assert_ne!(first, second, "a new id at every sign-in");
     // The pre-sign-in id is gone.
-    app.cookies.insert("sesame.session-token".into(), first.clone());
+    app.cookies
+        .insert("sesame.session-token".into(), first.clone());
     assert_eq!(app.session().await, json!({}));
-    app.cookies.insert("sesame.session-token".into(), second.clone());
+    app.cookies
+        .insert("sesame.session-token".into(), second.clone());
     assert_eq!(app.session().await["user"]["email"], EMAIL);
 
     let token = app.csrf_token().await;
     let res = app
-        .post_form("/api/auth/signout", &[("csrfToken", &token), ("callbackUrl", "/"), ("json", "true")])
+        .post_form(
+            "/api/auth/signout",
+            &[
+                ("csrfToken", &token),
+                ("callbackUrl", "/"),
+                ("json", "true"),
+            ],
+        )
         .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(res.json::<Value>().await.unwrap(), json!({"url": format!("{}/", app.base)}));
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({"url": format!("{}/", app.base)})
+    );
     assert_eq!(app.session_cookie(), None, "the cookie is cleared");
     // Replaying the old cookie gets no session, and the store holds no live session.
     app.cookies.insert("sesame.session-token".into(), second);
@@ -222,7 +292,10 @@ async fn sign_out_needs_the_csrf_token() {
     let mut app = spawn("").await;
     assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
     let res = app
-        .post_form("/api/auth/signout", &[("csrfToken", "forged"), ("json", "true")])
+        .post_form(
+            "/api/auth/signout",
+            &[("csrfToken", "forged"), ("json", "true")],
+        )
         .await;
     assert_eq!(res.status(), 403);
     assert_eq!(app.session().await["user"]["email"], EMAIL);
@@ -231,15 +304,30 @@ async fn sign_out_needs_the_csrf_token() {
 #[tokio::test]
 async fn default_sign_in_page_renders_the_form() {
     let mut app = spawn("").await;
-    let res = app.get("/api/auth/signin?callbackUrl=%2Faccount&error=CredentialsSignin").await;
+    let res = app
+        .get("/api/auth/signin?callbackUrl=%2Faccount&error=CredentialsSignin")
+        .await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
-    assert!(html.contains(r#"action="/api/auth/callback/credentials""#), "{html}");
+    assert!(
+        html.contains(r#"action="/api/auth/callback/credentials""#),
+        "{html}"
+    );
     assert!(html.contains(r#"name="csrfToken""#));
     assert!(html.contains(r#"name="callbackUrl" value="/account""#));
     assert!(html.contains("Sign in failed. Check the details you provided are correct."));
-    let token = app.cookies.get("sesame.csrf-token").expect("csrf cookie").split('|').next().unwrap().to_string();
-    assert!(html.contains(&format!(r#"value="{token}""#)), "the form carries the cookie's token");
+    let token = app
+        .cookies
+        .get("sesame.csrf-token")
+        .expect("csrf cookie")
+        .split('|')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        html.contains(&format!(r#"value="{token}""#)),
+        "the form carries the cookie's token"
+    );
 }
 
 #[tokio::test]
@@ -255,7 +343,10 @@ async fn protected_page_redirects_signed_out_visitors() {
     let mut app = spawn("").await;
     let res = app.get("/account").await;
     assert_eq!(res.status(), 302);
-    assert_eq!(res.headers()["location"], "/api/auth/signin?callbackUrl=%2Faccount");
+    assert_eq!(
+        res.headers()["location"],
+        "/api/auth/signin?callbackUrl=%2Faccount"
+    );
     assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
     let res = app.get("/account").await;
     assert_eq!(res.status(), 200);

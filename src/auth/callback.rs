@@ -31,8 +31,8 @@ pub async fn credentials_callback(
     use axum::{extract::ConnectInfo, http::header};
     use std::net::SocketAddr;
 
-    let (auth, csrf, parts) = from_request()
-        .ok_or_else(|| ServerFnError::new("the auth layers are not installed"))?;
+    let (auth, csrf, parts) =
+        from_request().ok_or_else(|| ServerFnError::new("the auth layers are not installed"))?;
     let session = leptos_axum::extract::<tower_sessions::Session>()
         .await
         .map_err(|e| ServerFnError::new(format!("session: {e:?}")))?;

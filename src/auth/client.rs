@@ -135,7 +135,9 @@ mod browser {
     use gloo_net::http::{Request, Response};
 
     use super::*;
-    use crate::auth::{CsrfResponse, UrlResponse, BASE_PATH, CALLBACK_PATH, CSRF_META_NAME, SIGN_IN_PATH};
+    use crate::auth::{
+        CsrfResponse, UrlResponse, BASE_PATH, CALLBACK_PATH, CSRF_META_NAME, SIGN_IN_PATH,
+    };
 
     fn net(e: gloo_net::Error) -> ClientError {
         ClientError::Network(e.to_string())
@@ -171,10 +173,11 @@ mod browser {
     }
 
     fn set_page_token(token: &str) {
-        if let Some(meta) = window()
-            .document()
-            .and_then(|d| d.query_selector(&format!("meta[name=\"{CSRF_META_NAME}\"]")).ok().flatten())
-        {
+        if let Some(meta) = window().document().and_then(|d| {
+            d.query_selector(&format!("meta[name=\"{CSRF_META_NAME}\"]"))
+                .ok()
+                .flatten()
+        }) {
             let _ = meta.set_attribute("content", token);
         }
     }
@@ -185,7 +188,10 @@ mod browser {
                 return Ok(token);
             }
         }
-        let res = Request::get(&format!("{BASE_PATH}/csrf")).send().await.map_err(net)?;
+        let res = Request::get(&format!("{BASE_PATH}/csrf"))
+            .send()
+            .await
+            .map_err(net)?;
         let body: CsrfResponse = res.json().await.map_err(net)?;
         set_page_token(&body.csrf_token);
         Ok(body.csrf_token)
@@ -246,7 +252,11 @@ mod browser {
             .await?;
             let (status, body) = read_url_response(res).await?;
             // A page kept open past its CSRF cookie: fetch a fresh token, try once more.
-            if status == 403 && from_page && attempt == 0 && error_of(status, &body) == Some(AuthError::MissingCSRF) {
+            if status == 403
+                && from_page
+                && attempt == 0
+                && error_of(status, &body) == Some(AuthError::MissingCSRF)
+            {
                 attempt += 1;
                 token = csrf_token(true).await?;
                 continue;

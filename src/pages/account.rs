@@ -53,7 +53,11 @@ pub fn AccountPage() -> impl IntoView {
 pub fn SignInRedirect(callback_url: &'static str) -> impl IntoView {
     let target = format!(
         "{SIGN_IN_PATH}?callbackUrl={}",
-        callback_url.replace('%', "%25").replace('/', "%2F").replace('?', "%3F").replace('&', "%26")
+        callback_url
+            .replace('%', "%25")
+            .replace('/', "%2F")
+            .replace('?', "%3F")
+            .replace('&', "%26")
     );
     #[cfg(feature = "ssr")]
     leptos_axum::redirect(&target);

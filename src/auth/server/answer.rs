@@ -24,7 +24,11 @@ impl Answer {
     /// Success: JSON `{url}` with 200, or a 302 to `url`.
     pub fn success(url: String, json: bool) -> Answer {
         Answer {
-            status: if json { StatusCode::OK } else { StatusCode::FOUND },
+            status: if json {
+                StatusCode::OK
+            } else {
+                StatusCode::FOUND
+            },
             location: (!json).then(|| url.clone()),
             body: UrlResponse { url, error: None },
         }
@@ -56,7 +60,11 @@ impl Answer {
             };
         }
         let location = if error.belongs_on_sign_in_page() {
-            sign_in_page_url(back_to.unwrap_or(auth.sign_in_page()), Some(error), callback_url)
+            sign_in_page_url(
+                back_to.unwrap_or(auth.sign_in_page()),
+                Some(error),
+                callback_url,
+            )
         } else {
             error_url
         };
@@ -69,7 +77,11 @@ impl Answer {
 }
 
 /// `page?error=CODE&callbackUrl=URL` with the values encoded.
-pub fn sign_in_page_url(page: &str, error: Option<AuthError>, callback_url: Option<&str>) -> String {
+pub fn sign_in_page_url(
+    page: &str,
+    error: Option<AuthError>,
+    callback_url: Option<&str>,
+) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     if let Some(cb) = callback_url {
         query.append_pair("callbackUrl", cb);

@@ -46,8 +46,10 @@ pub enum AuthorizeError {
 /// `Ok(None)` means the credentials are wrong.
 #[async_trait]
 pub trait Authorize: Send + Sync + 'static {
-    async fn authorize(&self, credentials: &Credentials)
-        -> Result<Option<AuthorizedUser>, AuthorizeError>;
+    async fn authorize(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<Option<AuthorizedUser>, AuthorizeError>;
 }
 
 /// The default `authorize`: argon2id against a [`UserStore`].
@@ -84,7 +86,10 @@ impl Authorize for DatabaseAuthorize {
         if verified.needs_rehash {
             let rehashed = password::hash(&credentials.password).await?;
             self.users.set_password_hash(user.id, &rehashed).await?;
-            tracing::info!(user_id = user.id, "rehashed a password with current parameters");
+            tracing::info!(
+                user_id = user.id,
+                "rehashed a password with current parameters"
+            );
         }
         Ok(Some(AuthorizedUser {
             id: user.id.to_string(),

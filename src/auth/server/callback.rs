@@ -7,12 +7,7 @@
 use tower_sessions::Session;
 
 use super::{
-    answer::Answer,
-    authorize::Credentials,
-    csrf::Csrf,
-    password::Password,
-    session,
-    state::Auth,
+    answer::Answer, authorize::Credentials, csrf::Csrf, password::Password, session, state::Auth,
 };
 use crate::auth::AuthError;
 

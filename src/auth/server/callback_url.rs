@@ -42,8 +42,7 @@ impl CallbackPolicy {
     /// site's root.
     pub fn resolve(&self, raw: Option<&str>) -> Result<String, AuthError> {
         let raw = match raw {
-            None => return Ok(self.default_url()),
-            Some(s) if s.is_empty() => return Ok(self.default_url()),
+            None | Some("") => return Ok(self.default_url()),
             Some(s) => s,
         };
         let invalid = Err(AuthError::InvalidCallbackUrl);
@@ -77,7 +76,7 @@ impl CallbackPolicy {
             return invalid;
         }
         let origin = url.origin().ascii_serialization();
-        if self.origins.iter().any(|o| *o == origin) {
+        if self.origins.contains(&origin) {
             Ok(url.into())
         } else {
             invalid
@@ -86,7 +85,8 @@ impl CallbackPolicy {
 }
 
 fn has_forbidden_chars(s: &str) -> bool {
-    s.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+    s.chars()
+        .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
 }
 
 #[cfg(test)]
@@ -152,6 +152,8 @@ mod tests {
                 "{bad:?} was accepted"
             );
         }
-        assert!(p.resolve(Some(&format!("/{}", "a".repeat(MAX_LEN)))).is_err());
+        assert!(p
+            .resolve(Some(&format!("/{}", "a".repeat(MAX_LEN))))
+            .is_err());
     }
 }

@@ -142,14 +142,12 @@ impl Config {
     /// Reads `path` (if it exists) and the `SESAME_*` environment, then checks the result.
     pub fn load(path: &std::path::Path) -> Result<Config, ConfigError> {
         Self::from_figment(
-            Figment::new()
-                .merge(Toml::file(path))
-                .merge(
-                    Env::prefixed("SESAME_")
-                        // Read by the command line, not configuration keys.
-                        .filter(|key| key != "config" && key != "new_password")
-                        .split("__"),
-                ),
+            Figment::new().merge(Toml::file(path)).merge(
+                Env::prefixed("SESAME_")
+                    // Read by the command line, not configuration keys.
+                    .filter(|key| key != "config" && key != "new_password")
+                    .split("__"),
+            ),
         )
     }
 
@@ -202,7 +200,10 @@ impl Config {
             }
         }
         if self.session.max_age.is_zero() {
-            return Err(ConfigError::invalid("session.max_age", "must be more than zero"));
+            return Err(ConfigError::invalid(
+                "session.max_age",
+                "must be more than zero",
+            ));
         }
         if self.session.idle_timeout.is_zero() {
             return Err(ConfigError::invalid(
@@ -244,7 +245,10 @@ impl Config {
         }
         if let Some(file) = &self.secret_file {
             let text = std::fs::read_to_string(file).map_err(|e| {
-                ConfigError::invalid("secret_file", format!("cannot read {}: {e}", file.display()))
+                ConfigError::invalid(
+                    "secret_file",
+                    format!("cannot read {}: {e}", file.display()),
+                )
             })?;
             let line = text.lines().next().unwrap_or("").trim().as_bytes().to_vec();
             return check_secret("secret_file", line);

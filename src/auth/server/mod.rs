@@ -41,6 +41,8 @@ pub fn page_csrf_token() -> String {
 /// The signed-in session of the request being rendered.
 pub async fn request_session() -> Option<crate::auth::Session> {
     let (auth, _, _) = from_request()?;
-    let session = leptos_axum::extract::<tower_sessions::Session>().await.ok()?;
+    let session = leptos_axum::extract::<tower_sessions::Session>()
+        .await
+        .ok()?;
     routes::client_session(&auth, &session).await
 }

@@ -137,7 +137,10 @@ mod tests {
     async fn hash_then_verify() {
         let pw = Password::parse("correct horse").unwrap();
         let stored = hash(&pw).await.unwrap();
-        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+        assert!(
+            stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{stored}"
+        );
         let ok = verify(&pw, &stored).await.unwrap();
         assert!(ok.matches && !ok.needs_rehash);
         let wrong = Password::parse("wrong horse").unwrap();
@@ -153,7 +156,9 @@ mod tests {
         );
         let salt = SaltString::generate(&mut OsRng);
         let stored = weak.hash_password(b"pw", &salt).unwrap().to_string();
-        let v = verify(&Password::parse("pw").unwrap(), &stored).await.unwrap();
+        let v = verify(&Password::parse("pw").unwrap(), &stored)
+            .await
+            .unwrap();
         assert!(v.matches && v.needs_rehash);
     }
 
@@ -165,6 +170,9 @@ mod tests {
             PasswordError::TooLong
         );
         assert!(Password::parse("x".repeat(MAX_PASSWORD_BYTES)).is_ok());
-        assert_eq!(format!("{:?}", Password::parse("hunter2").unwrap()), "Password([REDACTED])");
+        assert_eq!(
+            format!("{:?}", Password::parse("hunter2").unwrap()),
+            "Password([REDACTED])"
+        );
     }
 }

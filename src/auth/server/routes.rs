@@ -121,7 +121,9 @@ pub async fn require_same_origin(
     req: Request,
     next: Next,
 ) -> Response {
-    if csrf::is_state_changing(req.method()) && !csrf::origin_allowed(req.headers(), auth.policy.origins()) {
+    if csrf::is_state_changing(req.method())
+        && !csrf::origin_allowed(req.headers(), auth.policy.origins())
+    {
         tracing::warn!(
             event = "csrf_refused",
             path = req.uri().path(),

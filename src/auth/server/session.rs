@@ -149,9 +149,12 @@ pub fn cookie_name(secure: bool) -> &'static str {
 
 /// The tower-sessions layer: `HttpOnly; SameSite=Lax; Path=/` (+ `Secure`), expiring
 /// after `session.idle_timeout` without use.
-pub fn layer(store: SqliteSessionStore, config: &Config) -> SessionManagerLayer<SqliteSessionStore> {
-    let idle = time::Duration::try_from(config.session.idle_timeout)
-        .unwrap_or(time::Duration::days(7));
+pub fn layer(
+    store: SqliteSessionStore,
+    config: &Config,
+) -> SessionManagerLayer<SqliteSessionStore> {
+    let idle =
+        time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::days(7));
     SessionManagerLayer::new(store)
         .with_name(cookie_name(config.secure_cookies()))
         .with_secure(config.secure_cookies())

@@ -142,8 +142,18 @@ mod tests {
 
     #[test]
     fn email_parsing() {
-        assert_eq!(Email::parse("  Demo@Example.COM ").unwrap().as_str(), "demo@example.com");
-        for bad in ["", "demo", "@example.com", "demo@", "a@b@c", "de mo@example.com"] {
+        assert_eq!(
+            Email::parse("  Demo@Example.COM ").unwrap().as_str(),
+            "demo@example.com"
+        );
+        for bad in [
+            "",
+            "demo",
+            "@example.com",
+            "demo@",
+            "a@b@c",
+            "de mo@example.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
         let long = format!("{}@example.com", "a".repeat(MAX_EMAIL_BYTES));
