@@ -1,33 +1,32 @@
-//! The Leptos application: the HTML shell (with the CSRF token in a `<meta>`),
-//! the session resource every page reads, and the routes.
+//! The Leptos application: the HTML shell (language, CSRF token and theme for the
+//! browser), the session provider, and the routes.
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    path,
 };
 
 use crate::{
-    auth::{load_session, Session, CSRF_META_NAME},
-    pages::{AccountPage, DefaultSignInPage, HomePage, SignInPage},
+    auth::{client, SessionProvider, CSRF_META_NAME, THEME_META_NAME},
+    i18n::{current_locale, use_i18n},
+    pages::{AccountPage, DefaultSignInPage, ErrorPage, HomePage, SignInPage, SignOutPage},
 };
-
-/// The signed-in session of the page: loaded on the server before the page is
-/// sent (so a signed-in page never flashes signed-out content), then carried to
-/// the browser in the hydration data.
-pub type SessionResource = Resource<Option<Session>>;
 
 /// The HTML document around the app (server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let csrf_token = crate::auth::client::page_csrf_token();
+    let csrf_token = client::page_csrf_token();
+    let theme = serde_json::to_string(&client::page_theme()).unwrap_or_default();
+    let lang = current_locale().code();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name=CSRF_META_NAME content=csrf_token />
+                <meta name=THEME_META_NAME content=theme />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -42,24 +41,30 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let session: SessionResource = Resource::new_blocking(|| (), |_| load_session());
-    provide_context(session);
+    provide_context(current_locale());
+    let (_, t) = use_i18n();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/sesame.css" />
         <Title text="Sesame" />
-        <Router>
-            <header class="top">
-                <a href="/" class="brand">"Sesame"</a>
-            </header>
-            <main>
-                <Routes fallback=|| view! { <p class="card">"Page not found."</p> }>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/sign-in") view=SignInPage />
-                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
-                    <Route path=path!("/api/auth/signin") view=DefaultSignInPage />
-                </Routes>
-            </main>
-        </Router>
+        <SessionProvider>
+            <Router>
+                <header class="top">
+                    <a href="/" class="brand">
+                        "Sesame"
+                    </a>
+                </header>
+                <main>
+                    <Routes fallback=move || view! { <p class="card">{t.not_found}</p> }>
+                        <Route path=path!("/") view=HomePage />
+                        <Route path=path!("/sign-in") view=SignInPage />
+                        <Route path=path!("/account") view=AccountPage />
+                        <Route path=path!("/api/auth/signin") view=DefaultSignInPage />
+                        <Route path=path!("/api/auth/signout") view=SignOutPage />
+                        <Route path=path!("/api/auth/error") view=ErrorPage />
+                    </Routes>
+                </main>
+            </Router>
+        </SessionProvider>
     }
 }

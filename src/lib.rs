@@ -2,6 +2,7 @@
 //!
 //! - [`auth`]: the auth surface shared by server and browser, the client API, and
 //!   (feature `ssr`) the server.
+//! - [`i18n`]: the message catalog (English, German) and the page's locale.
 //! - [`pages`]: the sign-in pages, the home page and a protected page.
 //! - [`app`]: the Leptos app and its HTML shell.
 //! - `server` (feature `ssr`): assembles the axum app from all of the above.
@@ -10,6 +11,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod i18n;
 pub mod pages;
 
 #[cfg(feature = "ssr")]

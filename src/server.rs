@@ -17,9 +17,10 @@ use crate::{
         config::{Config, ConfigError},
         csrf,
         db::{self, DbError},
+        guard,
         password::Password,
         routes, session,
-        state::Auth,
+        state::{Auth, AuthBuilder},
         users::Email,
     },
 };
@@ -40,13 +41,23 @@ pub enum StartError {
     },
 }
 
-/// Opens the database and builds the application around an [`Auth`].
+/// Opens the database and builds the application around the default [`Auth`].
 pub async fn build(
     config: Config,
     leptos_options: LeptosOptions,
 ) -> Result<(Router, Auth), StartError> {
+    build_with(config, leptos_options, |auth| auth).await
+}
+
+/// Like [`build`], with the application's own parts (`authorize`, callbacks,
+/// events, user store) set on the [`AuthBuilder`].
+pub async fn build_with(
+    config: Config,
+    leptos_options: LeptosOptions,
+    customize: impl FnOnce(AuthBuilder) -> AuthBuilder,
+) -> Result<(Router, Auth), StartError> {
     let pool = db::connect(&config.database.url).await?;
-    let auth = Auth::new(config, pool)?;
+    let auth = customize(Auth::builder(config, pool)).build()?;
     ensure_demo_user(&auth).await?;
     spawn_session_cleanup(&auth);
     Ok((router(&auth, leptos_options), auth))
@@ -55,8 +66,13 @@ pub async fn build(
 /// The application for a configured [`Auth`].
 pub fn router(auth: &Auth, leptos_options: LeptosOptions) -> Router {
     let routes = generate_route_list(App);
+    // A plain axum API route behind the auth layer (an example for apps).
+    let api = Router::new()
+        .route("/api/me", axum::routing::get(guard::me))
+        .route_layer(middleware::from_fn(guard::require_auth));
     Router::new()
         .merge(routes::router())
+        .merge(api)
         .leptos_routes(&leptos_options, routes, {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -64,7 +80,9 @@ pub fn router(auth: &Auth, leptos_options: LeptosOptions) -> Router {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         // Innermost first: each layer below wraps everything above it.
-        .layer(middleware::from_fn(routes::custom_pages))
+        .layer(middleware::from_fn(crate::i18n::remember_lang))
+        .layer(middleware::from_fn(routes::pages))
+        .layer(middleware::from_fn(routes::unknown_actions))
         .layer(middleware::from_fn(routes::require_same_origin))
         .layer(session::layer(auth.sessions.clone(), &auth.config))
         .layer(middleware::from_fn_with_state(

@@ -105,6 +105,32 @@ pub async fn get_session() -> Result<Option<Session>, ClientError> {
     }
 }
 
+/// Sends a session update (POST `/api/auth/session` with `{csrfToken, data}`) and
+/// returns the new session. [`crate::auth::SessionState::update`] also updates the page.
+pub async fn update_session(data: serde_json::Value) -> Result<Option<Session>, ClientError> {
+    #[cfg(feature = "hydrate")]
+    {
+        browser::update_session(data).await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = data;
+        Err(ClientError::NotInBrowser)
+    }
+}
+
+/// The providers (`/api/auth/providers`), as JSON.
+pub async fn get_providers() -> Result<serde_json::Value, ClientError> {
+    #[cfg(feature = "hydrate")]
+    {
+        browser::get_json("/api/auth/providers").await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        Err(ClientError::NotInBrowser)
+    }
+}
+
 /// The CSRF token: the page's, or a fresh one from `/api/auth/csrf`.
 pub async fn get_csrf_token() -> Result<String, ClientError> {
     #[cfg(feature = "hydrate")]
@@ -159,13 +185,18 @@ mod browser {
         }
     }
 
-    fn page_token() -> Option<String> {
+    /// The `content` of `<meta name="{name}">`, if present and not empty.
+    pub(super) fn meta(name: &str) -> Option<String> {
         let doc = window().document()?;
         let meta = doc
-            .query_selector(&format!("meta[name=\"{CSRF_META_NAME}\"]"))
+            .query_selector(&format!("meta[name=\"{name}\"]"))
             .ok()??;
-        let token = meta.get_attribute("content")?;
-        (!token.is_empty()).then_some(token)
+        let content = meta.get_attribute("content")?;
+        (!content.is_empty()).then_some(content)
+    }
+
+    fn page_token() -> Option<String> {
+        meta(CSRF_META_NAME)
     }
 
     pub(super) fn page_token_or_empty() -> String {
@@ -265,6 +296,15 @@ mod browser {
         };
         let error = error_of(status, &body);
         let ok = error.is_none();
+        if ok && options.redirect {
+            // Leaving the page: only the other tabs need to know.
+            crate::auth::session_state::publish(None, false);
+        } else if ok {
+            // The session state is up to date (here and in other tabs) before
+            // the caller sees the answer.
+            let session = get_session().await.ok().flatten();
+            crate::auth::session_state::publish(session, true);
+        }
         if options.redirect {
             navigate(&body.url);
         }
@@ -292,24 +332,49 @@ mod browser {
         if let Some(error) = error_of(status, &body) {
             return Err(ClientError::BadResponse(error.code().to_string()));
         }
+        crate::auth::session_state::publish(None, !options.redirect);
         if options.redirect {
             navigate(&body.url);
         }
         Ok(body.url)
     }
 
-    pub(super) async fn get_session() -> Result<Option<Session>, ClientError> {
-        let res = Request::get(&format!("{BASE_PATH}/session"))
-            .send()
-            .await
-            .map_err(net)?;
-        let value: serde_json::Value = res.json().await.map_err(net)?;
+    pub(super) async fn get_json(path: &str) -> Result<serde_json::Value, ClientError> {
+        let res = Request::get(path).send().await.map_err(net)?;
+        res.json().await.map_err(net)
+    }
+
+    fn parse_session(value: serde_json::Value) -> Result<Option<Session>, ClientError> {
         if value.as_object().is_some_and(|o| o.is_empty()) {
             return Ok(None);
         }
         serde_json::from_value(value)
             .map(Some)
             .map_err(|e| ClientError::BadResponse(e.to_string()))
+    }
+
+    pub(super) async fn get_session() -> Result<Option<Session>, ClientError> {
+        parse_session(get_json(&format!("{BASE_PATH}/session")).await?)
+    }
+
+    pub(super) async fn update_session(
+        data: serde_json::Value,
+    ) -> Result<Option<Session>, ClientError> {
+        let token = csrf_token(false).await?;
+        let body = serde_json::json!({ "csrfToken": token, "data": data });
+        let res = Request::post(&format!("{BASE_PATH}/session"))
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .map_err(net)?
+            .send()
+            .await
+            .map_err(net)?;
+        if !res.ok() {
+            return Err(ClientError::BadResponse(res.status().to_string()));
+        }
+        let session = parse_session(res.json().await.map_err(net)?)?;
+        crate::auth::session_state::publish(session.clone(), true);
+        Ok(session)
     }
 }
 
@@ -335,5 +400,26 @@ pub fn page_csrf_token() -> String {
     #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
     {
         String::new()
+    }
+}
+
+/// The theme of the built-in pages: from the configuration on the server, from
+/// the page's `<meta name="sesame-theme">` in the browser.
+pub fn page_theme() -> super::Theme {
+    #[cfg(feature = "ssr")]
+    {
+        super::server::from_request()
+            .map(|(auth, _, _)| auth.config.theme.clone())
+            .unwrap_or_default()
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        browser::meta(super::THEME_META_NAME)
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        super::Theme::default()
     }
 }

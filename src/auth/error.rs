@@ -40,6 +40,12 @@ pub enum AuthError {
     /// A generic sign-in failure (storage error and the like): 500.
     #[error("Try signing in with a different account.")]
     Signin,
+    /// A callback failed: 500.
+    #[error("Try signing in with a different account.")]
+    Callback,
+    /// A verification token expired or was used (NextAuth's email flow): 403.
+    #[error("The sign in link is no longer valid.")]
+    Verification,
     /// The request itself is malformed: 400.
     #[error("Unable to sign in.")]
     Default,
@@ -47,7 +53,7 @@ pub enum AuthError {
 
 impl AuthError {
     /// Every variant, for catalogs and tests.
-    pub const ALL: [AuthError; 10] = [
+    pub const ALL: [AuthError; 12] = [
         AuthError::CredentialsSignin,
         AuthError::SessionRequired,
         AuthError::AccessDenied,
@@ -57,6 +63,8 @@ impl AuthError {
         AuthError::ServiceUnavailable,
         AuthError::Configuration,
         AuthError::Signin,
+        AuthError::Callback,
+        AuthError::Verification,
         AuthError::Default,
     ];
 
@@ -72,6 +80,8 @@ impl AuthError {
             AuthError::ServiceUnavailable => "ServiceUnavailable",
             AuthError::Configuration => "Configuration",
             AuthError::Signin => "Signin",
+            AuthError::Callback => "Callback",
+            AuthError::Verification => "Verification",
             AuthError::Default => "default",
         }
     }
@@ -89,20 +99,52 @@ impl AuthError {
     pub fn status(self) -> u16 {
         match self {
             AuthError::CredentialsSignin | AuthError::SessionRequired => 401,
-            AuthError::AccessDenied | AuthError::MissingCSRF => 403,
+            AuthError::AccessDenied | AuthError::MissingCSRF | AuthError::Verification => 403,
             AuthError::InvalidCallbackUrl | AuthError::Default => 400,
             AuthError::RateLimited => 429,
             AuthError::ServiceUnavailable => 503,
-            AuthError::Configuration | AuthError::Signin => 500,
+            AuthError::Configuration | AuthError::Signin | AuthError::Callback => 500,
         }
+    }
+
+    /// The status of `/api/auth/error?error=CODE` when it renders the error page:
+    /// NextAuth's (`Configuration` 500, `AccessDenied` and `Verification` 403,
+    /// anything else 200), plus Sesame's typed errors with their own status.
+    pub fn error_page_status(self) -> u16 {
+        match self {
+            AuthError::Configuration => 500,
+            AuthError::AccessDenied | AuthError::Verification | AuthError::MissingCSRF => 403,
+            AuthError::InvalidCallbackUrl => 400,
+            AuthError::RateLimited => 429,
+            AuthError::ServiceUnavailable => 503,
+            _ => 200,
+        }
+    }
+
+    /// Codes that `/api/auth/error` hands back to the sign-in page (NextAuth's
+    /// sign-in errors) instead of rendering the error page.
+    pub fn redirects_to_sign_in_page(self) -> bool {
+        matches!(
+            self,
+            AuthError::CredentialsSignin
+                | AuthError::SessionRequired
+                | AuthError::Signin
+                | AuthError::Callback
+        )
     }
 
     /// Errors shown on the sign-in page itself rather than on the error page
     /// (NextAuth sends these back to `/signin?error=`).
     pub fn belongs_on_sign_in_page(self) -> bool {
-        !matches!(
+        matches!(
             self,
-            AuthError::Configuration | AuthError::AccessDenied | AuthError::InvalidCallbackUrl
+            AuthError::CredentialsSignin
+                | AuthError::SessionRequired
+                | AuthError::Signin
+                | AuthError::Callback
+                | AuthError::MissingCSRF
+                | AuthError::RateLimited
+                | AuthError::ServiceUnavailable
         )
     }
 }

@@ -5,15 +5,21 @@
 pub mod callback;
 pub mod client;
 mod error;
+pub mod session_state;
 mod types;
 
 #[cfg(feature = "ssr")]
 pub mod server;
 
 pub use client::{
-    get_csrf_token, get_session, sign_in, sign_out, ClientError, SignInOptions, SignOutOptions,
+    get_csrf_token, get_providers, get_session, sign_in, sign_out, update_session, ClientError,
+    SignInOptions, SignOutOptions,
 };
 pub use error::AuthError;
+pub use session_state::{
+    use_session, use_session_state, RequireAuth, SessionProvider, SessionState, SessionStatus,
+    UseSession, UseSessionOptions,
+};
 pub use types::*;
 
 /// The session for the page being rendered: read from the request on the server,

@@ -19,6 +19,9 @@ pub struct Session {
     pub user: SessionUser,
     /// When the session ends unless renewed, ISO-8601 (RFC 3339) in UTC.
     pub expires: String,
+    /// Fields the `session` callback adds.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Answer of GET `/api/auth/csrf`.
@@ -72,3 +75,58 @@ pub const SIGN_IN_PATH: &str = "/api/auth/signin";
 /// Name of the `<meta>` element that carries the CSRF token into the page, so the
 /// client can sign in with one round trip instead of NextAuth's three.
 pub const CSRF_META_NAME: &str = "sesame-csrf-token";
+
+/// Color scheme of the built-in pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorScheme {
+    /// Follow the browser's preference.
+    #[default]
+    Auto,
+    Dark,
+    Light,
+}
+
+impl ColorScheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColorScheme::Auto => "auto",
+            ColorScheme::Dark => "dark",
+            ColorScheme::Light => "light",
+        }
+    }
+}
+
+/// NextAuth's `theme`: how the built-in pages look.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Theme {
+    #[serde(default)]
+    pub color_scheme: ColorScheme,
+    /// Accent color (`#rrggbb`), for buttons and links.
+    #[serde(default)]
+    pub brand_color: Option<String>,
+    /// Logo shown above the form (a path or URL).
+    #[serde(default)]
+    pub logo: Option<String>,
+    /// Button text color (`#rrggbb`).
+    #[serde(default)]
+    pub button_text: Option<String>,
+}
+
+impl Theme {
+    /// The inline CSS custom properties the colors become.
+    pub fn css_vars(&self) -> Option<String> {
+        let mut css = String::new();
+        if let Some(c) = &self.brand_color {
+            css.push_str(&format!("--brand: {c};"));
+        }
+        if let Some(c) = &self.button_text {
+            css.push_str(&format!("--brand-text: {c};"));
+        }
+        (!css.is_empty()).then_some(css)
+    }
+}
+
+/// Name of the `<meta>` element that carries the theme to the browser.
+pub const THEME_META_NAME: &str = "sesame-theme";

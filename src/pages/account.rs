@@ -1,69 +1,91 @@
-//! `/account`: a protected page. It renders the signed-in user on the server; a
-//! signed-out visitor is sent to the sign-in page with `callbackUrl` back here.
+//! `/account`: a protected page. `<RequireAuth>` renders it for a signed-in user
+//! on the server and sends anyone else to the sign-in page with `callbackUrl`
+//! back here; its details come from a server function behind the session guard.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
 
 use super::SignOutButton;
 use crate::{
-    app::SessionResource,
-    auth::{client, SIGN_IN_PATH},
+    auth::{use_session, RequireAuth, UseSessionOptions},
+    i18n::use_i18n,
 };
 
-const HERE: &str = "/account";
+/// What the account page shows beyond the client session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInfo {
+    pub user_id: String,
+    /// When this session signed in, RFC 3339.
+    pub signed_in_at: String,
+}
+
+/// The signed-in user's details; 401 without a session.
+#[server(prefix = "/api/account", endpoint = "details")]
+pub async fn account_details() -> Result<AccountInfo, ServerFnError> {
+    let data = crate::auth::server::guard::require_session().await?;
+    let signed_in_at = time::OffsetDateTime::from_unix_timestamp(data.signed_in_at)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    Ok(AccountInfo {
+        user_id: data.user_id,
+        signed_in_at,
+    })
+}
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let session = expect_context::<SessionResource>();
+    let (_, t) = use_i18n();
     view! {
-        <Title text="Your account · Sesame" />
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || {
-                session
-                    .get()
-                    .map(|s| match s {
-                        Some(s) => {
-                            view! {
-                                <section class="card">
-                                    <h1>"Your account"</h1>
-                                    <dl>
-                                        <dt>"Email"</dt>
-                                        <dd data-testid="account-email">{s.user.email}</dd>
-                                        <dt>"Name"</dt>
-                                        <dd>{s.user.name.unwrap_or_else(|| "—".into())}</dd>
-                                        <dt>"Session expires"</dt>
-                                        <dd>{s.expires}</dd>
-                                    </dl>
-                                    <SignOutButton />
-                                </section>
-                            }
-                                .into_any()
-                        }
-                        None => view! { <SignInRedirect callback_url=HERE /> }.into_any(),
-                    })
-            }}
-        </Suspense>
+        <Title text=t.your_account />
+        <RequireAuth>
+            <AccountCard />
+        </RequireAuth>
     }
 }
 
-/// Sends a signed-out visitor to the sign-in page: a 302 while rendering on the
-/// server, a full navigation in the browser (so the server can forward to
-/// `pages.sign_in`).
 #[component]
-pub fn SignInRedirect(callback_url: &'static str) -> impl IntoView {
-    let target = format!(
-        "{SIGN_IN_PATH}?callbackUrl={}",
-        callback_url
-            .replace('%', "%25")
-            .replace('/', "%2F")
-            .replace('?', "%3F")
-            .replace('&', "%26")
-    );
-    #[cfg(feature = "ssr")]
-    leptos_axum::redirect(&target);
-    #[cfg(not(feature = "ssr"))]
-    client::navigate(&target);
-    #[cfg(feature = "ssr")]
-    let _ = client::navigate;
-    view! { <p>"Redirecting to the sign-in page…"</p> }
+fn AccountCard() -> impl IntoView {
+    let session = use_session(UseSessionOptions::default());
+    let details = Resource::new(|| (), |_| account_details());
+    let (_, t) = use_i18n();
+    view! {
+        <section class="card">
+            <h1>{t.your_account}</h1>
+            {move || {
+                session
+                    .data
+                    .get()
+                    .map(|s| {
+                        view! {
+                            <dl>
+                                <dt>{t.email}</dt>
+                                <dd data-testid="account-email">{s.user.email}</dd>
+                                <dt>{t.name}</dt>
+                                <dd data-testid="account-name">
+                                    {s.user.name.unwrap_or_else(|| "—".into())}
+                                </dd>
+                                <dt>{t.session_expires}</dt>
+                                <dd>{s.expires}</dd>
+                                <dt>{t.signed_in_at}</dt>
+                                <dd data-testid="signed-in-at">
+                                    <Suspense fallback=move || t.loading>
+                                        {move || {
+                                            details
+                                                .get()
+                                                .map(|d| d.map(|d| d.signed_in_at).unwrap_or_default())
+                                        }}
+                                    </Suspense>
+                                </dd>
+                            </dl>
+                        }
+                    })
+            }}
+            <SignOutButton />
+        </section>
+    }
 }

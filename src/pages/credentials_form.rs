@@ -7,7 +7,10 @@
 
 use leptos::{html, prelude::*, task::spawn_local};
 
-use crate::auth::{client, sign_in, AuthError, Provider, SignInOptions, CALLBACK_PATH};
+use crate::{
+    auth::{client, sign_in, AuthError, Provider, SignInOptions, CALLBACK_PATH},
+    i18n::use_i18n,
+};
 
 #[component]
 pub fn CredentialsForm(
@@ -17,10 +20,11 @@ pub fn CredentialsForm(
     #[prop(optional_no_strip)]
     error: Option<AuthError>,
     /// The submit button's text.
-    #[prop(into, default = "Sign in".into())]
+    #[prop(into)]
     button_text: String,
 ) -> impl IntoView {
     let csrf_token = client::page_csrf_token();
+    let (locale, t) = use_i18n();
     let error = RwSignal::new(error);
     let pending = RwSignal::new(false);
     let email_ref = NodeRef::<html::Input>::new();
@@ -80,11 +84,11 @@ pub fn CredentialsForm(
                 node_ref=alert_ref
                 data-error=move || error.get().map(|e| e.code())
             >
-                {move || error.get().map(|e| e.to_string())}
+                {move || error.get().map(|e| locale.error(e))}
             </div>
             <input type="hidden" name="csrfToken" value=csrf_token />
             <input type="hidden" name="callbackUrl" value=callback_url />
-            <label for="email">"Email"</label>
+            <label for="email">{t.email}</label>
             <input
                 id="email"
                 name="email"
@@ -93,7 +97,7 @@ pub fn CredentialsForm(
                 required
                 node_ref=email_ref
             />
-            <label for="password">"Password"</label>
+            <label for="password">{t.password}</label>
             <input
                 id="password"
                 name="password"

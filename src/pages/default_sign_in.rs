@@ -5,20 +5,22 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{sign_in_query, CredentialsForm};
+use super::{sign_in_query, CredentialsForm, ThemedCard};
+use crate::i18n::use_i18n;
 
 #[component]
 pub fn DefaultSignInPage() -> impl IntoView {
     let (callback_url, error) = sign_in_query();
+    let (_, t) = use_i18n();
     view! {
-        <Title text="Sign in" />
-        <section class="card default-sign-in">
-            <h1>"Sign in"</h1>
+        <Title text=t.sign_in />
+        <ThemedCard>
+            <h1>{t.sign_in}</h1>
             <CredentialsForm
                 callback_url=callback_url.unwrap_or_else(|| "/".into())
                 error
-                button_text="Sign in with Credentials"
+                button_text=t.sign_in_with_credentials
             />
-        </section>
+        </ThemedCard>
     }
 }

@@ -6,13 +6,14 @@ use leptos_meta::Title;
 
 use super::SignOutButton;
 use crate::{
-    app::SessionResource,
-    auth::{sign_in, SignInOptions, SIGN_IN_PATH},
+    auth::{sign_in, use_session, SessionStatus, SignInOptions, UseSessionOptions, SIGN_IN_PATH},
+    i18n::use_i18n,
 };
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let session = expect_context::<SessionResource>();
+    let session = use_session(UseSessionOptions::default());
+    let (_, t) = use_i18n();
     // Without JavaScript the link goes to the sign-in page; hydrated, the click
     // calls sign_in(None), which does the same with callbackUrl = this page.
     let on_sign_in = move |ev: leptos::ev::MouseEvent| {
@@ -25,41 +26,63 @@ pub fn HomePage() -> impl IntoView {
         <Title text="Sesame" />
         <section class="card">
             <h1>"Sesame"</h1>
-            <p class="muted">"Email and password sign-in for Leptos."</p>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || {
-                    session
-                        .get()
-                        .map(|s| match s {
-                            Some(s) => {
-                                view! {
-                                    <p data-testid="status">
-                                        "Signed in as " <strong>{s.user.email}</strong>
-                                    </p>
-                                    <p>
-                                        <a href="/account">"Your account"</a>
-                                    </p>
-                                    <SignOutButton />
-                                }
-                                    .into_any()
-                            }
-                            None => {
-                                view! {
-                                    <p data-testid="status">"You are not signed in."</p>
-                                    <a
-                                        class="button"
-                                        href=format!("{SIGN_IN_PATH}?callbackUrl=%2F")
-                                        rel="external"
-                                        on:click=on_sign_in
-                                    >
-                                        "Sign in"
-                                    </a>
-                                }
-                                    .into_any()
-                            }
-                        })
+            <p class="muted">{t.app_tagline}</p>
+            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+                {move || match (session.status.get(), session.data.get()) {
+                    (SessionStatus::Authenticated, Some(s)) => {
+                        view! {
+                            <p data-testid="status">
+                                {t.signed_in_as} " " <strong>{s.user.email}</strong>
+                            </p>
+                            <p>
+                                <a href="/account">{t.your_account}</a>
+                            </p>
+                            <SignOutButton />
+                        }
+                            .into_any()
+                    }
+                    (SessionStatus::Loading, _) => view! { <p>{t.loading}</p> }.into_any(),
+                    _ => {
+                        view! {
+                            <p data-testid="status">{t.not_signed_in}</p>
+                            <a
+                                class="button"
+                                href=format!("{SIGN_IN_PATH}?callbackUrl=%2F")
+                                rel="external"
+                                on:click=on_sign_in
+                            >
+                                {t.sign_in}
+                            </a>
+                        }
+                            .into_any()
+                    }
                 }}
             </Suspense>
+            <LanguageLinks />
         </section>
+    }
+}
+
+/// Links that switch the language (`?lang=`, remembered in a cookie).
+#[component]
+fn LanguageLinks() -> impl IntoView {
+    let (locale, t) = use_i18n();
+    view! {
+        <nav class="languages" aria-label=t.language>
+            {crate::i18n::Locale::ALL
+                .into_iter()
+                .map(|l| {
+                    let current = (l == locale).then_some("true");
+                    view! {
+                        <a href=format!("/?lang={}", l.code()) rel="external" hreflang=l.code() aria-current=current>
+                            {match l {
+                                crate::i18n::Locale::En => "English",
+                                crate::i18n::Locale::De => "Deutsch",
+                            }}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
     }
 }

@@ -1,19 +1,25 @@
-//! The app's pages: the custom `/sign-in`, the built-in sign-in page at
-//! `/api/auth/signin`, the home page and the protected `/account` page.
+//! The app's pages: the custom `/sign-in`; the built-in sign-in, sign-out and
+//! error pages under `/api/auth`; the home page and the protected `/account`.
 
 mod account;
 mod credentials_form;
 mod default_sign_in;
+mod error;
 mod home;
 mod sign_in;
+mod sign_out;
 mod sign_out_button;
+mod themed;
 
-pub use account::AccountPage;
+pub use account::{account_details, AccountInfo, AccountPage};
 pub use credentials_form::CredentialsForm;
 pub use default_sign_in::DefaultSignInPage;
+pub use error::ErrorPage;
 pub use home::HomePage;
 pub use sign_in::SignInPage;
+pub use sign_out::SignOutPage;
 pub use sign_out_button::SignOutButton;
+pub use themed::ThemedCard;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

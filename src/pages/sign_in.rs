@@ -4,16 +4,22 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{sign_in_query, CredentialsForm};
+use crate::i18n::use_i18n;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let (callback_url, error) = sign_in_query();
+    let (_, t) = use_i18n();
     view! {
-        <Title text="Sign in · Sesame" />
+        <Title text=t.sign_in />
         <section class="card">
-            <h1>"Sign in to Sesame"</h1>
-            <p class="muted">"Use your email and password."</p>
-            <CredentialsForm callback_url=callback_url.unwrap_or_else(|| "/".into()) error />
+            <h1>{t.sign_in_to_app}</h1>
+            <p class="muted">{t.sign_in_lead}</p>
+            <CredentialsForm
+                callback_url=callback_url.unwrap_or_else(|| "/".into())
+                error
+                button_text=t.sign_in
+            />
         </section>
     }
 }

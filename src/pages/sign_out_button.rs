@@ -3,15 +3,22 @@
 
 use leptos::{prelude::*, task::spawn_local};
 
-use crate::auth::{client, sign_out, SignOutOptions, BASE_PATH};
+use crate::{
+    auth::{client, sign_out, SignOutOptions, BASE_PATH},
+    i18n::use_i18n,
+};
 
 #[component]
 pub fn SignOutButton(
     /// Where to go after signing out.
     #[prop(into, default = "/".into())]
     callback_url: String,
+    /// A full-width primary button (the sign-out page) instead of a quiet one.
+    #[prop(optional)]
+    primary: bool,
 ) -> impl IntoView {
     let csrf_token = client::page_csrf_token();
+    let (_, t) = use_i18n();
     let callback = StoredValue::new(callback_url.clone());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -26,10 +33,17 @@ pub fn SignOutButton(
         });
     };
     view! {
-        <form class="sign-out" method="post" action=format!("{BASE_PATH}/signout") on:submit=on_submit>
+        <form
+            class="sign-out"
+            method="post"
+            action=format!("{BASE_PATH}/signout")
+            on:submit=on_submit
+        >
             <input type="hidden" name="csrfToken" value=csrf_token />
             <input type="hidden" name="callbackUrl" value=callback_url />
-            <button type="submit" class="secondary">"Sign out"</button>
+            <button type="submit" class:secondary=!primary class:wide=primary>
+                {t.sign_out}
+            </button>
         </form>
     }
 }

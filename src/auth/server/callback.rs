@@ -7,7 +7,8 @@
 use tower_sessions::Session;
 
 use super::{
-    answer::Answer, authorize::Credentials, csrf::Csrf, password::Password, session, state::Auth,
+    answer::Answer, authorize::Credentials, callbacks::SignInDecision, csrf::Csrf,
+    password::Password, session, state::Auth,
 };
 use crate::auth::AuthError;
 
@@ -51,10 +52,10 @@ pub async fn credentials(
 
     if !csrf.verify(&form.csrf_token) {
         tracing::warn!(event = "csrf_refused", %ip, "sign-in without a valid CSRF token");
-        let cb = auth.policy.resolve(form.callback_url.as_deref()).ok();
+        let cb = auth.resolve_callback(form.callback_url.as_deref()).ok();
         return Answer::failure(auth, AuthError::MissingCSRF, json, back_to, cb.as_deref());
     }
-    let callback_url = match auth.policy.resolve(form.callback_url.as_deref()) {
+    let callback_url = match auth.resolve_callback(form.callback_url.as_deref()) {
         Ok(url) => url,
         Err(error) => {
             tracing::warn!(event = "callback_url_refused", %ip, "sign-in with a foreign callbackUrl");
@@ -86,10 +87,25 @@ pub async fn credentials(
             return fail(AuthError::CredentialsSignin);
         }
     };
+    match auth.callbacks.sign_in(&user).await {
+        SignInDecision::Allow => {}
+        SignInDecision::Deny => {
+            tracing::info!(event = "sign_in_denied", %ip, user_id = %user.id, "sign-in callback refused");
+            return fail(AuthError::AccessDenied);
+        }
+        SignInDecision::Redirect(to) => {
+            tracing::info!(event = "sign_in_denied", %ip, user_id = %user.id, "sign-in callback redirected");
+            return match auth.resolve_callback(Some(&to)) {
+                Ok(url) => Answer::success(url, json),
+                Err(error) => fail(error),
+            };
+        }
+    }
     if let Err(cause) = session::start(session, &user).await {
         tracing::error!(event = "sign_in_failed", %ip, %cause, "could not start a session");
         return fail(AuthError::Signin);
     }
     tracing::info!(event = "sign_in", %ip, user_id = %user.id, "signed in");
+    auth.events.sign_in(&user).await;
     Answer::success(callback_url, json)
 }

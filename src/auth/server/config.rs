@@ -34,6 +34,9 @@ pub struct Config {
     pub pages: PagesConfig,
     #[serde(default)]
     pub session: SessionConfig,
+    /// How the built-in pages look (NextAuth's `theme`).
+    #[serde(default)]
+    pub theme: crate::auth::Theme,
     pub database: DatabaseConfig,
     /// The secret that keys CSRF tokens. Required in production.
     #[serde(default)]
@@ -69,6 +72,8 @@ pub struct SiteConfig {
 #[serde(deny_unknown_fields)]
 pub struct PagesConfig {
     pub sign_in: Option<String>,
+    pub sign_out: Option<String>,
+    pub error: Option<String>,
 }
 
 /// Session lifetimes.
@@ -191,11 +196,46 @@ impl Config {
                 ));
             }
         }
-        if let Some(page) = &self.pages.sign_in {
-            if !page.starts_with('/') || page.starts_with("//") || page.contains('\\') {
+        for (key, page) in [
+            ("pages.sign_in", &self.pages.sign_in),
+            ("pages.sign_out", &self.pages.sign_out),
+            ("pages.error", &self.pages.error),
+        ] {
+            if let Some(page) = page {
+                if !page.starts_with('/') || page.starts_with("//") || page.contains('\\') {
+                    return Err(ConfigError::invalid(
+                        key,
+                        format!("`{page}` must be a path on this site, like `/sign-in`"),
+                    ));
+                }
+            }
+        }
+        for (key, color) in [
+            ("theme.brand_color", &self.theme.brand_color),
+            ("theme.button_text", &self.theme.button_text),
+        ] {
+            if let Some(color) = color {
+                let hex = color.strip_prefix('#').unwrap_or("");
+                if !matches!(hex.len(), 3 | 6) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(ConfigError::invalid(
+                        key,
+                        format!("`{color}` must be a hex color like `#0b5cad`"),
+                    ));
+                }
+            }
+        }
+        if let Some(logo) = &self.theme.logo {
+            let ok = (logo.starts_with('/') && !logo.starts_with("//"))
+                || logo.starts_with("https://")
+                || logo.starts_with("http://");
+            if !ok
+                || logo
+                    .chars()
+                    .any(|c| c.is_whitespace() || "\"'<>\\".contains(c))
+            {
                 return Err(ConfigError::invalid(
-                    "pages.sign_in",
-                    format!("`{page}` must be a path on this site, like `/sign-in`"),
+                    "theme.logo",
+                    format!("`{logo}` must be a path or an http(s) URL"),
                 ));
             }
         }
@@ -325,6 +365,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("max_age"), "{err}");
+
+        let err = Config::from_toml_str_with(MINIMAL, &[("theme.brand_color", "red; x: y")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("theme.brand_color"), "{err}");
+
+        let err = Config::from_toml_str_with(MINIMAL, &[("pages.error", "https://evil")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pages.error"), "{err}");
 
         let err = Config::from_toml_str("[site]\nurl = \"http://x\"")
             .unwrap_err()

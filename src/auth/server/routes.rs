@@ -1,14 +1,16 @@
 //! The REST surface under `/api/auth` (besides the credentials server function and
-//! the sign-in page, which Leptos serves), and the guards every request passes.
+//! the pages, which Leptos serves), and the middleware that fronts it: the origin
+//! check, `pages.*` redirects, and the 400 for unknown actions.
 
 use std::net::SocketAddr;
 
 use axum::{
+    body::Bytes,
     extract::{ConnectInfo, Query, Request},
-    http::{header, StatusCode},
+    http::{header, HeaderMap, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::get,
     Extension, Form, Json, Router,
 };
 use serde::Deserialize;
@@ -17,19 +19,34 @@ use tower_sessions::Session;
 use super::{
     answer::{no_store, refusal, sign_in_page_url, Answer},
     csrf::{self, Csrf},
-    session,
+    session::{self, SessionData},
     state::Auth,
 };
-use crate::auth::{AuthError, CsrfResponse, SessionUser};
+use crate::auth::{AuthError, CsrfResponse, SessionUser, BASE_PATH};
 
-/// `/api/auth/{csrf,session,signout}`. Needs the [`Auth`] and [`Csrf`] extensions
-/// and the session layer.
+/// `/api/auth/{csrf,session,providers,signout}`. Needs the [`Auth`] and [`Csrf`]
+/// extensions and the session layer.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/api/auth/csrf", get(csrf_token))
-        .route("/api/auth/session", get(get_session))
-        .route("/api/auth/signout", post(sign_out))
+        .route("/api/auth/session", get(get_session).post(update_session))
+        .route("/api/auth/providers", get(providers))
+        .route("/api/auth/signout", axum::routing::post(sign_out))
 }
+
+/// Every action the REST surface knows; anything else under `/api/auth` is a 400.
+const ACTIONS: &[(Method, &str)] = &[
+    (Method::GET, "/api/auth/signin"),
+    (Method::GET, "/api/auth/signin/credentials"),
+    (Method::GET, "/api/auth/signout"),
+    (Method::POST, "/api/auth/signout"),
+    (Method::GET, "/api/auth/error"),
+    (Method::GET, "/api/auth/csrf"),
+    (Method::GET, "/api/auth/session"),
+    (Method::POST, "/api/auth/session"),
+    (Method::GET, "/api/auth/providers"),
+    (Method::POST, "/api/auth/callback/credentials"),
+];
 
 /// GET `/api/auth/csrf`: `{csrfToken}`, setting the cookie if missing.
 async fn csrf_token(Extension(csrf): Extension<Csrf>) -> Response {
@@ -42,19 +59,30 @@ async fn csrf_token(Extension(csrf): Extension<Csrf>) -> Response {
         .into_response()
 }
 
+/// The client-safe session shaped by the `session` callback.
+pub fn to_client_session(
+    auth: &Auth,
+    data: &SessionData,
+    expires: time::OffsetDateTime,
+) -> crate::auth::Session {
+    let session = crate::auth::Session {
+        user: SessionUser {
+            name: data.name.clone(),
+            email: data.email.clone(),
+            image: data.image.clone(),
+        },
+        expires: expires
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        extra: Default::default(),
+    };
+    auth.callbacks.session(session, data)
+}
+
 /// The client-safe session of a request, if signed in.
 pub async fn client_session(auth: &Auth, session: &Session) -> Option<crate::auth::Session> {
     match session::current(session, &auth.config).await {
-        Ok(Some((data, expires))) => Some(crate::auth::Session {
-            user: SessionUser {
-                name: data.name,
-                email: data.email,
-                image: data.image,
-            },
-            expires: expires
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
-        }),
+        Ok(Some((data, expires))) => Some(to_client_session(auth, &data, expires)),
         Ok(None) => None,
         Err(cause) => {
             tracing::error!(%cause, "reading the session failed");
@@ -63,13 +91,80 @@ pub async fn client_session(auth: &Auth, session: &Session) -> Option<crate::aut
     }
 }
 
-/// GET `/api/auth/session`: the session, or `{}` when signed out.
-async fn get_session(Extension(auth): Extension<Auth>, session: Session) -> Response {
-    let body = match client_session(&auth, &session).await {
+fn session_json(session: Option<crate::auth::Session>) -> Response {
+    let body = match session {
         Some(s) => serde_json::to_value(s).unwrap_or_default(),
         None => serde_json::json!({}),
     };
     (no_store(), Json(body)).into_response()
+}
+
+/// GET `/api/auth/session`: the session, or `{}` when signed out.
+async fn get_session(Extension(auth): Extension<Auth>, session: Session) -> Response {
+    session_json(client_session(&auth, &session).await)
+}
+
+#[derive(Debug, Deserialize)]
+struct UpdateBody {
+    #[serde(rename = "csrfToken", default)]
+    csrf_token: String,
+    #[serde(default)]
+    data: serde_json::Value,
+}
+
+/// POST `/api/auth/session`: a session update (`{csrfToken, data}` as JSON, as
+/// next-auth/react sends it, or as a form), CSRF-checked; answers the new session.
+async fn update_session(
+    Extension(auth): Extension<Auth>,
+    Extension(csrf): Extension<Csrf>,
+    session: Session,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let parsed: Result<UpdateBody, String> = if is_json {
+        serde_json::from_slice(&body).map_err(|e| e.to_string())
+    } else {
+        serde_urlencoded::from_bytes(&body).map_err(|e| e.to_string())
+    };
+    let Ok(update) = parsed else {
+        return Answer::failure(&auth, AuthError::Default, true, None, None).into_response();
+    };
+    if !csrf.verify(&update.csrf_token) {
+        tracing::warn!(
+            event = "csrf_refused",
+            "session update without a valid CSRF token"
+        );
+        return Answer::failure(&auth, AuthError::MissingCSRF, true, None, None).into_response();
+    }
+    let Ok(Some((mut data, expires))) = session::current(&session, &auth.config).await else {
+        return session_json(None);
+    };
+    if let Err(error) = auth.callbacks.update_session(&mut data, &update.data).await {
+        return Answer::failure(&auth, error, true, None, None).into_response();
+    }
+    if let Err(cause) = session::replace(&session, &data).await {
+        tracing::error!(%cause, "saving the session update failed");
+        return Answer::failure(&auth, AuthError::Signin, true, None, None).into_response();
+    }
+    session_json(Some(to_client_session(&auth, &data, expires)))
+}
+
+/// GET `/api/auth/providers`: the credentials provider, as NextAuth lists it.
+async fn providers(Extension(auth): Extension<Auth>) -> Response {
+    Json(serde_json::json!({
+        "credentials": {
+            "id": "credentials",
+            "name": "Credentials",
+            "type": "credentials",
+            "signinUrl": auth.api_url("/signin/credentials"),
+            "callbackUrl": auth.api_url("/callback/credentials"),
+        }
+    }))
+    .into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -95,9 +190,16 @@ async fn sign_out(
     let ip = connect.map(|c| c.0 .0.ip().to_string()).unwrap_or_default();
     if !csrf.verify(&form.csrf_token) {
         tracing::warn!(event = "csrf_refused", %ip, "sign-out without a valid CSRF token");
-        return Answer::failure(&auth, AuthError::MissingCSRF, json, None, None).into_response();
+        return Answer::failure(
+            &auth,
+            AuthError::MissingCSRF,
+            json,
+            Some("/api/auth/signout"),
+            None,
+        )
+        .into_response();
     }
-    let url = match auth.policy.resolve(form.callback_url.as_deref()) {
+    let url = match auth.resolve_callback(form.callback_url.as_deref()) {
         Ok(url) => url,
         Err(e) => return Answer::failure(&auth, e, json, None, None).into_response(),
     };
@@ -111,6 +213,7 @@ async fn sign_out(
         return Answer::failure(&auth, AuthError::Signin, json, None, None).into_response();
     }
     tracing::info!(event = "sign_out", %ip, user_id = user_id.as_deref().unwrap_or(""), "signed out");
+    auth.events.sign_out(user_id.as_deref()).await;
     Answer::success(url, json).into_response()
 }
 
@@ -134,28 +237,108 @@ pub async fn require_same_origin(
     next.run(req).await
 }
 
-#[derive(Debug, Deserialize)]
-struct SignInQuery {
+/// Middleware: anything under `/api/auth` that is not a known action is a 400.
+pub async fn unknown_actions(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path == BASE_PATH || path.starts_with("/api/auth/") {
+        let method = if req.method() == Method::HEAD {
+            Method::GET
+        } else {
+            req.method().clone()
+        };
+        if !ACTIONS.iter().any(|(m, p)| *m == method && *p == path) {
+            return (
+                StatusCode::BAD_REQUEST,
+                no_store(),
+                Json(serde_json::json!({
+                    "error": "UnknownAction",
+                    "message": format!("{} {path} is not an action of this server", req.method()),
+                })),
+            )
+                .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PageQuery {
     #[serde(rename = "callbackUrl")]
     callback_url: Option<String>,
     error: Option<String>,
 }
 
-/// Middleware: with `pages.sign_in` set, GET `/api/auth/signin` redirects there,
-/// keeping `callbackUrl` and `error`.
-pub async fn custom_pages(Extension(auth): Extension<Auth>, req: Request, next: Next) -> Response {
-    if req.uri().path() == crate::auth::SIGN_IN_PATH {
-        if let Some(page) = &auth.config.pages.sign_in {
-            let query = Query::<SignInQuery>::try_from_uri(req.uri())
-                .map(|q| q.0)
-                .unwrap_or(SignInQuery {
-                    callback_url: None,
-                    error: None,
-                });
-            let error = query.error.as_deref().map(AuthError::from_code);
-            let target = sign_in_page_url(page, error, query.callback_url.as_deref());
-            return (StatusCode::FOUND, [(header::LOCATION, target)]).into_response();
+fn found(location: &str) -> Response {
+    (
+        StatusCode::FOUND,
+        [(header::LOCATION, location.to_string())],
+    )
+        .into_response()
+}
+
+/// Middleware: the `pages.*` redirects and the error route's hand-back.
+/// - GET `/api/auth/signin` → `pages.sign_in` (keeping `callbackUrl`, `error`);
+///   `/api/auth/signin/credentials` → the sign-in page.
+/// - GET `/api/auth/signout` → `pages.sign_out` (keeping `callbackUrl`).
+/// - GET `/api/auth/error?error=X`: sign-in errors go back to the sign-in page,
+///   others to `pages.error` when set (else Leptos renders the error page).
+pub async fn pages(Extension(auth): Extension<Auth>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET {
+        return next.run(req).await;
+    }
+    let uri = req.uri().clone();
+    let query = || {
+        Query::<PageQuery>::try_from_uri(&uri)
+            .map(|q| q.0)
+            .unwrap_or_default()
+    };
+    let pages = &auth.config.pages;
+    match uri.path() {
+        "/api/auth/signin" => {
+            if let Some(page) = &pages.sign_in {
+                let q = query();
+                let error = q.error.as_deref().map(AuthError::from_code);
+                return found(&sign_in_page_url(page, error, q.callback_url.as_deref()));
+            }
         }
+        "/api/auth/signin/credentials" => {
+            let q = query();
+            let error = q.error.as_deref().map(AuthError::from_code);
+            return found(&sign_in_page_url(
+                auth.sign_in_page(),
+                error,
+                q.callback_url.as_deref(),
+            ));
+        }
+        "/api/auth/signout" => {
+            if let Some(page) = &pages.sign_out {
+                return found(&sign_in_page_url(
+                    page,
+                    None,
+                    query().callback_url.as_deref(),
+                ));
+            }
+        }
+        "/api/auth/error" => {
+            let q = query();
+            let error = AuthError::from_code(q.error.as_deref().unwrap_or("default"));
+            if error.redirects_to_sign_in_page() {
+                return found(&sign_in_page_url(
+                    auth.sign_in_page(),
+                    Some(error),
+                    q.callback_url.as_deref(),
+                ));
+            }
+            if let Some(page) = &pages.error {
+                return found(&sign_in_page_url(page, Some(error), None));
+            }
+        }
+        _ => {}
     }
     next.run(req).await
+}
+
+/// The sign-in page URL for a visitor who must sign in to see `path_and_query`.
+pub fn sign_in_redirect(auth: &Auth, path_and_query: &str, error: Option<AuthError>) -> String {
+    sign_in_page_url(auth.sign_in_page(), error, Some(path_and_query))
 }

@@ -206,6 +206,12 @@ pub async fn start(session: &Session, user: &AuthorizedUser) -> Result<(), Sessi
     Ok(())
 }
 
+/// Replaces the signed-in session's data (after a session update).
+pub async fn replace(session: &Session, data: &SessionData) -> Result<(), SessionError> {
+    session.insert(KEY, data).await?;
+    Ok(())
+}
+
 /// Ends the session: the record is deleted and the cookie cleared.
 pub async fn end(session: &Session) -> Result<(), SessionError> {
     session.flush().await?;

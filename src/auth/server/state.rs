@@ -1,5 +1,5 @@
 //! `Auth`: the configured auth system, shared by the REST routes, the credentials
-//! server function and the pages (as an axum `Extension` and a Leptos context).
+//! server function and the pages (through the request's extensions).
 
 use std::sync::Arc;
 
@@ -8,6 +8,7 @@ use sqlx::SqlitePool;
 use super::{
     authorize::{Authorize, DatabaseAuthorize},
     callback_url::CallbackPolicy,
+    callbacks::{Callbacks, Defaults, Events},
     config::{Config, ConfigError},
     csrf::CsrfKeys,
     session::SqliteSessionStore,
@@ -24,6 +25,8 @@ pub struct Inner {
     pub csrf: Arc<CsrfKeys>,
     pub users: Arc<dyn UserStore>,
     pub authorize: Arc<dyn Authorize>,
+    pub callbacks: Arc<dyn Callbacks>,
+    pub events: Arc<dyn Events>,
     pub sessions: SqliteSessionStore,
 }
 
@@ -34,35 +37,84 @@ impl std::ops::Deref for Auth {
     }
 }
 
-impl Auth {
-    /// The default set-up: users and sessions in `pool`, the database `authorize`.
-    pub fn new(config: Config, pool: SqlitePool) -> Result<Auth, ConfigError> {
-        let users: Arc<dyn UserStore> = Arc::new(SqliteUserStore::new(pool.clone()));
-        let authorize = Arc::new(DatabaseAuthorize::new(users.clone()));
-        Self::with_parts(config, users, authorize, SqliteSessionStore::new(pool))
+/// Assembles an [`Auth`]; every part but the configuration and pool has a default.
+pub struct AuthBuilder {
+    config: Config,
+    pool: SqlitePool,
+    users: Option<Arc<dyn UserStore>>,
+    authorize: Option<Arc<dyn Authorize>>,
+    callbacks: Arc<dyn Callbacks>,
+    events: Arc<dyn Events>,
+}
+
+impl AuthBuilder {
+    /// Keep users elsewhere (the default is the `users` table of the pool).
+    pub fn users(mut self, users: impl UserStore) -> Self {
+        self.users = Some(Arc::new(users));
+        self
     }
 
-    /// A set-up with the application's own `authorize` and user store.
-    pub fn with_parts(
-        config: Config,
-        users: Arc<dyn UserStore>,
-        authorize: Arc<dyn Authorize>,
-        sessions: SqliteSessionStore,
-    ) -> Result<Auth, ConfigError> {
-        let secret = config.resolve_secret()?;
-        let csrf = Arc::new(CsrfKeys::new(vec![secret], config.secure_cookies()));
-        let policy = CallbackPolicy::new(config.site.url.clone(), &config.site.trusted_origins);
+    /// Check credentials your own way (the default is argon2id against the users).
+    pub fn authorize(mut self, authorize: impl Authorize) -> Self {
+        self.authorize = Some(Arc::new(authorize));
+        self
+    }
+
+    pub fn callbacks(mut self, callbacks: impl Callbacks) -> Self {
+        self.callbacks = Arc::new(callbacks);
+        self
+    }
+
+    pub fn events(mut self, events: impl Events) -> Self {
+        self.events = Arc::new(events);
+        self
+    }
+
+    pub fn build(self) -> Result<Auth, ConfigError> {
+        let secret = self.config.resolve_secret()?;
+        let csrf = Arc::new(CsrfKeys::new(vec![secret], self.config.secure_cookies()));
+        let policy = CallbackPolicy::new(
+            self.config.site.url.clone(),
+            &self.config.site.trusted_origins,
+        );
+        let users = self
+            .users
+            .unwrap_or_else(|| Arc::new(SqliteUserStore::new(self.pool.clone())));
+        let authorize = self
+            .authorize
+            .unwrap_or_else(|| Arc::new(DatabaseAuthorize::new(users.clone())));
         Ok(Auth(Arc::new(Inner {
-            config,
+            config: self.config,
             policy,
             csrf,
             users,
             authorize,
-            sessions,
+            callbacks: self.callbacks,
+            events: self.events,
+            sessions: SqliteSessionStore::new(self.pool),
         })))
     }
+}
 
-    /// `<site>/api/auth` as an absolute URL.
+impl Auth {
+    /// Starts assembling an auth system over `pool` (users and sessions).
+    pub fn builder(config: Config, pool: SqlitePool) -> AuthBuilder {
+        AuthBuilder {
+            config,
+            pool,
+            users: None,
+            authorize: None,
+            callbacks: Arc::new(Defaults),
+            events: Arc::new(Defaults),
+        }
+    }
+
+    /// The default set-up.
+    pub fn new(config: Config, pool: SqlitePool) -> Result<Auth, ConfigError> {
+        Self::builder(config, pool).build()
+    }
+
+    /// `<site>/api/auth<path>` as an absolute URL.
     pub fn api_url(&self, path: &str) -> String {
         format!("{}{}{path}", self.config.base_url(), crate::auth::BASE_PATH)
     }
@@ -74,5 +126,10 @@ impl Auth {
             .sign_in
             .as_deref()
             .unwrap_or(crate::auth::SIGN_IN_PATH)
+    }
+
+    /// The `callbackUrl` policy through the `redirect` callback.
+    pub fn resolve_callback(&self, raw: Option<&str>) -> Result<String, crate::auth::AuthError> {
+        self.callbacks.redirect(raw, &self.policy)
     }
 }
