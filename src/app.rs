@@ -11,7 +11,9 @@ use leptos_router::{
 use crate::{
     auth::{client, SessionProvider, CSRF_META_NAME, THEME_META_NAME},
     i18n::{current_locale, use_i18n},
-    pages::{AccountPage, DefaultSignInPage, ErrorPage, HomePage, SignInPage, SignOutPage},
+    pages::{
+        AccountPage, DefaultSignInPage, ErrorPage, HomePage, ProfilePage, SignInPage, SignOutPage,
+    },
 };
 
 /// The HTML document around the app (server only).
@@ -59,6 +61,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=HomePage />
                         <Route path=path!("/sign-in") view=SignInPage />
                         <Route path=path!("/account") view=AccountPage />
+                        <Route path=path!("/profile") view=ProfilePage />
                         <Route path=path!("/api/auth/signin") view=DefaultSignInPage />
                         <Route path=path!("/api/auth/signout") view=SignOutPage />
                         <Route path=path!("/api/auth/error") view=ErrorPage />

@@ -117,6 +117,10 @@ pub struct Messages {
     pub redirecting: &'static str,
     pub not_found: &'static str,
     pub language: &'static str,
+    pub profile: &'static str,
+    pub display_name: &'static str,
+    pub save: &'static str,
+    pub saved: &'static str,
 }
 
 static EN: Messages = Messages {
@@ -141,6 +145,10 @@ static EN: Messages = Messages {
     redirecting: "Redirecting to the sign-in page…",
     not_found: "Page not found.",
     language: "Language",
+    profile: "Profile",
+    display_name: "Display name",
+    save: "Save",
+    saved: "Saved.",
 };
 
 static DE: Messages = Messages {
@@ -165,6 +173,10 @@ static DE: Messages = Messages {
     redirecting: "Weiter zur Anmeldeseite…",
     not_found: "Seite nicht gefunden.",
     language: "Sprache",
+    profile: "Profil",
+    display_name: "Anzeigename",
+    save: "Speichern",
+    saved: "Gespeichert.",
 };
 
 /// The locale of the page being rendered (server) or shown (browser).

@@ -62,7 +62,10 @@ async fn json_sign_in_with_the_right_password() {
     assert!(session_cookie.contains("Path=/"), "{session_cookie}");
     assert!(!session_cookie.contains("Secure"), "plain http: no Secure");
     let body: Value = res.json().await.unwrap();
-    assert_eq!(body, json!({"url": format!("{}/account", app.base)}));
+    assert_eq!(body["url"], format!("{}/account", app.base));
+    assert!(body.get("error").is_none());
+    // Sesame: the answer carries the new session (no extra round trip).
+    assert_eq!(body["session"]["user"]["email"], EMAIL);
 
     let session = app.session().await;
     assert_eq!(session["user"]["email"], EMAIL);

@@ -301,8 +301,11 @@ mod browser {
             crate::auth::session_state::publish(None, false);
         } else if ok {
             // The session state is up to date (here and in other tabs) before
-            // the caller sees the answer.
-            let session = get_session().await.ok().flatten();
+            // the caller sees the answer; Sesame's answer carries the session.
+            let session = match body.session.clone() {
+                Some(session) => Some(session),
+                None => get_session().await.ok().flatten(),
+            };
             crate::auth::session_state::publish(session, true);
         }
         if options.redirect {
@@ -375,6 +378,27 @@ mod browser {
         let session = parse_session(res.json().await.map_err(net)?)?;
         crate::auth::session_state::publish(session.clone(), true);
         Ok(session)
+    }
+}
+
+/// The path (with query and fragment) of `url` when it is on this page's origin.
+pub fn same_origin_path(url: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let origin = web_sys::window()?.location().origin().ok()?;
+        let rest = url.strip_prefix(&origin)?;
+        if rest.is_empty() {
+            Some("/".into())
+        } else if rest.starts_with('/') && !rest.starts_with("//") {
+            Some(rest.to_string())
+        } else {
+            None
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = url;
+        None
     }
 }
 

@@ -38,6 +38,10 @@ pub struct UrlResponse {
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Sesame: a successful sign-in also carries the new session, so the client
+    /// updates its state without another round trip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<Session>,
 }
 
 /// Which provider `sign_in` uses. Sesame implements the credentials provider.

@@ -6,6 +6,7 @@
 //! `role="alert"` region, with focus moved there, without leaving the page.
 
 use leptos::{html, prelude::*, task::spawn_local};
+use leptos_router::{hooks::use_navigate, NavigateOptions};
 
 use crate::{
     auth::{client, sign_in, AuthError, Provider, SignInOptions, CALLBACK_PATH},
@@ -31,6 +32,7 @@ pub fn CredentialsForm(
     let password_ref = NodeRef::<html::Input>::new();
     let alert_ref = NodeRef::<html::Div>::new();
     let callback = StoredValue::new(callback_url.clone());
+    let navigate = use_navigate();
     // Counts refused attempts; focus moves to the alert once it shows the message.
     let refusals = RwSignal::new(0u32);
     Effect::new(move |_| {
@@ -53,11 +55,18 @@ pub fn CredentialsForm(
             redirect: false,
         };
         pending.set(true);
+        let navigate = navigate.clone();
         spawn_local(async move {
             let outcome = sign_in(Some(Provider::Credentials), options).await;
             match outcome {
                 Ok(res) if res.ok => {
-                    client::navigate(res.url.as_deref().unwrap_or("/"));
+                    // The session state is already updated: a same-origin
+                    // destination renders in place, without reloading the page.
+                    let url = res.url.unwrap_or_else(|| "/".into());
+                    match client::same_origin_path(&url) {
+                        Some(path) => navigate(&path, NavigateOptions::default()),
+                        None => client::navigate(&url),
+                    }
                 }
                 Ok(res) => {
                     error.set(Some(res.error.unwrap_or(AuthError::Default)));

@@ -36,6 +36,8 @@ pub fn HomePage() -> impl IntoView {
                             </p>
                             <p>
                                 <a href="/account">{t.your_account}</a>
+                                " · "
+                                <a href="/profile">{t.profile}</a>
                             </p>
                             <SignOutButton />
                         }

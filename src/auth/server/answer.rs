@@ -30,7 +30,11 @@ impl Answer {
                 StatusCode::FOUND
             },
             location: (!json).then(|| url.clone()),
-            body: UrlResponse { url, error: None },
+            body: UrlResponse {
+                url,
+                error: None,
+                session: None,
+            },
         }
     }
 
@@ -50,6 +54,7 @@ impl Answer {
         let body = UrlResponse {
             url: error_url.clone(),
             error: Some(error.code().to_string()),
+            session: None,
         };
         if json {
             return Answer {

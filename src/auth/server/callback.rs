@@ -8,7 +8,8 @@ use tower_sessions::Session;
 
 use super::{
     answer::Answer, authorize::Credentials, callbacks::SignInDecision, csrf::Csrf,
-    password::Password, session, state::Auth,
+    password::Password,
+    routes::to_client_session, session, state::Auth,
 };
 use crate::auth::AuthError;
 
@@ -101,11 +102,18 @@ pub async fn credentials(
             };
         }
     }
-    if let Err(cause) = session::start(session, &user).await {
-        tracing::error!(event = "sign_in_failed", %ip, %cause, "could not start a session");
-        return fail(AuthError::Signin);
-    }
+    let (data, expires) = match session::start(session, &user, &auth.config).await {
+        Ok(started) => started,
+        Err(cause) => {
+            tracing::error!(event = "sign_in_failed", %ip, %cause, "could not start a session");
+            return fail(AuthError::Signin);
+        }
+    };
     tracing::info!(event = "sign_in", %ip, user_id = %user.id, "signed in");
     auth.events.sign_in(&user).await;
-    Answer::success(callback_url, json)
+    let mut answer = Answer::success(callback_url, json);
+    if json {
+        answer.body.session = Some(to_client_session(auth, &data, expires));
+    }
+    answer
 }

@@ -162,6 +162,14 @@ impl Config {
         Self::from_figment(Figment::new().merge(Toml::string(toml)))
     }
 
+    /// Builds a configuration from TOML layers, each merged over the ones before.
+    pub fn from_toml_layers(layers: &[&str]) -> Result<Config, ConfigError> {
+        let figment = layers
+            .iter()
+            .fold(Figment::new(), |f, layer| f.merge(Toml::string(layer)));
+        Self::from_figment(figment)
+    }
+
     /// Overrides one dotted key (`pages.sign_in`) with a value.
     pub fn from_toml_str_with<T: Serialize>(
         toml: &str,

@@ -33,6 +33,7 @@ fn unauthorized(auth: &Auth) -> Response {
         Json(UrlResponse {
             url: auth.api_url("/error?error=SessionRequired"),
             error: Some(AuthError::SessionRequired.code().to_string()),
+            session: None,
         }),
     )
         .into_response()

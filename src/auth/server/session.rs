@@ -186,24 +186,28 @@ pub struct SessionError(#[from] tower_sessions::session::Error);
 
 /// Starts a signed-in session under a new id: the id the visitor had before
 /// signing in is deleted, never upgraded.
-pub async fn start(session: &Session, user: &AuthorizedUser) -> Result<(), SessionError> {
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+/// Returns what the session holds and when it expires.
+pub async fn start(
+    session: &Session,
+    user: &AuthorizedUser,
+    config: &Config,
+) -> Result<(SessionData, OffsetDateTime), SessionError> {
+    let now = OffsetDateTime::now_utc();
     session.cycle_id().await?;
     session.clear().await;
-    session
-        .insert(
-            KEY,
-            SessionData {
-                user_id: user.id.clone(),
-                email: user.email.clone(),
-                name: user.name.clone(),
-                image: user.image.clone(),
-                signed_in_at: now,
-                last_seen: now,
-            },
-        )
-        .await?;
-    Ok(())
+    let data = SessionData {
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+        image: user.image.clone(),
+        signed_in_at: now.unix_timestamp(),
+        last_seen: now.unix_timestamp(),
+    };
+    session.insert(KEY, &data).await?;
+    let idle = time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::MAX);
+    let max_age = time::Duration::try_from(config.session.max_age).unwrap_or(time::Duration::MAX);
+    let expires = now.saturating_add(idle.min(max_age));
+    Ok((data, expires))
 }
 
 /// Replaces the signed-in session's data (after a session update).

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::LeptosOptions;
 use reqwest::{header, redirect::Policy, Response};
-use sesame::auth::server::config::Config;
+use sesame::auth::server::{config::Config, state::AuthBuilder};
 
 pub const EMAIL: &str = "demo@example.com";
 pub const PASSWORD: &str = "open sesame, demo";
@@ -23,9 +23,21 @@ pub struct TestApp {
 
 /// A server with the default test configuration plus `extra` TOML lines.
 pub async fn spawn(extra: &str) -> TestApp {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    spawn_with(extra, |auth| auth).await
+}
+
+/// Like [`spawn`], with the application's own callbacks, events or `authorize`.
+///
+/// The server runs on its own runtime in its own thread, like a separate
+/// process: a failing test unwinds without tearing the server down under it.
+pub async fn spawn_with(
+    extra: &str,
+    customize: impl FnOnce(AuthBuilder) -> AuthBuilder + Send + 'static,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
     let toml = format!(
         r#"
         secret = "{SECRET}"
@@ -38,20 +50,34 @@ pub async fn spawn(extra: &str) -> TestApp {
         email = "{EMAIL}"
         password = "{PASSWORD}"
         name = "Demo User"
-        {extra}
         "#,
         data = dir.path().display(),
     );
-    let config = Config::from_toml_str(&toml).expect("test config");
+    let config = Config::from_toml_layers(&[&toml, extra]).expect("test config");
     let options = LeptosOptions::builder()
         .output_name("sesame")
         .site_root(dir.path().display().to_string())
         .site_addr(addr)
         .build();
-    let (app, auth) = sesame::server::build(config, options)
+    let (ready, started) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let (app, auth) = sesame::server::build_with(config, options, customize)
+                .await
+                .expect("app builds");
+            ready.send(auth).unwrap();
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let _ = sesame::server::serve(listener, app).await;
+        });
+    });
+    let auth = tokio::task::spawn_blocking(move || started.recv().expect("server started"))
         .await
-        .expect("app builds");
-    tokio::spawn(sesame::server::serve(listener, app));
+        .unwrap();
     TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::builder()
@@ -88,12 +114,48 @@ impl TestApp {
         }
     }
 
+    /// A GET as a browser navigation (`Accept: text/html`).
     pub async fn get(&mut self, path: &str) -> Response {
-        let res = self
+        self.get_with(path, &[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")])
+            .await
+    }
+
+    /// A GET with the given headers.
+    pub async fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Response {
+        let mut req = self
             .client
             .get(format!("{}{path}", self.base))
-            .header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")
+            .header(header::COOKIE, self.cookie_header());
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let res = req.send().await.unwrap();
+        self.keep_cookies(&res);
+        res
+    }
+
+    /// Any request with a same-origin `Origin`.
+    pub async fn request(&mut self, method: reqwest::Method, path: &str) -> Response {
+        let res = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header(header::ORIGIN, self.base.clone())
             .header(header::COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&res);
+        res
+    }
+
+    /// A JSON post with a same-origin `Origin`.
+    pub async fn post_json(&mut self, path: &str, body: serde_json::Value) -> Response {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(header::ORIGIN, self.base.clone())
+            .header(header::COOKIE, self.cookie_header())
+            .json(&body)
             .send()
             .await
             .unwrap();

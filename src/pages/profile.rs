@@ -1,0 +1,56 @@
+//! `/profile`: a client-guarded page (`use_session({required: true})`, as a
+//! next-auth/react app writes it) that edits the session with `update()`.
+
+use leptos::{html, prelude::*, task::spawn_local};
+use leptos_meta::Title;
+
+use crate::{
+    auth::{use_session, SessionStatus, UseSessionOptions},
+    i18n::use_i18n,
+};
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let session = use_session(UseSessionOptions { required: true });
+    let (_, t) = use_i18n();
+    let name_ref = NodeRef::<html::Input>::new();
+    let saved = RwSignal::new(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(input) = name_ref.get() else { return };
+        let name = input.value();
+        let state = session.state;
+        spawn_local(async move {
+            if state.update(serde_json::json!({ "name": name })).await.is_ok() {
+                saved.set(true);
+            }
+        });
+    };
+    view! {
+        <Title text=t.profile />
+        <section class="card">
+            <h1>{t.profile}</h1>
+            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+                {move || match session.status.get() {
+                    SessionStatus::Authenticated => {
+                        let name = session.data.get().and_then(|s| s.user.name).unwrap_or_default();
+                        view! {
+                            <p>
+                                {t.name} ": " <strong data-testid="profile-name">{name.clone()}</strong>
+                            </p>
+                            <form on:submit=on_submit>
+                                <label for="display-name">{t.display_name}</label>
+                                <input id="display-name" name="name" type="text" autocomplete="name" value=name node_ref=name_ref />
+                                <button type="submit">{t.save}</button>
+                                <p role="status">{move || saved.get().then_some(t.saved)}</p>
+                            </form>
+                        }
+                            .into_any()
+                    }
+                    SessionStatus::Unauthenticated => view! { <p>{t.redirecting}</p> }.into_any(),
+                    SessionStatus::Loading => view! { <p>{t.loading}</p> }.into_any(),
+                }}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,303 @@
+//! Black-box tests of the rest of the REST surface: providers, session update,
+//! the sign-out and error pages, `pages.*`, unknown actions, callbacks and
+//! events, route protection, language and theme.
+
+mod common;
+
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc,
+};
+
+use async_trait::async_trait;
+use common::{spawn, spawn_with, EMAIL, PASSWORD};
+use reqwest::Method;
+use serde_json::{json, Value};
+use sesame::auth::{
+    server::{
+        callbacks::{Callbacks, Events, SignInDecision},
+        session::SessionData,
+        AuthorizedUser,
+    },
+    Session,
+};
+
+#[tokio::test]
+async fn providers_lists_credentials() {
+    let mut app = spawn("").await;
+    let res = app.get("/api/auth/providers").await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"credentials": {
+            "id": "credentials",
+            "name": "Credentials",
+            "type": "credentials",
+            "signinUrl": format!("{}/api/auth/signin/credentials", app.base),
+            "callbackUrl": format!("{}/api/auth/callback/credentials", app.base),
+        }})
+    );
+    // The advertised signinUrl leads to the sign-in page.
+    let res = app.get("/api/auth/signin/credentials").await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], "/api/auth/signin");
+}
+
+#[tokio::test]
+async fn session_update_is_csrf_checked_and_answers_the_new_session() {
+    let mut app = spawn("").await;
+    assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    let token = app.csrf_token().await;
+
+    let forged = app
+        .post_json("/api/auth/session", json!({"csrfToken": "nope", "data": {"name": "Mallory"}}))
+        .await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(app.session().await["user"]["name"], "Demo User");
+
+    let res = app
+        .post_json("/api/auth/session", json!({"csrfToken": token, "data": {"name": "Renamed"}}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["user"]["name"], "Renamed");
+    assert_eq!(app.session().await["user"]["name"], "Renamed");
+
+    // As a form too.
+    let res = app
+        .post_form("/api/auth/session", &[("csrfToken", &token), ("data", "")])
+        .await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn session_update_when_signed_out_is_empty() {
+    let mut app = spawn("").await;
+    let token = app.csrf_token().await;
+    let res = app
+        .post_json("/api/auth/session", json!({"csrfToken": token, "data": {"name": "x"}}))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({}));
+}
+
+#[tokio::test]
+async fn csrf_and_session_are_never_cached() {
+    let mut app = spawn("").await;
+    for path in ["/api/auth/csrf", "/api/auth/session"] {
+        let res = app.get(path).await;
+        let cache = res.headers()["cache-control"].to_str().unwrap();
+        assert!(cache.contains("no-store") && cache.contains("private"), "{path}: {cache}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_actions_are_400() {
+    let mut app = spawn("").await;
+    for (method, path) in [
+        (Method::GET, "/api/auth/nope"),
+        (Method::GET, "/api/auth"),
+        (Method::GET, "/api/auth/"),
+        (Method::GET, "/api/auth/callback/credentials"),
+        (Method::POST, "/api/auth/csrf"),
+        (Method::POST, "/api/auth/providers"),
+        (Method::DELETE, "/api/auth/session"),
+        (Method::PUT, "/api/auth/signout"),
+        (Method::POST, "/api/auth/callback/github"),
+        (Method::GET, "/api/auth/session/extra"),
+    ] {
+        let res = app.request(method.clone(), path).await;
+        assert_eq!(res.status(), 400, "{method} {path}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "UnknownAction");
+    }
+}
+
+#[tokio::test]
+async fn sign_out_page_has_a_csrf_form() {
+    let mut app = spawn("").await;
+    let res = app.get("/api/auth/signout?callbackUrl=%2Faccount").await;
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(r#"action="/api/auth/signout""#), "{html}");
+    assert!(html.contains(r#"name="callbackUrl" value="/account""#));
+    let token = app.cookies["sesame.csrf-token"].split('|').next().unwrap().to_string();
+    assert!(html.contains(&format!(r#"name="csrfToken" value="{token}""#)));
+}
+
+#[tokio::test]
+async fn error_page_statuses_follow_the_contract() {
+    let mut app = spawn("").await;
+    for (code, status) in [
+        ("Configuration", 500),
+        ("AccessDenied", 403),
+        ("Verification", 403),
+        ("MissingCSRF", 403),
+        ("InvalidCallbackUrl", 400),
+        ("default", 200),
+        ("SomethingElse", 200),
+    ] {
+        let res = app.get(&format!("/api/auth/error?error={code}")).await;
+        assert_eq!(res.status(), status, "{code}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("Unable to sign in"), "{code}");
+    }
+    // Sign-in errors go back to the sign-in page.
+    let res = app.get("/api/auth/error?error=CredentialsSignin").await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], "/api/auth/signin?error=CredentialsSignin");
+}
+
+#[tokio::test]
+async fn configured_pages_take_over() {
+    let mut app = spawn("[pages]\nsign_out = \"/bye\"\nerror = \"/oops\"").await;
+    let res = app.get("/api/auth/signout?callbackUrl=%2F").await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], "/bye?callbackUrl=%2F");
+    let res = app.get("/api/auth/error?error=AccessDenied").await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], "/oops?error=AccessDenied");
+}
+
+/// Callbacks that refuse one user, redirect another, and shape the session.
+struct TestCallbacks;
+
+#[async_trait]
+impl Callbacks for TestCallbacks {
+    async fn sign_in(&self, user: &AuthorizedUser) -> SignInDecision {
+        match user.email.as_str() {
+            "banned@example.com" => SignInDecision::Deny,
+            "pending@example.com" => SignInDecision::Redirect("/verify-first".into()),
+            _ => SignInDecision::Allow,
+        }
+    }
+
+    fn session(&self, mut session: Session, data: &SessionData) -> Session {
+        session.extra.insert("userId".into(), json!(data.user_id));
+        session
+    }
+}
+
+#[derive(Default, Clone)]
+struct Counter(Arc<AtomicUsize>, Arc<AtomicUsize>);
+
+#[async_trait]
+impl Events for Counter {
+    async fn sign_in(&self, _user: &AuthorizedUser) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+    async fn sign_out(&self, _user_id: Option<&str>) {
+        self.1.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+async fn add_user(app: &common::TestApp, email: &str) {
+    let password = sesame::auth::server::password::Password::parse(PASSWORD).unwrap();
+    sesame::auth::server::authorize::create_user(app.auth.users.as_ref(), email, &password, None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn callbacks_shape_the_flow_and_events_fire() {
+    let events = Counter::default();
+    let seen = events.clone();
+    let mut app = spawn_with("", move |b| b.callbacks(TestCallbacks).events(events)).await;
+    add_user(&app, "banned@example.com").await;
+    add_user(&app, "pending@example.com").await;
+
+    let res = app.sign_in_json("banned@example.com", PASSWORD, "/").await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "AccessDenied");
+    assert_eq!(app.session_cookie(), None);
+
+    let res = app.sign_in_json("pending@example.com", PASSWORD, "/").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["url"], format!("{}/verify-first", app.base));
+    assert_eq!(app.session_cookie(), None, "a redirect from the callback starts no session");
+    assert_eq!(seen.0.load(Ordering::SeqCst), 0);
+
+    assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    assert_eq!(seen.0.load(Ordering::SeqCst), 1);
+    let session = app.session().await;
+    assert_eq!(session["user"]["email"], EMAIL);
+    assert!(session["userId"].is_string(), "the session callback's field: {session}");
+
+    let token = app.csrf_token().await;
+    app.post_form("/api/auth/signout", &[("csrfToken", &token), ("json", "true")]).await;
+    assert_eq!(seen.1.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn trusted_origins_extend_the_callback_policy() {
+    let mut app = spawn("[site]\ntrusted_origins = [\"https://app.example.com\"]").await;
+    let res = app.sign_in_json(EMAIL, PASSWORD, "https://app.example.com/home").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["url"], "https://app.example.com/home");
+    let res = app.sign_in_json(EMAIL, PASSWORD, "https://other.example.com/").await;
+    assert_eq!(res.status(), 400);
+}
+
+#[tokio::test]
+async fn api_routes_and_server_functions_are_guarded() {
+    let mut app = spawn("").await;
+    let res = app.get_with("/api/me", &[("accept", "application/json")]).await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"], "SessionRequired");
+    let res = app.get("/api/me?x=1").await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()["location"], "/api/auth/signin?callbackUrl=%2Fapi%2Fme%3Fx%3D1");
+    let res = app.request(Method::POST, "/api/account/details").await;
+    assert_eq!(res.status(), 401);
+
+    assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    let res = app.get_with("/api/me", &[("accept", "application/json")]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["email"], EMAIL);
+    let res = app.request(Method::POST, "/api/account/details").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.json::<Value>().await.unwrap()["signed_in_at"].is_string());
+}
+
+/// The `<html ...>` start tag of a page.
+fn html_tag(html: &str) -> &str {
+    let start = html.find("<html").expect("an <html> tag");
+    let end = start + html[start..].find('>').unwrap();
+    &html[start..=end]
+}
+
+#[tokio::test]
+async fn pages_speak_the_visitors_language() {
+    let mut app = spawn("").await;
+    let res = app
+        .get_with("/api/auth/signin", &[("accept", "text/html"), ("accept-language", "de-DE,de;q=0.9,en;q=0.5")])
+        .await;
+    let html = res.text().await.unwrap();
+    assert!(html_tag(&html).contains(r#"lang="de""#), "{html}");
+    assert!(html.contains("Mit Zugangsdaten anmelden"));
+    assert!(html.contains(">Passwort<"));
+
+    // `?lang=` overrides the header and is remembered in a cookie.
+    let res = app
+        .get_with("/api/auth/signin?lang=en", &[("accept", "text/html"), ("accept-language", "de")])
+        .await;
+    assert!(html_tag(&res.text().await.unwrap()).contains(r#"lang="en""#));
+    assert_eq!(app.cookies.get("sesame.lang").map(String::as_str), Some("en"));
+    let res = app
+        .get_with("/api/auth/signin", &[("accept", "text/html"), ("accept-language", "de")])
+        .await;
+    assert!(res.text().await.unwrap().contains("Sign in with Credentials"));
+}
+
+#[tokio::test]
+async fn theme_applies_to_the_built_in_pages() {
+    let mut app = spawn(
+        "[theme]\ncolor_scheme = \"dark\"\nbrand_color = \"#aa3300\"\nbutton_text = \"#ffffff\"\nlogo = \"/logo.svg\"",
+    )
+    .await;
+    let html = app.get("/api/auth/signin").await.text().await.unwrap();
+    assert!(html.contains(r#"data-color-scheme="dark""#), "{html}");
+    assert!(html.contains("--brand: #aa3300;--brand-text: #ffffff;"));
+    assert!(html.contains(r#"src="/logo.svg""#));
+}
