@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use crate::{
@@ -40,6 +40,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Every route renders in `SsrMode::Async`: the whole page, session included,
+/// is resolved before the response starts, so pages work with JavaScript off
+/// (out-of-order streaming needs a script to put suspended content in place)
+/// and a protected page can still answer with a redirect.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -49,7 +53,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/sesame.css" />
         <Title text="Sesame" />
-        <SessionProvider>
+        <SessionProvider refetch_interval=300>
             <Router>
                 <header class="top">
                     <a href="/" class="brand">
@@ -58,13 +62,13 @@ pub fn App() -> impl IntoView {
                 </header>
                 <main>
                     <Routes fallback=move || view! { <p class="card">{t.not_found}</p> }>
-                        <Route path=path!("/") view=HomePage />
-                        <Route path=path!("/sign-in") view=SignInPage />
-                        <Route path=path!("/account") view=AccountPage />
-                        <Route path=path!("/profile") view=ProfilePage />
-                        <Route path=path!("/api/auth/signin") view=DefaultSignInPage />
-                        <Route path=path!("/api/auth/signout") view=SignOutPage />
-                        <Route path=path!("/api/auth/error") view=ErrorPage />
+                        <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                        <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
+                        <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                        <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
+                        <Route path=path!("/api/auth/signin") view=DefaultSignInPage ssr=SsrMode::Async />
+                        <Route path=path!("/api/auth/signout") view=SignOutPage ssr=SsrMode::Async />
+                        <Route path=path!("/api/auth/error") view=ErrorPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
             </Router>

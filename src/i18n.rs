@@ -243,6 +243,30 @@ pub fn use_i18n() -> (Locale, &'static Messages) {
     (locale, locale.messages())
 }
 
+/// Middleware: `?lang=xx` also sets the `sesame.lang` cookie, so the choice sticks.
+#[cfg(feature = "ssr")]
+pub async fn remember_lang(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let chosen = req.uri().query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Locale::from_code(&v))
+    });
+    let mut res = next.run(req).await;
+    if let Some(locale) = chosen {
+        let cookie = format!(
+            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            locale.code()
+        );
+        if let Ok(value) = http::HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(http::header::SET_COOKIE, value);
+        }
+    }
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,26 +300,3 @@ mod tests {
     }
 }
 
-/// Middleware: `?lang=xx` also sets the `sesame.lang` cookie, so the choice sticks.
-#[cfg(feature = "ssr")]
-pub async fn remember_lang(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let chosen = req.uri().query().and_then(|q| {
-        url::form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == "lang")
-            .and_then(|(_, v)| Locale::from_code(&v))
-    });
-    let mut res = next.run(req).await;
-    if let Some(locale) = chosen {
-        let cookie = format!(
-            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            locale.code()
-        );
-        if let Ok(value) = http::HeaderValue::from_str(&cookie) {
-            res.headers_mut().append(http::header::SET_COOKIE, value);
-        }
-    }
-    res
-}

@@ -51,13 +51,19 @@ async fn session_update_is_csrf_checked_and_answers_the_new_session() {
     let token = app.csrf_token().await;
 
     let forged = app
-        .post_json("/api/auth/session", json!({"csrfToken": "nope", "data": {"name": "Mallory"}}))
+        .post_json(
+            "/api/auth/session",
+            json!({"csrfToken": "nope", "data": {"name": "Mallory"}}),
+        )
         .await;
     assert_eq!(forged.status(), 403);
     assert_eq!(app.session().await["user"]["name"], "Demo User");
 
     let res = app
-        .post_json("/api/auth/session", json!({"csrfToken": token, "data": {"name": "Renamed"}}))
+        .post_json(
+            "/api/auth/session",
+            json!({"csrfToken": token, "data": {"name": "Renamed"}}),
+        )
         .await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
@@ -76,7 +82,10 @@ async fn session_update_when_signed_out_is_empty() {
     let mut app = spawn("").await;
     let token = app.csrf_token().await;
     let res = app
-        .post_json("/api/auth/session", json!({"csrfToken": token, "data": {"name": "x"}}))
+        .post_json(
+            "/api/auth/session",
+            json!({"csrfToken": token, "data": {"name": "x"}}),
+        )
         .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap(), json!({}));
@@ -88,7 +97,10 @@ async fn csrf_and_session_are_never_cached() {
     for path in ["/api/auth/csrf", "/api/auth/session"] {
         let res = app.get(path).await;
         let cache = res.headers()["cache-control"].to_str().unwrap();
-        assert!(cache.contains("no-store") && cache.contains("private"), "{path}: {cache}");
+        assert!(
+            cache.contains("no-store") && cache.contains("private"),
+            "{path}: {cache}"
+        );
     }
 }
 
@@ -122,7 +134,11 @@ async fn sign_out_page_has_a_csrf_form() {
     let html = res.text().await.unwrap();
     assert!(html.contains(r#"action="/api/auth/signout""#), "{html}");
     assert!(html.contains(r#"name="callbackUrl" value="/account""#));
-    let token = app.cookies["sesame.csrf-token"].split('|').next().unwrap().to_string();
+    let token = app.cookies["sesame.csrf-token"]
+        .split('|')
+        .next()
+        .unwrap()
+        .to_string();
     assert!(html.contains(&format!(r#"name="csrfToken" value="{token}""#)));
 }
 
@@ -146,7 +162,10 @@ async fn error_page_statuses_follow_the_contract() {
     // Sign-in errors go back to the sign-in page.
     let res = app.get("/api/auth/error?error=CredentialsSignin").await;
     assert_eq!(res.status(), 302);
-    assert_eq!(res.headers()["location"], "/api/auth/signin?error=CredentialsSignin");
+    assert_eq!(
+        res.headers()["location"],
+        "/api/auth/signin?error=CredentialsSignin"
+    );
 }
 
 #[tokio::test]
@@ -214,45 +233,76 @@ async fn callbacks_shape_the_flow_and_events_fire() {
 
     let res = app.sign_in_json("pending@example.com", PASSWORD, "/").await;
     assert_eq!(res.status(), 200);
-    assert_eq!(res.json::<Value>().await.unwrap()["url"], format!("{}/verify-first", app.base));
-    assert_eq!(app.session_cookie(), None, "a redirect from the callback starts no session");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["url"],
+        format!("{}/verify-first", app.base)
+    );
+    assert_eq!(
+        app.session_cookie(),
+        None,
+        "a redirect from the callback starts no session"
+    );
     assert_eq!(seen.0.load(Ordering::SeqCst), 0);
 
     assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
     assert_eq!(seen.0.load(Ordering::SeqCst), 1);
     let session = app.session().await;
     assert_eq!(session["user"]["email"], EMAIL);
-    assert!(session["userId"].is_string(), "the session callback's field: {session}");
+    assert!(
+        session["userId"].is_string(),
+        "the session callback's field: {session}"
+    );
 
     let token = app.csrf_token().await;
-    app.post_form("/api/auth/signout", &[("csrfToken", &token), ("json", "true")]).await;
+    app.post_form(
+        "/api/auth/signout",
+        &[("csrfToken", &token), ("json", "true")],
+    )
+    .await;
     assert_eq!(seen.1.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
 async fn trusted_origins_extend_the_callback_policy() {
     let mut app = spawn("[site]\ntrusted_origins = [\"https://app.example.com\"]").await;
-    let res = app.sign_in_json(EMAIL, PASSWORD, "https://app.example.com/home").await;
+    let res = app
+        .sign_in_json(EMAIL, PASSWORD, "https://app.example.com/home")
+        .await;
     assert_eq!(res.status(), 200);
-    assert_eq!(res.json::<Value>().await.unwrap()["url"], "https://app.example.com/home");
-    let res = app.sign_in_json(EMAIL, PASSWORD, "https://other.example.com/").await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["url"],
+        "https://app.example.com/home"
+    );
+    let res = app
+        .sign_in_json(EMAIL, PASSWORD, "https://other.example.com/")
+        .await;
     assert_eq!(res.status(), 400);
 }
 
 #[tokio::test]
 async fn api_routes_and_server_functions_are_guarded() {
     let mut app = spawn("").await;
-    let res = app.get_with("/api/me", &[("accept", "application/json")]).await;
+    let res = app
+        .get_with("/api/me", &[("accept", "application/json")])
+        .await;
     assert_eq!(res.status(), 401);
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "SessionRequired");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "SessionRequired"
+    );
     let res = app.get("/api/me?x=1").await;
     assert_eq!(res.status(), 302);
-    assert_eq!(res.headers()["location"], "/api/auth/signin?callbackUrl=%2Fapi%2Fme%3Fx%3D1");
+    assert_eq!(
+        res.headers()["location"],
+        "/api/auth/signin?callbackUrl=%2Fapi%2Fme%3Fx%3D1"
+    );
     let res = app.request(Method::POST, "/api/account/details").await;
     assert_eq!(res.status(), 401);
 
     assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
-    let res = app.get_with("/api/me", &[("accept", "application/json")]).await;
+    let res = app
+        .get_with("/api/me", &[("accept", "application/json")])
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["email"], EMAIL);
     let res = app.request(Method::POST, "/api/account/details").await;
@@ -271,7 +321,13 @@ fn html_tag(html: &str) -> &str {
 async fn pages_speak_the_visitors_language() {
     let mut app = spawn("").await;
     let res = app
-        .get_with("/api/auth/signin", &[("accept", "text/html"), ("accept-language", "de-DE,de;q=0.9,en;q=0.5")])
+        .get_with(
+            "/api/auth/signin",
+            &[
+                ("accept", "text/html"),
+                ("accept-language", "de-DE,de;q=0.9,en;q=0.5"),
+            ],
+        )
         .await;
     let html = res.text().await.unwrap();
     assert!(html_tag(&html).contains(r#"lang="de""#), "{html}");
@@ -280,14 +336,27 @@ async fn pages_speak_the_visitors_language() {
 
     // `?lang=` overrides the header and is remembered in a cookie.
     let res = app
-        .get_with("/api/auth/signin?lang=en", &[("accept", "text/html"), ("accept-language", "de")])
+        .get_with(
+            "/api/auth/signin?lang=en",
+            &[("accept", "text/html"), ("accept-language", "de")],
+        )
         .await;
     assert!(html_tag(&res.text().await.unwrap()).contains(r#"lang="en""#));
-    assert_eq!(app.cookies.get("sesame.lang").map(String::as_str), Some("en"));
+    assert_eq!(
+        app.cookies.get("sesame.lang").map(String::as_str),
+        Some("en")
+    );
     let res = app
-        .get_with("/api/auth/signin", &[("accept", "text/html"), ("accept-language", "de")])
+        .get_with(
+            "/api/auth/signin",
+            &[("accept", "text/html"), ("accept-language", "de")],
+        )
         .await;
-    assert!(res.text().await.unwrap().contains("Sign in with Credentials"));
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("Sign in with Credentials"));
 }
 
 #[tokio::test]

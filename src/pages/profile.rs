@@ -21,7 +21,11 @@ pub fn ProfilePage() -> impl IntoView {
         let name = input.value();
         let state = session.state;
         spawn_local(async move {
-            if state.update(serde_json::json!({ "name": name })).await.is_ok() {
+            if state
+                .update(serde_json::json!({ "name": name }))
+                .await
+                .is_ok()
+            {
                 saved.set(true);
             }
         });

@@ -116,8 +116,11 @@ impl TestApp {
 
     /// A GET as a browser navigation (`Accept: text/html`).
     pub async fn get(&mut self, path: &str) -> Response {
-        self.get_with(path, &[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")])
-            .await
+        self.get_with(
+            path,
+            &[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")],
+        )
+        .await
     }
 
     /// A GET with the given headers.

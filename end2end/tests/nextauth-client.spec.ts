@@ -1,0 +1,60 @@
+// Wire compatibility: the official next-auth v4 browser client (next-auth/react,
+// from npm, bundled with esbuild) runs unchanged against Sesame's server.
+import { test, expect } from "@playwright/test";
+import path from "node:path";
+import { buildSync } from "esbuild";
+import { DEFAULT_URL, DEMO } from "./servers";
+
+declare global {
+  interface Window {
+    NextAuth: any;
+  }
+}
+
+let bundle = "";
+test.beforeAll(() => {
+  const out = buildSync({
+    entryPoints: [path.join(__dirname, "../nextauth/entry.js")],
+    bundle: true,
+    write: false,
+    format: "iife",
+    platform: "browser",
+    // next-auth/react reads its base URL from process.env.NEXTAUTH_URL.
+    banner: {
+      js: `var process = { env: { NODE_ENV: "production", NEXTAUTH_URL: "${DEFAULT_URL}/api/auth" } };`,
+    },
+  });
+  bundle = out.outputFiles[0].text;
+});
+
+test("signIn, getSession, getCsrfToken, getProviders, signOut work unchanged", async ({ page }) => {
+  await page.goto("/");
+  await page.addScriptTag({ content: bundle });
+
+  const providers = await page.evaluate(() => window.NextAuth.getProviders());
+  expect(providers.credentials).toMatchObject({ id: "credentials", type: "credentials" });
+
+  const token = await page.evaluate(() => window.NextAuth.getCsrfToken());
+  expect(token).toMatch(/^[0-9a-f]{64}$/);
+
+  const wrong = await page.evaluate(
+    (email) => window.NextAuth.signIn("credentials", { email, password: "wrong", redirect: false }),
+    DEMO.email,
+  );
+  expect(wrong).toEqual({ error: "CredentialsSignin", status: 401, ok: false, url: null });
+  expect(await page.evaluate(() => window.NextAuth.getSession())).toBeNull();
+
+  const right = await page.evaluate(
+    ({ email, password }) => window.NextAuth.signIn("credentials", { email, password, redirect: false }),
+    DEMO,
+  );
+  expect(right).toEqual({ error: null, status: 200, ok: true, url: `${DEFAULT_URL}/` });
+
+  const session = await page.evaluate(() => window.NextAuth.getSession());
+  expect(session.user).toEqual({ name: "Demo User", email: DEMO.email, image: null });
+  expect(new Date(session.expires).getTime()).toBeGreaterThan(Date.now());
+
+  const out = await page.evaluate(() => window.NextAuth.signOut({ redirect: false }));
+  expect(out).toEqual({ url: `${DEFAULT_URL}/` });
+  expect(await page.evaluate(() => window.NextAuth.getSession())).toBeNull();
+});

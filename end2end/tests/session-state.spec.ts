@@ -1,0 +1,107 @@
+// Live session state in the browser: tabs in sync, `required`, `update()`,
+// refetch on focus and on an interval.
+import { test, expect, Page } from "@playwright/test";
+import { hydrated, fillCredentials, sessionOf } from "./helpers";
+import { DEMO } from "./servers";
+
+async function signInVia(page: Page, callback: string) {
+  await page.goto(`/sign-in?callbackUrl=${encodeURIComponent(callback)}`);
+  await hydrated(page);
+  await fillCredentials(page);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+test("signing in and out in one tab updates the other without a reload", async ({ context }) => {
+  const a = await context.newPage();
+  const b = await context.newPage();
+  await a.goto("/");
+  await hydrated(a);
+  await expect(a.getByTestId("status")).toHaveText("You are not signed in.");
+  let reloads = 0;
+  a.on("framenavigated", (frame) => {
+    if (frame === a.mainFrame()) reloads++;
+  });
+
+  await signInVia(b, "/");
+  await expect(b.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  await expect(a.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`, { timeout: 1_000 });
+
+  await b.getByRole("button", { name: "Sign out" }).click();
+  await expect(a.getByTestId("status")).toHaveText("You are not signed in.", { timeout: 1_000 });
+  expect(reloads).toBe(0);
+});
+
+test("the session state is updated when sign_in returns: the target renders without a reload", async ({ page }) => {
+  const documents: string[] = [];
+  page.on("request", (req) => {
+    if (req.resourceType() === "document") documents.push(new URL(req.url()).pathname);
+  });
+  await signInVia(page, "/account");
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByTestId("account-email")).toHaveText(DEMO.email);
+  // Only /sign-in was loaded as a document: /account rendered from the state.
+  expect(documents).toEqual(["/sign-in"]);
+});
+
+test("required sends a signed-out visitor to sign in with SessionRequired", async ({ page }) => {
+  await page.goto("/profile");
+  await expect(page).toHaveURL(/\/api\/auth\/signin\?callbackUrl=%2Fprofile&error=SessionRequired$/);
+  await expect(page.getByRole("alert")).toHaveText("Please sign in to access this page.");
+});
+
+test("update() right after sign-in changes the session", async ({ page }) => {
+  await signInVia(page, "/profile");
+  await expect(page).toHaveURL(/\/profile$/);
+  await expect(page.getByTestId("profile-name")).toHaveText("Demo User");
+  await page.getByLabel("Display name").fill("Sesame Tester");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("profile-name")).toHaveText("Sesame Tester");
+  expect((await sessionOf(page)).user.name).toBe("Sesame Tester");
+});
+
+test("refetch on focus after the cooldown, and on the interval, not while offline", async ({ page, context }) => {
+  await page.clock.install();
+  await signInVia(page, "/");
+  await expect(page.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+
+  // Sign out behind the page's back (same cookies, another client).
+  const token = (await (await page.request.get("/api/auth/csrf")).json()).csrfToken;
+  const out = await page.request.post("/api/auth/signout", {
+    form: { csrfToken: token, json: "true" },
+    headers: { Origin: "http://127.0.0.1:3100" },
+  });
+  expect(out.status()).toBe(200);
+
+  const setVisibility = (state: string) =>
+    page.evaluate((s) => {
+      Object.defineProperty(document, "visibilityState", { value: s, configurable: true });
+      document.dispatchEvent(new Event("visibilitychange"));
+    }, state);
+
+  // Within the cooldown a focus does not refetch.
+  const sessionRequests: number[] = [];
+  page.on("request", (req) => {
+    if (new URL(req.url()).pathname === "/api/auth/session") sessionRequests.push(Date.now());
+  });
+  await setVisibility("hidden");
+  await setVisibility("visible");
+  await expect(page.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  expect(sessionRequests).toHaveLength(0);
+
+  // After it, the focus refetches and the page shows the sign-out.
+  await page.clock.fastForward(6_000);
+  await setVisibility("hidden");
+  await setVisibility("visible");
+  await expect(page.getByTestId("status")).toHaveText("You are not signed in.");
+  expect(sessionRequests.length).toBeGreaterThan(0);
+
+  // Offline, the interval does not poll.
+  const before = sessionRequests.length;
+  await context.setOffline(true);
+  await page.clock.fastForward(301_000);
+  await context.setOffline(false);
+  expect(sessionRequests.length).toBe(before);
+  // Online again, the interval polls.
+  await page.clock.fastForward(301_000);
+  await expect.poll(() => sessionRequests.length).toBeGreaterThan(before);
+});
