@@ -70,7 +70,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             let auth = Auth::new(config, pool).map_err(|e| e.to_string())?;
-            let user = create_user(auth.users.as_ref(), &email, &password, name)
+            let user = create_user(auth.users.as_ref(), &auth.gate, &email, &password, name)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("created user {} ({})", user.email, user.id);

@@ -8,18 +8,19 @@ use axum::{middleware, Extension, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
+use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use crate::{
     app::{shell, App},
     auth::server::{
         authorize::create_user,
+        body,
         config::{Config, ConfigError},
         csrf,
         db::{self, DbError},
         guard,
         password::Password,
-        routes, session,
+        routes, security, session,
         state::{Auth, AuthBuilder},
         users::Email,
     },
@@ -73,13 +74,20 @@ pub fn router(auth: &Auth, leptos_options: LeptosOptions) -> Router {
     Router::new()
         .merge(routes::router())
         .merge(api)
-        .leptos_routes(&leptos_options, routes, {
-            let options = leptos_options.clone();
-            move || shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            security::provide_leptos_nonce,
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         // Innermost first: each layer below wraps everything above it.
+        .layer(RequestBodyLimitLayer::new(auth.config.limits.body_bytes))
+        .layer(middleware::from_fn(body::check_auth_bodies))
         .layer(middleware::from_fn(crate::i18n::remember_lang))
         .layer(middleware::from_fn(routes::pages))
         .layer(middleware::from_fn(routes::unknown_actions))
@@ -89,6 +97,7 @@ pub fn router(auth: &Auth, leptos_options: LeptosOptions) -> Router {
             auth.csrf.clone(),
             csrf::layer,
         ))
+        .layer(middleware::from_fn(security::headers))
         .layer(Extension(auth.clone()))
         .layer(TraceLayer::new_for_http())
 }
@@ -121,6 +130,7 @@ async fn ensure_demo_user(auth: &Auth) -> Result<(), StartError> {
             .map_err(|e| StartError::DemoUser(e.to_string()))?;
         create_user(
             auth.users.as_ref(),
+            &auth.gate,
             email.as_str(),
             &password,
             demo.name.clone(),
@@ -131,13 +141,16 @@ async fn ensure_demo_user(auth: &Auth) -> Result<(), StartError> {
     Ok(())
 }
 
-/// Deletes expired sessions every ten minutes.
+/// Deletes expired sessions and forgets idle rate-limit keys every ten minutes.
 fn spawn_session_cleanup(auth: &Auth) {
     let store = auth.sessions.clone();
+    let auth = auth.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
+            auth.limits.per_ip.shrink();
+            auth.limits.per_account.shrink();
             match store.delete_expired().await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(deleted = n, "expired sessions removed"),

@@ -213,7 +213,13 @@ impl Events for Counter {
 
 async fn add_user(app: &common::TestApp, email: &str) {
     let password = sesame::auth::server::password::Password::parse(PASSWORD).unwrap();
-    sesame::auth::server::authorize::create_user(app.auth.users.as_ref(), email, &password, None)
+    sesame::auth::server::authorize::create_user(
+        app.auth.users.as_ref(),
+        &app.auth.gate,
+        email,
+        &password,
+        None,
+    )
         .await
         .unwrap();
 }

@@ -22,13 +22,14 @@ pub async fn credentials_callback(
     #[server(default)]
     callback_url: Option<String>,
     #[server(default)] json: Option<String>,
+    #[server(default)] remember: Option<String>,
 ) -> Result<UrlResponse, ServerFnError> {
     use crate::auth::server::{
-        answer::no_store,
         callback::{credentials, CallbackForm, Caller},
         from_request,
+        limits::client_ip,
     };
-    use axum::{extract::ConnectInfo, http::header};
+    use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
 
     let (auth, csrf, parts) =
@@ -36,11 +37,12 @@ pub async fn credentials_callback(
     let session = leptos_axum::extract::<tower_sessions::Session>()
         .await
         .map_err(|e| ServerFnError::new(format!("session: {e:?}")))?;
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
     let caller = Caller {
-        ip: parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip()),
+        ip: client_ip(peer, &parts.headers, &auth.config.site.trusted_proxies),
         back_to: same_origin_referer_path(&parts.headers, &auth.config.origin()),
     };
     let form = CallbackForm {
@@ -49,20 +51,14 @@ pub async fn credentials_callback(
         csrf_token,
         callback_url,
         json: CallbackForm::json_flag(json.as_deref()),
+        remember: CallbackForm::json_flag(remember.as_deref()),
     };
     let answer = credentials(&auth, &csrf, &session, &caller, form).await;
 
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.set_status(answer.status);
-    for (name, value) in no_store() {
+    for (name, value) in answer.headers() {
         response.insert_header(name, value);
-    }
-    if let Some(location) = answer
-        .location
-        .as_deref()
-        .and_then(|l| header::HeaderValue::from_str(l).ok())
-    {
-        response.insert_header(header::LOCATION, location);
     }
     Ok(answer.body)
 }

@@ -18,6 +18,9 @@ pub struct SignInOptions {
     /// Navigate to the returned URL (default `true`); with `false` the caller gets
     /// the [`SignInResponse`] and decides.
     pub redirect: bool,
+    /// "Remember me": a persistent cookie and the long session lifetime
+    /// (default `false`: the cookie ends with the browser session).
+    pub remember: bool,
 }
 
 impl Default for SignInOptions {
@@ -27,6 +30,7 @@ impl Default for SignInOptions {
             password: String::new(),
             callback_url: None,
             redirect: true,
+            remember: false,
         }
     }
 }
@@ -277,6 +281,7 @@ mod browser {
                     ("password", options.password.as_str()),
                     ("csrfToken", token.as_str()),
                     ("callbackUrl", callback_url.as_str()),
+                    ("remember", if options.remember { "true" } else { "false" }),
                     ("json", "true"),
                 ],
             )

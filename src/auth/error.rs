@@ -46,14 +46,20 @@ pub enum AuthError {
     /// A verification token expired or was used (NextAuth's email flow): 403.
     #[error("The sign in link is no longer valid.")]
     Verification,
-    /// The request itself is malformed: 400.
+    /// The request body is malformed, of the wrong type or not UTF-8: 400.
+    #[error("The request could not be read.")]
+    InvalidRequest,
+    /// The request body is over the size limit: 413.
+    #[error("The request is too large.")]
+    PayloadTooLarge,
+    /// Any other failure: 400.
     #[error("Unable to sign in.")]
     Default,
 }
 
 impl AuthError {
     /// Every variant, for catalogs and tests.
-    pub const ALL: [AuthError; 12] = [
+    pub const ALL: [AuthError; 14] = [
         AuthError::CredentialsSignin,
         AuthError::SessionRequired,
         AuthError::AccessDenied,
@@ -65,6 +71,8 @@ impl AuthError {
         AuthError::Signin,
         AuthError::Callback,
         AuthError::Verification,
+        AuthError::InvalidRequest,
+        AuthError::PayloadTooLarge,
         AuthError::Default,
     ];
 
@@ -82,6 +90,8 @@ impl AuthError {
             AuthError::Signin => "Signin",
             AuthError::Callback => "Callback",
             AuthError::Verification => "Verification",
+            AuthError::InvalidRequest => "InvalidRequest",
+            AuthError::PayloadTooLarge => "PayloadTooLarge",
             AuthError::Default => "default",
         }
     }
@@ -100,7 +110,8 @@ impl AuthError {
         match self {
             AuthError::CredentialsSignin | AuthError::SessionRequired => 401,
             AuthError::AccessDenied | AuthError::MissingCSRF | AuthError::Verification => 403,
-            AuthError::InvalidCallbackUrl | AuthError::Default => 400,
+            AuthError::InvalidCallbackUrl | AuthError::InvalidRequest | AuthError::Default => 400,
+            AuthError::PayloadTooLarge => 413,
             AuthError::RateLimited => 429,
             AuthError::ServiceUnavailable => 503,
             AuthError::Configuration | AuthError::Signin | AuthError::Callback => 500,
@@ -114,7 +125,8 @@ impl AuthError {
         match self {
             AuthError::Configuration => 500,
             AuthError::AccessDenied | AuthError::Verification | AuthError::MissingCSRF => 403,
-            AuthError::InvalidCallbackUrl => 400,
+            AuthError::InvalidCallbackUrl | AuthError::InvalidRequest => 400,
+            AuthError::PayloadTooLarge => 413,
             AuthError::RateLimited => 429,
             AuthError::ServiceUnavailable => 503,
             _ => 200,

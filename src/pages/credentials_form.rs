@@ -30,6 +30,7 @@ pub fn CredentialsForm(
     let pending = RwSignal::new(false);
     let email_ref = NodeRef::<html::Input>::new();
     let password_ref = NodeRef::<html::Input>::new();
+    let remember_ref = NodeRef::<html::Input>::new();
     let alert_ref = NodeRef::<html::Div>::new();
     let callback = StoredValue::new(callback_url.clone());
     let navigate = use_navigate();
@@ -53,6 +54,7 @@ pub fn CredentialsForm(
             password: password.value(),
             callback_url: Some(callback.get_value()),
             redirect: false,
+            remember: remember_ref.get().is_some_and(|r| r.checked()),
         };
         pending.set(true);
         let navigate = navigate.clone();
@@ -115,6 +117,10 @@ pub fn CredentialsForm(
                 required
                 node_ref=password_ref
             />
+            <label class="check">
+                <input type="checkbox" name="remember" value="true" node_ref=remember_ref />
+                {t.remember_me}
+            </label>
             <button type="submit" disabled=move || pending.get()>
                 {button_text}
             </button>

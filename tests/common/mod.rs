@@ -46,6 +46,9 @@ pub async fn spawn_with(
         url = "http://{addr}"
         [database]
         url = "sqlite://{data}/test.db"
+        [limits]
+        sign_in_per_ip = "10000/1min"
+        sign_in_per_account = "10000/1min"
         [demo_user]
         email = "{EMAIL}"
         password = "{PASSWORD}"

@@ -18,6 +18,8 @@ pub struct Answer {
     pub body: UrlResponse,
     /// Set for form posts: where the 302 goes.
     pub location: Option<String>,
+    /// Seconds for `Retry-After` (429 and 503).
+    pub retry_after: Option<u64>,
 }
 
 impl Answer {
@@ -30,6 +32,7 @@ impl Answer {
                 StatusCode::FOUND
             },
             location: (!json).then(|| url.clone()),
+            retry_after: None,
             body: UrlResponse {
                 url,
                 error: None,
@@ -62,6 +65,7 @@ impl Answer {
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 body,
                 location: None,
+                retry_after: None,
             };
         }
         let location = if error.belongs_on_sign_in_page() {
@@ -77,7 +81,26 @@ impl Answer {
             status: StatusCode::FOUND,
             body,
             location: Some(location),
+            retry_after: None,
         }
+    }
+
+    /// The same answer with a `Retry-After`.
+    pub fn with_retry_after(mut self, seconds: u64) -> Answer {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// Headers beside the body: `Cache-Control`, and `Location` / `Retry-After`.
+    pub fn headers(&self) -> Vec<(header::HeaderName, HeaderValue)> {
+        let mut headers: Vec<_> = no_store().into_iter().collect();
+        if let Some(location) = self.location.as_deref().and_then(|l| HeaderValue::from_str(l).ok()) {
+            headers.push((header::LOCATION, location));
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.push((header::RETRY_AFTER, HeaderValue::from(seconds)));
+        }
+        headers
     }
 }
 
@@ -105,9 +128,10 @@ pub fn sign_in_page_url(
 
 impl IntoResponse for Answer {
     fn into_response(self) -> Response {
-        let mut res = (self.status, no_store(), Json(self.body)).into_response();
-        if let Some(location) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
-            res.headers_mut().insert(header::LOCATION, location);
+        let headers = self.headers();
+        let mut res = (self.status, Json(self.body)).into_response();
+        for (name, value) in headers {
+            res.headers_mut().insert(name, value);
         }
         res
     }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
+    limits::HashGate,
     password::{self, Password},
     users::{Email, UserStore},
 };
@@ -56,11 +57,19 @@ pub trait Authorize: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct DatabaseAuthorize {
     users: Arc<dyn UserStore>,
+    gate: Arc<HashGate>,
 }
 
 impl DatabaseAuthorize {
-    pub fn new(users: Arc<dyn UserStore>) -> Self {
-        DatabaseAuthorize { users }
+    pub fn new(users: Arc<dyn UserStore>, gate: Arc<HashGate>) -> Self {
+        DatabaseAuthorize { users, gate }
+    }
+}
+
+impl AuthorizeError {
+    /// The server is too busy hashing: answer 503, not "wrong credentials".
+    pub fn is_busy(&self) -> bool {
+        matches!(self, AuthorizeError::Hash(password::HashError::Busy(_)))
     }
 }
 
@@ -76,15 +85,16 @@ impl Authorize for DatabaseAuthorize {
         };
         let Some(user) = user else {
             // Same work as a wrong password: no timing oracle for who has an account.
-            password::verify(&credentials.password, password::dummy_hash()).await?;
+            password::verify(&self.gate, &credentials.password, password::dummy_hash()).await?;
             return Ok(None);
         };
-        let verified = password::verify(&credentials.password, &user.password_hash).await?;
+        let verified =
+            password::verify(&self.gate, &credentials.password, &user.password_hash).await?;
         if !verified.matches {
             return Ok(None);
         }
         if verified.needs_rehash {
-            let rehashed = password::hash(&credentials.password).await?;
+            let rehashed = password::hash(&self.gate, &credentials.password).await?;
             self.users.set_password_hash(user.id, &rehashed).await?;
             tracing::info!(
                 user_id = user.id,
@@ -103,12 +113,13 @@ impl Authorize for DatabaseAuthorize {
 /// Creates a user with a hashed password.
 pub async fn create_user(
     users: &dyn UserStore,
+    gate: &HashGate,
     email: &str,
     password: &Password,
     name: Option<String>,
 ) -> Result<super::users::UserRecord, AuthorizeError> {
     let email = Email::parse(email).map_err(|e| AuthorizeError::Other(e.to_string()))?;
-    let password_hash = password::hash(password).await?;
+    let password_hash = password::hash(gate, password).await?;
     Ok(users
         .create(super::users::NewUser {
             email,

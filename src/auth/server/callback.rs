@@ -8,7 +8,8 @@ use tower_sessions::Session;
 
 use super::{
     answer::Answer, authorize::Credentials, callbacks::SignInDecision, csrf::Csrf,
-    password::Password, routes::to_client_session, session, state::Auth,
+    password::Password,
+    users::MAX_EMAIL_BYTES, routes::to_client_session, session, state::Auth,
 };
 use crate::auth::AuthError;
 
@@ -21,12 +22,15 @@ pub struct CallbackForm {
     pub callback_url: Option<String>,
     /// `json=true`: answer JSON instead of a redirect.
     pub json: bool,
+    /// "Remember me": a persistent cookie and the long lifetime. Without it the
+    /// cookie ends with the browser session and the session after `short_max_age`.
+    pub remember: bool,
 }
 
 impl CallbackForm {
-    /// `json` is true for `"true"` (what next-auth/react and Sesame's client send).
+    /// A form flag: `true`, `on` (an HTML checkbox) or `1`.
     pub fn json_flag(raw: Option<&str>) -> bool {
-        matches!(raw, Some("true") | Some("1"))
+        matches!(raw, Some("true") | Some("on") | Some("1"))
     }
 }
 
@@ -64,6 +68,16 @@ pub async fn credentials(
     };
     let fail = |error| Answer::failure(auth, error, json, back_to, Some(&callback_url));
 
+    // Every attempt counts, before any work is spent on it.
+    if let Err(wait) = auth.limits.attempt(caller.ip, &form.email) {
+        tracing::warn!(event = "rate_limited", %ip, retry_after = wait, "sign-in over the rate limit");
+        return fail(AuthError::RateLimited).with_retry_after(wait);
+    }
+    // Oversized input is refused before any hashing.
+    if form.email.len() > MAX_EMAIL_BYTES {
+        tracing::info!(event = "sign_in_failed", %ip, "identifier refused before hashing");
+        return fail(AuthError::CredentialsSignin);
+    }
     let password = match Password::parse(form.password) {
         Ok(p) => p,
         Err(reason) => {
@@ -80,6 +94,10 @@ pub async fn credentials(
         Ok(None) => {
             tracing::info!(event = "sign_in_failed", %ip, "wrong credentials");
             return fail(AuthError::CredentialsSignin);
+        }
+        Err(cause) if cause.is_busy() => {
+            tracing::warn!(event = "sign_in_busy", %ip, "no hashing slot free");
+            return fail(AuthError::ServiceUnavailable).with_retry_after(1);
         }
         Err(cause) => {
             // Sesame: the cause stays in the log; the client sees CredentialsSignin.
@@ -101,7 +119,7 @@ pub async fn credentials(
             };
         }
     }
-    let (data, expires) = match session::start(session, &user, &auth.config).await {
+    let (data, expires) = match session::start(session, &user, &auth.config, form.remember).await {
         Ok(started) => started,
         Err(cause) => {
             tracing::error!(event = "sign_in_failed", %ip, %cause, "could not start a session");

@@ -44,6 +44,13 @@ pub struct Config {
     /// A file holding the secret (its first line), instead of `secret`.
     #[serde(default)]
     pub secret_file: Option<PathBuf>,
+    /// Earlier secrets, still accepted when verifying, so the secret can be
+    /// rotated without breaking open forms.
+    #[serde(default)]
+    pub previous_secrets: Vec<SecretString>,
+    /// Rate limits and hashing bounds.
+    #[serde(default)]
+    pub limits: LimitsConfig,
     /// Where generated files (the development secret, the SQLite database) live.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
@@ -65,6 +72,95 @@ pub struct SiteConfig {
     /// Cookies get `Secure` and the `__Host-` prefix. Default: the site URL is https.
     #[serde(default)]
     pub secure_cookies: Option<bool>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (exact addresses).
+    /// Without them the client IP is the socket's peer.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// A rate: at most `count` attempts per `per`, refilled evenly (GCRA).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub per: Duration,
+}
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+    /// `"10/5min"`, `"100/1h"`.
+    fn from_str(s: &str) -> Result<Rate, String> {
+        let (count, per) = s
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}` is not of the form COUNT/DURATION, like 10/5min"))?;
+        let count: u32 = count
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{count}` is not a whole number"))?;
+        let per = humantime::parse_duration(per.trim()).map_err(|e| format!("`{per}`: {e}"))?;
+        if count == 0 || per.is_zero() {
+            return Err("a rate needs a count and a duration above zero".into());
+        }
+        Ok(Rate { count, per })
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Rate, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Rate limits on sign-in and the bound on concurrent password hashing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Sign-in attempts per client IP.
+    #[serde(default = "default_ip_rate")]
+    pub sign_in_per_ip: Rate,
+    /// Sign-in attempts per account (the email as typed, normalised).
+    #[serde(default = "default_account_rate")]
+    pub sign_in_per_account: Rate,
+    /// Password hashes computed at once (0: one per core).
+    #[serde(default)]
+    pub hash_concurrency: usize,
+    /// Sign-ins allowed to wait for a hashing slot; beyond it, 503 at once.
+    #[serde(default = "default_hash_queue")]
+    pub hash_queue: usize,
+    /// Largest request body accepted, in bytes.
+    #[serde(default = "default_body_limit")]
+    pub body_bytes: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            sign_in_per_ip: default_ip_rate(),
+            sign_in_per_account: default_account_rate(),
+            hash_concurrency: 0,
+            hash_queue: default_hash_queue(),
+            body_bytes: default_body_limit(),
+        }
+    }
+}
+
+fn default_ip_rate() -> Rate {
+    Rate {
+        count: 30,
+        per: Duration::from_secs(60),
+    }
+}
+fn default_account_rate() -> Rate {
+    Rate {
+        count: 10,
+        per: Duration::from_secs(300),
+    }
+}
+fn default_hash_queue() -> usize {
+    8
+}
+fn default_body_limit() -> usize {
+    64 * 1024
 }
 
 /// Custom pages that replace the built-in ones (NextAuth's `pages`).
@@ -86,6 +182,10 @@ pub struct SessionConfig {
     /// A session unused for this long ends.
     #[serde(with = "humantime_serde", default = "default_idle_timeout")]
     pub idle_timeout: Duration,
+    /// Absolute lifetime of a session signed in without "remember me"; its
+    /// cookie also ends with the browser session.
+    #[serde(with = "humantime_serde", default = "default_short_max_age")]
+    pub short_max_age: Duration,
 }
 
 impl Default for SessionConfig {
@@ -93,8 +193,13 @@ impl Default for SessionConfig {
         SessionConfig {
             max_age: default_max_age(),
             idle_timeout: default_idle_timeout(),
+            short_max_age: default_short_max_age(),
         }
     }
+}
+
+fn default_short_max_age() -> Duration {
+    Duration::from_secs(12 * 60 * 60)
 }
 
 /// The user and session database.
@@ -253,6 +358,15 @@ impl Config {
                 "must be more than zero",
             ));
         }
+        if self.session.short_max_age.is_zero() {
+            return Err(ConfigError::invalid(
+                "session.short_max_age",
+                "must be more than zero",
+            ));
+        }
+        if self.limits.body_bytes < 1024 {
+            return Err(ConfigError::invalid("limits.body_bytes", "must be at least 1024"));
+        }
         if self.session.idle_timeout.is_zero() {
             return Err(ConfigError::invalid(
                 "session.idle_timeout",
@@ -283,6 +397,14 @@ impl Config {
     /// The base URL without a trailing slash, e.g. `http://127.0.0.1:3000`.
     pub fn base_url(&self) -> String {
         self.site.url.as_str().trim_end_matches('/').to_string()
+    }
+
+    /// The previous secrets, for verification only.
+    pub fn previous_secrets(&self) -> Result<Vec<Vec<u8>>, ConfigError> {
+        self.previous_secrets
+            .iter()
+            .map(|s| check_secret("previous_secrets", s.expose_secret().as_bytes().to_vec()))
+            .collect()
     }
 
     /// The secret bytes: `secret`, else the first line of `secret_file`, else (in
@@ -388,6 +510,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("database"), "{err}");
+    }
+
+    #[test]
+    fn rates_parse() {
+        assert_eq!(
+            "10/5min".parse::<Rate>().unwrap(),
+            Rate { count: 10, per: Duration::from_secs(300) }
+        );
+        assert!("0/1s".parse::<Rate>().is_err());
+        assert!("ten/1s".parse::<Rate>().is_err());
+        let err = Config::from_toml_str_with(MINIMAL, &[("limits.sign_in_per_ip", "lots")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sign_in_per_ip"), "{err}");
     }
 
     #[test]

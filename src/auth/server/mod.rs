@@ -3,6 +3,7 @@
 //! and the REST routes. Nothing here is compiled into the WASM client.
 
 pub mod answer;
+pub mod body;
 pub mod authorize;
 pub mod callback;
 pub mod callback_url;
@@ -11,8 +12,10 @@ pub mod config;
 pub mod csrf;
 pub mod db;
 pub mod guard;
+pub mod limits;
 pub mod password;
 pub mod routes;
+pub mod security;
 pub mod session;
 pub mod state;
 pub mod users;

@@ -12,6 +12,8 @@ use argon2::{
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::OnceLock;
 
+use super::limits::{Busy, HashGate};
+
 /// Longest password accepted, in bytes.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
@@ -57,6 +59,8 @@ pub enum HashError {
     Hash(String),
     #[error("hashing task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Busy(#[from] Busy),
 }
 
 /// The parameters new hashes get.
@@ -76,8 +80,9 @@ fn hash_blocking(password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError::Hash(e.to_string()))
 }
 
-/// Hashes a password into a PHC string.
-pub async fn hash(password: &Password) -> Result<String, HashError> {
+/// Hashes a password into a PHC string, in one of the gate's slots.
+pub async fn hash(gate: &HashGate, password: &Password) -> Result<String, HashError> {
+    let _slot = gate.enter().await?;
     let password = password.expose().to_string();
     tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
 }
@@ -90,8 +95,14 @@ pub struct Verified {
     pub needs_rehash: bool,
 }
 
-/// Checks `password` against the PHC string `stored`.
-pub async fn verify(password: &Password, stored: &str) -> Result<Verified, HashError> {
+/// Checks `password` against the PHC string `stored`, in one of the gate's slots.
+pub async fn verify(
+    gate: &HashGate,
+    password: &Password,
+    stored: &str,
+) -> Result<Verified, HashError> {
+    let _slot = gate.enter().await?;
+    gate.count_verification();
     let password = password.expose().to_string();
     let stored = stored.to_string();
     tokio::task::spawn_blocking(move || verify_blocking(&password, &stored)).await?
@@ -135,16 +146,18 @@ mod tests {
 
     #[tokio::test]
     async fn hash_then_verify() {
+        let gate = HashGate::new(1, 1);
         let pw = Password::parse("correct horse").unwrap();
-        let stored = hash(&pw).await.unwrap();
+        let stored = hash(&gate, &pw).await.unwrap();
         assert!(
             stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{stored}"
         );
-        let ok = verify(&pw, &stored).await.unwrap();
+        let ok = verify(&gate, &pw, &stored).await.unwrap();
         assert!(ok.matches && !ok.needs_rehash);
         let wrong = Password::parse("wrong horse").unwrap();
-        assert!(!verify(&wrong, &stored).await.unwrap().matches);
+        assert!(!verify(&gate, &wrong, &stored).await.unwrap().matches);
+        assert_eq!(gate.verifications(), 2);
     }
 
     #[tokio::test]
@@ -156,7 +169,8 @@ mod tests {
         );
         let salt = SaltString::generate(&mut OsRng);
         let stored = weak.hash_password(b"pw", &salt).unwrap().to_string();
-        let v = verify(&Password::parse("pw").unwrap(), &stored)
+        let gate = HashGate::new(1, 1);
+        let v = verify(&gate, &Password::parse("pw").unwrap(), &stored)
             .await
             .unwrap();
         assert!(v.matches && v.needs_rehash);

@@ -184,10 +184,17 @@ async fn sign_out(
     Extension(csrf): Extension<Csrf>,
     session: Session,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     Form(form): Form<SignOutForm>,
 ) -> Response {
     let json = super::callback::CallbackForm::json_flag(form.json.as_deref());
-    let ip = connect.map(|c| c.0 .0.ip().to_string()).unwrap_or_default();
+    let ip = super::limits::client_ip(
+        connect.map(|c| c.0 .0),
+        &headers,
+        &auth.config.site.trusted_proxies,
+    )
+    .map(|ip| ip.to_string())
+    .unwrap_or_default();
     if !csrf.verify(&form.csrf_token) {
         tracing::warn!(event = "csrf_refused", %ip, "sign-out without a valid CSRF token");
         return Answer::failure(

@@ -177,6 +177,9 @@ pub struct SessionData {
     pub signed_in_at: i64,
     /// Unix seconds of the last renewal of the idle expiry.
     pub last_seen: i64,
+    /// This session's absolute lifetime in seconds (0: `session.max_age`).
+    #[serde(default)]
+    pub max_age: i64,
 }
 
 /// A session failure (the store did not answer).
@@ -185,16 +188,24 @@ pub struct SessionData {
 pub struct SessionError(#[from] tower_sessions::session::Error);
 
 /// Starts a signed-in session under a new id: the id the visitor had before
-/// signing in is deleted, never upgraded.
+/// signing in is deleted, never upgraded. Without `remember`, the cookie ends
+/// with the browser session and the session after `session.short_max_age`.
 /// Returns what the session holds and when it expires.
 pub async fn start(
     session: &Session,
     user: &AuthorizedUser,
     config: &Config,
+    remember: bool,
 ) -> Result<(SessionData, OffsetDateTime), SessionError> {
     let now = OffsetDateTime::now_utc();
     session.cycle_id().await?;
     session.clear().await;
+    let lifetime = if remember {
+        config.session.max_age
+    } else {
+        session.set_expiry(Some(Expiry::OnSessionEnd));
+        config.session.short_max_age
+    };
     let data = SessionData {
         user_id: user.id.clone(),
         email: user.email.clone(),
@@ -202,10 +213,11 @@ pub async fn start(
         image: user.image.clone(),
         signed_in_at: now.unix_timestamp(),
         last_seen: now.unix_timestamp(),
+        max_age: lifetime.as_secs() as i64,
     };
     session.insert(KEY, &data).await?;
     let idle = time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::MAX);
-    let max_age = time::Duration::try_from(config.session.max_age).unwrap_or(time::Duration::MAX);
+    let max_age = time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX);
     let expires = now.saturating_add(idle.min(max_age));
     Ok((data, expires))
 }
@@ -232,12 +244,19 @@ pub async fn current(
         return Ok(None);
     };
     let now = OffsetDateTime::now_utc();
-    let max_age = time::Duration::try_from(config.session.max_age).unwrap_or(time::Duration::MAX);
+    let max_age = if data.max_age > 0 {
+        time::Duration::seconds(data.max_age)
+    } else {
+        time::Duration::try_from(config.session.max_age).unwrap_or(time::Duration::MAX)
+    };
     let idle = time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::MAX);
     let signed_in_at = OffsetDateTime::from_unix_timestamp(data.signed_in_at)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let last_seen =
+        OffsetDateTime::from_unix_timestamp(data.last_seen).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let absolute_end = signed_in_at.saturating_add(max_age);
-    if now >= absolute_end {
+    // Both lifetimes are enforced here, whatever the cookie or the row says.
+    if now >= absolute_end || now >= last_seen.saturating_add(idle) {
         session.flush().await?;
         return Ok(None);
     }

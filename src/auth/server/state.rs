@@ -11,6 +11,7 @@ use super::{
     callbacks::{Callbacks, Defaults, Events},
     config::{Config, ConfigError},
     csrf::CsrfKeys,
+    limits::{HashGate, SignInLimits},
     session::SqliteSessionStore,
     users::{SqliteUserStore, UserStore},
 };
@@ -28,6 +29,8 @@ pub struct Inner {
     pub callbacks: Arc<dyn Callbacks>,
     pub events: Arc<dyn Events>,
     pub sessions: SqliteSessionStore,
+    pub limits: SignInLimits,
+    pub gate: Arc<HashGate>,
 }
 
 impl std::ops::Deref for Auth {
@@ -71,8 +74,18 @@ impl AuthBuilder {
     }
 
     pub fn build(self) -> Result<Auth, ConfigError> {
-        let secret = self.config.resolve_secret()?;
-        let csrf = Arc::new(CsrfKeys::new(vec![secret], self.config.secure_cookies()));
+        let mut secrets = vec![self.config.resolve_secret()?];
+        secrets.extend(self.config.previous_secrets()?);
+        let csrf = Arc::new(CsrfKeys::new(secrets, self.config.secure_cookies()));
+        let limits_config = &self.config.limits;
+        let gate = Arc::new(HashGate::new(
+            limits_config.hash_concurrency,
+            limits_config.hash_queue,
+        ));
+        let limits = SignInLimits::in_memory(
+            limits_config.sign_in_per_ip,
+            limits_config.sign_in_per_account,
+        );
         let policy = CallbackPolicy::new(
             self.config.site.url.clone(),
             &self.config.site.trusted_origins,
@@ -82,7 +95,7 @@ impl AuthBuilder {
             .unwrap_or_else(|| Arc::new(SqliteUserStore::new(self.pool.clone())));
         let authorize = self
             .authorize
-            .unwrap_or_else(|| Arc::new(DatabaseAuthorize::new(users.clone())));
+            .unwrap_or_else(|| Arc::new(DatabaseAuthorize::new(users.clone(), gate.clone())));
         Ok(Auth(Arc::new(Inner {
             config: self.config,
             policy,
@@ -92,6 +105,8 @@ impl AuthBuilder {
             callbacks: self.callbacks,
             events: self.events,
             sessions: SqliteSessionStore::new(self.pool),
+            limits,
+            gate,
         })))
     }
 }

@@ -1,0 +1,216 @@
+//! Abuse limits on sign-in: rate limits per client IP and per account, the
+//! client IP itself (`X-Forwarded-For` only from trusted proxies), and the bound
+//! on concurrent password hashing.
+//!
+//! Rate limits use governor's GCRA, whose check-and-consume is one atomic step:
+//! a burst of parallel attempts can never get more than the quota evaluated. The
+//! counters sit behind [`RateLimiter`] so several instances can share them in an
+//! external store.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    num::NonZeroU32,
+    sync::atomic::{AtomicU64, AtomicUsize, Ordering},
+    time::Duration,
+};
+
+use governor::{
+    clock::{Clock, DefaultClock},
+    DefaultKeyedRateLimiter, Quota,
+};
+use http::HeaderMap;
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use super::config::Rate;
+
+/// Counts attempts per key; `Err(wait)` when over the limit.
+pub trait RateLimiter: Send + Sync + 'static {
+    fn check(&self, key: &str) -> Result<(), Duration>;
+    /// Forgets keys that are back to a full quota (bounds memory).
+    fn shrink(&self) {}
+}
+
+/// An in-process [`RateLimiter`] (one instance; see the README for several).
+pub struct MemoryRateLimiter {
+    limiter: DefaultKeyedRateLimiter<String>,
+}
+
+impl MemoryRateLimiter {
+    pub fn new(rate: Rate) -> Self {
+        let burst = NonZeroU32::new(rate.count).expect("rates are validated above zero");
+        let period = (rate.per / rate.count).max(Duration::from_nanos(1));
+        let quota = Quota::with_period(period)
+            .expect("a period above zero")
+            .allow_burst(burst);
+        MemoryRateLimiter {
+            limiter: DefaultKeyedRateLimiter::keyed(quota),
+        }
+    }
+}
+
+impl RateLimiter for MemoryRateLimiter {
+    fn check(&self, key: &str) -> Result<(), Duration> {
+        self.limiter
+            .check_key(&key.to_string())
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    fn shrink(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+}
+
+/// The two sign-in limits.
+pub struct SignInLimits {
+    pub per_ip: Box<dyn RateLimiter>,
+    pub per_account: Box<dyn RateLimiter>,
+}
+
+impl SignInLimits {
+    pub fn in_memory(per_ip: Rate, per_account: Rate) -> Self {
+        SignInLimits {
+            per_ip: Box::new(MemoryRateLimiter::new(per_ip)),
+            per_account: Box::new(MemoryRateLimiter::new(per_account)),
+        }
+    }
+
+    /// Counts one attempt against both limits; `Err(seconds to wait)` when over.
+    pub fn attempt(&self, ip: Option<IpAddr>, account: &str) -> Result<(), u64> {
+        let ip_key = ip.map(|ip| ip.to_string()).unwrap_or_default();
+        self.per_ip
+            .check(&ip_key)
+            .and_then(|_| self.per_account.check(&account.trim().to_lowercase()))
+            .map_err(|wait| wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+            .map_err(|secs| secs.max(1))
+    }
+}
+
+/// The client IP: the socket's peer, or, when the peer is a trusted proxy, the
+/// nearest address in `X-Forwarded-For` that is not one.
+pub fn client_ip(peer: Option<SocketAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = peer?.ip();
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !trusted.contains(ip))
+            .unwrap_or(peer),
+    )
+}
+
+/// No hashing slot could be had in time: answer 503.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many password checks at once")]
+pub struct Busy;
+
+/// Bounds concurrent password hashing: a few slots, a short queue, then [`Busy`].
+/// Memory stays bounded by the slots, not by the number of attempts.
+#[derive(Debug)]
+pub struct HashGate {
+    slots: Semaphore,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+    verifications: AtomicU64,
+}
+
+impl HashGate {
+    /// `concurrency` 0 means one slot per core.
+    pub fn new(concurrency: usize, max_waiting: usize) -> Self {
+        let slots = if concurrency == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            concurrency
+        };
+        HashGate {
+            slots: Semaphore::new(slots),
+            waiting: AtomicUsize::new(0),
+            max_waiting,
+            verifications: AtomicU64::new(0),
+        }
+    }
+
+    /// A hashing slot, waiting at most a few seconds and only if the queue has room.
+    pub async fn enter(&self) -> Result<SemaphorePermit<'_>, Busy> {
+        if let Ok(permit) = self.slots.try_acquire() {
+            return Ok(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(Busy);
+        }
+        let permit = tokio::time::timeout(Duration::from_secs(5), self.slots.acquire()).await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        match permit {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(Busy),
+        }
+    }
+
+    /// Records one password verification (real or dummy).
+    pub fn count_verification(&self) {
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Password verifications run so far (for tests and metrics).
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_allows_the_burst_then_refuses() {
+        let limiter = MemoryRateLimiter::new(Rate {
+            count: 3,
+            per: Duration::from_secs(60),
+        });
+        for _ in 0..3 {
+            assert!(limiter.check("a").is_ok());
+        }
+        let wait = limiter.check("a").unwrap_err();
+        assert!(wait > Duration::from_secs(10) && wait <= Duration::from_secs(20), "{wait:?}");
+        assert!(limiter.check("b").is_ok(), "keys are separate");
+    }
+
+    #[test]
+    fn forwarded_for_only_from_trusted_proxies() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "203.0.113.9, 10.0.0.2".parse().unwrap());
+        let proxy: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        let direct: SocketAddr = "198.51.100.7:5000".parse().unwrap();
+        let trusted: Vec<IpAddr> = vec!["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
+        assert_eq!(
+            client_ip(Some(proxy), &headers, &trusted),
+            Some("203.0.113.9".parse().unwrap())
+        );
+        assert_eq!(
+            client_ip(Some(direct), &headers, &trusted),
+            Some("198.51.100.7".parse().unwrap()),
+            "a spoofed header from an untrusted peer is ignored"
+        );
+        assert_eq!(client_ip(Some(proxy), &headers, &[]), Some("10.0.0.1".parse().unwrap()));
+    }
+
+    #[tokio::test]
+    async fn gate_refuses_beyond_the_queue() {
+        let gate = HashGate::new(1, 0);
+        let held = gate.enter().await.unwrap();
+        assert_eq!(gate.enter().await.unwrap_err(), Busy);
+        drop(held);
+        assert!(gate.enter().await.is_ok());
+    }
+}
