@@ -20,14 +20,15 @@ cargo clippy --features ssr --all-targets -- -D warnings || failed_step="$failed
 cargo clippy --features hydrate --target wasm32-unknown-unknown -- -D warnings || failed_step="$failed_step clippy-hydrate"
 
 step "cargo test --features ssr"
-cargo test --features ssr 2>&1 | tee "$logs/cargo-test.log"
+# A hang must fail the run, not eat CI's time.
+timeout 1200 cargo test --features ssr 2>&1 | tee "$logs/cargo-test.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || failed_step="$failed_step cargo-test"
 
 step "cargo leptos build (server + WASM)"
 if cargo leptos build; then
   step "playwright (Debian Chromium)"
   rm -rf target/e2e
-  (cd end2end && npx playwright test) 2>&1 | tee "$logs/playwright.log"
+  (cd end2end && timeout 1200 npx playwright test) 2>&1 | tee "$logs/playwright.log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || failed_step="$failed_step playwright"
 else
   failed_step="$failed_step leptos-build"

@@ -38,7 +38,7 @@ async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into()),
+                .unwrap_or_else(|_| server::LOG_FILTER.into()),
         )
         .init();
     match run(Cli::parse()).await {

@@ -26,6 +26,9 @@ use crate::{
     },
 };
 
+/// The default log filter: Sesame's events at `info`, chatty dependencies at `warn`.
+pub const LOG_FILTER: &str = "info,sqlx=warn,tower_sessions=warn";
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -74,15 +77,10 @@ pub fn router(auth: &Auth, leptos_options: LeptosOptions) -> Router {
     Router::new()
         .merge(routes::router())
         .merge(api)
-        .leptos_routes_with_context(
-            &leptos_options,
-            routes,
-            security::provide_leptos_nonce,
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&leptos_options, routes, security::provide_leptos_nonce, {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         // Innermost first: each layer below wraps everything above it.

@@ -220,8 +220,8 @@ async fn add_user(app: &common::TestApp, email: &str) {
         &password,
         None,
     )
-        .await
-        .unwrap();
+    .await
+    .unwrap();
 }
 
 #[tokio::test]

@@ -28,8 +28,13 @@ test.beforeAll(() => {
 });
 
 test("signIn, getSession, getCsrfToken, getProviders, signOut work unchanged", async ({ page }) => {
+  // Served from the site itself, as an app's bundle would be (the page's CSP
+  // allows same-origin scripts only).
+  await page.route("**/nextauth-client.js", (route) =>
+    route.fulfill({ body: bundle, contentType: "application/javascript" }),
+  );
   await page.goto("/");
-  await page.addScriptTag({ content: bundle });
+  await page.addScriptTag({ url: "/nextauth-client.js" });
 
   const providers = await page.evaluate(() => window.NextAuth.getProviders());
   expect(providers.credentials).toMatchObject({ id: "credentials", type: "credentials" });

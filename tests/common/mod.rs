@@ -15,6 +15,8 @@ pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
 pub struct TestApp {
     pub base: String,
+    /// The SQLite URL of this server's database, to look behind its back.
+    pub db_url: String,
     pub client: reqwest::Client,
     pub cookies: BTreeMap<String, String>,
     pub auth: sesame::auth::server::Auth,
@@ -82,6 +84,7 @@ pub async fn spawn_with(
         .await
         .unwrap();
     TestApp {
+        db_url: format!("sqlite://{}/test.db", dir.path().display()),
         base: format!("http://{addr}"),
         client: reqwest::Client::builder()
             .redirect(Policy::none())
@@ -165,6 +168,38 @@ impl TestApp {
             .send()
             .await
             .unwrap();
+        self.keep_cookies(&res);
+        res
+    }
+
+    /// A connection to this server's database.
+    pub async fn db(&self) -> sqlx::SqlitePool {
+        sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect(&self.db_url)
+            .await
+            .unwrap()
+    }
+
+    /// A raw POST with the given content type, body and extra headers.
+    pub async fn post_raw(
+        &mut self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(header::ORIGIN, self.base.clone())
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let res = req.send().await.unwrap();
         self.keep_cookies(&res);
         res
     }

@@ -94,7 +94,11 @@ impl Answer {
     /// Headers beside the body: `Cache-Control`, and `Location` / `Retry-After`.
     pub fn headers(&self) -> Vec<(header::HeaderName, HeaderValue)> {
         let mut headers: Vec<_> = no_store().into_iter().collect();
-        if let Some(location) = self.location.as_deref().and_then(|l| HeaderValue::from_str(l).ok()) {
+        if let Some(location) = self
+            .location
+            .as_deref()
+            .and_then(|l| HeaderValue::from_str(l).ok())
+        {
             headers.push((header::LOCATION, location));
         }
         if let Some(seconds) = self.retry_after {

@@ -16,7 +16,11 @@ use super::{answer::refusal, state::Auth};
 use crate::auth::AuthError;
 
 /// Middleware for POSTs under `/api/auth`.
-pub async fn check_auth_bodies(Extension(auth): Extension<Auth>, req: Request, next: Next) -> Response {
+pub async fn check_auth_bodies(
+    Extension(auth): Extension<Auth>,
+    req: Request,
+    next: Next,
+) -> Response {
     if req.method() != Method::POST || !req.uri().path().starts_with("/api/auth/") {
         return next.run(req).await;
     }
@@ -38,9 +42,7 @@ pub async fn check_auth_bodies(Extension(auth): Extension<Auth>, req: Request, n
         return refusal(&auth, AuthError::InvalidRequest);
     };
     let well_formed = match content_type.as_str() {
-        "application/x-www-form-urlencoded" => {
-            serde_urlencoded::from_str::<Vec<(String, String)>>(text).is_ok()
-        }
+        "application/x-www-form-urlencoded" => form_is_well_formed(text),
         // next-auth/react sends the session update as JSON.
         "application/json" if parts.uri.path() == "/api/auth/session" => {
             serde_json::from_str::<serde_json::Value>(text).is_ok()
@@ -50,5 +52,31 @@ pub async fn check_auth_bodies(Extension(auth): Extension<Auth>, req: Request, n
     if !well_formed {
         return refusal(&auth, AuthError::InvalidRequest);
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// Every key and value percent-decodes to valid UTF-8 (a lenient decoder would
+/// swap bad bytes for U+FFFD and let a later, strict parser fail with a 500).
+fn form_is_well_formed(text: &str) -> bool {
+    text.split('&').filter(|pair| !pair.is_empty()).all(|pair| {
+        pair.split('=').all(|part| {
+            percent_encoding::percent_decode_str(&part.replace('+', " "))
+                .decode_utf8()
+                .is_ok()
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_is_well_formed;
+
+    #[test]
+    fn forms() {
+        assert!(form_is_well_formed("email=a%40b.c&password=x+y&json=true"));
+        assert!(form_is_well_formed(""));
+        assert!(!form_is_well_formed("email=%FF"));
+        assert!(!form_is_well_formed("%C3%28=x"));
+    }
 }

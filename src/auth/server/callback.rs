@@ -8,8 +8,7 @@ use tower_sessions::Session;
 
 use super::{
     answer::Answer, authorize::Credentials, callbacks::SignInDecision, csrf::Csrf,
-    password::Password,
-    users::MAX_EMAIL_BYTES, routes::to_client_session, session, state::Auth,
+    password::Password, routes::to_client_session, session, state::Auth, users::MAX_EMAIL_BYTES,
 };
 use crate::auth::AuthError;
 

@@ -365,7 +365,10 @@ impl Config {
             ));
         }
         if self.limits.body_bytes < 1024 {
-            return Err(ConfigError::invalid("limits.body_bytes", "must be at least 1024"));
+            return Err(ConfigError::invalid(
+                "limits.body_bytes",
+                "must be at least 1024",
+            ));
         }
         if self.session.idle_timeout.is_zero() {
             return Err(ConfigError::invalid(
@@ -516,7 +519,10 @@ mod tests {
     fn rates_parse() {
         assert_eq!(
             "10/5min".parse::<Rate>().unwrap(),
-            Rate { count: 10, per: Duration::from_secs(300) }
+            Rate {
+                count: 10,
+                per: Duration::from_secs(300)
+            }
         );
         assert!("0/1s".parse::<Rate>().is_err());
         assert!("ten/1s".parse::<Rate>().is_err());

@@ -88,7 +88,11 @@ impl SignInLimits {
 
 /// The client IP: the socket's peer, or, when the peer is a trusted proxy, the
 /// nearest address in `X-Forwarded-For` that is not one.
-pub fn client_ip(peer: Option<SocketAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+pub fn client_ip(
+    peer: Option<SocketAddr>,
+    headers: &HeaderMap,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
     let peer = peer?.ip();
     if !trusted.contains(&peer) {
         return Some(peer);
@@ -182,7 +186,10 @@ mod tests {
             assert!(limiter.check("a").is_ok());
         }
         let wait = limiter.check("a").unwrap_err();
-        assert!(wait > Duration::from_secs(10) && wait <= Duration::from_secs(20), "{wait:?}");
+        assert!(
+            wait > Duration::from_secs(10) && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
         assert!(limiter.check("b").is_ok(), "keys are separate");
     }
 
@@ -202,7 +209,10 @@ mod tests {
             Some("198.51.100.7".parse().unwrap()),
             "a spoofed header from an untrusted peer is ignored"
         );
-        assert_eq!(client_ip(Some(proxy), &headers, &[]), Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(
+            client_ip(Some(proxy), &headers, &[]),
+            Some("10.0.0.1".parse().unwrap())
+        );
     }
 
     #[tokio::test]

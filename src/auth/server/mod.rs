@@ -3,8 +3,8 @@
 //! and the REST routes. Nothing here is compiled into the WASM client.
 
 pub mod answer;
-pub mod body;
 pub mod authorize;
+pub mod body;
 pub mod callback;
 pub mod callback_url;
 pub mod callbacks;

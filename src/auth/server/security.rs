@@ -54,7 +54,10 @@ pub async fn headers(Extension(auth): Extension<Auth>, mut req: Request, next: N
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     let headers = res.headers_mut();
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     // Not `no-referrer`: it turns `Origin` into `null`, which the CSRF check refuses.
     headers.insert(
         header::REFERRER_POLICY,

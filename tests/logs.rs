@@ -1,0 +1,109 @@
+//! Observability without leaks: the sign-in, refusal and sign-out events are
+//! logged, with the client IP and user id, and no password, session token or
+//! CSRF token ever appears in a log line or an error body.
+
+mod common;
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+};
+
+use common::{spawn, EMAIL, PASSWORD};
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn events_are_logged_and_secrets_are_not() {
+    let logs = Buffer::default();
+    let writer = logs.clone();
+    // Everything Sesame and the HTTP layer say, at the most verbose level; the
+    // dependencies at the server's own default.
+    tracing_subscriber::fmt()
+        .with_env_filter(format!(
+            "{},sesame=trace,tower_http=trace",
+            sesame::server::LOG_FILTER
+        ))
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+
+    let mut app = spawn("[limits]\nsign_in_per_account = \"3/10min\"").await;
+    let wrong_password = "wrong-password-7f3a91";
+    let mut bodies = Vec::new();
+
+    let res = app.sign_in_json(EMAIL, wrong_password, "/").await;
+    assert_eq!(res.status(), 401);
+    bodies.push(res.text().await.unwrap());
+    let res = app.sign_in_json(EMAIL, PASSWORD, "/").await;
+    assert_eq!(res.status(), 200);
+    let session_token = app.session_cookie().unwrap();
+    let csrf_cookie = app.cookies["sesame.csrf-token"].clone();
+    let csrf_token = csrf_cookie.split('|').next().unwrap().to_string();
+    // A refused post (bad token), a rate-limited one, and a sign-out.
+    let res = app
+        .post_form(
+            "/api/auth/callback/credentials",
+            &[
+                ("email", EMAIL),
+                ("password", PASSWORD),
+                ("csrfToken", "forged"),
+                ("json", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    bodies.push(res.text().await.unwrap());
+    let res = app.sign_in_json(EMAIL, wrong_password, "/").await;
+    assert_eq!(res.status(), 401);
+    let res = app.sign_in_json(EMAIL, wrong_password, "/").await;
+    assert_eq!(res.status(), 429);
+    bodies.push(res.text().await.unwrap());
+    let res = app
+        .post_form(
+            "/api/auth/signout",
+            &[("csrfToken", &csrf_token), ("json", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    bodies.push(res.text().await.unwrap());
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    for event in [
+        "sign_in_failed",
+        "event=\"sign_in\"",
+        "csrf_refused",
+        "rate_limited",
+        "sign_out",
+    ] {
+        assert!(text.contains(event), "no {event} event in:\n{text}");
+    }
+    assert!(text.contains("ip=127.0.0.1"), "the client IP is logged");
+    assert!(text.contains("user_id="), "the user id is logged");
+    for secret in [
+        PASSWORD,
+        wrong_password,
+        &session_token,
+        &csrf_token,
+        &csrf_cookie,
+    ] {
+        assert!(!text.contains(secret), "{secret:?} leaked into the logs");
+        for body in &bodies {
+            assert!(
+                !body.contains(secret),
+                "{secret:?} leaked into an answer: {body}"
+            );
+        }
+    }
+}
