@@ -1,5 +1,5 @@
 # Sesame's entry points. Each installs what it needs first (scripts/setup.sh).
-.PHONY: run test check
+.PHONY: run test check bench
 
 ## Build and serve on http://127.0.0.1:3000 (prints the demo user).
 run:
@@ -13,3 +13,8 @@ test:
 check:
 	cargo check --features ssr --all-targets
 	cargo check --features hydrate --target wasm32-unknown-unknown
+
+## Benchmarks against NextAuth v4 and bare axum (release build; minutes, bounded load).
+## Prints the table, writes target/bench/results.json and the README's table.
+bench:
+	@python3 benches/bench.py --readme

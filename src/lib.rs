@@ -29,5 +29,12 @@ pub fn hydrate() {
         .and_then(|d| d.body())
     {
         let _ = body.set_attribute("data-hydrated", "true");
+        // When hydration finished, in ms since navigation start (for `make bench`).
+        if let Some(now) = web_sys::window()
+            .and_then(|w| w.performance())
+            .map(|p| p.now())
+        {
+            let _ = body.set_attribute("data-hydrated-ms", &format!("{now:.1}"));
+        }
     }
 }

@@ -31,6 +31,13 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// (bench builds) Time argon2 verifications with the server's parameters and
+    /// print the median in microseconds.
+    #[cfg(feature = "bench")]
+    BenchArgon2 {
+        #[arg(long, default_value_t = 15)]
+        runs: usize,
+    },
 }
 
 #[tokio::main]
@@ -54,6 +61,26 @@ async fn run(cli: Cli) -> Result<(), String> {
     let config = Config::load(&cli.config).map_err(|e| e.to_string())?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
+        #[cfg(feature = "bench")]
+        Command::BenchArgon2 { runs } => {
+            use sesame::auth::server::{limits::HashGate, password};
+            let gate = HashGate::new(1, 1);
+            let pw = Password::parse("open sesame, demo").map_err(|e| e.to_string())?;
+            let stored = password::hash(&gate, &pw)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut times = Vec::with_capacity(runs);
+            for _ in 0..runs {
+                let start = std::time::Instant::now();
+                password::verify(&gate, &pw, &stored)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                times.push(start.elapsed().as_micros());
+            }
+            times.sort_unstable();
+            println!("{}", times[times.len() / 2]);
+            Ok(())
+        }
         Command::CreateUser { email, name } => {
             let raw = match std::env::var("SESAME_NEW_PASSWORD") {
                 Ok(p) => p,
@@ -92,6 +119,8 @@ async fn serve(config: Config) -> Result<(), String> {
     let (app, _auth) = server::build(config, leptos_options)
         .await
         .map_err(|e| e.to_string())?;
+    #[cfg(feature = "bench")]
+    let app = server::with_bench_ceiling(app);
     let listener = server::bind(addr).await.map_err(|e| e.to_string())?;
     println!("Sesame is listening on http://{addr} (site url {site})");
     if let Some((email, password)) = demo {

@@ -100,6 +100,19 @@ pub fn router(auth: &Auth, leptos_options: LeptosOptions) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
+/// The ceiling of the session-check benchmark: a bare axum handler, outside every
+/// layer, answering the same JSON as `/api/auth/session` from a constant.
+#[cfg(feature = "bench")]
+pub fn with_bench_ceiling(app: Router) -> Router {
+    const SESSION: &str = r#"{"user":{"name":"Demo User","email":"demo@example.com","image":null},"expires":"2026-12-25T00:00:00Z"}"#;
+    app.merge(Router::new().route(
+        "/bench/ceiling",
+        axum::routing::get(|| async {
+            ([(http::header::CONTENT_TYPE, "application/json")], SESSION)
+        }),
+    ))
+}
+
 /// Binds `addr` and serves `app` until the process ends.
 pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
     axum::serve(

@@ -145,19 +145,14 @@ impl AuthError {
         )
     }
 
-    /// Errors shown on the sign-in page itself rather than on the error page
-    /// (NextAuth sends these back to `/signin?error=`).
+    /// Errors shown on the sign-in page itself rather than on the error page:
+    /// NextAuth's sign-in errors, and Sesame's "try again" refusals.
     pub fn belongs_on_sign_in_page(self) -> bool {
-        matches!(
-            self,
-            AuthError::CredentialsSignin
-                | AuthError::SessionRequired
-                | AuthError::Signin
-                | AuthError::Callback
-                | AuthError::MissingCSRF
-                | AuthError::RateLimited
-                | AuthError::ServiceUnavailable
-        )
+        self.redirects_to_sign_in_page()
+            || matches!(
+                self,
+                AuthError::MissingCSRF | AuthError::RateLimited | AuthError::ServiceUnavailable
+            )
     }
 }
 

@@ -533,6 +533,27 @@ mod tests {
     }
 
     #[test]
+    fn secret_from_a_file_and_previous_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "from-a-file-from-a-file-from-a-file-0123\nignored").unwrap();
+        let config =
+            Config::from_toml_str_with(MINIMAL, &[("secret_file", file.to_str().unwrap())])
+                .unwrap();
+        assert_eq!(
+            config.resolve_secret().unwrap(),
+            b"from-a-file-from-a-file-from-a-file-0123".to_vec()
+        );
+        let config = Config::from_toml_layers(&[
+            MINIMAL,
+            "previous_secrets = [\"old-secret-old-secret-old-secret-old-1\", \"short\"]",
+        ])
+        .unwrap();
+        let err = config.previous_secrets().unwrap_err().to_string();
+        assert!(err.contains("previous_secrets"), "{err}");
+    }
+
+    #[test]
     fn production_requires_a_secret() {
         let config = Config::from_toml_str(MINIMAL).unwrap();
         let err = config.resolve_secret().unwrap_err().to_string();
