@@ -63,6 +63,11 @@ pub async fn build_with(
     let pool = db::connect(&config.database.url).await?;
     let auth = customize(Auth::builder(config, pool)).build()?;
     ensure_demo_user(&auth).await?;
+    // The dummy hash for unknown emails, computed once before the first sign-in.
+    let _ = auth
+        .gate
+        .run(|| crate::auth::server::password::dummy_hash().len())
+        .await;
     spawn_session_cleanup(&auth);
     Ok((router(&auth, leptos_options), auth))
 }

@@ -532,7 +532,8 @@ fn time_now() -> i64 {
 
 #[tokio::test]
 async fn the_absolute_lifetime_is_enforced_on_the_server() {
-    let mut app = spawn("").await;
+    // These tests age sessions in the database behind the server's back: no cache.
+    let mut app = spawn("[session]\ncache_ttl = \"0s\"").await;
     assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
     assert_eq!(app.session().await["user"]["email"], EMAIL);
     // Signed in 30 days and a minute ago, though used a moment ago.
@@ -553,7 +554,7 @@ async fn the_absolute_lifetime_is_enforced_on_the_server() {
 
 #[tokio::test]
 async fn the_idle_timeout_is_enforced_on_the_server() {
-    let mut app = spawn("[session]\nidle_timeout = \"1h\"").await;
+    let mut app = spawn("[session]\nidle_timeout = \"1h\"\ncache_ttl = \"0s\"").await;
     assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
     age_session(&app, "last_seen", 3_601).await;
     assert_eq!(app.session().await, json!({}));
@@ -561,7 +562,7 @@ async fn the_idle_timeout_is_enforced_on_the_server() {
 
 #[tokio::test]
 async fn without_remember_me_the_cookie_ends_with_the_browser_and_the_session_is_short() {
-    let mut app = spawn("").await;
+    let mut app = spawn("[session]\ncache_ttl = \"0s\"").await;
     let res = app.sign_in_json(EMAIL, PASSWORD, "/").await;
     let cookie = res
         .headers()

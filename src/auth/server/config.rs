@@ -186,6 +186,13 @@ pub struct SessionConfig {
     /// cookie also ends with the browser session.
     #[serde(with = "humantime_serde", default = "default_short_max_age")]
     pub short_max_age: Duration,
+    /// How long session reads stay cached in this process (`0s`: no cache).
+    #[serde(with = "humantime_serde", default = "default_cache_ttl")]
+    pub cache_ttl: Duration,
+}
+
+fn default_cache_ttl() -> Duration {
+    Duration::from_secs(30)
 }
 
 impl Default for SessionConfig {
@@ -194,6 +201,7 @@ impl Default for SessionConfig {
             max_age: default_max_age(),
             idle_timeout: default_idle_timeout(),
             short_max_age: default_short_max_age(),
+            cache_ttl: default_cache_ttl(),
         }
     }
 }

@@ -118,34 +118,62 @@ pub fn client_ip(
 #[error("too many password checks at once")]
 pub struct Busy;
 
-/// Bounds concurrent password hashing: a few slots, a short queue, then [`Busy`].
-/// Memory stays bounded by the slots, not by the number of attempts.
+/// A password-hashing job for the gate's worker threads.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Bounds password hashing: a few dedicated worker threads, a short queue, then
+/// [`Busy`]. The threads are fixed, so argon2's 19 MiB blocks are reused by the
+/// same allocator arenas instead of piling up in new ones: memory stays bounded
+/// by the workers, not by the number of attempts.
 #[derive(Debug)]
 pub struct HashGate {
     slots: Semaphore,
     waiting: AtomicUsize,
     max_waiting: usize,
     verifications: AtomicU64,
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
 }
 
 impl HashGate {
-    /// `concurrency` 0 means one slot per core.
+    /// `concurrency` 0 means one worker per core but one, so a flood of
+    /// sign-ins always leaves a core to serve everything else.
     pub fn new(concurrency: usize, max_waiting: usize) -> Self {
-        let slots = if concurrency == 0 {
-            std::thread::available_parallelism().map_or(2, |n| n.get())
+        let workers = if concurrency == 0 {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1))
+                .max(1)
         } else {
             concurrency
         };
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..workers {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("sesame-hash-{i}"))
+                .spawn(move || loop {
+                    let job = match queue.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return, // the gate is gone
+                    }
+                })
+                .expect("spawning a hashing thread");
+        }
         HashGate {
-            slots: Semaphore::new(slots),
+            slots: Semaphore::new(workers),
             waiting: AtomicUsize::new(0),
             max_waiting,
             verifications: AtomicU64::new(0),
+            jobs: std::sync::Mutex::new(jobs),
         }
     }
 
     /// A hashing slot, waiting at most a few seconds and only if the queue has room.
-    pub async fn enter(&self) -> Result<SemaphorePermit<'_>, Busy> {
+    async fn enter(&self) -> Result<SemaphorePermit<'_>, Busy> {
         if let Ok(permit) = self.slots.try_acquire() {
             return Ok(permit);
         }
@@ -159,6 +187,24 @@ impl HashGate {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(Busy),
         }
+    }
+
+    /// Runs `work` on a hashing thread once a slot is free.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        let _slot = self.enter().await?;
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| Busy)?
+            .send(job)
+            .map_err(|_| Busy)?;
+        result.await.map_err(|_| Busy)
     }
 
     /// Records one password verification (real or dummy).
@@ -221,6 +267,6 @@ mod tests {
         let held = gate.enter().await.unwrap();
         assert_eq!(gate.enter().await.unwrap_err(), Busy);
         drop(held);
-        assert!(gate.enter().await.is_ok());
+        assert_eq!(gate.run(|| 6 * 7).await, Ok(42));
     }
 }

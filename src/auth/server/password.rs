@@ -1,6 +1,6 @@
 //! Password hashing: argon2id PHC strings with OWASP's parameters
-//! (m = 19456 KiB, t = 2, p = 1), run on the blocking pool so a verification never
-//! stalls the async runtime.
+//! (m = 19456 KiB, t = 2, p = 1), run on the [`HashGate`]'s threads so a
+//! verification never stalls the async runtime.
 //!
 //! [`Password`] is the parsed form of what a user typed: 1 to [`MAX_PASSWORD_BYTES`]
 //! bytes, so an oversized input is refused before any hashing.
@@ -57,8 +57,6 @@ impl Password {
 pub enum HashError {
     #[error("password hash: {0}")]
     Hash(String),
-    #[error("hashing task failed: {0}")]
-    Join(#[from] tokio::task::JoinError),
     #[error(transparent)]
     Busy(#[from] Busy),
 }
@@ -80,11 +78,10 @@ fn hash_blocking(password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError::Hash(e.to_string()))
 }
 
-/// Hashes a password into a PHC string, in one of the gate's slots.
+/// Hashes a password into a PHC string, on one of the gate's threads.
 pub async fn hash(gate: &HashGate, password: &Password) -> Result<String, HashError> {
-    let _slot = gate.enter().await?;
     let password = password.expose().to_string();
-    tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
+    gate.run(move || hash_blocking(&password)).await?
 }
 
 /// Outcome of checking a password against a stored hash.
@@ -101,11 +98,11 @@ pub async fn verify(
     password: &Password,
     stored: &str,
 ) -> Result<Verified, HashError> {
-    let _slot = gate.enter().await?;
     gate.count_verification();
     let password = password.expose().to_string();
     let stored = stored.to_string();
-    tokio::task::spawn_blocking(move || verify_blocking(&password, &stored)).await?
+    gate.run(move || verify_blocking(&password, &stored))
+        .await?
 }
 
 fn verify_blocking(password: &str, stored: &str) -> Result<Verified, HashError> {

@@ -43,9 +43,20 @@ fn policy(nonce: &str, form_targets: &str) -> String {
 
 /// Middleware: mints the nonce, then sets the headers on the response.
 pub async fn headers(Extension(auth): Extension<Auth>, mut req: Request, next: Next) -> Response {
-    let nonce = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
-    req.extensions_mut().insert(CspNonce(nonce.clone()));
-    let is_auth_path = req.uri().path().starts_with("/api/auth");
+    // Only pages need a nonce: API answers and assets skip the random draw.
+    let path = req.uri().path();
+    let is_auth_path = path.starts_with("/api/auth");
+    let may_be_page = req.method() == http::Method::GET
+        && !(path.starts_with("/api/") && !is_auth_path)
+        && !path.starts_with("/pkg/")
+        && !matches!(
+            path,
+            "/api/auth/session" | "/api/auth/csrf" | "/api/auth/providers"
+        );
+    let nonce = may_be_page.then(|| URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>()));
+    if let Some(nonce) = &nonce {
+        req.extensions_mut().insert(CspNonce(nonce.clone()));
+    }
     let mut res = next.run(req).await;
 
     let is_html = res
@@ -71,6 +82,9 @@ pub async fn headers(Extension(auth): Extension<Auth>, mut req: Request, next: N
         );
     }
     if is_html {
+        // HTML that was not expected to be a page still gets a policy, whose
+        // fresh nonce nothing carries: no inline script runs.
+        let nonce = nonce.unwrap_or_else(|| URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>()));
         let origins = auth.policy.origins()[1..].join(" ");
         let targets = format!("'self' {origins}");
         if let Ok(csp) = HeaderValue::from_str(&policy(&nonce, targets.trim())) {

@@ -8,6 +8,11 @@
 //!   cookie, and it draws new ids from the OS CSPRNG;
 //! - `save` only updates a live row and never inserts, so a request that loaded a
 //!   session before a concurrent sign-out cannot write it back to life.
+//!
+//! Reads go through a short-lived in-process cache (moka), kept in step with
+//! every write and delete of this process, so a session check costs no query.
+//! With several instances a deleted session may still be served from another
+//! instance's cache for up to `session.cache_ttl` (30 s; `0s` turns it off).
 
 use async_trait::async_trait;
 use rand::{rngs::OsRng, RngCore};
@@ -28,6 +33,7 @@ use super::{authorize::AuthorizedUser, config::Config};
 #[derive(Debug, Clone)]
 pub struct SqliteSessionStore {
     pool: SqlitePool,
+    cache: moka::sync::Cache<Vec<u8>, Record>,
 }
 
 fn id_hash(id: &Id) -> Vec<u8> {
@@ -39,8 +45,16 @@ fn backend(e: sqlx::Error) -> session_store::Error {
 }
 
 impl SqliteSessionStore {
-    pub fn new(pool: SqlitePool) -> Self {
-        SqliteSessionStore { pool }
+    /// A store whose reads stay cached for `cache_ttl` (zero: no cache).
+    pub fn new(pool: SqlitePool, cache_ttl: std::time::Duration) -> Self {
+        let capacity = if cache_ttl.is_zero() { 0 } else { 100_000 };
+        SqliteSessionStore {
+            pool,
+            cache: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(cache_ttl.max(std::time::Duration::from_millis(1)))
+                .build(),
+        }
     }
 
     /// Deletes expired rows; returns how many.
@@ -83,6 +97,7 @@ impl SessionStore for SqliteSessionStore {
             .map_err(backend)?
             .rows_affected();
             if inserted == 1 {
+                self.cache.insert(id_hash(&record.id), record.clone());
                 return Ok(());
             }
         }
@@ -93,20 +108,34 @@ impl SessionStore for SqliteSessionStore {
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let now = OffsetDateTime::now_utc().unix_timestamp();
         // UPDATE only: a deleted or expired session stays dead.
-        sqlx::query(
+        let key = id_hash(&record.id);
+        let updated = sqlx::query(
             "UPDATE sessions SET data = ?, expires_at = ? WHERE id_hash = ? AND expires_at > ?",
         )
         .bind(data)
         .bind(record.expiry_date.unix_timestamp())
-        .bind(id_hash(&record.id))
+        .bind(&key)
         .bind(now)
         .execute(&self.pool)
         .await
-        .map_err(backend)?;
+        .map_err(backend)?
+        .rows_affected();
+        if updated == 1 {
+            self.cache.insert(key, record.clone());
+        } else {
+            self.cache.invalidate(&key);
+        }
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let key = id_hash(id);
+        if let Some(record) = self.cache.get(&key) {
+            if record.expiry_date > OffsetDateTime::now_utc() {
+                return Ok(Some(record));
+            }
+            self.cache.invalidate(&key);
+        }
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let row: Option<(String, i64)> = sqlx::query_as(
             "SELECT data, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?",
@@ -119,18 +148,22 @@ impl SessionStore for SqliteSessionStore {
         let Some((data, expires_at)) = row else {
             return Ok(None);
         };
-        Ok(Some(Record {
+        let record = Record {
             id: *id,
             data: serde_json::from_str(&data)
                 .map_err(|e| session_store::Error::Decode(e.to_string()))?,
             expiry_date: OffsetDateTime::from_unix_timestamp(expires_at)
                 .map_err(|e| session_store::Error::Decode(e.to_string()))?,
-        }))
+        };
+        self.cache.insert(key, record.clone());
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let key = id_hash(id);
+        self.cache.invalidate(&key);
         sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
-            .bind(id_hash(id))
+            .bind(&key)
             .execute(&self.pool)
             .await
             .map_err(backend)?;
@@ -284,7 +317,7 @@ mod tests {
             .await
             .unwrap();
         sqlx::migrate!("./migrations").run(&pool).await.unwrap();
-        SqliteSessionStore::new(pool)
+        SqliteSessionStore::new(pool, std::time::Duration::ZERO)
     }
 
     fn record() -> Record {
@@ -316,6 +349,20 @@ mod tests {
         let mut rec = record();
         store.create(&mut rec).await.unwrap();
         store.delete(&rec.id).await.unwrap();
+        store.save(&rec).await.unwrap();
+        assert!(store.load(&rec.id).await.unwrap().is_none());
+        assert_eq!(store.count_live().await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_cache_follows_deletes_and_never_resurrects() {
+        let pool = store().await.pool;
+        let store = SqliteSessionStore::new(pool, std::time::Duration::from_secs(60));
+        let mut rec = record();
+        store.create(&mut rec).await.unwrap();
+        assert!(store.load(&rec.id).await.unwrap().is_some(), "cached");
+        store.delete(&rec.id).await.unwrap();
+        assert!(store.load(&rec.id).await.unwrap().is_none());
         store.save(&rec).await.unwrap();
         assert!(store.load(&rec.id).await.unwrap().is_none());
         assert_eq!(store.count_live().await.unwrap(), 0);

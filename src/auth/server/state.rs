@@ -90,6 +90,7 @@ impl AuthBuilder {
             self.config.site.url.clone(),
             &self.config.site.trusted_origins,
         );
+        let sessions = SqliteSessionStore::new(self.pool.clone(), self.config.session.cache_ttl);
         let users = self
             .users
             .unwrap_or_else(|| Arc::new(SqliteUserStore::new(self.pool.clone())));
@@ -104,7 +105,7 @@ impl AuthBuilder {
             authorize,
             callbacks: self.callbacks,
             events: self.events,
-            sessions: SqliteSessionStore::new(self.pool),
+            sessions,
             limits,
             gate,
         })))
