@@ -47,7 +47,7 @@ pub async fn headers(Extension(auth): Extension<Auth>, mut req: Request, next: N
     let path = req.uri().path();
     let is_auth_path = path.starts_with("/api/auth");
     let may_be_page = req.method() == http::Method::GET
-        && !(path.starts_with("/api/") && !is_auth_path)
+        && (is_auth_path || !path.starts_with("/api/"))
         && !path.starts_with("/pkg/")
         && !matches!(
             path,
