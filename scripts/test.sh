@@ -37,18 +37,18 @@ fi
 # One closing line over both runners: N passed, N failed.
 rust_passed=$(grep -oE 'test result: [a-zA-Z]+\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{s+=$4} END {print s+0}')
 rust_failed=$(grep -oE '[0-9]+ failed;' "$logs/cargo-test.log" | awk '{s+=$1} END {print s+0}')
-pw_passed=0; pw_failed=0
+pw_passed=0; pw_failed=0; pw_flaky=0
 if [ -f end2end/test-results/results.json ]; then
-  read -r pw_passed pw_failed < <(node -e '
+  read -r pw_passed pw_failed pw_flaky < <(node -e '
     const r = require("./end2end/test-results/results.json");
     const s = r.stats || {};
-    console.log((s.expected || 0) + " " + ((s.unexpected || 0) + (s.flaky || 0)));')
+    console.log((s.expected || 0) + " " + (s.unexpected || 0) + " " + (s.flaky || 0));')
 fi
-passed=$((rust_passed + pw_passed))
+passed=$((rust_passed + pw_passed + pw_flaky))
 failed=$((rust_failed + pw_failed))
 if [ -n "$failed_step" ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo
 [ -n "$failed_step" ] && echo "failed steps:$failed_step"
-echo "cargo test: $rust_passed passed, $rust_failed failed; playwright: $pw_passed passed, $pw_failed failed"
+echo "cargo test: $rust_passed passed, $rust_failed failed; playwright: $pw_passed passed, $pw_failed failed, $pw_flaky flaky (passed on retry)"
 echo "summary: $passed passed, $failed failed"
 [ -z "$failed_step" ]

@@ -29,6 +29,10 @@ test("signing in and out in one tab updates the other without a reload", async (
   await b.getByRole("button", { name: "Sign out" }).click();
   await expect(a.getByTestId("status")).toHaveText("You are not signed in.", { timeout: 1_000 });
   expect(reloads).toBe(0);
+  // b is navigating after its sign-out: let it land before the pages close.
+  await expect(b.getByTestId("status")).toHaveText("You are not signed in.");
+  await a.close();
+  await b.close();
 });
 
 test("the session state is updated when sign_in returns: the target renders without a reload", async ({ page }) => {
