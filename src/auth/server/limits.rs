@@ -121,6 +121,20 @@ pub struct Busy;
 /// A password-hashing job for the gate's worker threads.
 type Job = Box<dyn FnOnce() + Send>;
 
+/// A hashing thread: runs jobs until the gate is dropped.
+fn worker(queue: &std::sync::Mutex<std::sync::mpsc::Receiver<Job>>) {
+    loop {
+        let job = match queue.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return, // the gate is gone
+        }
+    }
+}
+
 /// Bounds password hashing: a few dedicated worker threads, a short queue, then
 /// [`Busy`]. The threads are fixed, so argon2's 19 MiB blocks are reused by the
 /// same allocator arenas instead of piling up in new ones: memory stays bounded
@@ -151,15 +165,13 @@ impl HashGate {
             let queue = queue.clone();
             std::thread::Builder::new()
                 .name(format!("sesame-hash-{i}"))
-                .spawn(move || loop {
-                    let job = match queue.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return, // the gate is gone
-                    }
+                .spawn(move || {
+                    // Lowest CPU priority (nice 19): under a flood of sign-ins,
+                    // session checks and pages still get the cores first.
+                    let _ = thread_priority::set_current_thread_priority(
+                        thread_priority::ThreadPriority::Min,
+                    );
+                    worker(&queue)
                 })
                 .expect("spawning a hashing thread");
         }
