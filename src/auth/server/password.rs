@@ -6,7 +6,7 @@
 //! bytes, so an oversized input is refused before any hashing.
 
 use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString},
     Algorithm, Argon2, Params, Version,
 };
 use secrecy::{ExposeSecret, SecretString};
@@ -105,22 +105,56 @@ pub async fn verify(
         .await?
 }
 
+thread_local! {
+    /// The argon2 working memory of this hashing thread (19 MiB at the current
+    /// parameters), reused by every verification: with fixed threads, memory is
+    /// bounded by the number of threads, whatever the allocator would keep.
+    static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn verify_blocking(password: &str, stored: &str) -> Result<Verified, HashError> {
-    let parsed = PasswordHash::new(stored).map_err(|e| HashError::Hash(e.to_string()))?;
-    // Verify with the parameters recorded in the hash itself.
-    let matches = Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
+    let bad = |e: &dyn std::fmt::Display| HashError::Hash(e.to_string());
+    let parsed = PasswordHash::new(stored).map_err(|e| bad(&e))?;
+    // The parameters recorded in the hash itself.
+    let algorithm: Algorithm = parsed.algorithm.as_str().parse().map_err(|e| bad(&e))?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).map_err(|e| bad(&e))?,
+        None => Version::V0x13,
+    };
+    let stored_params = Params::try_from(&parsed).map_err(|e| bad(&e))?;
+    let expected = parsed
+        .hash
+        .ok_or_else(|| bad(&"the stored hash has no output"))?;
+    let mut salt_buf = [0u8; 64];
+    let salt = parsed
+        .salt
+        .ok_or_else(|| bad(&"the stored hash has no salt"))?
+        .decode_b64(&mut salt_buf)
+        .map_err(|e| bad(&e))?;
+    let mut out = vec![0u8; expected.len()];
+    let blocks = stored_params.block_count();
+    let argon = Argon2::new(algorithm, version, stored_params.clone());
+    BLOCKS.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < blocks {
+            memory.resize(blocks, argon2::Block::default());
+        }
+        argon
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt,
+                &mut out,
+                &mut memory[..blocks],
+            )
+            .map_err(|e| bad(&e))
+    })?;
+    let matches = bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), &out[..]));
     let current = params();
-    let needs_rehash = parsed.algorithm.as_str() != "argon2id"
-        || parsed.version != Some(Version::V0x13.into())
-        || Params::try_from(&parsed)
-            .map(|p| {
-                p.m_cost() != current.m_cost()
-                    || p.t_cost() != current.t_cost()
-                    || p.p_cost() != current.p_cost()
-            })
-            .unwrap_or(true);
+    let needs_rehash = algorithm != Algorithm::Argon2id
+        || version != Version::V0x13
+        || stored_params.m_cost() != current.m_cost()
+        || stored_params.t_cost() != current.t_cost()
+        || stored_params.p_cost() != current.p_cost();
     Ok(Verified {
         matches,
         needs_rehash,
