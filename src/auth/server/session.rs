@@ -231,7 +231,11 @@ pub async fn start(
     remember: bool,
 ) -> Result<(SessionData, OffsetDateTime), SessionError> {
     let now = OffsetDateTime::now_utc();
-    session.cycle_id().await?;
+    // A visitor who already has a session gets a new id (the old record is
+    // deleted); one without gets a fresh id when the record is created.
+    if session.id().is_some() {
+        session.cycle_id().await?;
+    }
     session.clear().await;
     let lifetime = if remember {
         config.session.max_age
