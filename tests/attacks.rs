@@ -4,7 +4,7 @@
 mod common;
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
-use common::{spawn, TestApp, EMAIL, PASSWORD, SECRET};
+use common::{set_cookie, spawn, TestApp, EMAIL, PASSWORD, SECRET};
 use futures::future::join_all;
 use reqwest::{header, Method};
 use serde_json::{json, Value};
@@ -564,13 +564,7 @@ async fn the_idle_timeout_is_enforced_on_the_server() {
 async fn without_remember_me_the_cookie_ends_with_the_browser_and_the_session_is_short() {
     let mut app = spawn("[session]\ncache_ttl = \"0s\"").await;
     let res = app.sign_in_json(EMAIL, PASSWORD, "/").await;
-    let cookie = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with("sesame.session-token="))
-        .unwrap();
+    let cookie = set_cookie(&res, "sesame.session-token").unwrap();
     assert!(
         !cookie.contains("Max-Age") && !cookie.contains("Expires"),
         "{cookie}"
@@ -600,13 +594,7 @@ async fn without_remember_me_the_cookie_ends_with_the_browser_and_the_session_is
             ],
         )
         .await;
-    let cookie = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with("sesame.session-token="))
-        .unwrap();
+    let cookie = set_cookie(&res, "sesame.session-token").unwrap();
     assert!(cookie.contains("Max-Age="), "{cookie}");
     age_session(&app, "signed_in_at", 13 * 3_600).await;
     assert_eq!(

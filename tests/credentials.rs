@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{spawn, EMAIL, PASSWORD};
+use common::{set_cookie, spawn, EMAIL, PASSWORD};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -47,16 +47,7 @@ async fn json_sign_in_with_the_right_password() {
     let mut app = spawn("").await;
     let res = app.sign_in_json(EMAIL, PASSWORD, "/account").await;
     assert_eq!(res.status(), 200);
-    let set_cookie: Vec<String> = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_string())
-        .collect();
-    let session_cookie = set_cookie
-        .iter()
-        .find(|c| c.starts_with("sesame.session-token="))
-        .expect("a session cookie");
+    let session_cookie = set_cookie(&res, "sesame.session-token").expect("a session cookie");
     assert!(session_cookie.contains("HttpOnly"), "{session_cookie}");
     assert!(session_cookie.contains("SameSite=Lax"), "{session_cookie}");
     assert!(session_cookie.contains("Path=/"), "{session_cookie}");

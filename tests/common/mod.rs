@@ -96,6 +96,15 @@ pub async fn spawn_with(
     }
 }
 
+/// The full `Set-Cookie` line a response sets for cookie `name`.
+pub fn set_cookie(res: &Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
 impl TestApp {
     fn cookie_header(&self) -> String {
         self.cookies
