@@ -61,6 +61,10 @@ async fn json_sign_in_with_the_right_password() {
     let session = app.session().await;
     assert_eq!(session["user"]["email"], EMAIL);
     assert_eq!(session["user"]["name"], "Demo User");
+    assert_eq!(
+        session["expires"], body["session"]["expires"],
+        "one expiry, both places"
+    );
     assert!(session["expires"].as_str().unwrap().ends_with('Z'));
 }
 

@@ -230,7 +230,10 @@ pub async fn start(
     config: &Config,
     remember: bool,
 ) -> Result<(SessionData, OffsetDateTime), SessionError> {
-    let now = OffsetDateTime::now_utc();
+    // Whole seconds, as stored: the sign-in answer and `/session` agree on `expires`.
+    let now = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| OffsetDateTime::now_utc());
     // A visitor who already has a session gets a new id (the old record is
     // deleted); one without gets a fresh id when the record is created.
     if session.id().is_some() {
