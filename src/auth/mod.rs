@@ -42,3 +42,27 @@ pub async fn load_session() -> Option<Session> {
         None
     }
 }
+
+/// `page?callbackUrl=URL&error=CODE`, form-encoded: where a visitor is sent to
+/// sign in, by the server (redirects) and the browser (`use_session`,
+/// `<RequireAuth>`) alike.
+pub fn sign_in_page_url(
+    page: &str,
+    error: Option<AuthError>,
+    callback_url: Option<&str>,
+) -> String {
+    let mut pairs = Vec::with_capacity(2);
+    if let Some(cb) = callback_url {
+        pairs.push(("callbackUrl", cb));
+    }
+    if let Some(error) = error {
+        pairs.push(("error", error.code()));
+    }
+    let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
+    if query.is_empty() {
+        page.to_string()
+    } else {
+        let sep = if page.contains('?') { '&' } else { '?' };
+        format!("{page}{sep}{query}")
+    }
+}

@@ -139,29 +139,11 @@ pub fn use_session(options: UseSessionOptions) -> UseSession {
 
 /// The sign-in page URL with `callbackUrl` (and `error=SessionRequired`).
 pub fn sign_in_url(callback_url: &str, session_required: bool) -> String {
-    let mut query = vec![("callbackUrl", callback_url)];
-    if session_required {
-        query.push(("error", "SessionRequired"));
-    }
-    let encoded: String = query
-        .iter()
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
-    format!("{SIGN_IN_PATH}?{encoded}")
-}
-
-/// Percent-encodes a query value (everything but unreserved characters).
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    super::sign_in_page_url(
+        SIGN_IN_PATH,
+        session_required.then_some(super::AuthError::SessionRequired),
+        Some(callback_url),
+    )
 }
 
 /// Holds the session state for its children.

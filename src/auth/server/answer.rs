@@ -9,7 +9,7 @@ use axum::{
 };
 
 use super::state::Auth;
-use crate::auth::{AuthError, UrlResponse};
+use crate::auth::{sign_in_page_url, AuthError, UrlResponse};
 
 /// The outcome of an auth action, ready to be sent either way.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,28 +105,6 @@ impl Answer {
             headers.push((header::RETRY_AFTER, HeaderValue::from(seconds)));
         }
         headers
-    }
-}
-
-/// `page?error=CODE&callbackUrl=URL` with the values encoded.
-pub fn sign_in_page_url(
-    page: &str,
-    error: Option<AuthError>,
-    callback_url: Option<&str>,
-) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    if let Some(cb) = callback_url {
-        query.append_pair("callbackUrl", cb);
-    }
-    if let Some(error) = error {
-        query.append_pair("error", error.code());
-    }
-    let query = query.finish();
-    if query.is_empty() {
-        page.to_string()
-    } else {
-        let sep = if page.contains('?') { '&' } else { '?' };
-        format!("{page}{sep}{query}")
     }
 }
 

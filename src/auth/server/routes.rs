@@ -17,12 +17,12 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{
-    answer::{no_store, refusal, sign_in_page_url, Answer},
+    answer::{no_store, refusal, Answer},
     csrf::{self, Csrf},
     session::{self, SessionData},
     state::Auth,
 };
-use crate::auth::{AuthError, CsrfResponse, SessionUser, BASE_PATH};
+use crate::auth::{sign_in_page_url, AuthError, CsrfResponse, SessionUser, BASE_PATH};
 
 /// `/api/auth/{csrf,session,providers,signout}`. Needs the [`Auth`] and [`Csrf`]
 /// extensions and the session layer.
