@@ -214,24 +214,20 @@ fn request_locale() -> Option<Locale> {
     Some(locale_of(&parts.uri, &parts.headers))
 }
 
+/// The locale of a `?lang=` in the query, if supported.
+#[cfg(feature = "ssr")]
+fn query_locale(uri: &http::Uri) -> Option<Locale> {
+    url::form_urlencoded::parse(uri.query()?.as_bytes())
+        .find(|(k, _)| k == "lang")
+        .and_then(|(_, v)| Locale::from_code(&v))
+}
+
 /// The locale a request asks for.
 #[cfg(feature = "ssr")]
 pub fn locale_of(uri: &http::Uri, headers: &http::HeaderMap) -> Locale {
-    let from_query = uri.query().and_then(|q| {
-        url::form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == "lang")
-            .and_then(|(_, v)| Locale::from_code(&v))
-    });
-    let from_cookie = || {
-        headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == LANG_COOKIE)
-            .and_then(|(_, v)| Locale::from_code(v))
-    };
+    let from_query = query_locale(uri);
+    let from_cookie =
+        || crate::auth::server::cookie(headers, LANG_COOKIE).and_then(Locale::from_code);
     let from_header = || {
         headers
             .get(http::header::ACCEPT_LANGUAGE)
@@ -256,11 +252,7 @@ pub async fn remember_lang(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let chosen = req.uri().query().and_then(|q| {
-        url::form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == "lang")
-            .and_then(|(_, v)| Locale::from_code(&v))
-    });
+    let chosen = query_locale(req.uri());
     let mut res = next.run(req).await;
     if let Some(locale) = chosen {
         let cookie = format!(

@@ -98,14 +98,7 @@ impl CsrfKeys {
     }
 
     fn cookie_from(&self, headers: &HeaderMap) -> Option<String> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == self.cookie_name)
-            .and_then(|(_, value)| self.verify_cookie(value))
+        super::cookie(headers, self.cookie_name).and_then(|value| self.verify_cookie(value))
     }
 }
 

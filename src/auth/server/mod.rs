@@ -27,6 +27,18 @@ pub use state::Auth;
 use http::request::Parts;
 use leptos::prelude::use_context;
 
+/// The value of cookie `name` in a request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
+}
+
 /// The auth system and CSRF token of the request being rendered or served by a
 /// server function (from the request extensions that the layers put there).
 pub fn from_request() -> Option<(Auth, csrf::Csrf, Parts)> {
