@@ -159,7 +159,6 @@ async fn ensure_demo_user(auth: &Auth) -> Result<(), StartError> {
 
 /// Deletes expired sessions and forgets idle rate-limit keys every ten minutes.
 fn spawn_session_cleanup(auth: &Auth) {
-    let store = auth.sessions.clone();
     let auth = auth.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -167,7 +166,7 @@ fn spawn_session_cleanup(auth: &Auth) {
             every.tick().await;
             auth.limits.per_ip.shrink();
             auth.limits.per_account.shrink();
-            match store.delete_expired().await {
+            match auth.sessions.delete_expired().await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(deleted = n, "expired sessions removed"),
                 Err(e) => tracing::warn!(error = %e, "session cleanup failed"),

@@ -81,8 +81,7 @@ impl SignInLimits {
         self.per_ip
             .check(&ip_key)
             .and_then(|_| self.per_account.check(&account.trim().to_lowercase()))
-            .map_err(|wait| wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
-            .map_err(|secs| secs.max(1))
+            .map_err(|wait| (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
     }
 }
 
@@ -145,7 +144,7 @@ pub struct HashGate {
     waiting: AtomicUsize,
     max_waiting: usize,
     verifications: AtomicU64,
-    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
 impl HashGate {
@@ -180,7 +179,7 @@ impl HashGate {
             waiting: AtomicUsize::new(0),
             max_waiting,
             verifications: AtomicU64::new(0),
-            jobs: std::sync::Mutex::new(jobs),
+            jobs,
         }
     }
 
@@ -211,11 +210,7 @@ impl HashGate {
         let job: Job = Box::new(move || {
             let _ = done.send(work());
         });
-        self.jobs
-            .lock()
-            .map_err(|_| Busy)?
-            .send(job)
-            .map_err(|_| Busy)?;
+        self.jobs.send(job).map_err(|_| Busy)?;
         result.await.map_err(|_| Busy)
     }
 

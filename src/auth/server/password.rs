@@ -98,11 +98,14 @@ pub async fn verify(
     password: &Password,
     stored: &str,
 ) -> Result<Verified, HashError> {
-    gate.count_verification();
     let password = password.expose().to_string();
     let stored = stored.to_string();
-    gate.run(move || verify_blocking(&password, &stored))
-        .await?
+    let verified = gate
+        .run(move || verify_blocking(&password, &stored))
+        .await?;
+    // Counted once it ran: a refusal for want of a slot is not a verification.
+    gate.count_verification();
+    verified
 }
 
 thread_local! {
