@@ -88,6 +88,8 @@ pub async fn spawn_with(
         base: format!("http://{addr}"),
         client: reqwest::Client::builder()
             .redirect(Policy::none())
+            // A request the server never answers fails the test instead of hanging it.
+            .timeout(std::time::Duration::from_secs(30))
             .build()
             .unwrap(),
         cookies: BTreeMap::new(),
