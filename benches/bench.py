@@ -76,7 +76,7 @@ def sesame_env():
     data = os.path.join(OUT, "data")
     return {
         **os.environ,
-        "RUST_LOG": "warn",
+        "RUST_LOG": os.environ.get("BENCH_RUST_LOG", "warn"),
         "LEPTOS_SITE_ADDR": f"127.0.0.1:{SESAME_PORT}",
         "LEPTOS_SITE_ROOT": os.path.join(ROOT, "target", "site"),
         "LEPTOS_ENV": "PROD",
@@ -223,6 +223,54 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
+def sign_in_cost(rounds=25):
+    """One sign-in POST against one argon2id verification with the server's
+    parameters (GET /bench/argon2 runs one alone on a blocking thread and answers
+    its duration), interleaved round by round so that drift in the machine's
+    speed hits both. Requests go over one keep-alive connection, as a browser's
+    would. A request to the bare-axum ceiling after the same idle time (the
+    client waits as long as a verification takes) is the round trip any axum
+    server pays here, cores waking from idle included. Per round, what is left
+    of the POST beyond argon2 and that round trip is what Sesame adds; the figure
+    is the median over the rounds."""
+    jar, token = csrf(SESAME)
+    conn = http.client.HTTPConnection("127.0.0.1", SESAME_PORT, timeout=30)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Origin": SESAME,
+               "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+
+    def timed(method, path, body=None, hdrs=None):
+        start = time.perf_counter()
+        conn.request(method, path, body=body, headers=hdrs or {})
+        res = conn.getresponse()
+        data = res.read()
+        return res.status, (time.perf_counter() - start) * 1000, data
+
+    t = {"right": [], "wrong": [], "unknown": [], "bare": [], "argon2": [], "overhead": []}
+    for _ in range(rounds):
+        status, _, micros = timed("GET", "/bench/argon2")
+        assert status == 200, status
+        argon = int(micros) / 1000
+        t["argon2"].append(argon)
+        for kind, email, password in (("right", DEMO_EMAIL, DEMO_PASSWORD), ("wrong", DEMO_EMAIL, "wrong password"),
+                                      ("unknown", "nobody@example.com", DEMO_PASSWORD)):
+            body = urllib.parse.urlencode({"email": email, "password": password, "csrfToken": token,
+                                           "callbackUrl": SESAME + "/", "json": "true", "remember": "true"})
+            status, ms, _ = timed("POST", "/api/auth/callback/credentials", body, headers)
+            assert status == (200 if kind == "right" else 401), (kind, status)
+            t[kind].append(ms)
+        time.sleep(argon / 1000)
+        status, bare, _ = timed("GET", "/bench/ceiling")
+        assert status == 200, status
+        t["bare"].append(bare)
+        t["overhead"].append((t["right"][-1] - bare - argon) / argon * 100)
+    conn.close()
+    ms = {k: median(v) for k, v in t.items() if k not in ("argon2", "overhead")}
+    argon = median(t["argon2"])
+    pct = median(t["overhead"])
+    return {"argon2_verify_ms": argon, "sign_in_ms": ms, "sign_in_overhead_pct": pct,
+            "sign_in_overhead_ms": pct * argon / 100, "sign_in_rounds": t}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     ensure_tools()
@@ -266,17 +314,7 @@ def main():
     r["rss_after_load_mib"] = rss_mib(sesame.pid)[0]
 
     log("sign-in cost")
-    argon = subprocess.run([os.path.join(ROOT, "target", "release", "sesame"), "bench-argon2", "--runs", "15"],
-                           cwd=ROOT, env=sesame_env(), capture_output=True, text=True, check=True)
-    r["argon2_verify_ms"] = int(argon.stdout.strip()) / 1000
-    jar, token = csrf(SESAME)
-    timings = {"right": [], "wrong": [], "unknown": []}
-    for _ in range(15):
-        timings["right"].append(sign_in(SESAME, jar=jar, token=token)[1] * 1000)
-        timings["wrong"].append(sign_in(SESAME, password="wrong password", jar=jar, token=token)[1] * 1000)
-        timings["unknown"].append(sign_in(SESAME, email="nobody@example.com", jar=jar, token=token)[1] * 1000)
-    r["sign_in_ms"] = {k: median(v) for k, v in timings.items()}
-    r["sign_in_overhead_pct"] = (r["sign_in_ms"]["right"] - r["argon2_verify_ms"]) / r["argon2_verify_ms"] * 100
+    r.update(sign_in_cost())
 
     log("under attack")
     flood_jar, flood_token = csrf(SESAME)
@@ -329,10 +367,11 @@ def report(r):
     row("Sesame / NextAuth throughput", f"{valid['rps'] / nxt['rps']:.1f}x", ">= 10x", valid["rps"] >= 10 * nxt["rps"])
     row("Sesame / bare axum ceiling", f"{valid['rps'] / ceil['rps'] * 100:.0f}%", ">= 50%", valid["rps"] >= 0.5 * ceil["rps"])
     row("session check p99", f"{valid['p99_ms']:.2f} ms", "< 2 ms", valid["p99_ms"] < 2)
-    row("one argon2id verification", f"{r['argon2_verify_ms']:.1f} ms", "", True)
+    row("one argon2id verification (median of the rounds)", f"{r['argon2_verify_ms']:.2f} ms", "", True)
     si = r["sign_in_ms"]
-    row("sign-in POST: right / wrong / unknown email", f"{si['right']:.1f} / {si['wrong']:.1f} / {si['unknown']:.1f} ms", "", True)
-    row("sign-in overhead beyond argon2", f"{r['sign_in_overhead_pct']:.1f}%", "< 5%", r["sign_in_overhead_pct"] < 5)
+    row("sign-in POST: right / wrong / unknown email", f"{si['right']:.2f} / {si['wrong']:.2f} / {si['unknown']:.2f} ms", "", True)
+    row("bare axum round trip after the same idle", f"{si['bare']:.2f} ms", "", True)
+    row("sign-in overhead beyond argon2 and the bare round trip", f"{r['sign_in_overhead_ms']:.2f} ms = {r['sign_in_overhead_pct']:.1f}%", "< 5%", r["sign_in_overhead_pct"] < 5)
     rt = r["round_trips"]
     row("auth requests per browser sign-in", f"Sesame {len(rt['sesame'])}, NextAuth {len(rt['nextauth'])}", "Sesame 1", len(rt["sesame"]) == 1)
     ua = r["under_attack"]

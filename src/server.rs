@@ -8,6 +8,7 @@ use axum::{middleware, Extension, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use crate::{
@@ -79,43 +80,74 @@ pub fn router(auth: &Auth, leptos_options: LeptosOptions) -> Router {
     let api = Router::new()
         .route("/api/me", axum::routing::get(guard::me))
         .route_layer(middleware::from_fn(guard::require_auth));
-    Router::new()
-        .merge(routes::router())
-        .merge(api)
+    // The pages and server functions carry `LeptosOptions` as router state; axum
+    // clones a router's state for every request it routes, so the REST routes
+    // (which never read it) live outside that router.
+    let pages = Router::new()
         .leptos_routes_with_context(&leptos_options, routes, security::provide_leptos_nonce, {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(leptos_options)
-        // Innermost first: each layer below wraps everything above it.
-        .layer(RequestBodyLimitLayer::new(auth.config.limits.body_bytes))
-        .layer(middleware::from_fn(body::check_auth_bodies))
-        .layer(middleware::from_fn(crate::i18n::remember_lang))
-        .layer(middleware::from_fn(routes::pages))
-        .layer(middleware::from_fn(routes::unknown_actions))
-        .layer(middleware::from_fn(routes::require_same_origin))
-        .layer(session::layer(auth.sessions.clone(), &auth.config))
+        .with_state(leptos_options);
+    // One stack, outermost first. A `ServiceBuilder` nests the layers as plain
+    // types; a `.layer()` call each would box every layer around every route
+    // and make each request clone that whole chain once per layer.
+    let layers = ServiceBuilder::new()
+        .layer(TraceLayer::new_for_http())
+        .layer(Extension(auth.clone()))
+        .layer(middleware::from_fn(security::headers))
         .layer(middleware::from_fn_with_state(
             auth.csrf.clone(),
             csrf::layer,
         ))
-        .layer(middleware::from_fn(security::headers))
-        .layer(Extension(auth.clone()))
-        .layer(TraceLayer::new_for_http())
+        .layer(session::layer(auth.sessions.clone(), &auth.config))
+        .layer(middleware::from_fn(routes::require_same_origin))
+        .layer(middleware::from_fn(routes::unknown_actions))
+        .layer(middleware::from_fn(routes::pages))
+        .layer(middleware::from_fn(crate::i18n::remember_lang))
+        .layer(middleware::from_fn(body::check_auth_bodies))
+        .layer(RequestBodyLimitLayer::new(auth.config.limits.body_bytes));
+    Router::new()
+        .merge(routes::router())
+        .merge(api)
+        .merge(pages)
+        .layer(layers)
 }
 
-/// The ceiling of the session-check benchmark: a bare axum handler, outside every
-/// layer, answering the same JSON as `/api/auth/session` from a constant.
+/// Benchmark-only routes (`make bench`), outside every layer:
+/// - `/bench/ceiling`: the ceiling of the session-check benchmark, a bare axum
+///   handler answering the same JSON as `/api/auth/session` from a constant;
+/// - `/bench/argon2`: one argon2id verification with the server's parameters,
+///   alone on a blocking thread; answers its duration in microseconds, so the
+///   bench can interleave it with sign-ins and compare like with like.
 #[cfg(feature = "bench")]
 pub fn with_bench_ceiling(app: Router) -> Router {
+    use crate::auth::server::password;
     const SESSION: &str = r#"{"user":{"name":"Demo User","email":"demo@example.com","image":null},"expires":"2026-12-25T00:00:00Z"}"#;
-    app.merge(Router::new().route(
-        "/bench/ceiling",
-        axum::routing::get(|| async {
-            ([(http::header::CONTENT_TYPE, "application/json")], SESSION)
-        }),
-    ))
+    let argon2 = || async {
+        let timed = tokio::task::spawn_blocking(|| {
+            let password = Password::parse("bench password, not a secret").ok()?;
+            let start = std::time::Instant::now();
+            password::verify_here(&password, password::dummy_hash()).ok()?;
+            Some(start.elapsed().as_micros().to_string())
+        })
+        .await;
+        match timed {
+            Ok(Some(micros)) => Ok(micros),
+            _ => Err(http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    };
+    app.merge(
+        Router::new()
+            .route(
+                "/bench/ceiling",
+                axum::routing::get(|| async {
+                    ([(http::header::CONTENT_TYPE, "application/json")], SESSION)
+                }),
+            )
+            .route("/bench/argon2", axum::routing::get(argon2)),
+    )
 }
 
 /// Binds `addr` and serves `app` until the process ends.

@@ -421,9 +421,12 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy() {
 }
 
 #[tokio::test]
-async fn hashing_is_bounded_and_overflow_fails_fast_with_503() {
+async fn hashing_is_bounded_and_overflow_is_held_then_refused_with_503() {
     let app = spawn("[limits]\nhash_concurrency = 1\nhash_queue = 1").await;
+    let before = app.auth.gate.verifications();
+    let started = std::time::Instant::now();
     let results = burst(&app, 16, EMAIL, None).await;
+    let elapsed = started.elapsed();
     let busy: Vec<_> = results.iter().filter(|(s, _)| *s == 503).collect();
     let evaluated = results.iter().filter(|(s, _)| *s == 401).count();
     assert!(!busy.is_empty(), "{results:?}");
@@ -432,6 +435,17 @@ async fn hashing_is_bounded_and_overflow_fails_fast_with_503() {
     assert!(
         evaluated >= 2,
         "the slot and the queue were used: {results:?}"
+    );
+    // A refusal is not answered at once: a client that retries without waiting
+    // gets about one answer a second per connection, not thousands.
+    assert!(
+        elapsed >= sesame::auth::server::limits::BUSY_HOLD / 2,
+        "refusals were answered after {elapsed:?}"
+    );
+    assert_eq!(
+        app.auth.gate.verifications() - before,
+        evaluated as u64,
+        "only the evaluated attempts were hashed"
     );
 }
 

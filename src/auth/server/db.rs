@@ -47,6 +47,12 @@ pub async fn connect(url: &str) -> Result<SqlitePool, DbError> {
     let pool = SqlitePoolOptions::new()
         // An in-memory database lives in its one connection.
         .max_connections(if in_memory { 1 } else { 8 })
+        // An embedded database has no connection to lose: the default ping
+        // before every acquire only added a round trip to SQLite's thread
+        // (and idle connections are kept, so nothing is reopened per query).
+        .test_before_acquire(false)
+        .idle_timeout(None)
+        .max_lifetime(None)
         .connect_with(options)
         .await
         .map_err(open)?;

@@ -112,6 +112,14 @@ pub fn client_ip(
     )
 }
 
+/// How long, on average, a sign-in refused for want of a hashing slot waits
+/// before its 503 (the `Retry-After: 1` it carries).
+pub const BUSY_HOLD: Duration = Duration::from_secs(1);
+
+/// At most this many refusals wait [`BUSY_HOLD`] at once; beyond, they are
+/// answered at once (memory stays bounded whatever the number of connections).
+pub const MAX_HELD: usize = 4096;
+
 /// No hashing slot could be had in time: answer 503.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("too many password checks at once")]
@@ -143,6 +151,7 @@ pub struct HashGate {
     slots: Semaphore,
     waiting: AtomicUsize,
     max_waiting: usize,
+    held: AtomicUsize,
     verifications: AtomicU64,
     jobs: std::sync::mpsc::Sender<Job>,
 }
@@ -178,18 +187,31 @@ impl HashGate {
             slots: Semaphore::new(workers),
             waiting: AtomicUsize::new(0),
             max_waiting,
+            held: AtomicUsize::new(0),
             verifications: AtomicU64::new(0),
             jobs,
         }
     }
 
     /// A hashing slot, waiting at most a few seconds and only if the queue has room.
+    /// Without room, the refusal itself waits [`BUSY_HOLD`] before it is answered
+    /// (up to [`MAX_HELD`] at once): a client that ignores `Retry-After` and asks
+    /// again at once gets one answer a second per connection instead of thousands,
+    /// so a flood cannot turn cheap refusals into a CPU flood. A held request holds
+    /// no hashing memory, only its small buffers.
     async fn enter(&self) -> Result<SemaphorePermit<'_>, Busy> {
         if let Ok(permit) = self.slots.try_acquire() {
             return Ok(permit);
         }
         if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
             self.waiting.fetch_sub(1, Ordering::AcqRel);
+            if self.held.fetch_add(1, Ordering::AcqRel) < MAX_HELD {
+                // Jittered (0.5 to 1.5 holds), so that a flood's connections do
+                // not come back in one wave.
+                let hold = BUSY_HOLD.mul_f64(0.5 + rand::random::<f64>());
+                tokio::time::sleep(hold).await;
+            }
+            self.held.fetch_sub(1, Ordering::AcqRel);
             return Err(Busy);
         }
         let permit = tokio::time::timeout(Duration::from_secs(5), self.slots.acquire()).await;

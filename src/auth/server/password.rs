@@ -108,6 +108,13 @@ pub async fn verify(
     verified
 }
 
+/// One verification on the calling thread, outside the hashing gate: the
+/// baseline that `make bench` compares a sign-in with.
+#[cfg(feature = "bench")]
+pub fn verify_here(password: &Password, stored: &str) -> Result<Verified, HashError> {
+    verify_blocking(password.expose(), stored)
+}
+
 thread_local! {
     /// The argon2 working memory of this hashing thread (19 MiB at the current
     /// parameters), reused by every verification: with fixed threads, memory is
