@@ -284,7 +284,7 @@ mod browser {
                 if here {
                     state.set(session);
                 }
-                post(&format!("session:{}", now_ms()));
+                post(&format!("session:{}", now_ms() as u64));
             }
         });
     }
