@@ -246,24 +246,16 @@ pub fn use_i18n() -> (Locale, &'static Messages) {
     (locale, locale.messages())
 }
 
-/// Middleware: `?lang=xx` also sets the `sesame.lang` cookie, so the choice sticks.
+/// The `sesame.lang` cookie that makes a `?lang=xx` choice stick, if the
+/// request makes one.
 #[cfg(feature = "ssr")]
-pub async fn remember_lang(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let chosen = query_locale(req.uri());
-    let mut res = next.run(req).await;
-    if let Some(locale) = chosen {
-        let cookie = format!(
-            "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            locale.code()
-        );
-        if let Ok(value) = http::HeaderValue::from_str(&cookie) {
-            res.headers_mut().append(http::header::SET_COOKIE, value);
-        }
-    }
-    res
+pub fn lang_cookie(uri: &http::Uri) -> Option<http::HeaderValue> {
+    let locale = query_locale(uri)?;
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        locale.code()
+    );
+    http::HeaderValue::from_str(&cookie).ok()
 }
 
 #[cfg(test)]

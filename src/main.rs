@@ -10,12 +10,6 @@ use sesame::{
     server,
 };
 
-// mimalloc instead of glibc's malloc: a request allocates and frees many small
-// buffers (headers, cookies, JSON) across worker threads, where glibc's arenas
-// spent a fifth of the server's time in `make bench`'s session checks.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(version, about = "NextAuth-style credentials sign-in for Leptos")]
 struct Cli {

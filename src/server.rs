@@ -15,11 +15,9 @@ use crate::{
     app::{shell, App},
     auth::server::{
         authorize::create_user,
-        body,
         config::{Config, ConfigError},
-        csrf,
         db::{self, DbError},
-        guard,
+        edge, guard,
         password::Password,
         routes, security, session,
         state::{Auth, AuthBuilder},
@@ -91,23 +89,13 @@ pub fn router(auth: &Auth, leptos_options: LeptosOptions) -> Router {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options);
     // One stack, outermost first. A `ServiceBuilder` nests the layers as plain
-    // types; a `.layer()` call each would box every layer around every route
-    // and make each request clone that whole chain once per layer.
+    // types; a `.layer()` call each would box every layer around every route.
     let layers = ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
         .layer(Extension(auth.clone()))
-        .layer(middleware::from_fn(security::headers))
-        .layer(middleware::from_fn_with_state(
-            auth.csrf.clone(),
-            csrf::layer,
-        ))
-        .layer(session::layer(auth.sessions.clone(), &auth.config))
-        .layer(middleware::from_fn(routes::require_same_origin))
-        .layer(middleware::from_fn(routes::unknown_actions))
-        .layer(middleware::from_fn(routes::pages))
-        .layer(middleware::from_fn(crate::i18n::remember_lang))
-        .layer(middleware::from_fn(body::check_auth_bodies))
-        .layer(RequestBodyLimitLayer::new(auth.config.limits.body_bytes));
+        .layer(middleware::from_fn(edge::edge))
+        .layer(RequestBodyLimitLayer::new(auth.config.limits.body_bytes))
+        .layer(session::layer(auth.sessions.clone(), &auth.config));
     Router::new()
         .merge(routes::router())
         .merge(api)

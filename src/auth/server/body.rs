@@ -7,26 +7,21 @@ use axum::{
     body::{to_bytes, Body},
     extract::Request,
     http::{header, Method},
-    middleware::Next,
     response::Response,
-    Extension,
 };
 
 use super::{answer::refusal, state::Auth};
 use crate::auth::AuthError;
 
-/// Middleware for POSTs under `/api/auth`.
-pub async fn check_auth_bodies(
-    Extension(auth): Extension<Auth>,
-    req: Request,
-    next: Next,
-) -> Response {
+/// Checks the body of a POST under `/api/auth`; hands back the request, its body
+/// read, or the refusal to answer.
+pub async fn check(auth: &Auth, req: Request) -> Result<Request, Response> {
     if req.method() != Method::POST || !req.uri().path().starts_with("/api/auth/") {
-        return next.run(req).await;
+        return Ok(req);
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, auth.config.limits.body_bytes).await else {
-        return refusal(&auth, AuthError::PayloadTooLarge);
+        return Err(refusal(auth, AuthError::PayloadTooLarge));
     };
     let content_type = parts
         .headers
@@ -39,7 +34,7 @@ pub async fn check_auth_bodies(
         .trim()
         .to_ascii_lowercase();
     let Ok(text) = std::str::from_utf8(&bytes) else {
-        return refusal(&auth, AuthError::InvalidRequest);
+        return Err(refusal(auth, AuthError::InvalidRequest));
     };
     let well_formed = match content_type.as_str() {
         "application/x-www-form-urlencoded" => form_is_well_formed(text),
@@ -50,10 +45,9 @@ pub async fn check_auth_bodies(
         _ => false,
     };
     if !well_formed {
-        return refusal(&auth, AuthError::InvalidRequest);
+        return Err(refusal(auth, AuthError::InvalidRequest));
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 /// Every key and value percent-decodes to valid UTF-8 (a lenient decoder would

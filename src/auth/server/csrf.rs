@@ -14,9 +14,8 @@
 use std::sync::{Arc, Mutex};
 
 use axum::{
-    extract::{Request, State},
+    extract::Request,
     http::{header, HeaderMap, HeaderValue, Method},
-    middleware::Next,
     response::Response,
 };
 use hmac::{Hmac, Mac};
@@ -102,7 +101,7 @@ impl CsrfKeys {
     }
 }
 
-/// The CSRF token of one request, put in the request's extensions by [`layer`].
+/// The CSRF token of one request, put in the request's extensions by [`Csrf::attach`].
 #[derive(Clone, Debug)]
 pub struct Csrf {
     keys: Arc<CsrfKeys>,
@@ -161,18 +160,22 @@ impl Csrf {
     }
 }
 
-/// Middleware: reads the CSRF cookie into a [`Csrf`] extension, and sets the cookie
-/// on the response when the request minted a token.
-pub async fn layer(State(keys): State<Arc<CsrfKeys>>, mut req: Request, next: Next) -> Response {
-    let from_cookie = keys.cookie_from(req.headers());
-    let csrf = Csrf::new(keys.clone(), from_cookie);
-    req.extensions_mut().insert(csrf.clone());
-    let mut res = next.run(req).await;
-    if let Some(cookie) = csrf.minted_cookie() {
-        res.headers_mut()
-            .append(header::SET_COOKIE, keys.set_cookie(&cookie));
+impl Csrf {
+    /// Reads the request's CSRF cookie into a [`Csrf`] in its extensions.
+    pub fn attach(keys: &Arc<CsrfKeys>, req: &mut Request) -> Csrf {
+        let from_cookie = keys.cookie_from(req.headers());
+        let csrf = Csrf::new(keys.clone(), from_cookie);
+        req.extensions_mut().insert(csrf.clone());
+        csrf
     }
-    res
+
+    /// Sets the cookie on the response when the request minted a token.
+    pub fn finish(&self, res: &mut Response) {
+        if let Some(cookie) = self.minted_cookie() {
+            res.headers_mut()
+                .append(header::SET_COOKIE, self.keys.set_cookie(&cookie));
+        }
+    }
 }
 
 /// Whether a request changes state and so must prove where it comes from.

@@ -11,6 +11,7 @@ pub mod callbacks;
 pub mod config;
 pub mod csrf;
 pub mod db;
+pub mod edge;
 pub mod guard;
 pub mod limits;
 pub mod password;

@@ -8,7 +8,6 @@ use axum::{
     body::Bytes,
     extract::{ConnectInfo, Query, Request},
     http::{header, HeaderMap, Method, StatusCode},
-    middleware::Next,
     response::{IntoResponse, Response},
     routing::get,
     Extension, Form, Json, Router,
@@ -224,13 +223,10 @@ async fn sign_out(
     Answer::success(url, json).into_response()
 }
 
-/// Middleware: a state-changing request (REST posts and every server function,
-/// the app's own included) must come from the site's origin or an allowed one.
-pub async fn require_same_origin(
-    Extension(auth): Extension<Auth>,
-    req: Request,
-    next: Next,
-) -> Response {
+/// A state-changing request (REST posts and every server function, the app's
+/// own included) from another origin than the site's or an allowed one: 403
+/// `MissingCSRF`. `Some` is the answer when the check refuses.
+pub fn refuse_cross_origin(auth: &Auth, req: &Request) -> Option<Response> {
     if csrf::is_state_changing(req.method())
         && !csrf::origin_allowed(req.headers(), auth.policy.origins())
     {
@@ -239,13 +235,13 @@ pub async fn require_same_origin(
             path = req.uri().path(),
             "state-changing request from another origin"
         );
-        return refusal(&auth, AuthError::MissingCSRF);
+        return Some(refusal(auth, AuthError::MissingCSRF));
     }
-    next.run(req).await
+    None
 }
 
-/// Middleware: anything under `/api/auth` that is not a known action is a 400.
-pub async fn unknown_actions(req: Request, next: Next) -> Response {
+/// Anything under `/api/auth` that is not a known action is a 400.
+pub fn refuse_unknown_action(req: &Request) -> Option<Response> {
     let path = req.uri().path();
     if path == BASE_PATH || path.starts_with("/api/auth/") {
         let method = if req.method() == Method::HEAD {
@@ -254,7 +250,7 @@ pub async fn unknown_actions(req: Request, next: Next) -> Response {
             req.method().clone()
         };
         if !ACTIONS.iter().any(|(m, p)| *m == method && *p == path) {
-            return (
+            return Some((
                 StatusCode::BAD_REQUEST,
                 no_store(),
                 Json(serde_json::json!({
@@ -262,10 +258,10 @@ pub async fn unknown_actions(req: Request, next: Next) -> Response {
                     "message": format!("{} {path} is not an action of this server", req.method()),
                 })),
             )
-                .into_response();
+                .into_response());
         }
     }
-    next.run(req).await
+    None
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -283,19 +279,19 @@ fn found(location: &str) -> Response {
         .into_response()
 }
 
-/// Middleware: the `pages.*` redirects and the error route's hand-back.
+/// The `pages.*` redirects and the error route's hand-back.
 /// - GET `/api/auth/signin` → `pages.sign_in` (keeping `callbackUrl`, `error`);
 ///   `/api/auth/signin/credentials` → the sign-in page.
 /// - GET `/api/auth/signout` → `pages.sign_out` (keeping `callbackUrl`).
 /// - GET `/api/auth/error?error=X`: sign-in errors go back to the sign-in page,
 ///   others to `pages.error` when set (else Leptos renders the error page).
-pub async fn pages(Extension(auth): Extension<Auth>, req: Request, next: Next) -> Response {
+pub fn redirect_to_pages(auth: &Auth, req: &Request) -> Option<Response> {
     if req.method() != Method::GET {
-        return next.run(req).await;
+        return None;
     }
-    let uri = req.uri().clone();
+    let uri = req.uri();
     let query = || {
-        Query::<PageQuery>::try_from_uri(&uri)
+        Query::<PageQuery>::try_from_uri(uri)
             .map(|q| q.0)
             .unwrap_or_default()
     };
@@ -305,44 +301,48 @@ pub async fn pages(Extension(auth): Extension<Auth>, req: Request, next: Next) -
             if let Some(page) = &pages.sign_in {
                 let q = query();
                 let error = q.error.as_deref().map(AuthError::from_code);
-                return found(&sign_in_page_url(page, error, q.callback_url.as_deref()));
+                return Some(found(&sign_in_page_url(
+                    page,
+                    error,
+                    q.callback_url.as_deref(),
+                )));
             }
         }
         "/api/auth/signin/credentials" => {
             let q = query();
             let error = q.error.as_deref().map(AuthError::from_code);
-            return found(&sign_in_page_url(
+            return Some(found(&sign_in_page_url(
                 auth.sign_in_page(),
                 error,
                 q.callback_url.as_deref(),
-            ));
+            )));
         }
         "/api/auth/signout" => {
             if let Some(page) = &pages.sign_out {
-                return found(&sign_in_page_url(
+                return Some(found(&sign_in_page_url(
                     page,
                     None,
                     query().callback_url.as_deref(),
-                ));
+                )));
             }
         }
         "/api/auth/error" => {
             let q = query();
             let error = AuthError::from_code(q.error.as_deref().unwrap_or("default"));
             if error.redirects_to_sign_in_page() {
-                return found(&sign_in_page_url(
+                return Some(found(&sign_in_page_url(
                     auth.sign_in_page(),
                     Some(error),
                     q.callback_url.as_deref(),
-                ));
+                )));
             }
             if let Some(page) = &pages.error {
-                return found(&sign_in_page_url(page, Some(error), None));
+                return Some(found(&sign_in_page_url(page, Some(error), None)));
             }
         }
         _ => {}
     }
-    next.run(req).await
+    None
 }
 
 /// The sign-in page URL for a visitor who must sign in to see `path_and_query`.

@@ -9,9 +9,7 @@
 use axum::{
     extract::Request,
     http::{header, HeaderValue},
-    middleware::Next,
     response::Response,
-    Extension,
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 
@@ -41,61 +39,78 @@ fn policy(nonce: &str, form_targets: &str) -> String {
     )
 }
 
-/// Middleware: mints the nonce, then sets the headers on the response.
-pub async fn headers(Extension(auth): Extension<Auth>, mut req: Request, next: Next) -> Response {
-    // Only pages need a nonce: API answers and assets skip the random draw.
-    let path = req.uri().path();
-    let is_auth_path = path.starts_with("/api/auth");
-    let may_be_page = req.method() == http::Method::GET
-        && (is_auth_path || !path.starts_with("/api/"))
-        && !path.starts_with("/pkg/")
-        && !matches!(
-            path,
-            "/api/auth/session" | "/api/auth/csrf" | "/api/auth/providers"
-        );
-    let nonce = may_be_page.then(|| URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>()));
-    if let Some(nonce) = &nonce {
-        req.extensions_mut().insert(CspNonce(nonce.clone()));
-    }
-    let mut res = next.run(req).await;
+/// What the response headers depend on, read from the request before it runs.
+#[derive(Debug)]
+pub struct PageHeaders {
+    is_auth_path: bool,
+    nonce: Option<String>,
+}
 
-    let is_html = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    let headers = res.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    // Not `no-referrer`: it turns `Origin` into `null`, which the CSRF check refuses.
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if auth.config.site.url.scheme() == "https" {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-        );
-    }
-    if is_html {
-        // HTML that was not expected to be a page still gets a policy, whose
-        // fresh nonce nothing carries: no inline script runs.
-        let nonce = nonce.unwrap_or_else(|| URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>()));
-        let origins = auth.policy.origins()[1..].join(" ");
-        let targets = format!("'self' {origins}");
-        if let Ok(csp) = HeaderValue::from_str(&policy(&nonce, targets.trim())) {
-            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+impl PageHeaders {
+    /// Mints the CSP nonce for a request that may render a page (API answers
+    /// and assets skip the random draw) and puts it in the request's extensions.
+    pub fn prepare(req: &mut Request) -> Self {
+        let path = req.uri().path();
+        let is_auth_path = path.starts_with("/api/auth");
+        let may_be_page = req.method() == http::Method::GET
+            && (is_auth_path || !path.starts_with("/api/"))
+            && !path.starts_with("/pkg/")
+            && !matches!(
+                path,
+                "/api/auth/session" | "/api/auth/csrf" | "/api/auth/providers"
+            );
+        let nonce = may_be_page.then(|| URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>()));
+        if let Some(nonce) = &nonce {
+            req.extensions_mut().insert(CspNonce(nonce.clone()));
+        }
+        PageHeaders {
+            is_auth_path,
+            nonce,
         }
     }
-    if (is_html || is_auth_path) && !headers.contains_key(header::CACHE_CONTROL) {
+
+    /// Sets the security headers on the response.
+    pub fn finish(self, auth: &Auth, res: &mut Response) {
+        let is_html = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+        let headers = res.headers_mut();
+        headers.reserve(6);
         headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-cache, no-store"),
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         );
+        // Not `no-referrer`: it turns `Origin` into `null`, which the CSRF check refuses.
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        if auth.config.site.url.scheme() == "https" {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+            );
+        }
+        if is_html {
+            // HTML that was not expected to be a page still gets a policy, whose
+            // fresh nonce nothing carries: no inline script runs.
+            let nonce = self
+                .nonce
+                .unwrap_or_else(|| URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>()));
+            let origins = auth.policy.origins()[1..].join(" ");
+            let targets = format!("'self' {origins}");
+            if let Ok(csp) = HeaderValue::from_str(&policy(&nonce, targets.trim())) {
+                headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+            }
+        }
+        if (is_html || self.is_auth_path) && !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache, no-store"),
+            );
+        }
     }
-    res
 }

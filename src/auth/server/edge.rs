@@ -1,0 +1,49 @@
+//! The request edge: every check and header that wraps the app, in one pass and
+//! in the order they apply. Each concern lives in its own module; this is where
+//! they are put in order.
+//!
+//! One middleware rather than one each: axum's `from_fn` boxes a future and
+//! clones the services below it for every request, and `make bench` measured
+//! six such layers at a third of a session check's cost.
+//!
+//! In order: the CSP nonce and the CSRF cookie are read; a cross-origin
+//! state-changing request is refused (403); an unknown `/api/auth` action is
+//! refused (400); `pages.*` redirects are answered; an `/api/auth` POST body is
+//! checked (400/413). Then the app runs, and the response gets the `?lang=`
+//! cookie, a minted CSRF cookie and the security headers.
+
+use axum::{extract::Request, http::header, middleware::Next, response::Response, Extension};
+
+use super::{body, csrf::Csrf, routes, security::PageHeaders, state::Auth};
+
+/// The middleware (outside the session layer: a refused request never loads a
+/// session).
+pub async fn edge(Extension(auth): Extension<Auth>, mut req: Request, next: Next) -> Response {
+    let page = PageHeaders::prepare(&mut req);
+    let csrf = Csrf::attach(&auth.csrf, &mut req);
+    let lang = crate::i18n::lang_cookie(req.uri());
+    let mut res = match checks(&auth, req).await {
+        Ok(req) => {
+            let mut res = next.run(req).await;
+            if let Some(cookie) = lang {
+                res.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            res
+        }
+        Err(answer) => answer,
+    };
+    csrf.finish(&mut res);
+    page.finish(&auth, &mut res);
+    res
+}
+
+/// The checks that may answer instead of the app.
+async fn checks(auth: &Auth, req: Request) -> Result<Request, Response> {
+    let answer = routes::refuse_cross_origin(auth, &req)
+        .or_else(|| routes::refuse_unknown_action(&req))
+        .or_else(|| routes::redirect_to_pages(auth, &req));
+    match answer {
+        Some(answer) => Err(answer),
+        None => body::check(auth, req).await,
+    }
+}
