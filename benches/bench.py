@@ -317,6 +317,9 @@ def main():
     r.update(sign_in_cost())
 
     log("under attack")
+    # The quiet reference is taken just before the flood, so that both p99s
+    # come from the same minutes of the machine.
+    quiet_session = wrk(SESAME + "/api/auth/session", cookie)
     flood_jar, flood_token = csrf(SESAME)
     flood_env = {"BENCH_ORIGIN": SESAME, "BENCH_TOKEN": flood_token,
                  "BENCH_COOKIE": "; ".join(f"{k}={v}" for k, v in flood_jar.items())}
@@ -327,7 +330,8 @@ def main():
         env={**os.environ, **flood_env}, stdout=subprocess.PIPE, text=True)
     children.append(flood)
     time.sleep(1.5)  # let the flood fill the hashing slots and the queue
-    under = {"session": wrk(SESAME + "/api/auth/session", cookie),
+    under = {"quiet_session": quiet_session,
+             "session": wrk(SESAME + "/api/auth/session", cookie),
              "sign_in_page": wrk(SESAME + "/sign-in", connections=8)}
     flood_out, _ = flood.communicate(timeout=flood_secs + 30)
     under["flood"] = {"requests": int(re.search(r"(\d+) requests in", flood_out).group(1)),
@@ -375,9 +379,10 @@ def report(r):
     rt = r["round_trips"]
     row("auth requests per browser sign-in", f"Sesame {len(rt['sesame'])}, NextAuth {len(rt['nextauth'])}", "Sesame 1", len(rt["sesame"]) == 1)
     ua = r["under_attack"]
-    ratio = ua["session"]["p99_ms"] / max(valid["p99_ms"], 0.001)
+    quiet = ua["quiet_session"]["p99_ms"]
+    ratio = ua["session"]["p99_ms"] / max(quiet, 0.001)
     row("under attack: flood of wrong passwords", f"{ua['flood']['rps']:.0f} req/s, 256 in flight", "", True)
-    row("under attack: session check p99", f"{ua['session']['p99_ms']:.2f} ms ({ratio:.1f}x quiet)", "<= 3x quiet", ratio <= 3)
+    row("under attack: session check p99", f"{ua['session']['p99_ms']:.2f} ms ({ratio:.1f}x quiet, {quiet:.2f} ms just before)", "<= 3x quiet", ratio <= 3)
     row("under attack: GET /sign-in p99", f"{ua['sign_in_page']['p99_ms']:.2f} ms (quiet {r['sign_in_page_quiet']['p99_ms']:.2f} ms)", "", True)
     row("peak RSS (bounded by hashing slots)", f"{r['rss_peak_mib']:.1f} MiB", "bounded", r["rss_peak_mib"] < 128)
     d = r["download"]
