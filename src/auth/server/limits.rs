@@ -145,9 +145,8 @@ fn worker(queue: &std::sync::Mutex<std::sync::mpsc::Receiver<Job>>) {
 
 /// Under a flood of sign-ins, session checks and pages must still get the cores
 /// first. On Linux the hashing threads run under `SCHED_IDLE`: any other thread
-/// that wakes takes the core at once (at nice 19 a hashing thread still kept it
-/// for its time slice, which `make bench` saw as a 3x longer session-check p99).
-/// Elsewhere they get the lowest priority the platform has.
+/// that wakes takes the core at once, where a nice-19 thread may keep it for the
+/// rest of its time slice. Elsewhere they get the lowest priority there is.
 fn lowest_cpu_priority() {
     #[cfg(target_os = "linux")]
     {
