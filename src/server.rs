@@ -71,9 +71,21 @@ pub async fn build_with(
     Ok((router(&auth, leptos_options), auth))
 }
 
+/// The app's routes, generated once per process. Generating them runs the app
+/// with resource loading suppressed by a process-wide flag: a resource that an
+/// SSR render (of another app instance in the same process) first polls in that
+/// window waits forever (leptos#4773). Done once, before any instance serves,
+/// no render can overlap it; the black-box tests, which start many instances
+/// in one process, hung now and then before.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The application for a configured [`Auth`].
 pub fn router(auth: &Auth, leptos_options: LeptosOptions) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     // A plain axum API route behind the auth layer (an example for apps).
     let api = Router::new()
         .route("/api/me", axum::routing::get(guard::me))

@@ -15,8 +15,10 @@ use std::{
 };
 
 use governor::{
-    clock::{Clock, DefaultClock},
-    DefaultKeyedRateLimiter, Quota,
+    clock::{Clock, MonotonicClock},
+    middleware::NoOpMiddleware,
+    state::keyed::DefaultKeyedStateStore,
+    Quota,
 };
 use http::HeaderMap;
 use thread_priority::ThreadPriority;
@@ -31,9 +33,18 @@ pub trait RateLimiter: Send + Sync + 'static {
     fn shrink(&self) {}
 }
 
+/// governor's keyed limiter on the OS's monotonic clock (`std::time::Instant`),
+/// whose waits are measured on that same clock.
+type KeyedLimiter = governor::RateLimiter<
+    String,
+    DefaultKeyedStateStore<String>,
+    MonotonicClock,
+    NoOpMiddleware<<MonotonicClock as Clock>::Instant>,
+>;
+
 /// An in-process [`RateLimiter`] (one instance; see the README for several).
 pub struct MemoryRateLimiter {
-    limiter: DefaultKeyedRateLimiter<String>,
+    limiter: KeyedLimiter,
 }
 
 impl MemoryRateLimiter {
@@ -44,7 +55,7 @@ impl MemoryRateLimiter {
             .expect("a period above zero")
             .allow_burst(burst);
         MemoryRateLimiter {
-            limiter: DefaultKeyedRateLimiter::keyed(quota),
+            limiter: KeyedLimiter::new(quota, DefaultKeyedStateStore::default(), MonotonicClock),
         }
     }
 }
@@ -53,7 +64,7 @@ impl RateLimiter for MemoryRateLimiter {
     fn check(&self, key: &str) -> Result<(), Duration> {
         self.limiter
             .check_key(&key.to_string())
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+            .map_err(|not_until| not_until.wait_time_from(self.limiter.clock().now()))
     }
 
     fn shrink(&self) {
