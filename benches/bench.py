@@ -303,10 +303,20 @@ def main():
     assert b"demo@example.com" in request("GET", NEXT + "/api/auth/session", n_cookie)[2], "NextAuth sign-in"
 
     log("session checks")
+    # The valid-cookie check and the bare ceiling alternate three times: the
+    # machine's speed drifts between runs, so the ratio is taken per pair and
+    # the median pair (by ratio) is the one reported.
+    pairs = []
+    for _ in range(3):
+        valid, ceiling = wrk(SESAME + "/api/auth/session", cookie), wrk(SESAME + "/bench/ceiling")
+        pairs.append((valid["rps"] / ceiling["rps"], valid, ceiling))
+    pairs.sort(key=lambda p: p[0])
+    _, valid, ceiling = pairs[1]
     r["session"] = {
-        "sesame_valid": wrk(SESAME + "/api/auth/session", cookie),
+        "sesame_valid": valid,
         "sesame_signed_out": wrk(SESAME + "/api/auth/session"),
-        "ceiling": wrk(SESAME + "/bench/ceiling"),
+        "ceiling": ceiling,
+        "ceiling_ratios": [p[0] for p in pairs],
         "nextauth_valid": wrk(NEXT + "/api/auth/session", n_cookie),
         "nextauth_signed_out": wrk(NEXT + "/api/auth/session"),
     }
@@ -369,7 +379,8 @@ def report(r):
     row("NextAuth v4 session check, valid JWT", f"{nxt['rps']:.0f} req/s, p50 {nxt['p50_ms']:.2f} ms, p99 {nxt['p99_ms']:.2f} ms", "", True)
     row("NextAuth v4 session check, signed out", f"{s['nextauth_signed_out']['rps']:.0f} req/s", "", True)
     row("Sesame / NextAuth throughput", f"{valid['rps'] / nxt['rps']:.1f}x", ">= 10x", valid["rps"] >= 10 * nxt["rps"])
-    row("Sesame / bare axum ceiling", f"{valid['rps'] / ceil['rps'] * 100:.0f}%", ">= 50%", valid["rps"] >= 0.5 * ceil["rps"])
+    ratios = ", ".join(f"{x * 100:.0f}" for x in s["ceiling_ratios"])
+    row("Sesame / bare axum ceiling (median of 3 alternating pairs)", f"{valid['rps'] / ceil['rps'] * 100:.0f}% (pairs: {ratios}%)", ">= 50%", valid["rps"] >= 0.5 * ceil["rps"])
     row("session check p99", f"{valid['p99_ms']:.2f} ms", "< 2 ms", valid["p99_ms"] < 2)
     row("one argon2id verification (median of the rounds)", f"{r['argon2_verify_ms']:.2f} ms", "", True)
     si = r["sign_in_ms"]
