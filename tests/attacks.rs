@@ -601,16 +601,7 @@ async fn without_remember_me_the_cookie_ends_with_the_browser_and_the_session_is
     app.cookies.clear();
     let token = app.csrf_token().await;
     let res = app
-        .post_form(
-            "/api/auth/callback/credentials",
-            &[
-                ("email", EMAIL),
-                ("password", PASSWORD),
-                ("csrfToken", &token),
-                ("remember", "true"),
-                ("json", "true"),
-            ],
-        )
+        .post_demo_credentials(&token, &[("remember", "true"), ("json", "true")])
         .await;
     let cookie = set_cookie(&res, "sesame.session-token").unwrap();
     assert!(cookie.contains("Max-Age="), "{cookie}");

@@ -118,15 +118,7 @@ async fn form_sign_in_redirects() {
     assert_eq!(app.session_cookie(), None);
 
     let res = app
-        .post_form(
-            "/api/auth/callback/credentials",
-            &[
-                ("email", EMAIL),
-                ("password", PASSWORD),
-                ("csrfToken", &token),
-                ("callbackUrl", "/account"),
-            ],
-        )
+        .post_demo_credentials(&token, &[("callbackUrl", "/account")])
         .await;
     assert_eq!(res.status(), 302);
     assert_eq!(
@@ -172,17 +164,7 @@ async fn missing_or_wrong_csrf_token_is_refused_without_a_session() {
     }
     // The right token without its cookie (a forged cross-site form) fails too.
     app.cookies.clear();
-    let res = app
-        .post_form(
-            "/api/auth/callback/credentials",
-            &[
-                ("email", EMAIL),
-                ("password", PASSWORD),
-                ("csrfToken", &token),
-                ("json", "true"),
-            ],
-        )
-        .await;
+    let res = app.post_demo_credentials(&token, &[("json", "true")]).await;
     assert_eq!(res.status(), 403);
     assert_eq!(app.session().await, json!({}));
 }
@@ -203,15 +185,7 @@ async fn foreign_callback_url_is_refused_and_not_followed() {
     // A plain form post goes to the error page, never to the foreign site.
     let token = app.csrf_token().await;
     let res = app
-        .post_form(
-            "/api/auth/callback/credentials",
-            &[
-                ("email", EMAIL),
-                ("password", PASSWORD),
-                ("csrfToken", &token),
-                ("callbackUrl", "https://evil.test/"),
-            ],
-        )
+        .post_demo_credentials(&token, &[("callbackUrl", "https://evil.test/")])
         .await;
     assert_eq!(res.status(), 302);
     let location = res.headers()["location"].to_str().unwrap();

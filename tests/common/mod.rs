@@ -254,6 +254,19 @@ impl TestApp {
         res.json().await.unwrap()
     }
 
+    /// The demo user's email and password posted to the credentials callback
+    /// with `token`, then `extra` fields (a form post unless `json=true` is one).
+    pub async fn post_demo_credentials(&mut self, token: &str, extra: &[(&str, &str)]) -> Response {
+        let mut fields = vec![
+            ("email", EMAIL),
+            ("password", PASSWORD),
+            ("csrfToken", token),
+        ];
+        fields.extend_from_slice(extra);
+        self.post_form("/api/auth/callback/credentials", &fields)
+            .await
+    }
+
     /// The credentials callback with `json=true`.
     pub async fn sign_in_json(&mut self, email: &str, password: &str, callback: &str) -> Response {
         let token = self.csrf_token().await;
