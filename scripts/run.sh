@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
-exec cargo leptos serve
+# --split: the lazy islands become WASM chunks loaded by the pages that show them.
+exec cargo leptos serve --split

@@ -24,8 +24,8 @@ step "cargo test --features ssr"
 timeout 600 cargo test --features ssr 2>&1 | tee "$logs/cargo-test.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || failed_step="$failed_step cargo-test"
 
-step "cargo leptos build (server + WASM)"
-if cargo leptos build; then
+step "cargo leptos build --split (server + WASM, islands split into lazy chunks)"
+if cargo leptos build --split; then
   step "playwright (Debian Chromium)"
   rm -rf target/e2e
   (cd end2end && timeout 1200 npx playwright test) 2>&1 | tee "$logs/playwright.log"

@@ -1,5 +1,9 @@
-//! The Leptos application: the HTML shell (language, CSRF token and theme for the
-//! browser), the session provider, and the routes.
+//! The Leptos application: the HTML shell (language, CSRF token and session for
+//! the browser), the session provider, and the routes.
+//!
+//! Sesame renders in islands mode: pages are HTML from the server, and only the
+//! interactive parts (`#[island]`: the forms, the sign-out buttons, the session
+//! watcher) are hydrated, so the browser downloads just their code.
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -9,7 +13,7 @@ use leptos_router::{
 };
 
 use crate::{
-    auth::{client, SessionProvider, CSRF_META_NAME, THEME_META_NAME},
+    auth::{client, SessionProvider, CSRF_META_NAME, SESSION_META_NAME},
     i18n::{current_locale, use_i18n},
     pages::{
         AccountPage, DefaultSignInPage, ErrorPage, HomePage, ProfilePage, SignInPage, SignOutPage,
@@ -19,7 +23,9 @@ use crate::{
 /// The HTML document around the app (server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let csrf_token = client::page_csrf_token();
-    let theme = serde_json::to_string(&client::page_theme()).unwrap_or_default();
+    let session = client::page_session()
+        .and_then(|s| serde_json::to_string(&s).ok())
+        .unwrap_or_default();
     let lang = current_locale().code();
     view! {
         <!DOCTYPE html>
@@ -28,22 +34,23 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name=CSRF_META_NAME content=csrf_token />
-                <meta name=THEME_META_NAME content=theme />
+                <meta name=SESSION_META_NAME content=session />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
                 <App />
+                <Hydrated />
             </body>
         </html>
     }
 }
 
-/// Every route renders in `SsrMode::Async`: the whole page, session included,
-/// is resolved before the response starts, so pages work with JavaScript off
-/// (out-of-order streaming needs a script to put suspended content in place)
-/// and a protected page can still answer with a redirect.
+/// Every route renders in `SsrMode::Async`: the whole page is resolved before
+/// the response starts, so pages work with JavaScript off (out-of-order
+/// streaming needs a script to put suspended content in place) and a protected
+/// page can still answer with a redirect.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -73,5 +80,27 @@ pub fn App() -> impl IntoView {
                 </main>
             </Router>
         </SessionProvider>
+    }
+}
+
+/// The last island of every page: the islands are hydrated in document order,
+/// so when this one runs all the others are live. It marks
+/// `<body data-hydrated="true">` for tests, and `data-hydrated-ms` with the
+/// time since navigation start for `make bench`.
+#[island]
+fn Hydrated() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.set_attribute("data-hydrated", "true");
+        if let Some(now) = web_sys::window()
+            .and_then(|w| w.performance())
+            .map(|p| p.now())
+        {
+            // Whole milliseconds: formatting an f64 would add to the WASM.
+            let _ = body.set_attribute("data-hydrated-ms", &(now as u64).to_string());
+        }
     }
 }

@@ -17,8 +17,9 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// The browser entry point: hydrates the server-rendered page, then marks
-/// `<body data-hydrated="true">` so tests can wait for interactivity.
+/// The browser entry point, called before the islands are hydrated (in
+/// document order, by Leptos's island script; the last one, `Hydrated`, marks
+/// the page as hydrated).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
@@ -26,19 +27,5 @@ pub fn hydrate() {
     // the formatting machinery out of the download.
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    if let Some(body) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.body())
-    {
-        let _ = body.set_attribute("data-hydrated", "true");
-        // When hydration finished, in ms since navigation start (for `make bench`).
-        if let Some(now) = web_sys::window()
-            .and_then(|w| w.performance())
-            .map(|p| p.now())
-        {
-            // Whole milliseconds: formatting an f64 would add 14 KB to the WASM.
-            let _ = body.set_attribute("data-hydrated-ms", &(now as u64).to_string());
-        }
-    }
+    leptos::mount::hydrate_islands();
 }

@@ -99,6 +99,7 @@ pub fn router(auth: &Auth, leptos_options: LeptosOptions) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(middleware::from_fn(crate::auth::server::preload_session))
         .with_state(leptos_options);
     // One stack, outermost first. A `ServiceBuilder` nests the layers as plain
     // types; a `.layer()` call each would box every layer around every route.

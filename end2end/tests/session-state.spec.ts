@@ -35,16 +35,21 @@ test("signing in and out in one tab updates the other without a reload", async (
   await b.close();
 });
 
-test("the session state is updated when sign_in returns: the target renders without a reload", async ({ page }) => {
-  const documents: string[] = [];
+test("after sign_in the target arrives signed in: one callback, one page load, no session fetch", async ({ page }) => {
+  const seen: string[] = [];
   page.on("request", (req) => {
-    if (req.resourceType() === "document") documents.push(new URL(req.url()).pathname);
+    const url = new URL(req.url());
+    if (req.resourceType() === "document" || url.pathname.startsWith("/api/auth/")) {
+      seen.push(`${req.resourceType()} ${url.pathname}`);
+    }
   });
   await signInVia(page, "/account");
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByTestId("account-email")).toHaveText(DEMO.email);
-  // Only /sign-in was loaded as a document: /account rendered from the state.
-  expect(documents).toEqual(["/sign-in"]);
+  await hydrated(page);
+  // The server renders /account with the new session and hands it to the
+  // islands in the page: nothing asks /api/auth/session.
+  expect(seen).toEqual(["document /sign-in", "fetch /api/auth/callback/credentials", "document /account"]);
 });
 
 test("required sends a signed-out visitor to sign in with SessionRequired", async ({ page }) => {

@@ -153,32 +153,50 @@ pub fn error_of(status: u16, body: &super::UrlResponse) -> Option<AuthError> {
         return None;
     }
     let code = body.error.clone().or_else(|| {
-        body.url
-            .split_once("error=")
-            .map(|(_, rest)| rest.split('&').next().unwrap_or("").to_string())
+        let (_, query) = body.url.split_once('?')?;
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("error="))
+            .map(str::to_string)
     });
     Some(code.map_or(AuthError::Default, |c| AuthError::from_code(&c)))
 }
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use gloo_net::http::{Request, Response};
+    //! The browser side, on the browser's own `fetch`, `URLSearchParams` and
+    //! `JSON`: the WASM then carries no HTTP client, no form encoder and no JSON
+    //! parser of its own, which keeps the sign-in page's download small.
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{js_sys, RequestInit, Response, UrlSearchParams};
 
     use super::*;
     use crate::auth::{
-        CsrfResponse, UrlResponse, BASE_PATH, CALLBACK_PATH, CSRF_META_NAME, SIGN_IN_PATH,
+        js, UrlResponse, BASE_PATH, CALLBACK_PATH, CSRF_META_NAME, SESSION_META_NAME, SIGN_IN_PATH,
     };
-
-    fn net(e: gloo_net::Error) -> ClientError {
-        ClientError::Network(e.to_string())
-    }
 
     fn window() -> web_sys::Window {
         web_sys::window().expect("a browser window")
     }
 
+    fn net(e: JsValue) -> ClientError {
+        ClientError::Network(
+            e.dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+                .unwrap_or_else(|| "fetch failed".into()),
+        )
+    }
+
     fn current_url() -> String {
         window().location().href().unwrap_or_default()
+    }
+
+    pub(super) fn here() -> String {
+        let location = window().location();
+        let mut here = location.pathname().unwrap_or_default();
+        here.push_str(&location.search().unwrap_or_default());
+        here
     }
 
     pub(super) fn navigate(url: &str) {
@@ -189,13 +207,14 @@ mod browser {
         }
     }
 
+    fn meta_element(name: &str) -> Option<web_sys::Element> {
+        let selector = ["meta[name=\"", name, "\"]"].concat();
+        window().document()?.query_selector(&selector).ok()?
+    }
+
     /// The `content` of `<meta name="{name}">`, if present and not empty.
-    pub(super) fn meta(name: &str) -> Option<String> {
-        let doc = window().document()?;
-        let meta = doc
-            .query_selector(&format!("meta[name=\"{name}\"]"))
-            .ok()??;
-        let content = meta.get_attribute("content")?;
+    fn meta(name: &str) -> Option<String> {
+        let content = meta_element(name)?.get_attribute("content")?;
         (!content.is_empty()).then_some(content)
     }
 
@@ -207,12 +226,51 @@ mod browser {
         page_token().unwrap_or_default()
     }
 
+    pub(super) fn page_session() -> Option<Session> {
+        js::session(&js::parse(&meta(SESSION_META_NAME)?)?)
+    }
+
+    pub(super) fn query_param(name: &str) -> Option<String> {
+        let search = window().location().search().ok()?;
+        UrlSearchParams::new_with_str(&search).ok()?.get(name)
+    }
+
+    /// One request: `(status, body text)`.
+    async fn fetch(
+        method: &str,
+        path: &str,
+        body: Option<(&str, &str)>,
+    ) -> Result<(u16, String), ClientError> {
+        let init = RequestInit::new();
+        init.set_method(method);
+        let headers = web_sys::Headers::new().map_err(net)?;
+        headers.set("Accept", "application/json").map_err(net)?;
+        if let Some((content_type, body)) = body {
+            headers.set("Content-Type", content_type).map_err(net)?;
+            init.set_body(&JsValue::from_str(body));
+        }
+        init.set_headers(&headers);
+        let res: Response = JsFuture::from(window().fetch_with_str_and_init(path, &init))
+            .await
+            .map_err(net)?
+            .unchecked_into();
+        let text = JsFuture::from(res.text().map_err(net)?)
+            .await
+            .map_err(net)?;
+        Ok((res.status(), text.as_string().unwrap_or_default()))
+    }
+
+    /// GET `path` as a JS value (JSON-parsed by the browser).
+    async fn get_js(path: &str) -> Result<JsValue, ClientError> {
+        let (status, text) = fetch("GET", path, None).await?;
+        if !(200..300).contains(&status) {
+            return Err(ClientError::BadResponse(status.to_string()));
+        }
+        js::parse(&text).ok_or_else(|| ClientError::BadResponse("not JSON".into()))
+    }
+
     fn set_page_token(token: &str) {
-        if let Some(meta) = window().document().and_then(|d| {
-            d.query_selector(&format!("meta[name=\"{CSRF_META_NAME}\"]"))
-                .ok()
-                .flatten()
-        }) {
+        if let Some(meta) = meta_element(CSRF_META_NAME) {
             let _ = meta.set_attribute("content", token);
         }
     }
@@ -223,35 +281,30 @@ mod browser {
                 return Ok(token);
             }
         }
-        let res = Request::get(&format!("{BASE_PATH}/csrf"))
-            .send()
-            .await
-            .map_err(net)?;
-        let body: CsrfResponse = res.json().await.map_err(net)?;
-        set_page_token(&body.csrf_token);
-        Ok(body.csrf_token)
+        let body = get_js(&[BASE_PATH, "/csrf"].concat()).await?;
+        let token = js::string(&body, "csrfToken")
+            .ok_or_else(|| ClientError::BadResponse("no csrfToken".into()))?;
+        set_page_token(&token);
+        Ok(token)
     }
 
-    async fn post_form(path: &str, fields: &[(&str, &str)]) -> Result<Response, ClientError> {
-        let body = serde_urlencoded::to_string(fields)
-            .map_err(|e| ClientError::BadResponse(e.to_string()))?;
-        Request::post(path)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .header("Accept", "application/json")
-            .body(body)
-            .map_err(net)?
-            .send()
-            .await
-            .map_err(net)
-    }
-
-    async fn read_url_response(res: Response) -> Result<(u16, UrlResponse), ClientError> {
-        let status = res.status();
-        let body: UrlResponse = res
-            .json()
-            .await
-            .map_err(|e| ClientError::BadResponse(format!("{status}: {e}")))?;
-        Ok((status, body))
+    /// POSTs `fields` form-encoded and reads the `{url, error, session}` answer.
+    async fn post_form(path: &str, fields: &[(&str, &str)]) -> Result<(u16, UrlResponse), ClientError> {
+        let form = UrlSearchParams::new().map_err(net)?;
+        for (name, value) in fields {
+            form.append(name, value);
+        }
+        let body = String::from(form.to_string());
+        let (status, text) = fetch(
+            "POST",
+            path,
+            Some(("application/x-www-form-urlencoded", &body)),
+        )
+        .await?;
+        let answer = js::parse(&text)
+            .and_then(|v| js::url_response(&v))
+            .ok_or_else(|| ClientError::BadResponse(status.to_string()))?;
+        Ok((status, answer))
     }
 
     pub(super) async fn sign_in(
@@ -260,9 +313,7 @@ mod browser {
     ) -> Result<SignInResponse, ClientError> {
         let callback_url = options.callback_url.clone().unwrap_or_else(current_url);
         let Some(Provider::Credentials) = provider else {
-            let query = serde_urlencoded::to_string([("callbackUrl", callback_url.as_str())])
-                .unwrap_or_default();
-            navigate(&format!("{SIGN_IN_PATH}?{query}"));
+            navigate(&crate::auth::sign_in_page_url(SIGN_IN_PATH, None, Some(&callback_url)));
             return Ok(SignInResponse {
                 error: None,
                 status: 200,
@@ -274,7 +325,7 @@ mod browser {
         let mut token = csrf_token(false).await?;
         let mut attempt = 0;
         let (status, body) = loop {
-            let res = post_form(
+            let (status, body) = post_form(
                 CALLBACK_PATH,
                 &[
                     ("email", options.email.as_str()),
@@ -286,7 +337,6 @@ mod browser {
                 ],
             )
             .await?;
-            let (status, body) = read_url_response(res).await?;
             // A page kept open past its CSRF cookie: fetch a fresh token, try once more.
             if status == 403
                 && from_page
@@ -327,8 +377,8 @@ mod browser {
     pub(super) async fn sign_out(options: SignOutOptions) -> Result<String, ClientError> {
         let callback_url = options.callback_url.clone().unwrap_or_else(current_url);
         let token = csrf_token(false).await?;
-        let res = post_form(
-            &format!("{BASE_PATH}/signout"),
+        let (status, body) = post_form(
+            &[BASE_PATH, "/signout"].concat(),
             &[
                 ("csrfToken", token.as_str()),
                 ("callbackUrl", callback_url.as_str()),
@@ -336,7 +386,6 @@ mod browser {
             ],
         )
         .await?;
-        let (status, body) = read_url_response(res).await?;
         if let Some(error) = error_of(status, &body) {
             return Err(ClientError::BadResponse(error.code().to_string()));
         }
@@ -348,62 +397,33 @@ mod browser {
     }
 
     pub(super) async fn get_json(path: &str) -> Result<serde_json::Value, ClientError> {
-        let res = Request::get(path).send().await.map_err(net)?;
-        res.json().await.map_err(net)
-    }
-
-    fn parse_session(value: serde_json::Value) -> Result<Option<Session>, ClientError> {
-        if value.as_object().is_some_and(|o| o.is_empty()) {
-            return Ok(None);
-        }
-        serde_json::from_value(value)
-            .map(Some)
-            .map_err(|e| ClientError::BadResponse(e.to_string()))
+        Ok(js::to_value(&get_js(path).await?))
     }
 
     pub(super) async fn get_session() -> Result<Option<Session>, ClientError> {
-        parse_session(get_json(&format!("{BASE_PATH}/session")).await?)
+        Ok(js::session(&get_js(&[BASE_PATH, "/session"].concat()).await?))
     }
 
     pub(super) async fn update_session(
         data: serde_json::Value,
     ) -> Result<Option<Session>, ClientError> {
         let token = csrf_token(false).await?;
-        let body = serde_json::json!({ "csrfToken": token, "data": data });
-        let res = Request::post(&format!("{BASE_PATH}/session"))
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .map_err(net)?
-            .send()
-            .await
-            .map_err(net)?;
-        if !res.ok() {
-            return Err(ClientError::BadResponse(res.status().to_string()));
+        let body = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&body, &"csrfToken".into(), &token.as_str().into());
+        let _ = js_sys::Reflect::set(&body, &"data".into(), &js::from_value(&data));
+        let body: String = js_sys::JSON::stringify(&body).map_err(net)?.into();
+        let (status, text) = fetch(
+            "POST",
+            &[BASE_PATH, "/session"].concat(),
+            Some(("application/json", &body)),
+        )
+        .await?;
+        if !(200..300).contains(&status) {
+            return Err(ClientError::BadResponse(status.to_string()));
         }
-        let session = parse_session(res.json().await.map_err(net)?)?;
+        let session = js::parse(&text).and_then(|v| js::session(&v));
         crate::auth::session_state::publish(session.clone(), true);
         Ok(session)
-    }
-}
-
-/// The path (with query and fragment) of `url` when it is on this page's origin.
-pub fn same_origin_path(url: &str) -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        let origin = web_sys::window()?.location().origin().ok()?;
-        let rest = url.strip_prefix(&origin)?;
-        if rest.is_empty() {
-            Some("/".into())
-        } else if rest.starts_with('/') && !rest.starts_with("//") {
-            Some(rest.to_string())
-        } else {
-            None
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = url;
-        None
     }
 }
 
@@ -413,6 +433,44 @@ pub fn navigate(url: &str) {
     browser::navigate(url);
     #[cfg(not(feature = "hydrate"))]
     let _ = url;
+}
+
+/// The path and query of the page being rendered (server) or shown (browser).
+pub fn here() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        super::server::from_request()
+            .and_then(|(_, _, parts)| parts.uri.path_and_query().map(|pq| pq.to_string()))
+            .unwrap_or_else(|| "/".into())
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        browser::here()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        "/".into()
+    }
+}
+
+/// A parameter of the current page's query string (`callbackUrl`, `error`, ...).
+pub fn query_param(name: &str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        let (_, _, parts) = super::server::from_request()?;
+        url::form_urlencoded::parse(parts.uri.query()?.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        browser::query_param(name)
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        let _ = name;
+        None
+    }
 }
 
 /// The CSRF token of the page: minted or read from the cookie while rendering on
@@ -432,8 +490,25 @@ pub fn page_csrf_token() -> String {
     }
 }
 
-/// The theme of the built-in pages: from the configuration on the server, from
-/// the page's `<meta name="sesame-theme">` in the browser.
+/// The session the page was rendered with: the request's on the server, the
+/// page's `<meta name="sesame-session">` in the browser.
+pub fn page_session() -> Option<Session> {
+    #[cfg(feature = "ssr")]
+    {
+        super::server::page_session()
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        browser::page_session()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        None
+    }
+}
+
+/// The theme of the built-in pages, from the configuration (they are rendered
+/// on the server only).
 pub fn page_theme() -> super::Theme {
     #[cfg(feature = "ssr")]
     {
@@ -441,14 +516,35 @@ pub fn page_theme() -> super::Theme {
             .map(|(auth, _, _)| auth.config.theme.clone())
             .unwrap_or_default()
     }
-    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-    {
-        browser::meta(super::THEME_META_NAME)
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .unwrap_or_default()
-    }
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    #[cfg(not(feature = "ssr"))]
     {
         super::Theme::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::UrlResponse;
+
+    fn answer(url: &str, error: Option<&str>) -> UrlResponse {
+        UrlResponse {
+            url: url.into(),
+            error: error.map(str::to_string),
+            session: None,
+        }
+    }
+
+    #[test]
+    fn error_of_reads_the_field_then_the_url_query() {
+        let ok = answer("http://127.0.0.1:3000/account", None);
+        assert_eq!(error_of(200, &ok), None);
+        let field = answer("/x?error=Configuration", Some("MissingCSRF"));
+        assert_eq!(error_of(403, &field), Some(AuthError::MissingCSRF));
+        let in_url = answer("/api/auth/signin?callbackUrl=%2F&error=CredentialsSignin", None);
+        assert_eq!(error_of(401, &in_url), Some(AuthError::CredentialsSignin));
+        // A parameter that merely ends in "error=" is not the error.
+        let lookalike = answer("/api/auth/signin?myerror=CredentialsSignin", None);
+        assert_eq!(error_of(401, &lookalike), Some(AuthError::Default));
     }
 }

@@ -5,6 +5,8 @@
 pub mod callback;
 pub mod client;
 mod error;
+#[cfg(feature = "hydrate")]
+mod js;
 pub mod session_state;
 mod types;
 
@@ -22,27 +24,6 @@ pub use session_state::{
 };
 pub use types::*;
 
-/// The session for the page being rendered: read from the request on the server,
-/// from `/api/auth/session` in the browser.
-pub async fn load_session() -> Option<Session> {
-    #[cfg(feature = "ssr")]
-    {
-        server::request_session().await
-    }
-    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-    {
-        // Browser futures are not `Send`; resources want `Send`, and WASM has one thread.
-        send_wrapper::SendWrapper::new(get_session())
-            .await
-            .ok()
-            .flatten()
-    }
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-    {
-        None
-    }
-}
-
 /// `page?callbackUrl=URL&error=CODE`, form-encoded: where a visitor is sent to
 /// sign in, by the server (redirects) and the browser (`use_session`,
 /// `<RequireAuth>`) alike.
@@ -51,18 +32,18 @@ pub fn sign_in_page_url(
     error: Option<AuthError>,
     callback_url: Option<&str>,
 ) -> String {
-    let mut pairs = Vec::with_capacity(2);
+    let mut query = form_urlencoded::Serializer::new(String::new());
     if let Some(cb) = callback_url {
-        pairs.push(("callbackUrl", cb));
+        query.append_pair("callbackUrl", cb);
     }
     if let Some(error) = error {
-        pairs.push(("error", error.code()));
+        query.append_pair("error", error.code());
     }
-    let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
+    let query = query.finish();
     if query.is_empty() {
         page.to_string()
     } else {
-        let sep = if page.contains('?') { '&' } else { '?' };
-        format!("{page}{sep}{query}")
+        let sep = if page.contains('?') { "&" } else { "?" };
+        [page, sep, &query].concat()
     }
 }

@@ -1,18 +1,23 @@
 //! Live session state in the browser: `SessionProvider`, `use_session()` and
 //! `<RequireAuth>` (next-auth/react's `SessionProvider` and `useSession`).
 //!
-//! The provider loads the session on the server before the page is sent and
-//! carries it to the browser in the hydration data, so a signed-in page never
-//! flashes signed-out content. In the browser it then refetches on window focus
-//! (with a cooldown), on an interval, and when another tab signs in or out
-//! (a `BroadcastChannel` named `sesame`, through leptos-use).
+//! Pages are server-rendered and only their interactive parts (islands) are
+//! hydrated. The server reads the session before rendering (the page session,
+//! see `server::preload_session`) and writes it into
+//! `<meta name="sesame-session">`; in the browser every island shares one
+//! [`SessionState`] built from that meta, so a signed-in page never flashes
+//! signed-out content and no island fetches the session to start with. Once an
+//! island uses it, the state refetches on window focus (with a cooldown), on the
+//! [`SessionProvider`]'s interval, and when another tab signs in or out (a
+//! `BroadcastChannel` named `sesame`).
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 
-use super::{load_session, Session, SIGN_IN_PATH};
+use super::{Session, SIGN_IN_PATH};
 
-/// `loading`, `authenticated` or `unauthenticated`.
+/// `loading`, `authenticated` or `unauthenticated`. Sesame knows the session
+/// when the page arrives, so `Loading` is never current; it stays for
+/// next-auth/react's vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionStatus {
     Loading,
@@ -23,39 +28,34 @@ pub enum SessionStatus {
 /// The session state of a page; `Copy`, from [`use_session_state`].
 #[derive(Clone, Copy)]
 pub struct SessionState {
-    /// The session as the server rendered it.
-    initial: Resource<Option<Session>>,
-    /// The session as last fetched in the browser, once it has been.
-    fetched: RwSignal<Option<Option<Session>>>,
-    /// When the session was last fetched (ms since the epoch), for the focus cooldown.
-    last_fetch: StoredValue<f64>,
+    session: RwSignal<Option<Session>>,
 }
 
 impl SessionState {
-    /// The session, `None` while loading or when signed out.
-    pub fn data(&self) -> Option<Session> {
-        match self.fetched.get() {
-            Some(session) => session,
-            None => self.initial.get().flatten(),
+    fn new(session: Option<Session>) -> Self {
+        SessionState {
+            session: RwSignal::new(session),
         }
     }
 
+    /// The session, `None` when signed out.
+    pub fn data(&self) -> Option<Session> {
+        self.session.get()
+    }
+
     pub fn status(&self) -> SessionStatus {
-        let session = match self.fetched.get() {
-            Some(session) => Some(session),
-            None => self.initial.get(),
-        };
-        match session {
-            None => SessionStatus::Loading,
-            Some(Some(_)) => SessionStatus::Authenticated,
-            Some(None) => SessionStatus::Unauthenticated,
+        if self.session.with(Option::is_some) {
+            SessionStatus::Authenticated
+        } else {
+            SessionStatus::Unauthenticated
         }
     }
 
     /// Replaces the session state (after a sign-in, sign-out or update).
     pub fn set(&self, session: Option<Session>) {
-        self.last_fetch.set_value(now_ms());
-        self.fetched.set(Some(session));
+        #[cfg(feature = "hydrate")]
+        browser::fetched();
+        self.session.set(session);
     }
 
     /// Fetches the session from the server again.
@@ -63,7 +63,7 @@ impl SessionState {
         #[cfg(feature = "hydrate")]
         {
             let state = *self;
-            state.last_fetch.set_value(now_ms());
+            browser::fetched();
             leptos::task::spawn_local(async move {
                 if let Ok(session) = super::get_session().await {
                     state.set(session);
@@ -79,17 +79,6 @@ impl SessionState {
         data: serde_json::Value,
     ) -> Result<Option<Session>, super::ClientError> {
         super::client::update_session(data).await
-    }
-}
-
-fn now_ms() -> f64 {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::js_sys::Date::now()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        0.0
     }
 }
 
@@ -109,32 +98,48 @@ pub struct UseSessionOptions {
     pub required: bool,
 }
 
-/// The [`SessionState`] of the nearest [`SessionProvider`].
+/// The page's [`SessionState`]: on the server the request's (read before the
+/// page renders), in the browser the one state all islands share.
 pub fn use_session_state() -> SessionState {
-    expect_context::<SessionState>()
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<SessionState>().unwrap_or_else(|| {
+            let state = SessionState::new(super::server::page_session());
+            provide_context(state);
+            state
+        })
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        browser::PAGE_STATE.with(|state| *state)
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        SessionState::new(None)
+    }
 }
 
 /// The session and its status (next-auth/react's `useSession`).
 pub fn use_session(options: UseSessionOptions) -> UseSession {
     let state = use_session_state();
     if options.required {
-        let location = use_location();
-        Effect::new(move |_| {
-            if state.status() == SessionStatus::Unauthenticated {
-                let here = format!(
-                    "{}{}",
-                    location.pathname.get_untracked(),
-                    location.search.get_untracked()
-                );
-                super::client::navigate(&sign_in_url(&here, true));
-            }
-        });
+        require(state, true);
     }
     UseSession {
         data: Signal::derive(move || state.data()),
         status: Signal::derive(move || state.status()),
         state,
     }
+}
+
+/// In the browser: as soon as `state` is signed out, go to the sign-in page with
+/// `callbackUrl` = this page (and `error=SessionRequired` when `session_required`).
+fn require(state: SessionState, session_required: bool) {
+    Effect::new(move |_| {
+        if state.status() == SessionStatus::Unauthenticated {
+            super::client::navigate(&sign_in_url(&super::client::here(), session_required));
+        }
+    });
 }
 
 /// The sign-in page URL with `callbackUrl` (and `error=SessionRequired`).
@@ -146,7 +151,11 @@ pub fn sign_in_url(callback_url: &str, session_required: bool) -> String {
     )
 }
 
-/// Holds the session state for its children.
+/// Keeps the page's session state fresh (next-auth/react's `SessionProvider`).
+/// Its options travel to the browser as attributes of a hidden
+/// `<sesame-session>` element; the state starts watching focus, the interval
+/// and the other tabs once an island uses it, so a page whose islands never
+/// read the session (the sign-in page) runs none of it.
 #[component]
 pub fn SessionProvider(
     /// Refetch the session every this many seconds (0: never).
@@ -160,57 +169,43 @@ pub fn SessionProvider(
     refetch_when_offline: bool,
     children: Children,
 ) -> impl IntoView {
-    let state = SessionState {
-        initial: Resource::new_blocking(|| (), |_| load_session()),
-        fetched: RwSignal::new(None),
-        last_fetch: StoredValue::new(now_ms()),
-    };
-    provide_context(state);
-    #[cfg(feature = "hydrate")]
-    browser::watch(
-        state,
-        refetch_interval,
-        refetch_on_window_focus,
-        refetch_when_offline,
-    );
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (
-        refetch_interval,
-        refetch_on_window_focus,
-        refetch_when_offline,
-    );
-    children()
+    // Resolve the state once for the whole render.
+    let _ = use_session_state();
+    view! {
+        <sesame-session
+            hidden
+            data-refetch-interval=refetch_interval.to_string()
+            data-refetch-on-focus=refetch_on_window_focus.then_some("")
+            data-refetch-when-offline=refetch_when_offline.then_some("")
+        ></sesame-session>
+        {children()}
+    }
 }
 
 /// Shows its children to a signed-in user; sends anyone else to the sign-in page
-/// with `callbackUrl` back here (a 302 on the server, a navigation in the browser).
+/// with `callbackUrl` back here: a 302 from the server, and a navigation in the
+/// browser as soon as the session ends (signed out here or in another tab).
 #[component]
-pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
+pub fn RequireAuth(children: Children) -> impl IntoView {
+    use leptos::either::Either;
     let state = use_session_state();
-    let location = use_location();
-    let children = StoredValue::new(children);
-    let (_, messages) = crate::i18n::use_i18n();
-    view! {
-        <Suspense fallback=move || view! { <p>{messages.loading}</p> }>
-            {move || match state.status() {
-                SessionStatus::Loading => view! { <p>{messages.loading}</p> }.into_any(),
-                SessionStatus::Authenticated => children.with_value(|c| c()).into_any(),
-                SessionStatus::Unauthenticated => {
-                    let here = format!(
-                        "{}{}",
-                        location.pathname.get_untracked(),
-                        location.search.get_untracked()
-                    );
-                    let target = sign_in_url(&here, false);
-                    #[cfg(feature = "ssr")]
-                    leptos_axum::redirect(&target);
-                    #[cfg(not(feature = "ssr"))]
-                    super::client::navigate(&target);
-                    view! { <p>{messages.redirecting}</p> }.into_any()
-                }
-            }}
-        </Suspense>
+    if state.status() == SessionStatus::Authenticated {
+        Either::Left(view! {
+            {children()}
+            <SessionRequired />
+        })
+    } else {
+        #[cfg(feature = "ssr")]
+        leptos_axum::redirect(&sign_in_url(&super::client::here(), false));
+        let (_, messages) = crate::i18n::use_i18n();
+        Either::Right(view! { <p>{messages.redirecting}</p> })
     }
+}
+
+/// The browser half of [`RequireAuth`]: leaves the page when the session ends.
+#[island(lazy)]
+fn SessionRequired() -> impl IntoView {
+    require(use_session_state(), false);
 }
 
 /// Tells the other tabs that the session changed and, with `here`, updates this
@@ -223,40 +218,98 @@ pub(crate) fn publish(session: Option<Session>, here: bool) {
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use std::{cell::RefCell, rc::Rc};
+    //! The watchers, on the browser's own events and timers. leptos-use has
+    //! them too, but its generic reactive wrappers (filters, watch effects,
+    //! send wrappers) cost about 25 KB of WASM, a third of what the sign-in
+    //! page may download in all.
+    use std::cell::{Cell, RefCell};
 
-    use codee::string::FromToStringCodec;
-    use leptos_use::{use_broadcast_channel, use_document_visibility, use_interval_fn};
+    use wasm_bindgen::{closure::Closure, JsCast};
+    use web_sys::{BroadcastChannel, VisibilityState};
 
     use super::*;
 
-    type Post = Rc<dyn Fn(&String)>;
-
     thread_local! {
-        static ACTIVE: RefCell<Option<(SessionState, Post)>> = const { RefCell::new(None) };
+        /// The page's one session state, from `<meta name="sesame-session">`,
+        /// owned by a root that lives as long as the page; watched from its
+        /// first use.
+        pub(super) static PAGE_STATE: SessionState = {
+            let owner = Owner::new_root(None);
+            let state = owner.with(|| {
+                SessionState::new(crate::auth::client::page_session())
+            });
+            std::mem::forget(owner);
+            watch(state);
+            state
+        };
+        static CHANNEL: RefCell<Option<BroadcastChannel>> = const { RefCell::new(None) };
+        /// When the session was last fetched (ms since the epoch), for the focus cooldown.
+        static LAST_FETCH: Cell<f64> = Cell::new(now_ms());
     }
 
     const FOCUS_COOLDOWN_MS: f64 = 5_000.0;
 
-    pub(super) fn watch(state: SessionState, interval_s: u64, on_focus: bool, when_offline: bool) {
-        let channel = use_broadcast_channel::<String, FromToStringCodec>("sesame");
-        let post = channel.post.clone();
-        ACTIVE.with(|a| *a.borrow_mut() = Some((state, Rc::new(move |m: &String| post(m)))));
-        on_cleanup(|| ACTIVE.with(|a| *a.borrow_mut() = None));
+    fn now_ms() -> f64 {
+        web_sys::js_sys::Date::now()
+    }
 
-        // Another tab signed in or out: fetch the session.
-        let message = channel.message;
-        Effect::new(move |_| {
-            if message.get().is_some() {
-                state.refetch();
+    pub(super) fn fetched() {
+        LAST_FETCH.with(|t| t.set(now_ms()));
+    }
+
+    /// The `SessionProvider` options, from the attributes of `<sesame-session>`.
+    fn options(document: &web_sys::Document) -> (i32, bool, bool) {
+        let Some(el) = document.query_selector("sesame-session").ok().flatten() else {
+            return (0, true, false);
+        };
+        let interval = el
+            .get_attribute("data-refetch-interval")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (
+            interval,
+            el.has_attribute("data-refetch-on-focus"),
+            el.has_attribute("data-refetch-when-offline"),
+        )
+    }
+
+    /// The tab channel, opened on first use.
+    fn with_channel(f: impl FnOnce(&BroadcastChannel)) {
+        CHANNEL.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.is_none() {
+                *c = BroadcastChannel::new("sesame").ok();
+            }
+            if let Some(channel) = c.as_ref() {
+                f(channel);
             }
         });
+    }
+
+    /// Runs `f` on each `event` of `target`, for the life of the page.
+    fn listen(target: &web_sys::EventTarget, event: &str, f: impl FnMut() + 'static) {
+        let f = Closure::<dyn FnMut()>::new(f);
+        let _ = target.add_event_listener_with_callback(event, f.as_ref().unchecked_ref());
+        f.forget();
+    }
+
+    fn watch(state: SessionState) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let Some(document) = window.document() else {
+            return;
+        };
+        let (interval_s, on_focus, when_offline) = options(&document);
+
+        // Another tab signed in or out: fetch the session.
+        with_channel(|channel| listen(channel, "message", move || state.refetch()));
 
         if on_focus {
-            let visibility = use_document_visibility();
-            Effect::new(move |_| {
-                if visibility.get() == web_sys::VisibilityState::Visible
-                    && now_ms() - state.last_fetch.get_value() > FOCUS_COOLDOWN_MS
+            let doc = document.clone();
+            listen(&document, "visibilitychange", move || {
+                if doc.visibility_state() == VisibilityState::Visible
+                    && now_ms() - LAST_FETCH.with(Cell::get) > FOCUS_COOLDOWN_MS
                 {
                     state.refetch();
                 }
@@ -264,28 +317,27 @@ mod browser {
         }
 
         if interval_s > 0 {
-            let _ = use_interval_fn(
-                move || {
-                    let online = web_sys::window()
-                        .map(|w| w.navigator().on_line())
-                        .unwrap_or(true);
-                    if online || when_offline {
-                        state.refetch();
-                    }
-                },
-                interval_s * 1000,
+            let navigator = window.navigator();
+            let tick = Closure::<dyn FnMut()>::new(move || {
+                if when_offline || navigator.on_line() {
+                    state.refetch();
+                }
+            });
+            let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
+                tick.as_ref().unchecked_ref(),
+                interval_s.saturating_mul(1000),
             );
+            tick.forget();
         }
     }
 
     pub(super) fn publish(session: Option<Session>, here: bool) {
-        ACTIVE.with(|a| {
-            if let Some((state, post)) = a.borrow().as_ref() {
-                if here {
-                    state.set(session);
-                }
-                post(&format!("session:{}", now_ms() as u64));
-            }
+        if here {
+            use_session_state().set(session);
+        }
+        // Any message will do: the other tabs refetch.
+        with_channel(|channel| {
+            let _ = channel.post_message(&wasm_bindgen::JsValue::TRUE);
         });
     }
 }

@@ -132,5 +132,6 @@ impl Theme {
     }
 }
 
-/// Name of the `<meta>` element that carries the theme to the browser.
-pub const THEME_META_NAME: &str = "sesame-theme";
+/// Name of the `<meta>` element that carries the page's session (JSON, empty
+/// when signed out) to the browser, where the islands share it.
+pub const SESSION_META_NAME: &str = "sesame-session";

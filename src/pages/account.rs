@@ -1,12 +1,13 @@
 //! `/account`: a protected page. `<RequireAuth>` renders it for a signed-in user
 //! on the server and sends anyone else to the sign-in page with `callbackUrl`
-//! back here; its details come from a server function behind the session guard.
+//! back here (and leaves the page when the session ends); its details come from
+//! a server function behind the session guard.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use super::SignOutButton;
+use super::SignOutForm;
 use crate::{
     auth::{use_session, RequireAuth, UseSessionOptions},
     i18n::use_i18n,
@@ -85,7 +86,7 @@ fn AccountCard() -> impl IntoView {
                         }
                     })
             }}
-            <SignOutButton />
+            <SignOutForm />
         </section>
     }
 }

@@ -3,10 +3,10 @@
 //! Without JavaScript it is a plain form post to the credentials callback (the
 //! server answers with a 302). Hydrated, its submit calls
 //! `sign_in(Credentials, {redirect: false})`: a failure shows inline in the
-//! `role="alert"` region, with focus moved there, without leaving the page.
+//! `role="alert"` region, with focus moved there, without leaving the page; on
+//! success the browser goes to the returned URL. The pages wrap it in an island.
 
 use leptos::{html, prelude::*, task::spawn_local};
-use leptos_router::{hooks::use_navigate, NavigateOptions};
 
 use crate::{
     auth::{client, sign_in, AuthError, Provider, SignInOptions, CALLBACK_PATH},
@@ -32,18 +32,7 @@ pub fn CredentialsForm(
     let password_ref = NodeRef::<html::Input>::new();
     let remember_ref = NodeRef::<html::Input>::new();
     let alert_ref = NodeRef::<html::Div>::new();
-    let callback = StoredValue::new(callback_url.clone());
-    let navigate = use_navigate();
-    // Counts refused attempts; focus moves to the alert once it shows the message.
-    let refusals = RwSignal::new(0u32);
-    Effect::new(move |_| {
-        if refusals.get() > 0 {
-            if let Some(alert) = alert_ref.get_untracked() {
-                let _ = alert.focus();
-            }
-        }
-    });
-
+    let callback = callback_url.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (Some(email), Some(password)) = (email_ref.get(), password_ref.get()) else {
@@ -52,23 +41,18 @@ pub fn CredentialsForm(
         let options = SignInOptions {
             email: email.value(),
             password: password.value(),
-            callback_url: Some(callback.get_value()),
+            callback_url: Some(callback.clone()),
             redirect: false,
             remember: remember_ref.get().is_some_and(|r| r.checked()),
         };
         pending.set(true);
-        let navigate = navigate.clone();
         spawn_local(async move {
             let outcome = sign_in(Some(Provider::Credentials), options).await;
             match outcome {
                 Ok(res) if res.ok => {
-                    // The session state is already updated: a same-origin
-                    // destination renders in place, without reloading the page.
-                    let url = res.url.unwrap_or_else(|| "/".into());
-                    match client::same_origin_path(&url) {
-                        Some(path) => navigate(&path, NavigateOptions::default()),
-                        None => client::navigate(&url),
-                    }
+                    // The other tabs already know; the target page is rendered
+                    // by the server with the new session.
+                    client::navigate(res.url.as_deref().unwrap_or("/"));
                 }
                 Ok(res) => {
                     error.set(Some(res.error.unwrap_or(AuthError::Default)));
@@ -76,7 +60,12 @@ pub fn CredentialsForm(
                     if let Some(pw) = password_ref.get_untracked() {
                         pw.set_value("");
                     }
-                    refusals.update(|n| *n += 1);
+                    // Focus the alert (once it shows the message: an empty one
+                    // is hidden) so a screen reader announces it.
+                    leptos::task::tick().await;
+                    if let Some(alert) = alert_ref.get_untracked() {
+                        let _ = alert.focus();
+                    }
                 }
                 Err(_) => {
                     error.set(Some(AuthError::Default));

@@ -10,17 +10,26 @@ use crate::i18n::use_i18n;
 
 #[component]
 pub fn DefaultSignInPage() -> impl IntoView {
-    let (callback_url, error) = sign_in_query();
     let (_, t) = use_i18n();
     view! {
         <Title text=t.sign_in />
         <ThemedCard>
             <h1>{t.sign_in}</h1>
-            <CredentialsForm
-                callback_url=callback_url.unwrap_or_else(|| "/".into())
-                error
-                button_text=t.sign_in_with_credentials
-            />
+            <DefaultSignInForm />
         </ThemedCard>
+    }
+}
+
+/// The page's form, hydrated on its own.
+#[island(lazy)]
+fn DefaultSignInForm() -> impl IntoView {
+    let (callback_url, error) = sign_in_query();
+    let (_, t) = use_i18n();
+    view! {
+        <CredentialsForm
+            callback_url=callback_url.unwrap_or_else(|| "/".into())
+            error
+            button_text=t.sign_in_with_credentials
+        />
     }
 }

@@ -1,17 +1,32 @@
 //! `/`: the home page, with a Sign in button that calls `sign_in()` with no
 //! provider (to the sign-in page and back here), or the signed-in user.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::{either::Either, prelude::*, task::spawn_local};
 use leptos_meta::Title;
 
 use super::SignOutButton;
 use crate::{
-    auth::{sign_in, use_session, SessionStatus, SignInOptions, UseSessionOptions, SIGN_IN_PATH},
+    auth::{sign_in, use_session, SignInOptions, UseSessionOptions},
     i18n::use_i18n,
 };
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let (_, t) = use_i18n();
+    view! {
+        <Title text="Sesame" />
+        <section class="card">
+            <h1>"Sesame"</h1>
+            <p class="muted">{t.app_tagline}</p>
+            <HomeStatus />
+            <LanguageLinks />
+        </section>
+    }
+}
+
+/// Who is signed in, kept live (another tab signing in or out shows here).
+#[island(lazy)]
+fn HomeStatus() -> impl IntoView {
     let session = use_session(UseSessionOptions::default());
     let (_, t) = use_i18n();
     // Without JavaScript the link goes to the sign-in page; hydrated, the click
@@ -22,48 +37,29 @@ pub fn HomePage() -> impl IntoView {
             let _ = sign_in(None, SignInOptions::default()).await;
         });
     };
-    view! {
-        <Title text="Sesame" />
-        <section class="card">
-            <h1>"Sesame"</h1>
-            <p class="muted">{t.app_tagline}</p>
-            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
-                {move || match (session.status.get(), session.data.get()) {
-                    (SessionStatus::Authenticated, Some(s)) => {
-                        view! {
-                            <p data-testid="status">
-                                {t.signed_in_as} " " <strong>{s.user.email}</strong>
-                            </p>
-                            <p>
-                                <a href="/account">{t.your_account}</a>
-                                " · "
-                                <a href="/profile">{t.profile}</a>
-                            </p>
-                            <SignOutButton />
-                        }
-                            .into_any()
-                    }
-                    (SessionStatus::Loading, _) => view! { <p>{t.loading}</p> }.into_any(),
-                    _ => {
-                        view! {
-                            <p data-testid="status">{t.not_signed_in}</p>
-                            <a
-                                class="button"
-                                href=format!("{SIGN_IN_PATH}?callbackUrl=%2F")
-                                rel="external"
-                                on:click=on_sign_in
-                            >
-                                {t.sign_in}
-                            </a>
-                        }
-                            .into_any()
-                    }
-                }}
-            </Suspense>
-            <LanguageLinks />
-        </section>
+    move || match session.data.get() {
+        Some(s) => Either::Left(view! {
+            <p data-testid="status">
+                {t.signed_in_as} " " <strong>{s.user.email}</strong>
+            </p>
+            <p>
+                <a href="/account">{t.your_account}</a>
+                " · "
+                <a href="/profile">{t.profile}</a>
+            </p>
+            <SignOutButton />
+        }),
+        None => Either::Right(view! {
+            <p data-testid="status">{t.not_signed_in}</p>
+            <a class="button" href=SIGN_IN_HOME rel="external" on:click=on_sign_in>
+                {t.sign_in}
+            </a>
+        }),
     }
 }
+
+/// The sign-in page with `callbackUrl=/`.
+const SIGN_IN_HOME: &str = "/api/auth/signin?callbackUrl=%2F";
 
 /// Links that switch the language (`?lang=`, remembered in a cookie).
 #[component]

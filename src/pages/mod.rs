@@ -20,21 +20,16 @@ pub use home::HomePage;
 pub use profile::ProfilePage;
 pub use sign_in::SignInPage;
 pub use sign_out::SignOutPage;
-pub use sign_out_button::SignOutButton;
+pub use sign_out_button::{SignOutButton, SignOutForm};
 pub use themed::ThemedCard;
 
-use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use crate::auth::{client::query_param, AuthError};
 
-use crate::auth::AuthError;
-
-/// `callbackUrl` and `error` of the current page's query.
+/// `callbackUrl` and `error` of the current page's query (read alike on the
+/// server and, in an island, in the browser).
 pub(crate) fn sign_in_query() -> (Option<String>, Option<AuthError>) {
-    let query = use_query_map();
-    query.with_untracked(|q| {
-        (
-            q.get("callbackUrl").filter(|s| !s.is_empty()),
-            q.get("error").map(|code| AuthError::from_code(&code)),
-        )
-    })
+    (
+        query_param("callbackUrl").filter(|s| !s.is_empty()),
+        query_param("error").map(|code| AuthError::from_code(&code)),
+    )
 }

@@ -1,7 +1,7 @@
 //! `/profile`: a client-guarded page (`use_session({required: true})`, as a
 //! next-auth/react app writes it) that edits the session with `update()`.
 
-use leptos::{html, prelude::*, task::spawn_local};
+use leptos::{either::Either, html, prelude::*, task::spawn_local};
 use leptos_meta::Title;
 
 use crate::{
@@ -11,6 +11,18 @@ use crate::{
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
+    let (_, t) = use_i18n();
+    view! {
+        <Title text=t.profile />
+        <section class="card">
+            <h1>{t.profile}</h1>
+            <ProfileForm />
+        </section>
+    }
+}
+
+#[island(lazy)]
+fn ProfileForm() -> impl IntoView {
     let session = use_session(UseSessionOptions { required: true });
     let (_, t) = use_i18n();
     let name_ref = NodeRef::<html::Input>::new();
@@ -30,31 +42,25 @@ pub fn ProfilePage() -> impl IntoView {
             }
         });
     };
-    view! {
-        <Title text=t.profile />
-        <section class="card">
-            <h1>{t.profile}</h1>
-            <Suspense fallback=move || view! { <p>{t.loading}</p> }>
-                {move || match session.status.get() {
-                    SessionStatus::Authenticated => {
-                        let name = session.data.get().and_then(|s| s.user.name).unwrap_or_default();
-                        view! {
-                            <p>
-                                {t.name} ": " <strong data-testid="profile-name">{name.clone()}</strong>
-                            </p>
-                            <form on:submit=on_submit>
-                                <label for="display-name">{t.display_name}</label>
-                                <input id="display-name" name="name" type="text" autocomplete="name" value=name node_ref=name_ref />
-                                <button type="submit">{t.save}</button>
-                                <p role="status">{move || saved.get().then_some(t.saved)}</p>
-                            </form>
-                        }
-                            .into_any()
-                    }
-                    SessionStatus::Unauthenticated => view! { <p>{t.redirecting}</p> }.into_any(),
-                    SessionStatus::Loading => view! { <p>{t.loading}</p> }.into_any(),
-                }}
-            </Suspense>
-        </section>
+    move || match session.status.get() {
+        SessionStatus::Authenticated => {
+            let name = session
+                .data
+                .get()
+                .and_then(|s| s.user.name)
+                .unwrap_or_default();
+            Either::Left(view! {
+                <p>
+                    {t.name} ": " <strong data-testid="profile-name">{name.clone()}</strong>
+                </p>
+                <form on:submit=on_submit>
+                    <label for="display-name">{t.display_name}</label>
+                    <input id="display-name" name="name" type="text" autocomplete="name" value=name node_ref=name_ref />
+                    <button type="submit">{t.save}</button>
+                    <p role="status">{move || saved.get().then_some(t.saved)}</p>
+                </form>
+            })
+        }
+        _ => Either::Right(view! { <p>{t.redirecting}</p> }),
     }
 }

@@ -8,18 +8,27 @@ use crate::i18n::use_i18n;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let (callback_url, error) = sign_in_query();
     let (_, t) = use_i18n();
     view! {
         <Title text=t.sign_in />
         <section class="card">
             <h1>{t.sign_in_to_app}</h1>
             <p class="muted">{t.sign_in_lead}</p>
-            <CredentialsForm
-                callback_url=callback_url.unwrap_or_else(|| "/".into())
-                error
-                button_text=t.sign_in
-            />
+            <SignInForm />
         </section>
+    }
+}
+
+/// The page's form, hydrated on its own.
+#[island]
+fn SignInForm() -> impl IntoView {
+    let (callback_url, error) = sign_in_query();
+    let (_, t) = use_i18n();
+    view! {
+        <CredentialsForm
+            callback_url=callback_url.unwrap_or_else(|| "/".into())
+            error
+            button_text=t.sign_in
+        />
     }
 }

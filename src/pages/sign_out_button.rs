@@ -1,12 +1,21 @@
 //! A sign-out button: a CSRF-protected form post to `/api/auth/signout` that works
-//! without JavaScript; hydrated, it calls `sign_out()`.
+//! without JavaScript; hydrated (inside an island), it calls `sign_out()`.
 
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    auth::{client, sign_out, SignOutOptions, BASE_PATH},
+    auth::{client, sign_out, SignOutOptions},
     i18n::use_i18n,
 };
+
+const SIGN_OUT_PATH: &str = "/api/auth/signout";
+
+/// A quiet sign-out button back to the home page, hydrated on its own (for
+/// server-rendered pages such as `/account`).
+#[island(lazy)]
+pub fn SignOutForm() -> impl IntoView {
+    view! { <SignOutButton /> }
+}
 
 #[component]
 pub fn SignOutButton(
@@ -36,7 +45,7 @@ pub fn SignOutButton(
         <form
             class="sign-out"
             method="post"
-            action=format!("{BASE_PATH}/signout")
+            action=SIGN_OUT_PATH
             on:submit=on_submit
         >
             <input type="hidden" name="csrfToken" value=csrf_token />

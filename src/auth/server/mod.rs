@@ -56,11 +56,29 @@ pub fn page_csrf_token() -> String {
         .unwrap_or_default()
 }
 
-/// The signed-in session of the request being rendered.
-pub async fn request_session() -> Option<crate::auth::Session> {
-    let (auth, _, _) = from_request()?;
-    let session = leptos_axum::extract::<tower_sessions::Session>()
-        .await
-        .ok()?;
-    routes::client_session(&auth, &session).await
+/// The session a page is rendered with, read before rendering starts.
+#[derive(Debug, Clone)]
+pub struct PageSession(pub Option<crate::auth::Session>);
+
+/// Middleware of the page routes: reads the session of a GET request once,
+/// before the page renders, so every part of the page (and the
+/// `<meta name="sesame-session">` the browser starts from) sees the same one
+/// without waiting on a resource.
+pub async fn preload_session(
+    axum::Extension(auth): axum::Extension<Auth>,
+    session: tower_sessions::Session,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if req.method() == http::Method::GET && !req.uri().path().starts_with("/pkg/") {
+        let current = routes::client_session(&auth, &session).await;
+        req.extensions_mut().insert(PageSession(current));
+    }
+    next.run(req).await
+}
+
+/// The signed-in session of the page being rendered.
+pub fn page_session() -> Option<crate::auth::Session> {
+    let parts = use_context::<Parts>()?;
+    parts.extensions.get::<PageSession>()?.0.clone()
 }
