@@ -2,8 +2,11 @@
 //! the browser), the session provider, and the routes.
 //!
 //! Sesame renders in islands mode: pages are HTML from the server, and only the
-//! interactive parts (`#[island]`: the forms, the sign-out buttons, the session
-//! watcher) are hydrated, so the browser downloads just their code.
+//! interactive parts (`#[island]`: the sign-in forms, the sign-out buttons, the
+//! live session status) are hydrated. Islands that most pages lack are
+//! `#[island(lazy)]`: `cargo leptos --split` puts each in its own WASM chunk,
+//! fetched by the pages that show it, so `/sign-in` downloads only the runtime
+//! and its form.
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
