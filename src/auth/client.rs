@@ -289,7 +289,10 @@ mod browser {
     }
 
     /// POSTs `fields` form-encoded and reads the `{url, error, session}` answer.
-    async fn post_form(path: &str, fields: &[(&str, &str)]) -> Result<(u16, UrlResponse), ClientError> {
+    async fn post_form(
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Result<(u16, UrlResponse), ClientError> {
         let form = UrlSearchParams::new().map_err(net)?;
         for (name, value) in fields {
             form.append(name, value);
@@ -313,7 +316,11 @@ mod browser {
     ) -> Result<SignInResponse, ClientError> {
         let callback_url = options.callback_url.clone().unwrap_or_else(current_url);
         let Some(Provider::Credentials) = provider else {
-            navigate(&crate::auth::sign_in_page_url(SIGN_IN_PATH, None, Some(&callback_url)));
+            navigate(&crate::auth::sign_in_page_url(
+                SIGN_IN_PATH,
+                None,
+                Some(&callback_url),
+            ));
             return Ok(SignInResponse {
                 error: None,
                 status: 200,
@@ -401,7 +408,9 @@ mod browser {
     }
 
     pub(super) async fn get_session() -> Result<Option<Session>, ClientError> {
-        Ok(js::session(&get_js(&[BASE_PATH, "/session"].concat()).await?))
+        Ok(js::session(
+            &get_js(&[BASE_PATH, "/session"].concat()).await?,
+        ))
     }
 
     pub(super) async fn update_session(
@@ -541,7 +550,10 @@ mod tests {
         assert_eq!(error_of(200, &ok), None);
         let field = answer("/x?error=Configuration", Some("MissingCSRF"));
         assert_eq!(error_of(403, &field), Some(AuthError::MissingCSRF));
-        let in_url = answer("/api/auth/signin?callbackUrl=%2F&error=CredentialsSignin", None);
+        let in_url = answer(
+            "/api/auth/signin?callbackUrl=%2F&error=CredentialsSignin",
+            None,
+        );
         assert_eq!(error_of(401, &in_url), Some(AuthError::CredentialsSignin));
         // A parameter that merely ends in "error=" is not the error.
         let lookalike = answer("/api/auth/signin?myerror=CredentialsSignin", None);
