@@ -116,3 +116,16 @@ pub fn CredentialsForm(
         </form>
     }
 }
+
+/// The form as a sign-in page's island shows it: `callbackUrl` and `error` from
+/// the page's query (read alike on the server and in the browser).
+pub fn page_credentials_form(button_text: &'static str) -> impl IntoView {
+    let (callback_url, error) = super::sign_in_query();
+    view! {
+        <CredentialsForm
+            callback_url=callback_url.unwrap_or_else(|| "/".into())
+            error
+            button_text
+        />
+    }
+}

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{sign_in_query, CredentialsForm, ThemedCard};
+use super::{page_credentials_form, ThemedCard};
 use crate::i18n::use_i18n;
 
 #[component]
@@ -23,13 +23,5 @@ pub fn DefaultSignInPage() -> impl IntoView {
 /// The page's form, hydrated on its own.
 #[island(lazy)]
 fn DefaultSignInForm() -> impl IntoView {
-    let (callback_url, error) = sign_in_query();
-    let (_, t) = use_i18n();
-    view! {
-        <CredentialsForm
-            callback_url=callback_url.unwrap_or_else(|| "/".into())
-            error
-            button_text=t.sign_in_with_credentials
-        />
-    }
+    page_credentials_form(use_i18n().1.sign_in_with_credentials)
 }

@@ -13,7 +13,7 @@ mod sign_out_button;
 mod themed;
 
 pub use account::{account_details, AccountInfo, AccountPage};
-pub use credentials_form::CredentialsForm;
+pub use credentials_form::{page_credentials_form, CredentialsForm};
 pub use default_sign_in::DefaultSignInPage;
 pub use error::ErrorPage;
 pub use home::HomePage;

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{sign_in_query, CredentialsForm};
+use super::page_credentials_form;
 use crate::i18n::use_i18n;
 
 #[component]
@@ -22,13 +22,5 @@ pub fn SignInPage() -> impl IntoView {
 /// The page's form, hydrated on its own.
 #[island]
 fn SignInForm() -> impl IntoView {
-    let (callback_url, error) = sign_in_query();
-    let (_, t) = use_i18n();
-    view! {
-        <CredentialsForm
-            callback_url=callback_url.unwrap_or_else(|| "/".into())
-            error
-            button_text=t.sign_in
-        />
-    }
+    page_credentials_form(use_i18n().1.sign_in)
 }
