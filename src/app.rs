@@ -93,17 +93,14 @@ pub fn App() -> impl IntoView {
 #[island]
 fn Hydrated() -> impl IntoView {
     #[cfg(feature = "hydrate")]
-    if let Some(body) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.body())
-    {
-        let _ = body.set_attribute("data-hydrated", "true");
-        if let Some(now) = web_sys::window()
-            .and_then(|w| w.performance())
-            .map(|p| p.now())
-        {
-            // Whole milliseconds: formatting an f64 would add to the WASM.
-            let _ = body.set_attribute("data-hydrated-ms", &(now as u64).to_string());
+    if let Some(window) = web_sys::window() {
+        if let Some(body) = window.document().and_then(|d| d.body()) {
+            let _ = body.set_attribute("data-hydrated", "true");
+            if let Some(performance) = window.performance() {
+                // Whole milliseconds: formatting an f64 would add to the WASM.
+                let ms = performance.now() as u64;
+                let _ = body.set_attribute("data-hydrated-ms", &ms.to_string());
+            }
         }
     }
 }
