@@ -217,9 +217,7 @@ fn request_locale() -> Option<Locale> {
 /// The locale of a `?lang=` in the query, if supported.
 #[cfg(feature = "ssr")]
 fn query_locale(uri: &http::Uri) -> Option<Locale> {
-    url::form_urlencoded::parse(uri.query()?.as_bytes())
-        .find(|(k, _)| k == "lang")
-        .and_then(|(_, v)| Locale::from_code(&v))
+    Locale::from_code(&crate::auth::server::query_value(uri, "lang")?)
 }
 
 /// The locale a request asks for.

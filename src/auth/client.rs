@@ -448,8 +448,8 @@ pub fn navigate(url: &str) {
 pub fn here() -> String {
     #[cfg(feature = "ssr")]
     {
-        super::server::from_request()
-            .and_then(|(_, _, parts)| parts.uri.path_and_query().map(|pq| pq.to_string()))
+        leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|parts| parts.uri.path_and_query().map(|pq| pq.to_string()))
             .unwrap_or_else(|| "/".into())
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
@@ -466,10 +466,8 @@ pub fn here() -> String {
 pub fn query_param(name: &str) -> Option<String> {
     #[cfg(feature = "ssr")]
     {
-        let (_, _, parts) = super::server::from_request()?;
-        url::form_urlencoded::parse(parts.uri.query()?.as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
+        let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+        super::server::query_value(&parts.uri, name)
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {

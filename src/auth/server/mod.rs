@@ -40,6 +40,13 @@ pub fn cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value)
 }
 
+/// The value of parameter `name` in a URI's query string, decoded.
+pub fn query_value(uri: &http::Uri, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(uri.query()?.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
 /// The auth system and CSRF token of the request being rendered or served by a
 /// server function (from the request extensions that the layers put there).
 pub fn from_request() -> Option<(Auth, csrf::Csrf, Parts)> {
