@@ -19,7 +19,7 @@ use crate::{
         db::{self, DbError},
         edge, guard,
         password::Password,
-        routes, security, session,
+        routes, security, session, session_check,
         state::{Auth, AuthBuilder},
         users::Email,
     },
@@ -109,11 +109,12 @@ pub fn router(auth: &Auth, leptos_options: LeptosOptions) -> Router {
         .layer(middleware::from_fn(edge::edge))
         .layer(RequestBodyLimitLayer::new(auth.config.limits.body_bytes))
         .layer(session::layer(auth.sessions.clone(), &auth.config));
-    Router::new()
+    let app = Router::new()
         .merge(routes::router())
         .merge(api)
         .merge(pages)
-        .layer(layers)
+        .layer(layers);
+    session_check::in_front_of(app, auth.clone())
 }
 
 /// Benchmark-only routes (`make bench`), outside every layer:

@@ -613,6 +613,138 @@ async fn without_remember_me_the_cookie_ends_with_the_browser_and_the_session_is
     );
 }
 
+/// What a session check answered: status, JSON body and headers (but `date`).
+#[derive(Debug, PartialEq)]
+struct Checked {
+    status: u16,
+    body: Value,
+    headers: Vec<(String, String)>,
+}
+
+async fn check_session(app: &TestApp, query: &str, cookie: &str) -> Checked {
+    let mut req = app
+        .client
+        .get(format!("{}/api/auth/session{query}", app.base));
+    if !cookie.is_empty() {
+        req = req.header(header::COOKIE, cookie);
+    }
+    let res = req.send().await.unwrap();
+    let mut headers: Vec<(String, String)> = res
+        .headers()
+        .iter()
+        .filter(|(name, _)| *name != header::DATE)
+        .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_string()))
+        .collect();
+    headers.sort();
+    Checked {
+        status: res.status().as_u16(),
+        body: res.json().await.unwrap(),
+        headers,
+    }
+}
+
+#[tokio::test]
+async fn the_session_check_answers_alike_in_front_of_the_stack_and_through_it() {
+    // Without a query string a check may be answered in front of the middleware
+    // stack; with one it always goes through. Both must agree on every cookie a
+    // client or an attacker can send: the fast path may not accept what the
+    // stack refuses, nor skip the removal of a dead cookie.
+    let mut app = spawn("[session]\ncache_ttl = \"0s\"").await;
+    assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    let valid = app.session_cookie().unwrap();
+    let unknown = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 16]);
+    let mut signed_out = spawn("").await;
+    assert_eq!(
+        signed_out.sign_in_json(EMAIL, PASSWORD, "/").await.status(),
+        200
+    );
+    let token = signed_out.csrf_token().await;
+    let ended = signed_out.session_cookie().unwrap();
+    let res = signed_out
+        .post_form(
+            "/api/auth/signout",
+            &[("csrfToken", token.as_str()), ("json", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let name = "sesame.session-token";
+    let cases = [
+        String::new(),
+        "other=1".to_string(),
+        format!("{name}={valid}"),
+        format!("a=1;  {name} = {valid} ; b=2"),
+        format!("{name}=not-a-session-id"),
+        format!("{name}={unknown}"),
+        format!("{name}={ended}"),
+        format!("{name}=\"{valid}\""),
+        format!("{name}={valid}; {name}={unknown}"),
+        format!("{name}={unknown}; {name}={valid}"),
+        format!("{name}={}", valid.to_lowercase()),
+    ];
+    for cookie in &cases {
+        let fast = check_session(&app, "", cookie).await;
+        let full = check_session(&app, "?through=stack", cookie).await;
+        assert_eq!(fast, full, "Cookie: {cookie}");
+    }
+    // And the answers are the expected ones: the valid session, and a dead or
+    // forged cookie removed.
+    let fast = check_session(&app, "", &format!("{name}={valid}")).await;
+    assert_eq!(fast.body["user"]["email"], EMAIL);
+    for cookie in [&cases[4], &cases[5]] {
+        let fast = check_session(&app, "", cookie).await;
+        assert_eq!(fast.body, json!({}));
+        assert!(
+            fast.headers
+                .iter()
+                .any(|(n, v)| n == "set-cookie" && v.starts_with(name) && v.contains("Max-Age=0")),
+            "{cookie}: {:?}",
+            fast.headers
+        );
+    }
+    // An ended session's cookie is dead on the server it was ended on too.
+    let ended_check = check_session(&signed_out, "", &format!("{name}={ended}")).await;
+    assert_eq!(ended_check.body, json!({}));
+}
+
+#[tokio::test]
+async fn a_used_session_has_its_idle_expiry_pushed_back_now_and_then() {
+    let mut app = spawn("[session]\nidle_timeout = \"4h\"\ncache_ttl = \"0s\"").await;
+    assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    let db = app.db().await;
+    let last_seen = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT json_extract(data, '$.sesame.last_seen') FROM sessions",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap()
+    };
+    let expires = |session: &Value| {
+        time::OffsetDateTime::parse(
+            session["expires"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+        .unix_timestamp()
+    };
+    // Used 30 minutes ago: not yet due (a quarter of 4h), nothing is written.
+    age_session(&app, "last_seen", 30 * 60).await;
+    let seen = last_seen().await;
+    let session = app.session().await;
+    assert_eq!(
+        last_seen().await,
+        seen,
+        "no write before a quarter of the timeout"
+    );
+    assert_eq!(expires(&session), seen + 4 * 3_600);
+    // Used an hour and a minute ago: this check renews it.
+    age_session(&app, "last_seen", 61 * 60).await;
+    let session = app.session().await;
+    let renewed = last_seen().await;
+    assert!(renewed >= time_now() - 5, "renewed to now: {renewed}");
+    assert_eq!(expires(&session), renewed + 4 * 3_600);
+}
+
 #[tokio::test]
 async fn rotated_secrets_keep_open_forms_working() {
     let mut old = spawn("").await;

@@ -18,6 +18,7 @@ pub mod password;
 pub mod routes;
 pub mod security;
 pub mod session;
+pub mod session_check;
 pub mod state;
 pub mod users;
 
@@ -28,16 +29,25 @@ pub use state::Auth;
 use http::request::Parts;
 use leptos::prelude::use_context;
 
-/// The value of cookie `name` in a request's `Cookie` headers.
-pub fn cookie<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+/// The value of cookie `name` in a request's `Cookie` headers (the first, if
+/// sent more than once).
+pub fn cookie<'a>(headers: &'a http::HeaderMap, name: &'a str) -> Option<&'a str> {
+    cookie_values(headers, name).next()
+}
+
+/// Every value of cookie `name` in a request's `Cookie` headers.
+pub fn cookie_values<'a>(
+    headers: &'a http::HeaderMap,
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value)
+        .filter_map(|pair| pair.split_once('='))
+        .filter(move |(n, _)| n.trim() == name)
+        .map(|(_, value)| value.trim())
 }
 
 /// The value of parameter `name` in a URI's query string, decoded.

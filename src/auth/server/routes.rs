@@ -90,12 +90,26 @@ pub async fn client_session(auth: &Auth, session: &Session) -> Option<crate::aut
     }
 }
 
-fn session_json(session: Option<crate::auth::Session>) -> Response {
-    let body = match session {
-        Some(s) => serde_json::to_value(s).unwrap_or_default(),
-        None => serde_json::json!({}),
-    };
-    (no_store(), Json(body)).into_response()
+/// The answer of `/api/auth/session`: the session, or `{}` when signed out.
+pub fn session_json(session: Option<crate::auth::Session>) -> Response {
+    let mut body = Vec::with_capacity(256);
+    match session.map(|s| serde_json::to_writer(&mut body, &s)) {
+        Some(Ok(())) => {}
+        _ => {
+            body.clear();
+            body.extend_from_slice(b"{}");
+        }
+    }
+    let mut res = Response::new(body.into());
+    // Room for these and the security headers the edge adds.
+    let headers = res.headers_mut();
+    headers.reserve(8);
+    headers.insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    headers.extend(no_store());
+    res
 }
 
 /// GET `/api/auth/session`: the session, or `{}` when signed out.

@@ -69,6 +69,14 @@ impl PageHeaders {
         }
     }
 
+    /// The headers of an `/api/auth` answer that is not a page.
+    pub fn for_auth_api() -> Self {
+        PageHeaders {
+            is_auth_path: true,
+            nonce: None,
+        }
+    }
+
     /// Sets the security headers on the response.
     pub fn finish(self, auth: &Auth, res: &mut Response) {
         let is_html = res

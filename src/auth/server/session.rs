@@ -14,6 +14,8 @@
 //! With several instances a deleted session may still be served from another
 //! instance's cache for up to `session.cache_ttl` (30 s; `0s` turns it off).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use rand::{rngs::OsRng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -33,11 +35,27 @@ use super::{authorize::AuthorizedUser, config::Config};
 #[derive(Debug, Clone)]
 pub struct SqliteSessionStore {
     pool: SqlitePool,
-    cache: moka::sync::Cache<Vec<u8>, Record>,
+    cache: moka::sync::Cache<[u8; 32], Arc<Loaded>>,
 }
 
-fn id_hash(id: &Id) -> Vec<u8> {
-    Sha256::digest(id.0.to_le_bytes()).to_vec()
+/// A session record as the store keeps it in its cache: shared, with its
+/// signed-in data decoded once rather than on every read.
+#[derive(Debug)]
+pub struct Loaded {
+    pub record: Record,
+    /// What the record holds under this module's key, if it is signed in.
+    pub data: Option<SessionData>,
+}
+
+impl Loaded {
+    fn new(record: Record) -> Arc<Loaded> {
+        let data = data_of(&record);
+        Arc::new(Loaded { record, data })
+    }
+}
+
+fn id_hash(id: &Id) -> [u8; 32] {
+    Sha256::digest(id.0.to_le_bytes()).into()
 }
 
 fn backend(e: sqlx::Error) -> session_store::Error {
@@ -67,6 +85,38 @@ impl SqliteSessionStore {
             .rows_affected())
     }
 
+    /// The record of `id` (unexpired), from the cache when it is there.
+    pub async fn load_shared(&self, id: &Id) -> session_store::Result<Option<Arc<Loaded>>> {
+        let key = id_hash(id);
+        if let Some(loaded) = self.cache.get(&key) {
+            if loaded.record.expiry_date > OffsetDateTime::now_utc() {
+                return Ok(Some(loaded));
+            }
+            self.cache.invalidate(&key);
+        }
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT data, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?",
+        )
+        .bind(&key[..])
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some((data, expires_at)) = row else {
+            return Ok(None);
+        };
+        let loaded = Loaded::new(Record {
+            id: *id,
+            data: serde_json::from_str(&data)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?,
+            expiry_date: OffsetDateTime::from_unix_timestamp(expires_at)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?,
+        });
+        self.cache.insert(key, loaded.clone());
+        Ok(Some(loaded))
+    }
+
     /// How many live sessions there are (for tests and operators).
     pub async fn count_live(&self) -> Result<i64, sqlx::Error> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -89,7 +139,7 @@ impl SessionStore for SqliteSessionStore {
             let inserted = sqlx::query(
                 "INSERT OR IGNORE INTO sessions (id_hash, data, expires_at) VALUES (?, ?, ?)",
             )
-            .bind(id_hash(&record.id))
+            .bind(&id_hash(&record.id)[..])
             .bind(&data)
             .bind(record.expiry_date.unix_timestamp())
             .execute(&self.pool)
@@ -97,7 +147,8 @@ impl SessionStore for SqliteSessionStore {
             .map_err(backend)?
             .rows_affected();
             if inserted == 1 {
-                self.cache.insert(id_hash(&record.id), record.clone());
+                self.cache
+                    .insert(id_hash(&record.id), Loaded::new(record.clone()));
                 return Ok(());
             }
         }
@@ -114,14 +165,14 @@ impl SessionStore for SqliteSessionStore {
         )
         .bind(data)
         .bind(record.expiry_date.unix_timestamp())
-        .bind(&key)
+        .bind(&key[..])
         .bind(now)
         .execute(&self.pool)
         .await
         .map_err(backend)?
         .rows_affected();
         if updated == 1 {
-            self.cache.insert(key, record.clone());
+            self.cache.insert(key, Loaded::new(record.clone()));
         } else {
             self.cache.invalidate(&key);
         }
@@ -129,41 +180,17 @@ impl SessionStore for SqliteSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let key = id_hash(id);
-        if let Some(record) = self.cache.get(&key) {
-            if record.expiry_date > OffsetDateTime::now_utc() {
-                return Ok(Some(record));
-            }
-            self.cache.invalidate(&key);
-        }
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT data, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?",
-        )
-        .bind(id_hash(id))
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        let Some((data, expires_at)) = row else {
-            return Ok(None);
-        };
-        let record = Record {
-            id: *id,
-            data: serde_json::from_str(&data)
-                .map_err(|e| session_store::Error::Decode(e.to_string()))?,
-            expiry_date: OffsetDateTime::from_unix_timestamp(expires_at)
-                .map_err(|e| session_store::Error::Decode(e.to_string()))?,
-        };
-        self.cache.insert(key, record.clone());
-        Ok(Some(record))
+        Ok(self
+            .load_shared(id)
+            .await?
+            .map(|loaded| loaded.record.clone()))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let key = id_hash(id);
         self.cache.invalidate(&key);
         sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
-            .bind(&key)
+            .bind(&key[..])
             .execute(&self.pool)
             .await
             .map_err(backend)?;
@@ -274,16 +301,20 @@ pub async fn end(session: &Session) -> Result<(), SessionError> {
     Ok(())
 }
 
-/// The signed-in session, if any, and when it expires. Enforces the absolute
-/// lifetime, and renews the idle expiry at most every few hours of use.
-pub async fn current(
-    session: &Session,
-    config: &Config,
-) -> Result<Option<(SessionData, OffsetDateTime)>, SessionError> {
-    let Some(mut data) = session.get::<SessionData>(KEY).await? else {
-        return Ok(None);
-    };
-    let now = OffsetDateTime::now_utc();
+/// Where a signed-in session stands at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Past its absolute lifetime or its idle timeout: to be deleted.
+    Over,
+    /// Live, but its idle expiry is due to be pushed back (a write).
+    DueForRenewal,
+    /// Live, nothing to write; it expires at `expires`.
+    Live { expires: OffsetDateTime },
+}
+
+/// The two lifetimes of `data`: when it ends at the latest (absolute), and
+/// its idle timeout.
+fn lifetimes(data: &SessionData, config: &Config) -> (OffsetDateTime, time::Duration) {
     let max_age = if data.max_age > 0 {
         time::Duration::seconds(data.max_age)
     } else {
@@ -292,23 +323,66 @@ pub async fn current(
     let idle = time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::MAX);
     let signed_in_at = OffsetDateTime::from_unix_timestamp(data.signed_in_at)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    (signed_in_at.saturating_add(max_age), idle)
+}
+
+/// When `data` expires if unused: its idle expiry, capped by its absolute end.
+fn expires(data: &SessionData, config: &Config) -> OffsetDateTime {
+    let (absolute_end, idle) = lifetimes(data, config);
     let last_seen =
         OffsetDateTime::from_unix_timestamp(data.last_seen).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let absolute_end = signed_in_at.saturating_add(max_age);
-    // Both lifetimes are enforced here, whatever the cookie or the row says.
+    last_seen.saturating_add(idle).min(absolute_end)
+}
+
+/// Where `data` stands at `now`: both lifetimes are enforced here, whatever the
+/// cookie or the row says, and the idle expiry is renewed at most every quarter
+/// of the idle timeout (and at least daily), so most checks write nothing.
+pub fn standing(data: &SessionData, now: OffsetDateTime, config: &Config) -> Standing {
+    let (absolute_end, idle) = lifetimes(data, config);
+    let last_seen =
+        OffsetDateTime::from_unix_timestamp(data.last_seen).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     if now >= absolute_end || now >= last_seen.saturating_add(idle) {
-        session.flush().await?;
-        return Ok(None);
+        return Standing::Over;
     }
     let renew_every: time::Duration = (idle / 4i32).min(time::Duration::hours(24));
     if now.unix_timestamp() - data.last_seen >= renew_every.whole_seconds() {
-        data.last_seen = now.unix_timestamp();
-        session.insert(KEY, &data).await?;
+        return Standing::DueForRenewal;
     }
-    let last_seen =
-        OffsetDateTime::from_unix_timestamp(data.last_seen).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let expires = last_seen.saturating_add(idle).min(absolute_end);
-    Ok(Some((data, expires)))
+    Standing::Live {
+        expires: expires(data, config),
+    }
+}
+
+/// The signed-in data of a session record (the value tower-sessions keeps
+/// under this module's key).
+pub fn data_of(record: &Record) -> Option<SessionData> {
+    SessionData::deserialize(record.data.get(KEY)?).ok()
+}
+
+/// The signed-in session, if any, and when it expires. Applies its
+/// [`standing`]: a session that is over is deleted, one due for renewal is
+/// written back with `last_seen` now.
+pub async fn current(
+    session: &Session,
+    config: &Config,
+) -> Result<Option<(SessionData, OffsetDateTime)>, SessionError> {
+    let Some(mut data) = session.get::<SessionData>(KEY).await? else {
+        return Ok(None);
+    };
+    let now = OffsetDateTime::now_utc();
+    match standing(&data, now, config) {
+        Standing::Over => {
+            session.flush().await?;
+            Ok(None)
+        }
+        Standing::Live { expires } => Ok(Some((data, expires))),
+        Standing::DueForRenewal => {
+            data.last_seen = now.unix_timestamp();
+            session.insert(KEY, &data).await?;
+            let expires = expires(&data, config);
+            Ok(Some((data, expires)))
+        }
+    }
 }
 
 #[cfg(test)]
