@@ -10,12 +10,6 @@ use sesame::{
     server,
 };
 
-/// mimalloc rather than glibc's malloc: a request allocates a few dozen small
-/// objects, and perf showed glibc's malloc and free at a tenth of a session
-/// check's time.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(version, about = "NextAuth-style credentials sign-in for Leptos")]
 struct Cli {

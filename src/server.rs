@@ -83,7 +83,8 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-/// The application for a configured [`Auth`].
+/// The application for a configured [`Auth`]: the routes inside one stack of
+/// layers, with the session check's fast path ([`session_check`]) in front.
 pub fn router(auth: &Auth, leptos_options: LeptosOptions) -> Router {
     let routes = route_list();
     // A plain axum API route behind the auth layer (an example for apps).
