@@ -349,7 +349,7 @@ pub fn standing(data: &SessionData, now: OffsetDateTime, config: &Config) -> Sta
         return Standing::DueForRenewal;
     }
     Standing::Live {
-        expires: expires(data, config),
+        expires: last_seen.saturating_add(idle).min(absolute_end),
     }
 }
 
