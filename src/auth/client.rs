@@ -260,12 +260,22 @@ mod browser {
         Ok((res.status(), text.as_string().unwrap_or_default()))
     }
 
-    /// GET `path` as a JS value (JSON-parsed by the browser).
-    async fn get_js(path: &str) -> Result<JsValue, ClientError> {
-        let (status, text) = fetch("GET", path, None).await?;
+    /// One request whose answer must be a success: its body text.
+    async fn fetch_ok(
+        method: &str,
+        path: &str,
+        body: Option<(&str, &str)>,
+    ) -> Result<String, ClientError> {
+        let (status, text) = fetch(method, path, body).await?;
         if !(200..300).contains(&status) {
             return Err(ClientError::BadResponse(status.to_string()));
         }
+        Ok(text)
+    }
+
+    /// GET `path` as a JS value (JSON-parsed by the browser).
+    async fn get_js(path: &str) -> Result<JsValue, ClientError> {
+        let text = fetch_ok("GET", path, None).await?;
         js::parse(&text).ok_or_else(|| ClientError::BadResponse("not JSON".into()))
     }
 
@@ -421,15 +431,12 @@ mod browser {
         let _ = js_sys::Reflect::set(&body, &"csrfToken".into(), &token.as_str().into());
         let _ = js_sys::Reflect::set(&body, &"data".into(), &js::from_value(&data));
         let body: String = js_sys::JSON::stringify(&body).map_err(net)?.into();
-        let (status, text) = fetch(
+        let text = fetch_ok(
             "POST",
             &[BASE_PATH, "/session"].concat(),
             Some(("application/json", &body)),
         )
         .await?;
-        if !(200..300).contains(&status) {
-            return Err(ClientError::BadResponse(status.to_string()));
-        }
         let session = js::parse(&text).and_then(|v| js::session(&v));
         crate::auth::session_state::publish(session.clone(), true);
         Ok(session)
