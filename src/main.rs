@@ -6,7 +6,13 @@ use clap::{Parser, Subcommand};
 use leptos::prelude::get_configuration;
 use secrecy::ExposeSecret;
 use sesame::{
-    auth::server::{authorize::create_user, config::Config, db, password::Password, state::Auth},
+    auth::server::{
+        authorize::create_user,
+        config::{Config, Environment},
+        db,
+        password::NewPassword,
+        state::Auth,
+    },
     server,
 };
 
@@ -65,7 +71,8 @@ async fn run(cli: Cli) -> Result<(), String> {
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
-            let password = Password::parse(raw).map_err(|e| e.to_string())?;
+            let context = [email.as_str(), name.as_deref().unwrap_or("")];
+            let password = NewPassword::parse(raw, &context).map_err(|e| e.to_string())?;
             let pool = db::connect(&config.database.url)
                 .await
                 .map_err(|e| e.to_string())?;
@@ -84,9 +91,11 @@ async fn serve(config: Config) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .leptos_options;
     let addr = leptos_options.site_addr;
+    // Configured only in development (a production start with one is refused).
     let demo = config
         .demo_user
         .as_ref()
+        .filter(|_| config.environment == Environment::Development)
         .map(|d| (d.email.clone(), d.password.expose_secret().to_string()));
     let site = config.base_url();
     let (app, _auth) = server::build(config, leptos_options)

@@ -18,7 +18,7 @@ use crate::{
         config::{Config, ConfigError},
         db::{self, DbError},
         edge, guard,
-        password::Password,
+        password::NewPassword,
         routes, security, session, session_check,
         state::{Auth, AuthBuilder},
         users::Email,
@@ -130,7 +130,7 @@ pub fn with_bench_ceiling(app: Router) -> Router {
     const SESSION: &str = r#"{"user":{"name":"Demo User","email":"demo@example.com","image":null},"expires":"2026-12-25T00:00:00Z"}"#;
     let argon2 = || async {
         let timed = tokio::task::spawn_blocking(|| {
-            let password = Password::parse("bench password, not a secret").ok()?;
+            let password = password::Password::parse("bench password, not a secret").ok()?;
             let start = std::time::Instant::now();
             password::verify_here(&password, password::dummy_hash()).ok()?;
             Some(start.elapsed().as_micros().to_string())
@@ -177,7 +177,8 @@ async fn ensure_demo_user(auth: &Auth) -> Result<(), StartError> {
         .map_err(|e| StartError::DemoUser(e.to_string()))?;
     if existing.is_none() {
         use secrecy::ExposeSecret;
-        let password = Password::parse(demo.password.expose_secret())
+        let context = [demo.email.as_str(), demo.name.as_deref().unwrap_or("")];
+        let password = NewPassword::parse(demo.password.expose_secret(), &context)
             .map_err(|e| StartError::DemoUser(e.to_string()))?;
         create_user(
             auth.users.as_ref(),
@@ -192,7 +193,8 @@ async fn ensure_demo_user(auth: &Auth) -> Result<(), StartError> {
     Ok(())
 }
 
-/// Deletes expired sessions and forgets idle rate-limit keys every ten minutes.
+/// Deletes expired sessions and forgets idle rate-limit and lockout keys every
+/// ten minutes.
 fn spawn_session_cleanup(auth: &Auth) {
     let auth = auth.clone();
     tokio::spawn(async move {
@@ -200,7 +202,7 @@ fn spawn_session_cleanup(auth: &Auth) {
         loop {
             every.tick().await;
             auth.limits.per_ip.shrink();
-            auth.limits.per_account.shrink();
+            auth.lockout.shrink();
             match auth.sessions.delete_expired().await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(deleted = n, "expired sessions removed"),

@@ -375,8 +375,8 @@ async fn burst(
 }
 
 #[tokio::test]
-async fn fifty_parallel_wrong_passwords_get_exactly_the_account_limit_evaluated() {
-    let app = spawn("[limits]\nsign_in_per_account = \"5/10min\"").await;
+async fn fifty_parallel_wrong_passwords_get_exactly_the_free_failures_evaluated() {
+    let app = spawn("[limits.lockout]\nfree_failures = 5").await;
     let before = app.auth.gate.verifications();
     let results = burst(&app, 50, EMAIL, None).await;
     let evaluated = results.iter().filter(|(s, _)| *s == 401).count();
@@ -443,7 +443,7 @@ async fn hashing_is_bounded_and_overflow_is_held_then_refused_with_503() {
     // A refusal is not answered at once: a client that retries without waiting
     // gets about one answer a second per connection, not thousands.
     assert!(
-        elapsed >= sesame::auth::server::limits::BUSY_HOLD / 2,
+        elapsed >= sesame::auth::server::hash_gate::BUSY_HOLD / 2,
         "refusals were answered after {elapsed:?}"
     );
     assert_eq!(
@@ -529,18 +529,6 @@ async fn a_copy_of_the_session_table_gives_no_usable_session() {
     }
 }
 
-async fn age_session(app: &TestApp, field: &str, seconds_ago: i64) {
-    let db = app.db().await;
-    let now = time_now();
-    sqlx::query(&format!(
-        "UPDATE sessions SET data = json_set(data, '$.sesame.{field}', ?)"
-    ))
-    .bind(now - seconds_ago)
-    .execute(&db)
-    .await
-    .unwrap();
-}
-
 fn time_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -555,8 +543,8 @@ async fn the_absolute_lifetime_is_enforced_on_the_server() {
     assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
     assert_eq!(app.session().await["user"]["email"], EMAIL);
     // Signed in 30 days and a minute ago, though used a moment ago.
-    age_session(&app, "signed_in_at", 30 * 86_400 + 60).await;
-    age_session(&app, "last_seen", 10).await;
+    app.age_session("signed_in_at", 30 * 86_400 + 60).await;
+    app.age_session("last_seen", 10).await;
     let db = app.db().await;
     sqlx::query("UPDATE sessions SET data = json_set(data, '$.sesame.max_age', 2592000)")
         .execute(&db)
@@ -574,7 +562,7 @@ async fn the_absolute_lifetime_is_enforced_on_the_server() {
 async fn the_idle_timeout_is_enforced_on_the_server() {
     let mut app = spawn("[session]\nidle_timeout = \"1h\"\ncache_ttl = \"0s\"").await;
     assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
-    age_session(&app, "last_seen", 3_601).await;
+    app.age_session("last_seen", 3_601).await;
     assert_eq!(app.session().await, json!({}));
 }
 
@@ -595,7 +583,7 @@ async fn without_remember_me_the_cookie_ends_with_the_browser_and_the_session_is
     .unwrap();
     assert!(expires - time::OffsetDateTime::now_utc() <= time::Duration::hours(12));
     // 13 hours later the short session is over.
-    age_session(&app, "signed_in_at", 13 * 3_600).await;
+    app.age_session("signed_in_at", 13 * 3_600).await;
     assert_eq!(app.session().await, json!({}));
 
     app.cookies.clear();
@@ -605,7 +593,7 @@ async fn without_remember_me_the_cookie_ends_with_the_browser_and_the_session_is
         .await;
     let cookie = set_cookie(&res, "sesame.session-token").unwrap();
     assert!(cookie.contains("Max-Age="), "{cookie}");
-    age_session(&app, "signed_in_at", 13 * 3_600).await;
+    app.age_session("signed_in_at", 13 * 3_600).await;
     assert_eq!(
         app.session().await["user"]["email"],
         EMAIL,
@@ -728,7 +716,7 @@ async fn a_used_session_has_its_idle_expiry_pushed_back_now_and_then() {
         .unix_timestamp()
     };
     // Used 30 minutes ago: not yet due (a quarter of 4h), nothing is written.
-    age_session(&app, "last_seen", 30 * 60).await;
+    app.age_session("last_seen", 30 * 60).await;
     let seen = last_seen().await;
     let session = app.session().await;
     assert_eq!(
@@ -738,7 +726,7 @@ async fn a_used_session_has_its_idle_expiry_pushed_back_now_and_then() {
     );
     assert_eq!(expires(&session), seen + 4 * 3_600);
     // Used an hour and a minute ago: this check renews it.
-    age_session(&app, "last_seen", 61 * 60).await;
+    app.age_session("last_seen", 61 * 60).await;
     let session = app.session().await;
     let renewed = last_seen().await;
     assert!(renewed >= time_now() - 5, "renewed to now: {renewed}");

@@ -244,9 +244,12 @@ async fn sign_in_rotates_the_session_id_and_sign_out_kills_it() {
         )
         .await;
     assert_eq!(res.status(), 200);
+    let body = res.json::<Value>().await.unwrap();
+    assert_eq!(body["url"], format!("{}/", app.base));
     assert_eq!(
-        res.json::<Value>().await.unwrap(),
-        json!({"url": format!("{}/", app.base)})
+        body["csrfToken"],
+        app.cookie_token(),
+        "the answer carries the rotated token"
     );
     assert_eq!(app.session_cookie(), None, "the cookie is cleared");
     // Replaying the old cookie gets no session, and the store holds no live session.

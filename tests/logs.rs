@@ -39,7 +39,7 @@ async fn events_are_logged_and_secrets_are_not() {
         .with_writer(move || writer.clone())
         .init();
 
-    let mut app = spawn("[limits]\nsign_in_per_account = \"3/10min\"").await;
+    let mut app = spawn("[limits.lockout]\nfree_failures = 2").await;
     let wrong_password = "wrong-password-7f3a91";
     let mut bodies = Vec::new();
 
@@ -65,8 +65,11 @@ async fn events_are_logged_and_secrets_are_not() {
         .await;
     assert_eq!(res.status(), 403);
     bodies.push(res.text().await.unwrap());
-    let res = app.sign_in_json(EMAIL, wrong_password, "/").await;
-    assert_eq!(res.status(), 401);
+    // This browser signed in: its own counter, two free failures, then a lock.
+    for _ in 0..2 {
+        let res = app.sign_in_json(EMAIL, wrong_password, "/").await;
+        assert_eq!(res.status(), 401);
+    }
     let res = app.sign_in_json(EMAIL, wrong_password, "/").await;
     assert_eq!(res.status(), 429);
     bodies.push(res.text().await.unwrap());
@@ -85,7 +88,9 @@ async fn events_are_logged_and_secrets_are_not() {
         "event=\"sign_in\"",
         "csrf_refused",
         "rate_limited",
+        "event=\"lockout\"",
         "sign_out",
+        "sesame::audit",
     ] {
         assert!(text.contains(event), "no {event} event in:\n{text}");
     }

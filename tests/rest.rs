@@ -212,7 +212,7 @@ impl Events for Counter {
 }
 
 async fn add_user(app: &common::TestApp, email: &str) {
-    let password = sesame::auth::server::password::Password::parse(PASSWORD).unwrap();
+    let password = sesame::auth::server::password::NewPassword::parse(PASSWORD, &[email]).unwrap();
     sesame::auth::server::authorize::create_user(
         app.auth.users.as_ref(),
         &app.auth.gate,
@@ -232,9 +232,18 @@ async fn callbacks_shape_the_flow_and_events_fire() {
     add_user(&app, "banned@example.com").await;
     add_user(&app, "pending@example.com").await;
 
-    let res = app.sign_in_json("banned@example.com", PASSWORD, "/").await;
-    assert_eq!(res.status(), 403);
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "AccessDenied");
+    // A refused account answers exactly as a wrong password: the answer after
+    // the right password must not tell that it was right.
+    let refused = app.sign_in_json("banned@example.com", PASSWORD, "/").await;
+    let (status, body) = (refused.status(), refused.text().await.unwrap());
+    let wrong = app
+        .sign_in_json("banned@example.com", "not the password", "/")
+        .await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        (status, body),
+        (wrong.status(), wrong.text().await.unwrap())
+    );
     assert_eq!(app.session_cookie(), None);
 
     let res = app.sign_in_json("pending@example.com", PASSWORD, "/").await;
@@ -269,8 +278,8 @@ async fn callbacks_shape_the_flow_and_events_fire() {
 }
 
 #[tokio::test]
-async fn trusted_origins_extend_the_callback_policy() {
-    let mut app = spawn("[site]\ntrusted_origins = [\"https://app.example.com\"]").await;
+async fn redirect_origins_extend_the_callback_policy_and_nothing_else() {
+    let mut app = spawn("[site]\nredirect_origins = [\"https://app.example.com\"]").await;
     let res = app
         .sign_in_json(EMAIL, PASSWORD, "https://app.example.com/home")
         .await;
@@ -283,6 +292,43 @@ async fn trusted_origins_extend_the_callback_policy() {
         .sign_in_json(EMAIL, PASSWORD, "https://other.example.com/")
         .await;
     assert_eq!(res.status(), 400);
+    // A redirect target is not an origin that may post here.
+    let token = app.csrf_token().await;
+    let res = app
+        .post_form_from(
+            "/api/auth/signout",
+            &[("csrfToken", &token), ("json", "true")],
+            Some("https://app.example.com"),
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn request_origins_may_post_but_are_no_redirect_target() {
+    let mut app = spawn("[site]\nrequest_origins = [\"https://app.example.com\"]").await;
+    let token = app.csrf_token().await;
+    let res = app
+        .post_form_from(
+            "/api/auth/callback/credentials",
+            &[
+                ("email", EMAIL),
+                ("password", PASSWORD),
+                ("csrfToken", &token),
+                ("json", "true"),
+            ],
+            Some("https://app.example.com"),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let res = app
+        .sign_in_json(EMAIL, PASSWORD, "https://app.example.com/home")
+        .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "InvalidCallbackUrl"
+    );
 }
 
 #[tokio::test]

@@ -34,7 +34,7 @@ async function tryWrong(page: Page, email: string) {
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
-test("over the account limit the page says so (with JavaScript)", async ({ page }) => {
+test("past the free failures the page says so (with JavaScript)", async ({ page }) => {
   await page.goto(`${CUSTOM_URL}/sign-in`);
   await hydrated(page);
   for (let i = 0; i < 3; i++) {
@@ -53,7 +53,7 @@ test("over the account limit the page says so (with JavaScript)", async ({ page 
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
-  test("over the account limit the page says so", async ({ page }) => {
+  test("past the free failures the page says so", async ({ page }) => {
     await page.goto(`${CUSTOM_URL}/sign-in`);
     for (let i = 0; i < 3; i++) {
       await tryWrong(page, "limited-nojs@example.com");

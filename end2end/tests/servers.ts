@@ -22,7 +22,7 @@ export function serverEnv(port: number, name: string): Record<string, string> {
     SESAME_DATABASE__URL: `sqlite://${data}/sesame.db`,
     // The suite signs the demo user in many times a minute from one address.
     SESAME_LIMITS__SIGN_IN_PER_IP: "10000/1min",
-    SESAME_LIMITS__SIGN_IN_PER_ACCOUNT: "10000/1min",
+    SESAME_LIMITS__LOCKOUT__FREE_FAILURES: "99",
   };
 }
 

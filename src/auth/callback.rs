@@ -25,9 +25,10 @@ pub async fn credentials_callback(
     #[server(default)] remember: Option<String>,
 ) -> Result<UrlResponse, ServerFnError> {
     use crate::auth::server::{
+        audit::user_agent,
         callback::{credentials, CallbackForm, Caller},
-        from_request,
-        limits::client_ip,
+        client_ip::client_ip,
+        cookie, from_request,
     };
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
@@ -41,9 +42,15 @@ pub async fn credentials_callback(
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
+    let headers = &parts.headers;
     let caller = Caller {
-        ip: client_ip(peer, &parts.headers, &auth.config.site.trusted_proxies),
-        back_to: same_origin_referer_path(&parts.headers, &auth.config.origin()),
+        ip: client_ip(peer, headers, &auth.config.site.trusted_proxies),
+        user_agent: user_agent(headers),
+        device_cookie: cookie(headers, auth.lockout.cookie_name()).map(str::to_string),
+        referer: headers
+            .get(http::header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
     };
     let form = CallbackForm {
         email,
@@ -58,16 +65,7 @@ pub async fn credentials_callback(
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.set_status(answer.status);
     for (name, value) in answer.headers() {
-        response.insert_header(name, value);
+        response.append_header(name, value);
     }
     Ok(answer.body)
-}
-
-/// The path of a same-origin `Referer`, to send a failed form post back to the page
-/// it came from.
-#[cfg(feature = "ssr")]
-fn same_origin_referer_path(headers: &http::HeaderMap, origin: &str) -> Option<String> {
-    let referer = headers.get(http::header::REFERER)?.to_str().ok()?;
-    let url = url::Url::parse(referer).ok()?;
-    (url.origin().ascii_serialization() == origin).then(|| url.path().to_string())
 }

@@ -298,6 +298,38 @@ mod browser {
         Ok(token)
     }
 
+    /// POSTs `fields` and the CSRF token form-encoded and reads the `{url,
+    /// error, session, csrfToken}` answer. A token taken from the page may have
+    /// gone stale (the cookie expired, or another tab signed in or out, which
+    /// rotates it): on `MissingCSRF` a fresh one is fetched and the post sent
+    /// once more. A token in the answer replaces the page's.
+    async fn post_with_token(
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Result<(u16, UrlResponse), ClientError> {
+        let from_page = page_token().is_some();
+        let mut token = csrf_token(false).await?;
+        let mut retried = false;
+        loop {
+            let mut all = fields.to_vec();
+            all.push(("csrfToken", token.as_str()));
+            let (status, body) = post_form(path, &all).await?;
+            if status == 403
+                && from_page
+                && !retried
+                && error_of(status, &body) == Some(AuthError::MissingCSRF)
+            {
+                retried = true;
+                token = csrf_token(true).await?;
+                continue;
+            }
+            if let Some(rotated) = &body.csrf_token {
+                set_page_token(rotated);
+            }
+            return Ok((status, body));
+        }
+    }
+
     /// POSTs `fields` form-encoded and reads the `{url, error, session}` answer.
     async fn post_form(
         path: &str,
@@ -338,34 +370,17 @@ mod browser {
                 url: None,
             });
         };
-        let from_page = page_token().is_some();
-        let mut token = csrf_token(false).await?;
-        let mut attempt = 0;
-        let (status, body) = loop {
-            let (status, body) = post_form(
-                CALLBACK_PATH,
-                &[
-                    ("email", options.email.as_str()),
-                    ("password", options.password.as_str()),
-                    ("csrfToken", token.as_str()),
-                    ("callbackUrl", callback_url.as_str()),
-                    ("remember", if options.remember { "true" } else { "false" }),
-                    ("json", "true"),
-                ],
-            )
-            .await?;
-            // A page kept open past its CSRF cookie: fetch a fresh token, try once more.
-            if status == 403
-                && from_page
-                && attempt == 0
-                && error_of(status, &body) == Some(AuthError::MissingCSRF)
-            {
-                attempt += 1;
-                token = csrf_token(true).await?;
-                continue;
-            }
-            break (status, body);
-        };
+        let (status, body) = post_with_token(
+            CALLBACK_PATH,
+            &[
+                ("email", options.email.as_str()),
+                ("password", options.password.as_str()),
+                ("callbackUrl", callback_url.as_str()),
+                ("remember", if options.remember { "true" } else { "false" }),
+                ("json", "true"),
+            ],
+        )
+        .await?;
         let error = error_of(status, &body);
         let ok = error.is_none();
         if ok && options.redirect {
@@ -393,14 +408,9 @@ mod browser {
 
     pub(super) async fn sign_out(options: SignOutOptions) -> Result<String, ClientError> {
         let callback_url = options.callback_url.clone().unwrap_or_else(current_url);
-        let token = csrf_token(false).await?;
-        let (status, body) = post_form(
+        let (status, body) = post_with_token(
             &[BASE_PATH, "/signout"].concat(),
-            &[
-                ("csrfToken", token.as_str()),
-                ("callbackUrl", callback_url.as_str()),
-                ("json", "true"),
-            ],
+            &[("callbackUrl", callback_url.as_str()), ("json", "true")],
         )
         .await?;
         if let Some(error) = error_of(status, &body) {
@@ -426,17 +436,31 @@ mod browser {
     pub(super) async fn update_session(
         data: serde_json::Value,
     ) -> Result<Option<Session>, ClientError> {
-        let token = csrf_token(false).await?;
-        let body = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&body, &"csrfToken".into(), &token.as_str().into());
-        let _ = js_sys::Reflect::set(&body, &"data".into(), &js::from_value(&data));
-        let body: String = js_sys::JSON::stringify(&body).map_err(net)?.into();
-        let text = fetch_ok(
-            "POST",
-            &[BASE_PATH, "/session"].concat(),
-            Some(("application/json", &body)),
-        )
-        .await?;
+        let from_page = page_token().is_some();
+        let mut token = csrf_token(false).await?;
+        let mut retried = false;
+        let text = loop {
+            let body = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&body, &"csrfToken".into(), &token.as_str().into());
+            let _ = js_sys::Reflect::set(&body, &"data".into(), &js::from_value(&data));
+            let body: String = js_sys::JSON::stringify(&body).map_err(net)?.into();
+            let (status, text) = fetch(
+                "POST",
+                &[BASE_PATH, "/session"].concat(),
+                Some(("application/json", &body)),
+            )
+            .await?;
+            // A stale page token (see `post_with_token`): once more, fresh.
+            if status == 403 && from_page && !retried {
+                retried = true;
+                token = csrf_token(true).await?;
+                continue;
+            }
+            if !(200..300).contains(&status) {
+                return Err(ClientError::BadResponse(status.to_string()));
+            }
+            break text;
+        };
         let session = js::parse(&text).and_then(|v| js::session(&v));
         crate::auth::session_state::publish(session.clone(), true);
         Ok(session)
@@ -546,6 +570,7 @@ mod tests {
             url: url.into(),
             error: error.map(str::to_string),
             session: None,
+            csrf_token: None,
         }
     }
 

@@ -46,6 +46,7 @@ pub fn url_response(obj: &JsValue) -> Option<UrlResponse> {
         url: string(obj, "url")?,
         error: string(obj, "error"),
         session: session(&field(obj, "session")),
+        csrf_token: string(obj, "csrfToken"),
     })
 }
 

@@ -42,6 +42,10 @@ pub struct UrlResponse {
     /// updates its state without another round trip.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<Session>,
+    /// Sesame: the CSRF token rotated by a sign-in or sign-out (the one before
+    /// no longer verifies), so the page can go on without fetching one.
+    #[serde(rename = "csrfToken", default, skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
 }
 
 /// Which provider `sign_in` uses. Sesame implements the credentials provider.

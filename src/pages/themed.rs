@@ -10,10 +10,15 @@ use crate::auth::client;
 pub fn ThemedCard(children: Children) -> impl IntoView {
     let theme = client::page_theme();
     let scheme = theme.color_scheme.as_str();
-    let style = theme.css_vars();
+    // A `<style>` with the page's CSP nonce, not a `style` attribute: the
+    // policy has no 'unsafe-inline' for styles.
+    let style = theme
+        .css_vars()
+        .map(|vars| view! { <style nonce=leptos::nonce::use_nonce()>{format!(".auth-page{{{vars}}}")}</style> });
     view! {
         <Html attr:data-color-scheme=scheme />
-        <section class="card auth-page" style=style>
+        {style}
+        <section class="card auth-page">
             {theme.logo.map(|src| view! { <img class="logo" src=src alt="" /> })}
             {children()}
         </section>

@@ -13,6 +13,7 @@ pub const EMAIL: &str = "demo@example.com";
 pub const PASSWORD: &str = "open sesame, demo";
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
 
+#[derive(Clone)]
 pub struct TestApp {
     pub base: String,
     /// The SQLite URL of this server's database, to look behind its back.
@@ -20,7 +21,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub cookies: BTreeMap<String, String>,
     pub auth: sesame::auth::server::Auth,
-    _dir: tempfile::TempDir,
+    /// The server's data folder.
+    pub dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 /// A server with the default test configuration plus `extra` TOML lines.
@@ -42,6 +44,7 @@ pub async fn spawn_with(
     let addr = listener.local_addr().unwrap();
     let toml = format!(
         r#"
+        environment = "development"
         secret = "{SECRET}"
         data_dir = "{data}"
         [site]
@@ -50,7 +53,8 @@ pub async fn spawn_with(
         url = "sqlite://{data}/test.db"
         [limits]
         sign_in_per_ip = "10000/1min"
-        sign_in_per_account = "10000/1min"
+        [limits.lockout]
+        free_failures = 99
         [demo_user]
         email = "{EMAIL}"
         password = "{PASSWORD}"
@@ -94,7 +98,7 @@ pub async fn spawn_with(
             .unwrap(),
         cookies: BTreeMap::new(),
         auth,
-        _dir: dir,
+        dir: std::sync::Arc::new(dir),
     }
 }
 
@@ -108,7 +112,16 @@ pub fn set_cookie(res: &Response, name: &str) -> Option<String> {
 }
 
 impl TestApp {
-    fn cookie_header(&self) -> String {
+    /// Another browser on the same server: no cookies yet.
+    pub fn new_browser(&self) -> TestApp {
+        TestApp {
+            cookies: BTreeMap::new(),
+            ..self.clone()
+        }
+    }
+
+    /// The `Cookie` header this browser sends.
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -285,5 +298,51 @@ impl TestApp {
 
     pub fn session_cookie(&self) -> Option<String> {
         self.cookies.get("sesame.session-token").cloned()
+    }
+
+    /// The CSRF token of this browser's cookie (what its pages carry).
+    pub fn cookie_token(&self) -> String {
+        let cookie = &self.cookies["sesame.csrf-token"];
+        cookie.split('|').next().unwrap().to_string()
+    }
+
+    /// Signs this browser in as the demo user (JSON); returns the answer body.
+    pub async fn sign_in_demo(&mut self, remember: bool) -> serde_json::Value {
+        let token = self.csrf_token().await;
+        let remember = if remember { "true" } else { "false" };
+        let res = self
+            .post_demo_credentials(&token, &[("json", "true"), ("remember", remember)])
+            .await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+
+    /// Signs this browser out with `token` (JSON): the status.
+    pub async fn sign_out_with(&mut self, token: &str) -> u16 {
+        self.post_form(
+            "/api/auth/signout",
+            &[("csrfToken", token), ("json", "true")],
+        )
+        .await
+        .status()
+        .as_u16()
+    }
+
+    /// Sets a timestamp of this server's sessions (`signed_in_at` or
+    /// `last_seen`) to `seconds_ago`, behind its back (with `cache_ttl = "0s"`,
+    /// or the cache serves the old value).
+    pub async fn age_session(&self, field: &str, seconds_ago: i64) {
+        let db = self.db().await;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        sqlx::query(&format!(
+            "UPDATE sessions SET data = json_set(data, '$.sesame.{field}', ?)"
+        ))
+        .bind(now - seconds_ago)
+        .execute(&db)
+        .await
+        .unwrap();
     }
 }

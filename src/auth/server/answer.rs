@@ -20,6 +20,8 @@ pub struct Answer {
     pub location: Option<String>,
     /// Seconds for `Retry-After` (429 and 503).
     pub retry_after: Option<u64>,
+    /// `Set-Cookie` values to send with it (the device cookie of a sign-in).
+    pub cookies: Vec<HeaderValue>,
 }
 
 impl Answer {
@@ -33,10 +35,12 @@ impl Answer {
             },
             location: (!json).then(|| url.clone()),
             retry_after: None,
+            cookies: Vec::new(),
             body: UrlResponse {
                 url,
                 error: None,
                 session: None,
+                csrf_token: None,
             },
         }
     }
@@ -58,6 +62,7 @@ impl Answer {
             url: error_url.clone(),
             error: Some(error.code().to_string()),
             session: None,
+            csrf_token: None,
         };
         if json {
             return Answer {
@@ -66,6 +71,7 @@ impl Answer {
                 body,
                 location: None,
                 retry_after: None,
+                cookies: Vec::new(),
             };
         }
         let location = if error.belongs_on_sign_in_page() {
@@ -82,6 +88,7 @@ impl Answer {
             body,
             location: Some(location),
             retry_after: None,
+            cookies: Vec::new(),
         }
     }
 
@@ -91,7 +98,8 @@ impl Answer {
         self
     }
 
-    /// Headers beside the body: `Cache-Control`, and `Location` / `Retry-After`.
+    /// Headers beside the body: `Cache-Control`, and `Location` / `Retry-After`
+    /// / `Set-Cookie` (append them: there may be several `Set-Cookie`).
     pub fn headers(&self) -> Vec<(header::HeaderName, HeaderValue)> {
         let mut headers: Vec<_> = no_store().into_iter().collect();
         if let Some(location) = self
@@ -104,6 +112,7 @@ impl Answer {
         if let Some(seconds) = self.retry_after {
             headers.push((header::RETRY_AFTER, HeaderValue::from(seconds)));
         }
+        headers.extend(self.cookies.iter().map(|c| (header::SET_COOKIE, c.clone())));
         headers
     }
 }
@@ -113,7 +122,11 @@ impl IntoResponse for Answer {
         let headers = self.headers();
         let mut res = (self.status, Json(self.body)).into_response();
         for (name, value) in headers {
-            res.headers_mut().insert(name, value);
+            if name == header::SET_COOKIE {
+                res.headers_mut().append(name, value);
+            } else {
+                res.headers_mut().insert(name, value);
+            }
         }
         res
     }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    limits::HashGate,
-    password::{self, Password},
+    hash_gate::HashGate,
+    password::{self, NewPassword, Password},
     users::{Email, UserStore},
 };
 
@@ -110,16 +110,17 @@ impl Authorize for DatabaseAuthorize {
     }
 }
 
-/// Creates a user with a hashed password.
+/// Creates a user with a hashed password; the password must have passed the
+/// policy ([`NewPassword`]).
 pub async fn create_user(
     users: &dyn UserStore,
     gate: &HashGate,
     email: &str,
-    password: &Password,
+    password: &NewPassword,
     name: Option<String>,
 ) -> Result<super::users::UserRecord, AuthorizeError> {
     let email = Email::parse(email).map_err(|e| AuthorizeError::Other(e.to_string()))?;
-    let password_hash = password::hash(gate, password).await?;
+    let password_hash = password::hash(gate, password.password()).await?;
     Ok(users
         .create(super::users::NewUser {
             email,

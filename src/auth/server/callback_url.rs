@@ -84,6 +84,20 @@ impl CallbackPolicy {
     }
 }
 
+impl CallbackPolicy {
+    /// The path of a `Referer` on the site's own origin, if that path passes
+    /// the policy: the page to send a failed form post back to. A path such as
+    /// `//evil.example/x` (the URL parser keeps it) is refused, never followed.
+    pub fn same_origin_path(&self, referer: &str) -> Option<String> {
+        let url = Url::parse(referer).ok()?;
+        if url.origin() != self.base.origin() {
+            return None;
+        }
+        self.resolve(Some(url.path())).ok()?;
+        Some(url.path().to_string())
+    }
+}
+
 fn has_forbidden_chars(s: &str) -> bool {
     s.chars()
         .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
@@ -116,6 +130,26 @@ mod tests {
             p.resolve(Some("https://app.example.com/home")).unwrap(),
             "https://app.example.com/home"
         );
+    }
+
+    #[test]
+    fn the_way_back_is_a_safe_path_on_the_site() {
+        let p = policy();
+        assert_eq!(
+            p.same_origin_path("http://127.0.0.1:3000/sign-in?x=1")
+                .as_deref(),
+            Some("/sign-in")
+        );
+        for bad in [
+            "http://127.0.0.1:3000//evil.example/x",
+            "http://127.0.0.1:3000/%2F%2Fevil.example",
+            "http://127.0.0.1:3000/\\evil.example",
+            "https://app.example.com/sign-in",
+            "http://evil.example/sign-in",
+            "not a url",
+        ] {
+            assert_eq!(p.same_origin_path(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

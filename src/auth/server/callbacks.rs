@@ -4,7 +4,10 @@
 
 use async_trait::async_trait;
 
-use super::{authorize::AuthorizedUser, callback_url::CallbackPolicy, session::SessionData};
+use super::{
+    audit::AuditEvent, authorize::AuthorizedUser, callback_url::CallbackPolicy,
+    session::SessionData,
+};
 use crate::auth::{AuthError, Session};
 
 /// What the sign-in callback decides.
@@ -12,7 +15,9 @@ use crate::auth::{AuthError, Session};
 pub enum SignInDecision {
     /// Sign the user in.
     Allow,
-    /// Refuse: `AccessDenied` 403.
+    /// Refuse: answered exactly as a wrong password (`CredentialsSignin`
+    /// 401), so the answer never tells that the password was right; the
+    /// refusal is logged and counted as a failure.
     Deny,
     /// Refuse and send the user here instead (a path or an allowed URL).
     Redirect(String),
@@ -27,7 +32,7 @@ pub trait Callbacks: Send + Sync + 'static {
     }
 
     /// Where to send the user after signing in or out: the `callbackUrl` policy.
-    /// The default accepts the site's origin and `site.trusted_origins`.
+    /// The default accepts the site's origin and `site.redirect_origins`.
     fn redirect(&self, url: Option<&str>, policy: &CallbackPolicy) -> Result<String, AuthError> {
         policy.resolve(url)
     }
@@ -60,6 +65,9 @@ pub trait Callbacks: Send + Sync + 'static {
 pub trait Events: Send + Sync + 'static {
     async fn sign_in(&self, _user: &AuthorizedUser) {}
     async fn sign_out(&self, _user_id: Option<&str>) {}
+    /// Every sign-in attempt, sign-out and lockout, whatever its outcome (they
+    /// are logged under `sesame::audit` as well): route them to your sink.
+    async fn audit(&self, _event: &AuditEvent) {}
 }
 
 /// The default callbacks and events.

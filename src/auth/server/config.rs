@@ -55,8 +55,34 @@ pub struct Config {
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
     /// A user to create at start-up if missing (the demo user of `make run`).
+    /// Development only: a production start with one configured is refused.
     #[serde(default)]
     pub demo_user: Option<DemoUser>,
+    /// What the audit events say about the account they concern.
+    #[serde(default)]
+    pub audit: AuditConfig,
+}
+
+/// How audit events name the account an attempt targeted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditAccount {
+    /// A keyed hash of the normalised identifier (HMAC with the secret): the
+    /// same account always gives the same value, and a log reader learns no
+    /// address.
+    #[default]
+    Hashed,
+    /// The normalised identifier itself.
+    Plain,
+}
+
+/// The audit events' settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// `hashed` (default) or `plain`.
+    #[serde(default)]
+    pub account: AuditAccount,
 }
 
 /// The site itself.
@@ -66,14 +92,22 @@ pub struct SiteConfig {
     /// The site's public URL (`http://127.0.0.1:3000`): its origin is the one
     /// state-changing requests must come from, and `callbackUrl`s are resolved against it.
     pub url: Url,
-    /// Other origins `callbackUrl` may point to.
+    /// Other origins a `callbackUrl` may send the user to (the redirect
+    /// allow-list). Nothing else: posting to this site from them is
+    /// `request_origins`.
     #[serde(default)]
-    pub trusted_origins: Vec<Url>,
+    pub redirect_origins: Vec<Url>,
+    /// Other origins whose pages may make state-changing requests (sign-in,
+    /// sign-out, server functions) to this site. Nothing else: sending users
+    /// there after sign-in is `redirect_origins`.
+    #[serde(default)]
+    pub request_origins: Vec<Url>,
     /// Cookies get `Secure` and the `__Host-` prefix. Default: the site URL is https.
     #[serde(default)]
     pub secure_cookies: Option<bool>,
-    /// Reverse proxies whose `X-Forwarded-For` is believed (exact addresses).
-    /// Without them the client IP is the socket's peer.
+    /// Reverse proxies whose `X-Forwarded-For` is believed (exact addresses;
+    /// IPv4-mapped IPv6 addresses are read as IPv4). Without them the client
+    /// IP is the socket's peer.
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 }
@@ -118,9 +152,13 @@ pub struct LimitsConfig {
     /// Sign-in attempts per client IP.
     #[serde(default = "default_ip_rate")]
     pub sign_in_per_ip: Rate,
-    /// Sign-in attempts per account (the email as typed, normalised).
-    #[serde(default = "default_account_rate")]
-    pub sign_in_per_account: Rate,
+    /// IPv6 clients are counted per network of this prefix length (a /64 is
+    /// what one subscriber usually gets); IPv4 per address.
+    #[serde(default = "default_ipv6_prefix")]
+    pub ipv6_prefix: u8,
+    /// The per-account failure policy (replaces a per-account rate).
+    #[serde(default)]
+    pub lockout: LockoutConfig,
     /// Password hashes computed at once (0: one per core).
     #[serde(default)]
     pub hash_concurrency: usize,
@@ -136,7 +174,8 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
             sign_in_per_ip: default_ip_rate(),
-            sign_in_per_account: default_account_rate(),
+            ipv6_prefix: default_ipv6_prefix(),
+            lockout: LockoutConfig::default(),
             hash_concurrency: 0,
             hash_queue: default_hash_queue(),
             body_bytes: default_body_limit(),
@@ -150,11 +189,68 @@ fn default_ip_rate() -> Rate {
         per: Duration::from_secs(60),
     }
 }
-fn default_account_rate() -> Rate {
-    Rate {
-        count: 10,
-        per: Duration::from_secs(300),
+fn default_ipv6_prefix() -> u8 {
+    64
+}
+
+/// Failed sign-ins per account, after NIST SP 800-63B: only failures count and a
+/// success resets them; the first `free_failures` cost nothing, each one after
+/// makes the next attempt wait (`first_wait`, doubling up to `max_wait`), and
+/// after `max_failures` in a row the account takes no attempt until a success
+/// from a trusted device resets it. A browser that signed in to the account
+/// before (its device cookie) has a counter of its own, so an attacker's
+/// failures never lock the owner out. Unknown identifiers follow the same
+/// policy, so a lock reveals nothing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockoutConfig {
+    #[serde(default = "default_free_failures")]
+    pub free_failures: u32,
+    #[serde(with = "humantime_serde", default = "default_first_wait")]
+    pub first_wait: Duration,
+    #[serde(with = "humantime_serde", default = "default_max_wait")]
+    pub max_wait: Duration,
+    #[serde(default = "default_max_failures")]
+    pub max_failures: u32,
+    /// A counter below the lock that sees no attempt for this long is forgotten.
+    #[serde(with = "humantime_serde", default = "default_forget_after")]
+    pub forget_after: Duration,
+    /// At most this many accounts (and devices) are tracked at once, so a flood
+    /// of distinct identifiers cannot grow memory; the least used go first.
+    #[serde(default = "default_tracked")]
+    pub tracked: u64,
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        LockoutConfig {
+            free_failures: default_free_failures(),
+            first_wait: default_first_wait(),
+            max_wait: default_max_wait(),
+            max_failures: default_max_failures(),
+            forget_after: default_forget_after(),
+            tracked: default_tracked(),
+        }
     }
+}
+
+fn default_free_failures() -> u32 {
+    5
+}
+fn default_first_wait() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_max_wait() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+fn default_max_failures() -> u32 {
+    100
+}
+fn default_forget_after() -> Duration {
+    Duration::from_secs(24 * 60 * 60)
+}
+fn default_tracked() -> u64 {
+    100_000
 }
 fn default_hash_queue() -> usize {
     8
@@ -182,10 +278,11 @@ pub struct SessionConfig {
     /// A session unused for this long ends.
     #[serde(with = "humantime_serde", default = "default_idle_timeout")]
     pub idle_timeout: Duration,
-    /// Absolute lifetime of a session signed in without "remember me"; its
-    /// cookie also ends with the browser session.
-    #[serde(with = "humantime_serde", default = "default_short_max_age")]
-    pub short_max_age: Duration,
+    /// Absolute lifetime of a session signed in without "remember me" (12
+    /// hours when unset, and never more than `max_age`); its cookie also ends
+    /// with the browser session. Read it through [`SessionConfig::short_max_age`].
+    #[serde(with = "humantime_serde", default)]
+    pub short_max_age: Option<Duration>,
     /// How long session reads stay cached in this process (`0s`: no cache).
     #[serde(with = "humantime_serde", default = "default_cache_ttl")]
     pub cache_ttl: Duration,
@@ -200,14 +297,30 @@ impl Default for SessionConfig {
         SessionConfig {
             max_age: default_max_age(),
             idle_timeout: default_idle_timeout(),
-            short_max_age: default_short_max_age(),
+            short_max_age: None,
             cache_ttl: default_cache_ttl(),
         }
     }
 }
 
-fn default_short_max_age() -> Duration {
-    Duration::from_secs(12 * 60 * 60)
+impl SessionConfig {
+    /// The lifetime of a session without "remember me": `short_max_age`, or 12
+    /// hours, capped by `max_age` (the absolute cap of every session).
+    pub fn short_max_age(&self) -> Duration {
+        self.short_max_age
+            .unwrap_or(Duration::from_secs(12 * 60 * 60))
+            .min(self.max_age)
+    }
+
+    /// The lifetime of a session: `max_age` with "remember me", else
+    /// [`Self::short_max_age`].
+    pub fn lifetime(&self, remember: bool) -> Duration {
+        if remember {
+            self.max_age
+        } else {
+            self.short_max_age()
+        }
+    }
 }
 
 /// The user and session database.
@@ -309,12 +422,17 @@ impl Config {
                 format!("`{url}` must be an absolute http or https URL"),
             ));
         }
-        for origin in &self.site.trusted_origins {
-            if !matches!(origin.scheme(), "http" | "https") || origin.host_str().is_none() {
-                return Err(ConfigError::invalid(
-                    "site.trusted_origins",
-                    format!("`{origin}` must be an absolute http or https URL"),
-                ));
+        for (key, origins) in [
+            ("site.redirect_origins", &self.site.redirect_origins),
+            ("site.request_origins", &self.site.request_origins),
+        ] {
+            for origin in origins {
+                if !matches!(origin.scheme(), "http" | "https") || origin.host_str().is_none() {
+                    return Err(ConfigError::invalid(
+                        key,
+                        format!("`{origin}` must be an absolute http or https URL"),
+                    ));
+                }
             }
         }
         for (key, page) in [
@@ -366,10 +484,61 @@ impl Config {
                 "must be more than zero",
             ));
         }
-        if self.session.short_max_age.is_zero() {
+        if let Some(short) = self.session.short_max_age {
+            if short.is_zero() {
+                return Err(ConfigError::invalid(
+                    "session.short_max_age",
+                    "must be more than zero",
+                ));
+            }
+            if short > self.session.max_age {
+                return Err(ConfigError::invalid(
+                    "session.short_max_age",
+                    format!(
+                        "`{}` is longer than session.max_age (`{}`), the cap of every \
+                         session: it can only shorten it",
+                        humantime::format_duration(short),
+                        humantime::format_duration(self.session.max_age)
+                    ),
+                ));
+            }
+        }
+        if !(1..=128).contains(&self.limits.ipv6_prefix) {
             return Err(ConfigError::invalid(
-                "session.short_max_age",
+                "limits.ipv6_prefix",
+                "must be a prefix length from 1 to 128",
+            ));
+        }
+        let lockout = &self.limits.lockout;
+        if lockout.max_failures == 0 || lockout.max_failures > 100 {
+            return Err(ConfigError::invalid(
+                "limits.lockout.max_failures",
+                "must be from 1 to 100 (NIST SP 800-63B's cap on consecutive failures)",
+            ));
+        }
+        if lockout.free_failures >= lockout.max_failures {
+            return Err(ConfigError::invalid(
+                "limits.lockout.free_failures",
+                "must be below limits.lockout.max_failures",
+            ));
+        }
+        if lockout.first_wait.is_zero() || lockout.first_wait > lockout.max_wait {
+            return Err(ConfigError::invalid(
+                "limits.lockout.first_wait",
+                "must be more than zero and at most limits.lockout.max_wait",
+            ));
+        }
+        if lockout.tracked == 0 {
+            return Err(ConfigError::invalid(
+                "limits.lockout.tracked",
                 "must be more than zero",
+            ));
+        }
+        if self.demo_user.is_some() && self.environment != Environment::Development {
+            return Err(ConfigError::invalid(
+                "demo_user",
+                "a demo user is for development only: remove [demo_user], or set \
+                 environment = \"development\" on a machine nobody else reaches",
             ));
         }
         if self.limits.body_bytes < 1024 {
@@ -446,8 +615,8 @@ impl Config {
             return check_secret("secret", existing.trim().as_bytes().to_vec());
         }
         let generated = hex::encode(rand::random::<[u8; 32]>());
-        std::fs::create_dir_all(&self.data_dir)
-            .and_then(|_| write_private(&path, &generated))
+        super::files::create_private_dir(&self.data_dir)
+            .and_then(|_| super::files::write_private(&path, &generated))
             .map_err(|e| {
                 ConfigError::invalid("data_dir", format!("cannot write {}: {e}", path.display()))
             })?;
@@ -464,15 +633,6 @@ fn check_secret(key: &'static str, bytes: Vec<u8>) -> Result<Vec<u8>, ConfigErro
         ));
     }
     Ok(bytes)
-}
-
-fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents.as_bytes())
 }
 
 #[cfg(test)]
@@ -559,6 +719,72 @@ mod tests {
         .unwrap();
         let err = config.previous_secrets().unwrap_err().to_string();
         assert!(err.contains("previous_secrets"), "{err}");
+    }
+
+    #[test]
+    fn short_sessions_never_outlive_max_age() {
+        let config = Config::from_toml_str_with(MINIMAL, &[("session.max_age", "3m")]).unwrap();
+        assert_eq!(config.session.short_max_age(), Duration::from_secs(180));
+        assert_eq!(config.session.lifetime(false), Duration::from_secs(180));
+        assert_eq!(config.session.lifetime(true), Duration::from_secs(180));
+        let config = Config::from_toml_str(MINIMAL).unwrap();
+        assert_eq!(
+            config.session.lifetime(false),
+            Duration::from_secs(12 * 3600)
+        );
+        let err = Config::from_toml_layers(&[
+            MINIMAL,
+            "[session]\nmax_age = \"1h\"\nshort_max_age = \"2h\"",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("session.short_max_age"), "{err}");
+    }
+
+    #[test]
+    fn lockout_and_ip_settings_are_checked() {
+        for (layer, key) in [
+            ("[limits.lockout]\nmax_failures = 101", "max_failures"),
+            ("[limits.lockout]\nmax_failures = 0", "max_failures"),
+            ("[limits.lockout]\nfree_failures = 100", "free_failures"),
+            ("[limits.lockout]\nfirst_wait = \"1h\"", "first_wait"),
+            ("[limits.lockout]\ntracked = 0", "tracked"),
+            ("[limits]\nipv6_prefix = 0", "ipv6_prefix"),
+            ("[limits]\nipv6_prefix = 129", "ipv6_prefix"),
+            (
+                "[limits]\nsign_in_per_account = \"10/5min\"",
+                "sign_in_per_account",
+            ),
+            ("[site]\ntrusted_origins = []", "trusted_origins"),
+        ] {
+            let err = Config::from_toml_layers(&[MINIMAL, layer])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{layer}: {err}");
+        }
+        let config = Config::from_toml_str(MINIMAL).unwrap();
+        let lockout = &config.limits.lockout;
+        assert_eq!(
+            (
+                lockout.free_failures,
+                lockout.max_failures,
+                lockout.max_wait
+            ),
+            (5, 100, Duration::from_secs(900))
+        );
+        assert_eq!(config.limits.ipv6_prefix, 64);
+    }
+
+    #[test]
+    fn a_demo_user_needs_development() {
+        let demo = "[demo_user]\nemail = \"d@example.com\"\npassword = \"open sesame, demo\"";
+        let err = Config::from_toml_layers(&[MINIMAL, demo])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("demo_user"), "{err}");
+        assert!(
+            Config::from_toml_layers(&[MINIMAL, "environment = \"development\"", demo]).is_ok()
+        );
     }
 
     #[test]

@@ -1,15 +1,21 @@
-//! CSRF defence: a double-submit token, and the origin check of every
-//! state-changing request.
+//! CSRF defence: a signed double-submit token bound to the session, and the
+//! origin check of every state-changing request.
 //!
-//! The cookie holds `<token>|<mac>`: `token` is 32 random bytes as hex and `mac` is
-//! HMAC-SHA256(secret, token) as hex, so only this server can mint a cookie that
-//! verifies (NextAuth uses a plain hash there). The form or client sends the same
-//! token as `csrfToken`; both comparisons are constant-time. Previous secrets still
-//! verify, so the secret can be rotated without breaking open forms.
+//! The cookie holds `<token>|<mac>`: `token` is 32 random bytes as hex and `mac`
+//! is HMAC-SHA256(secret, `csrf`, binding, token) as hex (OWASP's signed
+//! double-submit cookie). The binding is the signed-in session's own random
+//! CSRF key ([`super::session::SessionData::csrf_key`]), or nothing for a
+//! visitor who is signed out. So only this server can mint a cookie that
+//! verifies; a token minted before sign-in no longer verifies after it; and a
+//! token/cookie pair taken from another browser does not verify with this
+//! browser's session. The token is rotated at sign-in and at sign-out. The form
+//! or client sends the token as `csrfToken`; comparisons are constant-time.
+//! Previous secrets still verify, so the secret rotates without breaking open
+//! forms.
 //!
 //! The token is minted lazily: a handler or page that asks for it through
-//! [`Csrf::token`] gets the cookie's token, or a new one that the middleware then
-//! sets on the response.
+//! [`Csrf::token`] gets the cookie's token if it verifies for the request's
+//! session, or a new one that the edge then sets on the response.
 
 use std::sync::{Arc, Mutex};
 
@@ -18,33 +24,25 @@ use axum::{
     http::{header, HeaderMap, HeaderValue, Method},
     response::Response,
 };
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-type HmacSha256 = Hmac<Sha256>;
+use super::keys::Secrets;
+
+const LABEL: &str = "csrf";
 
 /// The keys and cookie settings of the CSRF defence.
+#[derive(Debug)]
 pub struct CsrfKeys {
-    /// The current secret first, then previous ones still accepted.
-    secrets: Vec<Vec<u8>>,
+    secrets: Arc<Secrets>,
     cookie_name: &'static str,
     secure: bool,
 }
 
-impl std::fmt::Debug for CsrfKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CsrfKeys")
-            .field("secrets", &self.secrets.len())
-            .field("cookie_name", &self.cookie_name)
-            .finish()
-    }
-}
+/// What a token is bound to: the session's CSRF key, or `None` when signed out.
+pub type Binding<'a> = Option<&'a str>;
 
 impl CsrfKeys {
-    /// `secrets[0]` signs new tokens; every entry verifies.
-    pub fn new(secrets: Vec<Vec<u8>>, secure: bool) -> Self {
-        assert!(!secrets.is_empty(), "at least one secret");
+    pub fn new(secrets: Arc<Secrets>, secure: bool) -> Self {
         CsrfKeys {
             secrets,
             cookie_name: if secure {
@@ -60,30 +58,28 @@ impl CsrfKeys {
         self.cookie_name
     }
 
-    fn mac(secret: &[u8], token: &str) -> HmacSha256 {
-        let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
-        mac.update(token.as_bytes());
-        mac
+    fn fields<'a>(binding: Binding<'a>, token: &'a str) -> [&'a [u8]; 2] {
+        [binding.unwrap_or("").as_bytes(), token.as_bytes()]
     }
 
-    /// A fresh token and the cookie value that carries it.
-    fn mint(&self) -> (String, String) {
+    /// A fresh token bound to `binding`, and the cookie value that carries it.
+    fn mint(&self, binding: Binding) -> (String, String) {
         let token = hex::encode(rand::random::<[u8; 32]>());
-        let mac = hex::encode(Self::mac(&self.secrets[0], &token).finalize().into_bytes());
+        let mac = hex::encode(self.secrets.sign(LABEL, &Self::fields(binding, &token)));
         let cookie = format!("{token}|{mac}");
         (token, cookie)
     }
 
-    /// The token of a cookie value whose MAC verifies under any accepted secret.
-    pub fn verify_cookie(&self, value: &str) -> Option<String> {
+    /// The token of a cookie value whose MAC verifies for `binding` under any
+    /// accepted secret.
+    pub fn verify_cookie(&self, value: &str, binding: Binding) -> Option<String> {
         let (token, mac_hex) = value.split_once('|')?;
         if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
         let mac = hex::decode(mac_hex).ok()?;
         self.secrets
-            .iter()
-            .any(|secret| Self::mac(secret, token).verify_slice(&mac).is_ok())
+            .verify(LABEL, &Self::fields(binding, token), &mac)
             .then(|| token.to_string())
     }
 
@@ -94,10 +90,6 @@ impl CsrfKeys {
             self.cookie_name
         ))
         .expect("cookie value is ASCII")
-    }
-
-    fn cookie_from(&self, headers: &HeaderMap) -> Option<String> {
-        super::cookie(headers, self.cookie_name).and_then(|value| self.verify_cookie(value))
     }
 }
 
@@ -110,42 +102,56 @@ pub struct Csrf {
 
 #[derive(Debug, Default)]
 struct CsrfState {
-    /// The token of a valid cookie sent with the request.
-    from_cookie: Option<String>,
+    /// The CSRF cookie sent with the request, not yet verified.
+    cookie: Option<String>,
     /// A token minted during this request, with its cookie value.
     minted: Option<(String, String)>,
 }
 
 impl Csrf {
-    fn new(keys: Arc<CsrfKeys>, from_cookie: Option<String>) -> Self {
-        Csrf {
-            keys,
-            state: Arc::new(Mutex::new(CsrfState {
-                from_cookie,
-                minted: None,
-            })),
-        }
+    fn state(&self) -> std::sync::MutexGuard<'_, CsrfState> {
+        self.state.lock().expect("csrf state lock")
     }
 
-    /// The token to embed in a form or answer: the cookie's, or a new one (whose
-    /// cookie the middleware sets on the response).
-    pub fn token(&self) -> String {
-        let mut state = self.state.lock().expect("csrf state lock");
-        if let Some(token) = &state.from_cookie {
-            return token.clone();
-        }
+    /// The token to embed in a form or answer: the cookie's if it verifies for
+    /// `binding`, or a new one (whose cookie the edge sets on the response).
+    pub fn token(&self, binding: Binding) -> String {
+        let mut state = self.state();
         if let Some((token, _)) = &state.minted {
             return token.clone();
         }
-        let (token, cookie) = self.keys.mint();
-        state.minted = Some((token.clone(), cookie));
+        if let Some(token) = state
+            .cookie
+            .as_deref()
+            .and_then(|c| self.keys.verify_cookie(c, binding))
+        {
+            return token;
+        }
+        let minted = self.keys.mint(binding);
+        let token = minted.0.clone();
+        state.minted = Some(minted);
         token
     }
 
-    /// Whether `submitted` is the token of the request's valid cookie (constant-time).
-    pub fn verify(&self, submitted: &str) -> bool {
-        let state = self.state.lock().expect("csrf state lock");
-        match &state.from_cookie {
+    /// A new token for `binding` in place of any other (at sign-in and
+    /// sign-out): the old one no longer verifies once the session changed.
+    pub fn rotate(&self, binding: Binding) -> String {
+        let minted = self.keys.mint(binding);
+        let token = minted.0.clone();
+        self.state().minted = Some(minted);
+        token
+    }
+
+    /// Whether `submitted` is the token of the request's cookie and that
+    /// cookie verifies for `binding`, the session the request carries
+    /// (constant-time).
+    pub fn verify(&self, submitted: &str, binding: Binding) -> bool {
+        let state = self.state();
+        match state
+            .cookie
+            .as_deref()
+            .and_then(|c| self.keys.verify_cookie(c, binding))
+        {
             Some(token) => {
                 token.len() == submitted.len()
                     && bool::from(token.as_bytes().ct_eq(submitted.as_bytes()))
@@ -154,24 +160,24 @@ impl Csrf {
         }
     }
 
-    fn minted_cookie(&self) -> Option<String> {
-        let state = self.state.lock().expect("csrf state lock");
-        state.minted.as_ref().map(|(_, cookie)| cookie.clone())
-    }
-}
-
-impl Csrf {
     /// Reads the request's CSRF cookie into a [`Csrf`] in its extensions.
     pub fn attach(keys: &Arc<CsrfKeys>, req: &mut Request) -> Csrf {
-        let from_cookie = keys.cookie_from(req.headers());
-        let csrf = Csrf::new(keys.clone(), from_cookie);
+        let cookie = super::cookie(req.headers(), keys.cookie_name).map(str::to_string);
+        let csrf = Csrf {
+            keys: keys.clone(),
+            state: Arc::new(Mutex::new(CsrfState {
+                cookie,
+                minted: None,
+            })),
+        };
         req.extensions_mut().insert(csrf.clone());
         csrf
     }
 
     /// Sets the cookie on the response when the request minted a token.
     pub fn finish(&self, res: &mut Response) {
-        if let Some(cookie) = self.minted_cookie() {
+        let minted = self.state().minted.as_ref().map(|(_, c)| c.clone());
+        if let Some(cookie) = minted {
             res.headers_mut()
                 .append(header::SET_COOKIE, self.keys.set_cookie(&cookie));
         }
@@ -216,36 +222,53 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
 mod tests {
     use super::*;
 
+    fn keys_with(secrets: &[&[u8]]) -> CsrfKeys {
+        let secrets = secrets.iter().map(|s| s.to_vec()).collect();
+        CsrfKeys::new(Arc::new(Secrets::new(secrets)), false)
+    }
+
     fn keys() -> CsrfKeys {
-        CsrfKeys::new(vec![b"0123456789abcdef0123456789abcdef".to_vec()], false)
+        keys_with(&[b"0123456789abcdef0123456789abcdef"])
     }
 
     #[test]
     fn minted_cookie_verifies_and_tampering_fails() {
         let keys = keys();
-        let (token, cookie) = keys.mint();
-        assert_eq!(keys.verify_cookie(&cookie), Some(token.clone()));
+        let (token, cookie) = keys.mint(None);
+        assert_eq!(keys.verify_cookie(&cookie, None), Some(token.clone()));
         // A token with a MAC from another secret, or a plain-hash cookie, is refused.
-        let other = CsrfKeys::new(vec![b"another-secret-another-secret-xx".to_vec()], false);
-        let (_, forged) = other.mint();
-        assert_eq!(keys.verify_cookie(&forged), None);
+        let other = keys_with(&[b"another-secret-another-secret-xx"]);
+        let (_, forged) = other.mint(None);
+        assert_eq!(keys.verify_cookie(&forged, None), None);
         let swapped = format!("{}|{}", "a".repeat(64), cookie.split('|').nth(1).unwrap());
-        assert_eq!(keys.verify_cookie(&swapped), None);
-        assert_eq!(keys.verify_cookie(&token), None);
+        assert_eq!(keys.verify_cookie(&swapped, None), None);
+        assert_eq!(keys.verify_cookie(&token, None), None);
+    }
+
+    #[test]
+    fn tokens_are_bound_to_their_session() {
+        let keys = keys();
+        let (token, cookie) = keys.mint(Some("session-a"));
+        assert_eq!(keys.verify_cookie(&cookie, Some("session-a")), Some(token));
+        assert_eq!(keys.verify_cookie(&cookie, Some("session-b")), None);
+        assert_eq!(
+            keys.verify_cookie(&cookie, None),
+            None,
+            "not once signed out"
+        );
+        let (_, anonymous) = keys.mint(None);
+        assert_eq!(keys.verify_cookie(&anonymous, Some("session-a")), None);
     }
 
     #[test]
     fn previous_secrets_still_verify() {
         let old = keys();
-        let (token, cookie) = old.mint();
-        let rotated = CsrfKeys::new(
-            vec![
-                b"new-secret-new-secret-new-secret".to_vec(),
-                b"0123456789abcdef0123456789abcdef".to_vec(),
-            ],
-            false,
-        );
-        assert_eq!(rotated.verify_cookie(&cookie), Some(token));
+        let (token, cookie) = old.mint(Some("k"));
+        let rotated = keys_with(&[
+            b"new-secret-new-secret-new-secret",
+            b"0123456789abcdef0123456789abcdef",
+        ]);
+        assert_eq!(rotated.verify_cookie(&cookie, Some("k")), Some(token));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use sqlx::{
 pub enum DbError {
     #[error("database url `{url}`: {source}")]
     Open { url: String, source: sqlx::Error },
-    #[error("cannot create the database folder {path}: {source}")]
+    #[error("cannot create the database file or folder {path}: {source}")]
     Folder {
         path: String,
         source: std::io::Error,
@@ -35,14 +35,19 @@ pub async fn connect(url: &str) -> Result<SqlitePool, DbError> {
         .busy_timeout(std::time::Duration::from_secs(5));
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     if !in_memory {
-        if let Some(parent) = options.get_filename().parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|source| DbError::Folder {
-                    path: parent.display().to_string(),
-                    source,
-                })?;
+        // The database holds password hashes: owner-only, created so before
+        // SQLite opens it (its journals take its mode).
+        let file = options.get_filename();
+        let folder_error = |path: &std::path::Path| {
+            let path = path.display().to_string();
+            move |source| DbError::Folder { path, source }
+        };
+        if let Some(parent) = file.parent() {
+            if !parent.as_os_str().is_empty() && !parent.exists() {
+                super::files::create_private_dir(parent).map_err(folder_error(parent))?;
             }
         }
+        super::files::ensure_private_file(file).map_err(folder_error(file))?;
     }
     let pool = SqlitePoolOptions::new()
         // An in-memory database lives in its one connection.

@@ -34,6 +34,7 @@ fn unauthorized(auth: &Auth) -> Response {
             url: auth.api_url("/error?error=SessionRequired"),
             error: Some(AuthError::SessionRequired.code().to_string()),
             session: None,
+            csrf_token: None,
         }),
     )
         .into_response()

@@ -3,17 +3,23 @@
 //! and the REST routes. Nothing here is compiled into the WASM client.
 
 pub mod answer;
+pub mod audit;
 pub mod authorize;
 pub mod body;
 pub mod callback;
 pub mod callback_url;
 pub mod callbacks;
+pub mod client_ip;
 pub mod config;
 pub mod csrf;
 pub mod db;
 pub mod edge;
+pub mod files;
 pub mod guard;
+pub mod hash_gate;
+pub mod keys;
 pub mod limits;
+pub mod lockout;
 pub mod password;
 pub mod routes;
 pub mod security;
@@ -66,16 +72,25 @@ pub fn from_request() -> Option<(Auth, csrf::Csrf, Parts)> {
     Some((auth, csrf, parts))
 }
 
-/// The CSRF token for the page being rendered (minting one if the visitor has none).
+/// The CSRF token for the page being rendered, bound to its session (minting
+/// one if the visitor has none that verifies).
 pub fn page_csrf_token() -> String {
     from_request()
-        .map(|(_, csrf, _)| csrf.token())
+        .map(|(_, csrf, parts)| {
+            let page = parts.extensions.get::<PageSession>();
+            csrf.token(page.and_then(|p| p.csrf_binding.as_deref()))
+        })
         .unwrap_or_default()
 }
 
 /// The session a page is rendered with, read before rendering starts.
 #[derive(Debug, Clone)]
-pub struct PageSession(pub Option<crate::auth::Session>);
+pub struct PageSession {
+    /// What the client sees of it.
+    pub session: Option<crate::auth::Session>,
+    /// What its CSRF tokens are bound to.
+    pub csrf_binding: Option<String>,
+}
 
 /// Middleware of the page routes: reads the session of a GET request once,
 /// before the page renders, so every part of the page (and the
@@ -88,8 +103,21 @@ pub async fn preload_session(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     if req.method() == http::Method::GET && !req.uri().path().starts_with("/pkg/") {
-        let current = routes::client_session(&auth, &session).await;
-        req.extensions_mut().insert(PageSession(current));
+        let current = match session::current(&session, &auth.config).await {
+            Ok(current) => current,
+            Err(cause) => {
+                tracing::error!(%cause, "reading the session failed");
+                None
+            }
+        };
+        let page = PageSession {
+            csrf_binding: current
+                .as_ref()
+                .and_then(|(data, _)| data.csrf_binding().map(str::to_string)),
+            session: current
+                .map(|(data, expires)| routes::to_client_session(&auth, &data, expires)),
+        };
+        req.extensions_mut().insert(page);
     }
     next.run(req).await
 }
@@ -97,5 +125,5 @@ pub async fn preload_session(
 /// The signed-in session of the page being rendered.
 pub fn page_session() -> Option<crate::auth::Session> {
     let parts = use_context::<Parts>()?;
-    parts.extensions.get::<PageSession>()?.0.clone()
+    parts.extensions.get::<PageSession>()?.session.clone()
 }

@@ -2,8 +2,11 @@
 //! (m = 19456 KiB, t = 2, p = 1), run on the [`HashGate`]'s threads so a
 //! verification never stalls the async runtime.
 //!
-//! [`Password`] is the parsed form of what a user typed: 1 to [`MAX_PASSWORD_BYTES`]
-//! bytes, so an oversized input is refused before any hashing.
+//! [`Password`] is the parsed form of what a user typed: Unicode-normalised
+//! (NFKC, so the same password typed on another keyboard or OS hashes alike),
+//! 1 to [`MAX_PASSWORD_BYTES`] bytes, so an oversized input is refused before
+//! any hashing. A password being *set* must also pass the policy of
+//! [`NewPassword`].
 
 use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString},
@@ -11,8 +14,9 @@ use argon2::{
 };
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::OnceLock;
+use unicode_normalization::UnicodeNormalization;
 
-use super::limits::{Busy, HashGate};
+use super::hash_gate::{Busy, HashGate};
 
 /// Longest password accepted, in bytes.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
@@ -37,18 +41,82 @@ pub enum PasswordError {
 
 impl Password {
     pub fn parse(raw: impl Into<String>) -> Result<Password, PasswordError> {
-        let raw: String = raw.into();
+        let raw = SecretString::from(raw.into());
+        let raw = raw.expose_secret();
         if raw.is_empty() {
-            Err(PasswordError::Empty)
-        } else if raw.len() > MAX_PASSWORD_BYTES {
-            Err(PasswordError::TooLong)
-        } else {
-            Ok(Password(SecretString::from(raw)))
+            return Err(PasswordError::Empty);
         }
+        // Bounded before normalising, and after: NFKC can lengthen a string.
+        if raw.len() > MAX_PASSWORD_BYTES {
+            return Err(PasswordError::TooLong);
+        }
+        let normalised: String = raw.nfkc().collect();
+        if normalised.len() > MAX_PASSWORD_BYTES {
+            return Err(PasswordError::TooLong);
+        }
+        Ok(Password(SecretString::from(normalised)))
     }
 
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
+    }
+}
+
+/// Shortest password that may be set, in characters (NIST SP 800-63B's floor
+/// for a password that is the only factor).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Length the pages recommend.
+pub const RECOMMENDED_PASSWORD_CHARS: usize = 15;
+
+/// Why a new password was refused; the text is the reason shown to the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(
+        "the password must be at least {MIN_PASSWORD_CHARS} characters long \
+         ({RECOMMENDED_PASSWORD_CHARS} or more is better)"
+    )]
+    TooShort,
+    #[error("the password is too easy to guess: {0}")]
+    TooCommon(String),
+}
+
+/// A password that may be set: [`Password`]'s bounds, at least
+/// [`MIN_PASSWORD_CHARS`] characters, and not a common or breached password
+/// or one built from the account's own details (zxcvbn's estimate: refused at
+/// 10^6 guesses or fewer, which covers its lists of leaked passwords). No
+/// composition rules: any characters, spaces included.
+#[derive(Debug)]
+pub struct NewPassword(Password);
+
+impl NewPassword {
+    /// Checks `raw` against the policy; `context` holds what the password must
+    /// not be built from (the email, the name).
+    pub fn parse(raw: impl Into<String>, context: &[&str]) -> Result<NewPassword, PolicyError> {
+        let password = Password::parse(raw)?;
+        let text = password.expose();
+        if text.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(PolicyError::TooShort);
+        }
+        // zxcvbn's matching grows fast with length; its verdict on a long
+        // password is decided by its start.
+        let head: String = text.chars().take(128).collect();
+        let estimate = zxcvbn::zxcvbn(&head, context);
+        if estimate.score() <= zxcvbn::Score::One {
+            let reason = estimate
+                .feedback()
+                .and_then(|f| f.warning())
+                .map(|w| w.to_string())
+                .unwrap_or_else(|| "it is a common password or close to one.".into());
+            return Err(PolicyError::TooCommon(reason));
+        }
+        Ok(NewPassword(password))
+    }
+
+    pub fn password(&self) -> &Password {
+        &self.0
     }
 }
 
@@ -100,12 +168,9 @@ pub async fn verify(
 ) -> Result<Verified, HashError> {
     let password = password.expose().to_string();
     let stored = stored.to_string();
-    let verified = gate
-        .run(move || verify_blocking(&password, &stored))
-        .await?;
     // Counted once it ran: a refusal for want of a slot is not a verification.
-    gate.count_verification();
-    verified
+    gate.verification(move || verify_blocking(&password, &stored))
+        .await?
 }
 
 /// One verification on the calling thread, outside the hashing gate: the
@@ -229,5 +294,57 @@ mod tests {
             format!("{:?}", Password::parse("hunter2").unwrap()),
             "Password([REDACTED])"
         );
+    }
+
+    #[test]
+    fn passwords_are_normalised_nfkc() {
+        // A precomposed "é" and "e" + combining acute are one password; so are
+        // full-width and ASCII letters.
+        let composed = Password::parse("caf\u{e9} au lait").unwrap();
+        let decomposed = Password::parse("cafe\u{301} au lait").unwrap();
+        assert_eq!(composed.expose(), decomposed.expose());
+        assert_eq!(Password::parse("\u{ff21}").unwrap().expose(), "A");
+        // NFKC can lengthen: U+FDFA is 3 bytes and normalises to 33.
+        let long = "\u{fdfa}".repeat(MAX_PASSWORD_BYTES / 3);
+        assert!(long.len() <= MAX_PASSWORD_BYTES);
+        assert_eq!(Password::parse(long).unwrap_err(), PasswordError::TooLong);
+    }
+
+    #[test]
+    fn the_policy_refuses_short_common_and_personal_passwords_with_a_reason() {
+        let refused = |raw: &str| NewPassword::parse(raw, &["demo@example.com", "Demo User"]);
+        assert_eq!(refused("x").unwrap_err(), PolicyError::TooShort);
+        assert_eq!(refused("seven77").unwrap_err(), PolicyError::TooShort);
+        for common in [
+            "password",
+            "password1",
+            "12345678",
+            "qwertyuiop",
+            "iloveyou",
+            "P@ssw0rd",
+        ] {
+            let err = refused(common).unwrap_err();
+            assert!(
+                matches!(err, PolicyError::TooCommon(_)),
+                "{common}: {err:?}"
+            );
+            assert!(err.to_string().contains("too easy to guess"), "{err}");
+        }
+        assert!(matches!(
+            refused("demo@example.com").unwrap_err(),
+            PolicyError::TooCommon(_)
+        ));
+        assert_eq!(
+            refused(&"x".repeat(MAX_PASSWORD_BYTES + 1)).unwrap_err(),
+            PolicyError::Password(PasswordError::TooLong)
+        );
+        // No composition rules: long lower-case passphrases and spaces are fine.
+        for fine in [
+            "correct horse battery staple",
+            "open sesame, demo",
+            "zq7 vlk2 mwp9",
+        ] {
+            assert!(refused(fine).is_ok(), "{fine}");
+        }
     }
 }

@@ -17,8 +17,10 @@ use tower_sessions::Session;
 
 use super::{
     answer::{no_store, refusal, Answer},
+    audit::{user_agent, AuditAction, AuditEvent, Outcome},
+    client_ip::client_ip,
     csrf::{self, Csrf},
-    session::{self, SessionData},
+    session::{self, csrf_binding, SessionData},
     state::Auth,
 };
 use crate::auth::{sign_in_page_url, AuthError, CsrfResponse, SessionUser, BASE_PATH};
@@ -47,15 +49,33 @@ const ACTIONS: &[(Method, &str)] = &[
     (Method::POST, "/api/auth/callback/credentials"),
 ];
 
-/// GET `/api/auth/csrf`: `{csrfToken}`, setting the cookie if missing.
-async fn csrf_token(Extension(csrf): Extension<Csrf>) -> Response {
+/// GET `/api/auth/csrf`: `{csrfToken}` for the visitor's session, setting the
+/// cookie if it has none that verifies.
+async fn csrf_token(
+    Extension(auth): Extension<Auth>,
+    Extension(csrf): Extension<Csrf>,
+    session: Session,
+) -> Response {
+    let current = signed_in(&auth, &session).await;
     (
         no_store(),
         Json(CsrfResponse {
-            csrf_token: csrf.token(),
+            csrf_token: csrf.token(csrf_binding(current.as_ref())),
         }),
     )
         .into_response()
+}
+
+/// The signed-in data of a request's session, if any (a session that is over
+/// is ended on the way).
+pub async fn signed_in(auth: &Auth, session: &Session) -> Option<SessionData> {
+    match session::current(session, &auth.config).await {
+        Ok(current) => current.map(|(data, _)| data),
+        Err(cause) => {
+            tracing::error!(%cause, "reading the session failed");
+            None
+        }
+    }
 }
 
 /// The client-safe session shaped by the `session` callback.
@@ -144,16 +164,23 @@ async fn update_session(
         serde_urlencoded::from_bytes(&body).map_err(|e| e.to_string())
     };
     let Ok(update) = parsed else {
-        return Answer::failure(&auth, AuthError::Default, true, None, None).into_response();
+        return Answer::failure(&auth, AuthError::InvalidRequest, true, None, None).into_response();
     };
-    if !csrf.verify(&update.csrf_token) {
+    let current = session::current(&session, &auth.config)
+        .await
+        .ok()
+        .flatten();
+    if !csrf.verify(
+        &update.csrf_token,
+        csrf_binding(current.as_ref().map(|(d, _)| d)),
+    ) {
         tracing::warn!(
             event = "csrf_refused",
             "session update without a valid CSRF token"
         );
         return Answer::failure(&auth, AuthError::MissingCSRF, true, None, None).into_response();
     }
-    let Ok(Some((mut data, expires))) = session::current(&session, &auth.config).await else {
+    let Some((mut data, expires)) = current else {
         return session_json(None);
     };
     if let Err(error) = auth.callbacks.update_session(&mut data, &update.data).await {
@@ -201,15 +228,25 @@ async fn sign_out(
     Form(form): Form<SignOutForm>,
 ) -> Response {
     let json = super::callback::CallbackForm::json_flag(form.json.as_deref());
-    let ip = super::limits::client_ip(
+    let ip = client_ip(
         connect.map(|c| c.0 .0),
         &headers,
         &auth.config.site.trusted_proxies,
-    )
-    .map(|ip| ip.to_string())
-    .unwrap_or_default();
-    if !csrf.verify(&form.csrf_token) {
-        tracing::warn!(event = "csrf_refused", %ip, "sign-out without a valid CSRF token");
+    );
+    let current = signed_in(&auth, &session).await;
+    let user_id = current.as_ref().map(|d| d.user_id.clone());
+    let audit = |outcome| AuditEvent {
+        action: AuditAction::SignOut,
+        outcome,
+        account: None,
+        user_id: user_id.clone(),
+        ip,
+        user_agent: user_agent(&headers),
+    };
+    // Bound to the session: a token/cookie pair from another browser, or one
+    // minted before this session signed in, does not sign it out.
+    if !csrf.verify(&form.csrf_token, csrf_binding(current.as_ref())) {
+        auth.audit(audit(Outcome::MissingCsrf)).await;
         return Answer::failure(
             &auth,
             AuthError::MissingCSRF,
@@ -223,18 +260,19 @@ async fn sign_out(
         Ok(url) => url,
         Err(e) => return Answer::failure(&auth, e, json, None, None).into_response(),
     };
-    let user_id = session::current(&session, &auth.config)
-        .await
-        .ok()
-        .flatten()
-        .map(|(d, _)| d.user_id);
     if let Err(cause) = session::end(&session).await {
         tracing::error!(%cause, "ending the session failed");
+        auth.audit(audit(Outcome::Error)).await;
         return Answer::failure(&auth, AuthError::Signin, json, None, None).into_response();
     }
-    tracing::info!(event = "sign_out", %ip, user_id = user_id.as_deref().unwrap_or(""), "signed out");
+    auth.audit(audit(Outcome::Success)).await;
     auth.events.sign_out(user_id.as_deref()).await;
-    Answer::success(url, json).into_response()
+    let mut answer = Answer::success(url, json);
+    let token = csrf.rotate(None);
+    if json {
+        answer.body.csrf_token = Some(token);
+    }
+    answer.into_response()
 }
 
 /// A state-changing request (REST posts and every server function, the app's
@@ -242,7 +280,7 @@ async fn sign_out(
 /// `MissingCSRF`. `Some` is the answer when the check refuses.
 pub fn refuse_cross_origin(auth: &Auth, req: &Request) -> Option<Response> {
     if csrf::is_state_changing(req.method())
-        && !csrf::origin_allowed(req.headers(), auth.policy.origins())
+        && !csrf::origin_allowed(req.headers(), &auth.request_origins)
     {
         tracing::warn!(
             event = "csrf_refused",

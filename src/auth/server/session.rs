@@ -11,8 +11,14 @@
 //!
 //! Reads go through a short-lived in-process cache (moka), kept in step with
 //! every write and delete of this process, so a session check costs no query.
-//! With several instances a deleted session may still be served from another
-//! instance's cache for up to `session.cache_ttl` (30 s; `0s` turns it off).
+//! A delete is final at once, even under concurrent readers: it leaves a
+//! tombstone before it clears the cache entry and the row, every cache hit is
+//! checked against the tombstones, and a read or write that put an entry in
+//! the cache checks them again afterwards and takes it out if the session was
+//! deleted meanwhile (a read that found the row just before the `DELETE`
+//! would otherwise put the session back for `cache_ttl`). With several
+//! instances a deleted session may still be served from another instance's
+//! cache for up to `session.cache_ttl` (30 s; `0s` turns it off).
 
 use std::sync::Arc;
 
@@ -36,6 +42,8 @@ use super::{authorize::AuthorizedUser, config::Config};
 pub struct SqliteSessionStore {
     pool: SqlitePool,
     cache: moka::sync::Cache<[u8; 32], Arc<Loaded>>,
+    /// Ids deleted lately: no cache entry may stand for them.
+    deleted: moka::sync::Cache<[u8; 32], ()>,
 }
 
 /// A session record as the store keeps it in its cache: shared, with its
@@ -66,13 +74,32 @@ impl SqliteSessionStore {
     /// A store whose reads stay cached for `cache_ttl` (zero: no cache).
     pub fn new(pool: SqlitePool, cache_ttl: std::time::Duration) -> Self {
         let capacity = if cache_ttl.is_zero() { 0 } else { 100_000 };
+        // A tombstone outlives any read or write that started before its
+        // delete (they are bounded by the pool's 5 s busy timeout).
+        let tombstone_ttl = cache_ttl + std::time::Duration::from_secs(60);
         SqliteSessionStore {
             pool,
             cache: moka::sync::Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(cache_ttl.max(std::time::Duration::from_millis(1)))
                 .build(),
+            deleted: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(tombstone_ttl)
+                .build(),
         }
+    }
+
+    /// Caches `loaded` unless its session was deleted meanwhile; whether it stands.
+    fn cache_unless_deleted(&self, key: [u8; 32], loaded: Arc<Loaded>) -> bool {
+        self.cache.insert(key, loaded);
+        // Checked after the insert: a delete that ran before it left its
+        // tombstone first, and one that runs after it clears the entry itself.
+        if self.deleted.contains_key(&key) {
+            self.cache.invalidate(&key);
+            return false;
+        }
+        true
     }
 
     /// Deletes expired rows; returns how many.
@@ -89,6 +116,9 @@ impl SqliteSessionStore {
     pub async fn load_shared(&self, id: &Id) -> session_store::Result<Option<Arc<Loaded>>> {
         let key = id_hash(id);
         if let Some(loaded) = self.cache.get(&key) {
+            if self.deleted.contains_key(&key) {
+                return Ok(None);
+            }
             if loaded.record.expiry_date > OffsetDateTime::now_utc() {
                 return Ok(Some(loaded));
             }
@@ -113,7 +143,9 @@ impl SqliteSessionStore {
             expiry_date: OffsetDateTime::from_unix_timestamp(expires_at)
                 .map_err(|e| session_store::Error::Decode(e.to_string()))?,
         });
-        self.cache.insert(key, loaded.clone());
+        if !self.cache_unless_deleted(key, loaded.clone()) {
+            return Ok(None);
+        }
         Ok(Some(loaded))
     }
 
@@ -172,7 +204,7 @@ impl SessionStore for SqliteSessionStore {
         .map_err(backend)?
         .rows_affected();
         if updated == 1 {
-            self.cache.insert(key, Loaded::new(record.clone()));
+            self.cache_unless_deleted(key, Loaded::new(record.clone()));
         } else {
             self.cache.invalidate(&key);
         }
@@ -188,6 +220,8 @@ impl SessionStore for SqliteSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let key = id_hash(id);
+        // In this order: see the module header.
+        self.deleted.insert(key, ());
         self.cache.invalidate(&key);
         sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
             .bind(&key[..])
@@ -204,6 +238,50 @@ pub fn cookie_name(secure: bool) -> &'static str {
         "__Host-sesame.session-token"
     } else {
         "sesame.session-token"
+    }
+}
+
+/// Gives tower-sessions' removal cookie the attributes of the cookie it
+/// removes. tower-sessions builds it from the request's cookie, which carries
+/// only a name and a value, so it would go out as `name=; Path=/; Max-Age=0`
+/// without `HttpOnly`, `SameSite` or `Secure`.
+pub fn harden_removal(headers: &mut http::HeaderMap, config: &Config) {
+    let name = cookie_name(config.secure_cookies());
+    let is_removal = |v: &http::HeaderValue| {
+        v.to_str().is_ok_and(|v| {
+            v.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('=') && v.contains("Max-Age=0"))
+        })
+    };
+    if !headers
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .any(is_removal)
+    {
+        return;
+    }
+    let cookies: Vec<http::HeaderValue> = headers
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    headers.remove(http::header::SET_COOKIE);
+    let secure = if config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    for cookie in cookies {
+        let cookie = if is_removal(&cookie) {
+            http::HeaderValue::from_str(&format!(
+                "{name}=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; \
+                 HttpOnly; SameSite=Lax{secure}"
+            ))
+            .expect("the cookie is ASCII")
+        } else {
+            cookie
+        };
+        headers.append(http::header::SET_COOKIE, cookie);
     }
 }
 
@@ -237,9 +315,46 @@ pub struct SessionData {
     pub signed_in_at: i64,
     /// Unix seconds of the last renewal of the idle expiry.
     pub last_seen: i64,
-    /// This session's absolute lifetime in seconds (0: `session.max_age`).
+    /// This session's absolute lifetime in seconds (0: `session.max_age`),
+    /// capped by `session.max_age` whatever it says.
     #[serde(default)]
     pub max_age: i64,
+    /// "Remember me": a persistent cookie. Without it every write of the
+    /// session keeps the cookie to the browser session.
+    #[serde(default = "remembered")]
+    pub remember: bool,
+    /// This session's own key for its CSRF tokens (hex, new at each sign-in):
+    /// see [`super::csrf`].
+    #[serde(default)]
+    pub csrf_key: String,
+}
+
+/// Sessions written before `remember` was kept had persistent cookies.
+fn remembered() -> bool {
+    true
+}
+
+impl SessionData {
+    /// What this session's CSRF tokens are bound to.
+    pub fn csrf_binding(&self) -> Option<&str> {
+        (!self.csrf_key.is_empty()).then_some(self.csrf_key.as_str())
+    }
+}
+
+/// What a request's CSRF tokens are bound to: its signed-in session, if any.
+pub fn csrf_binding(data: Option<&SessionData>) -> Option<&str> {
+    data.and_then(SessionData::csrf_binding)
+}
+
+/// Writes `data` into the session, keeping the cookie as the sign-in chose:
+/// without "remember me" it ends with the browser, on this write and every
+/// later one (tower-sessions starts each request from the layer's expiry).
+async fn write(session: &Session, data: &SessionData) -> Result<(), SessionError> {
+    if !data.remember {
+        session.set_expiry(Some(Expiry::OnSessionEnd));
+    }
+    session.insert(KEY, data).await?;
+    Ok(())
 }
 
 /// A session failure (the store did not answer).
@@ -267,12 +382,7 @@ pub async fn start(
         session.cycle_id().await?;
     }
     session.clear().await;
-    let lifetime = if remember {
-        config.session.max_age
-    } else {
-        session.set_expiry(Some(Expiry::OnSessionEnd));
-        config.session.short_max_age
-    };
+    let lifetime = config.session.lifetime(remember);
     let data = SessionData {
         user_id: user.id.clone(),
         email: user.email.clone(),
@@ -281,8 +391,10 @@ pub async fn start(
         signed_in_at: now.unix_timestamp(),
         last_seen: now.unix_timestamp(),
         max_age: lifetime.as_secs() as i64,
+        remember,
+        csrf_key: hex::encode(rand::random::<[u8; 16]>()),
     };
-    session.insert(KEY, &data).await?;
+    write(session, &data).await?;
     let idle = time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::MAX);
     let max_age = time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX);
     let expires = now.saturating_add(idle.min(max_age));
@@ -291,8 +403,7 @@ pub async fn start(
 
 /// Replaces the signed-in session's data (after a session update).
 pub async fn replace(session: &Session, data: &SessionData) -> Result<(), SessionError> {
-    session.insert(KEY, data).await?;
-    Ok(())
+    write(session, data).await
 }
 
 /// Ends the session: the record is deleted and the cookie cleared.
@@ -315,10 +426,11 @@ pub enum Standing {
 /// The two lifetimes of `data`: when it ends at the latest (absolute), and
 /// its idle timeout.
 fn lifetimes(data: &SessionData, config: &Config) -> (OffsetDateTime, time::Duration) {
+    let cap = time::Duration::try_from(config.session.max_age).unwrap_or(time::Duration::MAX);
     let max_age = if data.max_age > 0 {
-        time::Duration::seconds(data.max_age)
+        time::Duration::seconds(data.max_age).min(cap)
     } else {
-        time::Duration::try_from(config.session.max_age).unwrap_or(time::Duration::MAX)
+        cap
     };
     let idle = time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::MAX);
     let signed_in_at = OffsetDateTime::from_unix_timestamp(data.signed_in_at)
@@ -378,7 +490,7 @@ pub async fn current(
         Standing::Live { expires } => Ok(Some((data, expires))),
         Standing::DueForRenewal => {
             data.last_seen = now.unix_timestamp();
-            session.insert(KEY, &data).await?;
+            write(session, &data).await?;
             let expires = expires(&data, config);
             Ok(Some((data, expires)))
         }
@@ -447,6 +559,27 @@ mod tests {
         store.save(&rec).await.unwrap();
         assert!(store.load(&rec.id).await.unwrap().is_none());
         assert_eq!(store.count_live().await.unwrap(), 0);
+    }
+
+    /// The race of a sign-out against a reader: the reader read the row just
+    /// before the `DELETE` and caches it afterwards. Before the tombstones,
+    /// the session was served from the cache again after its delete.
+    #[tokio::test]
+    async fn a_read_that_raced_a_delete_does_not_bring_the_session_back() {
+        let pool = store().await.pool;
+        let store = SqliteSessionStore::new(pool, std::time::Duration::from_secs(60));
+        let mut rec = record();
+        store.create(&mut rec).await.unwrap();
+        let key = id_hash(&rec.id);
+        // What the reader saw before the delete...
+        let stale = Loaded::new(rec.clone());
+        store.delete(&rec.id).await.unwrap();
+        // ...and put in the cache after it.
+        assert!(!store.cache_unless_deleted(key, stale.clone()));
+        assert!(store.load(&rec.id).await.unwrap().is_none());
+        // A stale entry that got in before the check is not served either.
+        store.cache.insert(key, stale);
+        assert!(store.load_shared(&rec.id).await.unwrap().is_none());
     }
 
     #[tokio::test]

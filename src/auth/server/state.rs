@@ -6,14 +6,18 @@ use std::sync::Arc;
 use sqlx::SqlitePool;
 
 use super::{
+    audit::{AccountNamer, AuditEvent},
     authorize::{Authorize, DatabaseAuthorize},
     callback_url::CallbackPolicy,
     callbacks::{Callbacks, Defaults, Events},
     config::{Config, ConfigError},
     csrf::CsrfKeys,
-    limits::{HashGate, SignInLimits},
+    hash_gate::HashGate,
+    keys::Secrets,
+    limits::SignInLimits,
+    lockout::Lockout,
     session::SqliteSessionStore,
-    users::{SqliteUserStore, UserStore},
+    users::{Identifier, SqliteUserStore, UserStore},
 };
 
 /// The auth system. Cheap to clone.
@@ -22,7 +26,12 @@ pub struct Auth(Arc<Inner>);
 
 pub struct Inner {
     pub config: Config,
+    /// Where a `callbackUrl` may send the user.
     pub policy: CallbackPolicy,
+    /// The origins state-changing requests may come from: the site's, then
+    /// `site.request_origins`.
+    pub request_origins: Vec<String>,
+    pub secrets: Arc<Secrets>,
     pub csrf: Arc<CsrfKeys>,
     pub users: Arc<dyn UserStore>,
     pub authorize: Arc<dyn Authorize>,
@@ -30,7 +39,9 @@ pub struct Inner {
     pub events: Arc<dyn Events>,
     pub sessions: SqliteSessionStore,
     pub limits: SignInLimits,
+    pub lockout: Lockout,
     pub gate: Arc<HashGate>,
+    accounts: AccountNamer,
 }
 
 impl std::ops::Deref for Auth {
@@ -76,20 +87,31 @@ impl AuthBuilder {
     pub fn build(self) -> Result<Auth, ConfigError> {
         let mut secrets = vec![self.config.resolve_secret()?];
         secrets.extend(self.config.previous_secrets()?);
-        let csrf = Arc::new(CsrfKeys::new(secrets, self.config.secure_cookies()));
+        let secrets = Arc::new(Secrets::new(secrets));
+        let secure = self.config.secure_cookies();
+        let csrf = Arc::new(CsrfKeys::new(secrets.clone(), secure));
         let limits_config = &self.config.limits;
         let gate = Arc::new(HashGate::new(
             limits_config.hash_concurrency,
             limits_config.hash_queue,
         ));
-        let limits = SignInLimits::in_memory(
-            limits_config.sign_in_per_ip,
-            limits_config.sign_in_per_account,
-        );
+        let limits =
+            SignInLimits::in_memory(limits_config.sign_in_per_ip, limits_config.ipv6_prefix);
+        let lockout = Lockout::new(&limits_config.lockout, secrets.clone(), secure);
         let policy = CallbackPolicy::new(
             self.config.site.url.clone(),
-            &self.config.site.trusted_origins,
+            &self.config.site.redirect_origins,
         );
+        let request_origins = std::iter::once(self.config.origin())
+            .chain(
+                self.config
+                    .site
+                    .request_origins
+                    .iter()
+                    .map(|u| u.origin().ascii_serialization()),
+            )
+            .collect();
+        let accounts = AccountNamer::new(self.config.audit.account);
         let sessions = SqliteSessionStore::new(self.pool.clone(), self.config.session.cache_ttl);
         let users = self
             .users
@@ -100,6 +122,8 @@ impl AuthBuilder {
         Ok(Auth(Arc::new(Inner {
             config: self.config,
             policy,
+            request_origins,
+            secrets,
             csrf,
             users,
             authorize,
@@ -107,7 +131,9 @@ impl AuthBuilder {
             events: self.events,
             sessions,
             limits,
+            lockout,
             gate,
+            accounts,
         })))
     }
 }
@@ -142,6 +168,17 @@ impl Auth {
             .sign_in
             .as_deref()
             .unwrap_or(crate::auth::SIGN_IN_PATH)
+    }
+
+    /// How the audit events name `account`.
+    pub fn audit_account(&self, account: &Identifier) -> String {
+        self.accounts.name(&self.secrets, account)
+    }
+
+    /// Logs an audit event and hands it to the application's [`Events`].
+    pub async fn audit(&self, event: AuditEvent) {
+        event.log();
+        self.events.audit(&event).await;
     }
 
     /// The `callbackUrl` policy through the `redirect` callback.

@@ -1,9 +1,12 @@
 //! The user store: a small trait, and its SQLite implementation over sqlx.
 //!
-//! [`Email`] is the parsed form of a user identifier: trimmed, lower-cased, at most
-//! [`MAX_EMAIL_BYTES`], one `@` with something on each side.
+//! [`Email`] is the parsed form of a user's email: trimmed, lower-cased, at most
+//! [`MAX_EMAIL_BYTES`], one `@` with something on each side. [`Identifier`] is
+//! the looser form of what a sign-in form sent (an app's `authorize` may take
+//! user names): present, bounded, normalised, and hashed for the counters.
 
 use async_trait::async_trait;
+use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
 
 /// Longest email accepted (RFC 5321's path limit).
@@ -47,6 +50,59 @@ impl Email {
 impl std::fmt::Display for Email {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// What a sign-in names as the account: trimmed, lower-cased, 1 to
+/// [`MAX_EMAIL_BYTES`] bytes, no control characters.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Identifier {
+    normalised: String,
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Identifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Identifier({})", hex::encode(&self.key[..8]))
+    }
+}
+
+/// Why a sign-in identifier was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IdentifierError {
+    #[error("no email was given")]
+    Missing,
+    #[error("the email is longer than {MAX_EMAIL_BYTES} bytes")]
+    TooLong,
+    #[error("the email holds control characters")]
+    Malformed,
+}
+
+impl Identifier {
+    pub fn parse(raw: &str) -> Result<Identifier, IdentifierError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(IdentifierError::Missing);
+        }
+        if trimmed.len() > MAX_EMAIL_BYTES {
+            return Err(IdentifierError::TooLong);
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(IdentifierError::Malformed);
+        }
+        let normalised = trimmed.to_lowercase();
+        let key = Sha256::digest(normalised.as_bytes()).into();
+        Ok(Identifier { normalised, key })
+    }
+
+    /// The identifier, trimmed and lower-cased.
+    pub fn as_str(&self) -> &str {
+        &self.normalised
+    }
+
+    /// SHA-256 of [`Self::as_str`]: the key of its counters.
+    pub fn key(&self) -> &[u8; 32] {
+        &self.key
     }
 }
 
@@ -158,5 +214,27 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(MAX_EMAIL_BYTES));
         assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
+    }
+
+    #[test]
+    fn identifiers_are_bounded_and_normalised_before_use() {
+        let a = Identifier::parse("  Demo@Example.COM ").unwrap();
+        assert_eq!(a.as_str(), "demo@example.com");
+        assert_eq!(a, Identifier::parse("demo@example.com").unwrap());
+        assert_eq!(Identifier::parse("   "), Err(IdentifierError::Missing));
+        assert_eq!(Identifier::parse(""), Err(IdentifierError::Missing));
+        assert_eq!(
+            Identifier::parse(&"a".repeat(MAX_EMAIL_BYTES + 1)),
+            Err(IdentifierError::TooLong)
+        );
+        assert_eq!(
+            Identifier::parse("a\u{0}b"),
+            Err(IdentifierError::Malformed)
+        );
+        assert!(
+            Identifier::parse("user-name").is_ok(),
+            "an app may sign in by name"
+        );
+        assert!(!format!("{a:?}").contains("demo"), "Debug shows no address");
     }
 }

@@ -1,0 +1,315 @@
+//! The bound on concurrent password hashing: a few dedicated worker threads at
+//! the lowest CPU priority, a short queue in front of them, then [`Busy`].
+//!
+//! A job carries its hashing slot with it: the slot is free again when the
+//! job has run, or when a queued job finds that whoever asked for it has gone
+//! (a client that closed the connection mid sign-in) and is dropped unrun. So
+//! the slots count the work that is really queued or running, and abandoned
+//! requests cost no hashing at all.
+
+use std::{
+    sync::{
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use thread_priority::ThreadPriority;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// How long, on average, a sign-in refused for want of a hashing slot waits
+/// before its 503 (the `Retry-After: 1` it carries).
+pub const BUSY_HOLD: Duration = Duration::from_secs(1);
+
+/// At most this many refusals wait [`BUSY_HOLD`] at once; beyond, they are
+/// answered at once (memory stays bounded whatever the number of connections).
+pub const MAX_HELD: usize = 4096;
+
+/// No hashing slot could be had in time: answer 503.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many password checks at once")]
+pub struct Busy;
+
+/// A password-hashing job for the gate's worker threads.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A hashing thread: runs jobs until the gate is dropped.
+fn worker(queue: &std::sync::Mutex<std::sync::mpsc::Receiver<Job>>) {
+    loop {
+        let job = match queue.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return, // the gate is gone
+        }
+    }
+}
+
+/// Under a flood of sign-ins, session checks and pages must still get the cores
+/// first. On Linux the hashing threads run under `SCHED_IDLE`: any other thread
+/// that wakes takes the core at once, where a nice-19 thread may keep it for the
+/// rest of its time slice. Elsewhere they get the lowest priority there is.
+fn lowest_cpu_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::unix::{
+            set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
+            ThreadSchedulePolicy,
+        };
+        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+        if set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle).is_ok() {
+            return;
+        }
+    }
+    let _ = thread_priority::set_current_thread_priority(ThreadPriority::Min);
+}
+
+/// Bounds password hashing (see the module header). The threads are fixed, so
+/// argon2's 19 MiB blocks are reused by the same allocator arenas instead of
+/// piling up in new ones: memory stays bounded by the workers, not by the
+/// number of attempts.
+#[derive(Debug)]
+pub struct HashGate {
+    slots: Arc<Semaphore>,
+    workers: usize,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+    held: AtomicUsize,
+    verifications: Arc<AtomicU64>,
+    abandoned: Arc<AtomicU64>,
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl HashGate {
+    /// `concurrency` 0 means one worker per core but one, so a flood of
+    /// sign-ins always leaves a core to serve everything else.
+    pub fn new(concurrency: usize, max_waiting: usize) -> Self {
+        let workers = if concurrency == 0 {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1))
+                .max(1)
+        } else {
+            concurrency
+        };
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        for i in 0..workers {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("sesame-hash-{i}"))
+                .spawn(move || {
+                    lowest_cpu_priority();
+                    worker(&queue)
+                })
+                .expect("spawning a hashing thread");
+        }
+        HashGate {
+            slots: Arc::new(Semaphore::new(workers)),
+            workers,
+            waiting: AtomicUsize::new(0),
+            max_waiting,
+            held: AtomicUsize::new(0),
+            verifications: Arc::new(AtomicU64::new(0)),
+            abandoned: Arc::new(AtomicU64::new(0)),
+            jobs,
+        }
+    }
+
+    /// A hashing slot, waiting at most a few seconds and only if the queue has room.
+    /// Without room, the refusal itself waits [`BUSY_HOLD`] before it is answered
+    /// (up to [`MAX_HELD`] at once): a client that ignores `Retry-After` and asks
+    /// again at once gets one answer a second per connection instead of thousands,
+    /// so a flood cannot turn cheap refusals into a CPU flood. A held request holds
+    /// no hashing memory, only its small buffers.
+    async fn enter(&self) -> Result<OwnedSemaphorePermit, Busy> {
+        if let Ok(permit) = self.slots.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            if self.held.fetch_add(1, Ordering::AcqRel) < MAX_HELD {
+                // Jittered (0.5 to 1.5 holds), so that a flood's connections do
+                // not come back in one wave.
+                let hold = BUSY_HOLD.mul_f64(0.5 + rand::random::<f64>());
+                tokio::time::sleep(hold).await;
+            }
+            self.held.fetch_sub(1, Ordering::AcqRel);
+            return Err(Busy);
+        }
+        // Counted out again even if this future is dropped while waiting.
+        let _waiting = Waiting(&self.waiting);
+        match tokio::time::timeout(Duration::from_secs(5), self.slots.clone().acquire_owned()).await
+        {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(Busy),
+        }
+    }
+
+    /// Runs `work` on a hashing thread once a slot is free. If the caller stops
+    /// waiting (its future is dropped) before a thread takes the job, the job
+    /// is dropped unrun and its slot freed.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        let slot = self.enter().await?;
+        let (done, result) = tokio::sync::oneshot::channel();
+        let abandoned = self.abandoned.clone();
+        let job: Job = Box::new(move || {
+            if done.is_closed() {
+                abandoned.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            let result = work();
+            // Free before answering: once the caller has its result, the slot is back.
+            drop(slot);
+            let _ = done.send(result);
+        });
+        self.jobs.send(job).map_err(|_| Busy)?;
+        result.await.map_err(|_| Busy)
+    }
+
+    /// Runs a password verification (real or dummy) like [`Self::run`],
+    /// counting it once it has run, whether or not its requester still waits.
+    pub async fn verification<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        let count = self.verifications.clone();
+        self.run(move || {
+            let result = work();
+            count.fetch_add(1, Ordering::Relaxed);
+            result
+        })
+        .await
+    }
+
+    /// Password verifications run so far (for tests and metrics).
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// Jobs dropped unrun because their requester had gone.
+    pub fn abandoned(&self) -> u64 {
+        self.abandoned.load(Ordering::Relaxed)
+    }
+
+    /// Jobs queued or running now (slots taken).
+    pub fn busy_slots(&self) -> usize {
+        self.workers - self.slots.available_permits()
+    }
+
+    /// Requests waiting for a slot now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Acquire)
+    }
+}
+
+/// One request counted in the gate's waiting room while it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn gate_refuses_beyond_the_queue() {
+        let gate = HashGate::new(1, 0);
+        let held = gate.enter().await.unwrap();
+        assert_eq!(gate.enter().await.unwrap_err(), Busy);
+        drop(held);
+        assert_eq!(gate.run(|| 6 * 7).await, Ok(42));
+    }
+
+    /// A job whose requester gave up while it was queued never runs, and its
+    /// slot comes back. Before, the slot was freed at once but the job stayed
+    /// queued and ran anyway.
+    #[tokio::test]
+    async fn abandoned_jobs_do_not_run_and_free_their_slot() {
+        let gate = Arc::new(HashGate::new(1, 8));
+        let ran = Arc::new(AtomicU64::new(0));
+        // Occupy the one worker until released.
+        let (release, blocked) = std::sync::mpsc::channel::<()>();
+        let (started, is_running) = tokio::sync::oneshot::channel();
+        let first = {
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                gate.run(move || {
+                    let _ = started.send(());
+                    let _ = blocked.recv();
+                })
+                .await
+            })
+        };
+        is_running.await.unwrap();
+        assert_eq!(gate.busy_slots(), 1);
+        // Three requests queue up behind it, then their clients go away.
+        let mut waiters = Vec::new();
+        for _ in 0..3 {
+            let (gate, ran) = (gate.clone(), ran.clone());
+            waiters.push(tokio::spawn(async move {
+                gate.run(move || ran.fetch_add(1, Ordering::Relaxed)).await
+            }));
+        }
+        while gate.waiting() < 3 {
+            tokio::task::yield_now().await;
+        }
+        for w in &waiters {
+            w.abort();
+        }
+        for w in waiters {
+            assert!(w.await.unwrap_err().is_cancelled());
+        }
+        assert_eq!(gate.waiting(), 0, "the waiting room counts them out");
+        release.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        // A new job runs: the worker is free again, and nothing abandoned ran.
+        assert_eq!(gate.run(|| 1).await, Ok(1));
+        assert_eq!(ran.load(Ordering::Relaxed), 0);
+        assert_eq!(gate.busy_slots(), 0);
+    }
+
+    /// A requester that leaves while its job runs does not free the slot:
+    /// the job holds it until it is done. Before, the slot came back at once,
+    /// so the next request queued a second job behind the running one and the
+    /// queue could grow past the workers.
+    #[tokio::test]
+    async fn the_slot_travels_with_the_job() {
+        let gate = Arc::new(HashGate::new(1, 8));
+        let (release, blocked) = std::sync::mpsc::channel::<()>();
+        let (started, is_running) = tokio::sync::oneshot::channel();
+        let left = {
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                gate.run(move || {
+                    let _ = started.send(());
+                    let _ = blocked.recv();
+                })
+                .await
+            })
+        };
+        is_running.await.unwrap();
+        left.abort();
+        assert!(left.await.unwrap_err().is_cancelled());
+        assert_eq!(gate.busy_slots(), 1, "the running job keeps its slot");
+        let next = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.run(|| 3).await })
+        };
+        while gate.waiting() < 1 {
+            tokio::task::yield_now().await;
+        }
+        release.send(()).unwrap();
+        assert_eq!(next.await.unwrap(), Ok(3));
+        assert_eq!(gate.busy_slots(), 0);
+    }
+}
