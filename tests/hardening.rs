@@ -918,3 +918,52 @@ async fn every_attempt_sign_out_and_lockout_is_one_audit_event() {
     }
     assert_eq!(seen[2].user_agent.as_deref(), Some("AuditTest/1.0"));
 }
+
+// Headers: isolation and features off everywhere; no inline styles allowed.
+#[tokio::test]
+async fn every_answer_is_isolated_and_pages_allow_no_inline_style() {
+    let mut app = spawn("[theme]\nbrand_color = \"#0b5cad\"").await;
+    for path in [
+        "/sign-in",
+        "/api/auth/signin",
+        "/api/auth/session",
+        "/api/auth/csrf",
+    ] {
+        let res = app.get(path).await;
+        let h = res.headers();
+        assert_eq!(h["cross-origin-opener-policy"], "same-origin", "{path}");
+        assert_eq!(h["cross-origin-resource-policy"], "same-origin", "{path}");
+        let permissions = h["permissions-policy"].to_str().unwrap();
+        for feature in ["camera=()", "microphone=()", "geolocation=()", "payment=()"] {
+            assert!(permissions.contains(feature), "{path}: {permissions}");
+        }
+    }
+    // The themed built-in page: its colors come in a <style> carrying the
+    // CSP nonce, and the policy allows no other inline style.
+    let res = app.get("/api/auth/signin").await;
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let style_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("style-src"))
+        .unwrap()
+        .to_string();
+    assert!(!style_src.contains("unsafe-inline"), "{csp}");
+    let nonce = style_src
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|n| n.split('\'').next())
+        .unwrap()
+        .to_string();
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            "<style nonce=\"{nonce}\">.auth-page{{--brand: #0b5cad;}}"
+        )),
+        "{html}"
+    );
+    assert!(!html.contains(" style=\""), "no style attributes: {html}");
+}

@@ -59,7 +59,14 @@ test("signIn, getSession, getCsrfToken, getProviders, signOut work unchanged", a
   expect(session.user).toEqual({ name: "Demo User", email: DEMO.email, image: null });
   expect(new Date(session.expires).getTime()).toBeGreaterThan(Date.now());
 
+  // Sesame rotates the CSRF token at sign-in (the pre-sign-in one is dead)...
+  const signedInToken = await page.evaluate(() => window.NextAuth.getCsrfToken());
+  expect(signedInToken).toMatch(/^[0-9a-f]{64}$/);
+  expect(signedInToken).not.toBe(token);
+
+  // ...and at sign-out, whose answer carries the new one beside `url`.
   const out = await page.evaluate(() => window.NextAuth.signOut({ redirect: false }));
-  expect(out).toEqual({ url: `${DEFAULT_URL}/` });
+  expect(out).toEqual({ url: `${DEFAULT_URL}/`, csrfToken: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  expect(out.csrfToken).not.toBe(signedInToken);
   expect(await page.evaluate(() => window.NextAuth.getSession())).toBeNull();
 });

@@ -35,6 +35,34 @@ test("signing in and out in one tab updates the other without a reload", async (
   await b.close();
 });
 
+test("a tab opened before the sign-in still signs out (its CSRF token was rotated away)", async ({ context }) => {
+  const a = await context.newPage();
+  const b = await context.newPage();
+  await a.goto("/");
+  await hydrated(a);
+  const staleToken = await a.locator('meta[name="sesame-csrf-token"]').getAttribute("content");
+  await signInVia(b, "/");
+  await expect(a.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`, { timeout: 1_000 });
+  // The page still carries the token minted before the sign-in: refused once, then fresh.
+  const signOuts: number[] = [];
+  a.on("response", (r) => {
+    if (new URL(r.url()).pathname === "/api/auth/signout") signOuts.push(r.status());
+  });
+  await a.getByRole("button", { name: "Sign out" }).click();
+  await expect(a.getByTestId("status")).toHaveText("You are not signed in.");
+  expect(signOuts).toEqual([403, 200]);
+  expect(await sessionOf(a)).toEqual({});
+  await expect(b.getByTestId("status")).toHaveText("You are not signed in.", { timeout: 1_000 });
+  // The stale token is not valid for anything now either.
+  const replay = await a.request.post("/api/auth/signout", {
+    form: { csrfToken: staleToken!, json: "true" },
+    headers: { Origin: "http://127.0.0.1:3100" },
+  });
+  expect(replay.status()).toBe(403);
+  await a.close();
+  await b.close();
+});
+
 test("after sign_in the target arrives signed in: one callback, one page load, no session fetch", async ({ page }) => {
   const seen: string[] = [];
   page.on("request", (req) => {
