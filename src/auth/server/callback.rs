@@ -86,7 +86,7 @@ pub async fn credentials(
         .and_then(|r| auth.policy.same_origin_path(r));
     let back_to = back_to.as_deref();
 
-    let current = session::current(session, &auth.config).await.ok().flatten();
+    let current = session::signed_in(session, &auth.config).await;
     if !csrf.verify(
         &form.csrf_token,
         csrf_binding(current.as_ref().map(|(d, _)| d)),

@@ -48,8 +48,8 @@ pub async fn require_auth(
     mut req: Request,
     next: Next,
 ) -> Response {
-    match session::current(&session, &auth.config).await {
-        Ok(Some((data, _))) => {
+    match session::signed_in(&session, &auth.config).await {
+        Some((data, _)) => {
             req.extensions_mut().insert(data);
             next.run(req).await
         }
@@ -73,10 +73,7 @@ pub async fn require_session() -> Result<SessionData, leptos::prelude::ServerFnE
     let found = async {
         let (auth, _, _) = super::from_request()?;
         let session = leptos_axum::extract::<Session>().await.ok()?;
-        session::current(&session, &auth.config)
-            .await
-            .ok()
-            .flatten()
+        session::signed_in(&session, &auth.config).await
     }
     .await;
     match found {

@@ -221,6 +221,28 @@ impl Drop for Waiting<'_> {
 mod tests {
     use super::*;
 
+    /// Starts a job that holds the worker until `release` is sent; returns
+    /// once it runs.
+    async fn occupy(
+        gate: &Arc<HashGate>,
+    ) -> (
+        std::sync::mpsc::Sender<()>,
+        tokio::task::JoinHandle<Result<(), Busy>>,
+    ) {
+        let (release, blocked) = std::sync::mpsc::channel::<()>();
+        let (started, is_running) = tokio::sync::oneshot::channel();
+        let gate = gate.clone();
+        let job = tokio::spawn(async move {
+            gate.run(move || {
+                let _ = started.send(());
+                let _ = blocked.recv();
+            })
+            .await
+        });
+        is_running.await.unwrap();
+        (release, job)
+    }
+
     #[tokio::test]
     async fn gate_refuses_beyond_the_queue() {
         let gate = HashGate::new(1, 0);
@@ -237,20 +259,7 @@ mod tests {
     async fn abandoned_jobs_do_not_run_and_free_their_slot() {
         let gate = Arc::new(HashGate::new(1, 8));
         let ran = Arc::new(AtomicU64::new(0));
-        // Occupy the one worker until released.
-        let (release, blocked) = std::sync::mpsc::channel::<()>();
-        let (started, is_running) = tokio::sync::oneshot::channel();
-        let first = {
-            let gate = gate.clone();
-            tokio::spawn(async move {
-                gate.run(move || {
-                    let _ = started.send(());
-                    let _ = blocked.recv();
-                })
-                .await
-            })
-        };
-        is_running.await.unwrap();
+        let (release, first) = occupy(&gate).await;
         assert_eq!(gate.busy_slots(), 1);
         // Three requests queue up behind it, then their clients go away.
         let mut waiters = Vec::new();
@@ -285,19 +294,7 @@ mod tests {
     #[tokio::test]
     async fn the_slot_travels_with_the_job() {
         let gate = Arc::new(HashGate::new(1, 8));
-        let (release, blocked) = std::sync::mpsc::channel::<()>();
-        let (started, is_running) = tokio::sync::oneshot::channel();
-        let left = {
-            let gate = gate.clone();
-            tokio::spawn(async move {
-                gate.run(move || {
-                    let _ = started.send(());
-                    let _ = blocked.recv();
-                })
-                .await
-            })
-        };
-        is_running.await.unwrap();
+        let (release, left) = occupy(&gate).await;
         left.abort();
         assert!(left.await.unwrap_err().is_cancelled());
         assert_eq!(gate.busy_slots(), 1, "the running job keeps its slot");

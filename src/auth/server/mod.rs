@@ -103,13 +103,7 @@ pub async fn preload_session(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     if req.method() == http::Method::GET && !req.uri().path().starts_with("/pkg/") {
-        let current = match session::current(&session, &auth.config).await {
-            Ok(current) => current,
-            Err(cause) => {
-                tracing::error!(%cause, "reading the session failed");
-                None
-            }
-        };
+        let current = session::signed_in(&session, &auth.config).await;
         let page = PageSession {
             csrf_binding: current
                 .as_ref()

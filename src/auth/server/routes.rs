@@ -56,26 +56,14 @@ async fn csrf_token(
     Extension(csrf): Extension<Csrf>,
     session: Session,
 ) -> Response {
-    let current = signed_in(&auth, &session).await;
+    let current = session::signed_in(&session, &auth.config).await;
     (
         no_store(),
         Json(CsrfResponse {
-            csrf_token: csrf.token(csrf_binding(current.as_ref())),
+            csrf_token: csrf.token(csrf_binding(current.as_ref().map(|(d, _)| d))),
         }),
     )
         .into_response()
-}
-
-/// The signed-in data of a request's session, if any (a session that is over
-/// is ended on the way).
-pub async fn signed_in(auth: &Auth, session: &Session) -> Option<SessionData> {
-    match session::current(session, &auth.config).await {
-        Ok(current) => current.map(|(data, _)| data),
-        Err(cause) => {
-            tracing::error!(%cause, "reading the session failed");
-            None
-        }
-    }
 }
 
 /// The client-safe session shaped by the `session` callback.
@@ -100,14 +88,9 @@ pub fn to_client_session(
 
 /// The client-safe session of a request, if signed in.
 pub async fn client_session(auth: &Auth, session: &Session) -> Option<crate::auth::Session> {
-    match session::current(session, &auth.config).await {
-        Ok(Some((data, expires))) => Some(to_client_session(auth, &data, expires)),
-        Ok(None) => None,
-        Err(cause) => {
-            tracing::error!(%cause, "reading the session failed");
-            None
-        }
-    }
+    session::signed_in(session, &auth.config)
+        .await
+        .map(|(data, expires)| to_client_session(auth, &data, expires))
 }
 
 /// The answer of `/api/auth/session`: the session, or `{}` when signed out.
@@ -166,10 +149,7 @@ async fn update_session(
     let Ok(update) = parsed else {
         return Answer::failure(&auth, AuthError::InvalidRequest, true, None, None).into_response();
     };
-    let current = session::current(&session, &auth.config)
-        .await
-        .ok()
-        .flatten();
+    let current = session::signed_in(&session, &auth.config).await;
     if !csrf.verify(
         &update.csrf_token,
         csrf_binding(current.as_ref().map(|(d, _)| d)),
@@ -233,7 +213,9 @@ async fn sign_out(
         &headers,
         &auth.config.site.trusted_proxies,
     );
-    let current = signed_in(&auth, &session).await;
+    let current = session::signed_in(&session, &auth.config)
+        .await
+        .map(|(data, _)| data);
     let user_id = current.as_ref().map(|d| d.user_id.clone());
     let audit = |outcome| AuditEvent {
         action: AuditAction::SignOut,

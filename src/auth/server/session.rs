@@ -497,6 +497,18 @@ pub async fn current(
     }
 }
 
+/// [`current`] for the request paths that answer a store failure as "signed
+/// out" (fail closed): the failure is logged, and the visitor is anonymous.
+pub async fn signed_in(
+    session: &Session,
+    config: &Config,
+) -> Option<(SessionData, OffsetDateTime)> {
+    current(session, config).await.unwrap_or_else(|cause| {
+        tracing::error!(%cause, "reading the session failed");
+        None
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
