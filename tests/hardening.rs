@@ -505,11 +505,12 @@ async fn waits_grow_and_a_locked_account_refuses_even_the_right_password() {
 async fn the_owners_device_gets_in_while_an_attacker_keeps_the_account_locked() {
     let app = spawn(LOCKOUT_SLOW).await;
     let mut owner = app.new_browser();
-    assert_eq!(attempt(&mut owner, EMAIL, PASSWORD).await.0, 200);
-    assert!(
-        owner.cookies.contains_key("sesame.device"),
-        "a device cookie"
-    );
+    let res = owner.sign_in_json(EMAIL, PASSWORD, "/").await;
+    assert_eq!(res.status(), 200);
+    let device = set_cookie(&res, "sesame.device").expect("a device cookie");
+    for attribute in ["Max-Age=31536000", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(device.contains(attribute), "{attribute} missing: {device}");
+    }
     let mut attacker = app.new_browser();
     let mut locked = false;
     for _ in 0..4 {
