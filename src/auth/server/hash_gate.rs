@@ -79,7 +79,6 @@ pub struct HashGate {
     max_waiting: usize,
     held: AtomicUsize,
     verifications: Arc<AtomicU64>,
-    abandoned: Arc<AtomicU64>,
     jobs: std::sync::mpsc::Sender<Job>,
 }
 
@@ -113,7 +112,6 @@ impl HashGate {
             max_waiting,
             held: AtomicUsize::new(0),
             verifications: Arc::new(AtomicU64::new(0)),
-            abandoned: Arc::new(AtomicU64::new(0)),
             jobs,
         }
     }
@@ -157,10 +155,8 @@ impl HashGate {
     ) -> Result<T, Busy> {
         let slot = self.enter().await?;
         let (done, result) = tokio::sync::oneshot::channel();
-        let abandoned = self.abandoned.clone();
         let job: Job = Box::new(move || {
             if done.is_closed() {
-                abandoned.fetch_add(1, Ordering::Relaxed);
                 return;
             }
             let result = work();
@@ -190,11 +186,6 @@ impl HashGate {
     /// Password verifications run so far (for tests and metrics).
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
-    }
-
-    /// Jobs dropped unrun because their requester had gone.
-    pub fn abandoned(&self) -> u64 {
-        self.abandoned.load(Ordering::Relaxed)
     }
 
     /// Jobs queued or running now (slots taken).

@@ -178,15 +178,6 @@ impl std::fmt::Debug for Lockout {
     }
 }
 
-/// Which counter an attempt is charged to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Charged {
-    /// The account's (no valid device cookie for it).
-    Account,
-    /// The device's own: this browser signed in to the account before.
-    Device,
-}
-
 /// One attempt let through: report how it ended. Dropped without a word
 /// (the password check never ran: busy, a store error, a closed connection),
 /// it counts as nothing.
@@ -202,15 +193,6 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    /// Which counter this attempt is charged to.
-    pub fn charged(&self) -> Charged {
-        if self.device.is_some() {
-            Charged::Device
-        } else {
-            Charged::Account
-        }
-    }
-
     /// The credentials were wrong (or the account may not sign in): counted.
     /// Returns the lock this failure starts, if any.
     pub fn failed(mut self) -> Option<Locked> {
