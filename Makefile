@@ -11,8 +11,8 @@ test:
 
 ## The fast loop: type-check both sides.
 check:
-	cargo check --features ssr --all-targets
-	cargo check --features hydrate --target wasm32-unknown-unknown
+	cargo check --workspace --features ssr --all-targets
+	cargo check --workspace --features hydrate --target wasm32-unknown-unknown
 
 ## Benchmarks against NextAuth v4 and bare axum (release build; minutes, bounded load).
 ## Prints the table, writes target/bench/results.json and the README's table.

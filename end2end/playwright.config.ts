@@ -1,9 +1,20 @@
 // Playwright runs Sesame's browser tests in Debian's Chromium (no browser
 // download), against two servers it starts itself from the debug build:
-// the default configuration on :3100, and one with `pages.sign_in = "/sign-in"`
-// on :3101. Each gets a fresh database under target/e2e.
+// the default configuration on :3100, one with `pages.sign_in = "/sign-in"`
+// on :3101, and the minimal example app (examples/minimal) on :3110. Each gets
+// a fresh database under target/e2e.
 import { defineConfig } from "@playwright/test";
-import { DEFAULT_URL, CUSTOM_URL, serverEnv, SERVER_BIN, REPO_ROOT } from "./tests/servers";
+import {
+  DEFAULT_URL,
+  CUSTOM_URL,
+  MINIMAL_URL,
+  serverEnv,
+  minimalEnv,
+  SERVER_BIN,
+  MINIMAL_BIN,
+  MINIMAL_DIR,
+  REPO_ROOT,
+} from "./tests/servers";
 
 export default defineConfig({
   testDir: "./tests",
@@ -53,6 +64,16 @@ export default defineConfig({
         // three free failures, then a wait.
         SESAME_LIMITS__LOCKOUT__FREE_FAILURES: "3",
       },
+      reuseExistingServer: false,
+      stdout: "ignore",
+      stderr: "pipe",
+      timeout: 60_000,
+    },
+      {
+      command: MINIMAL_BIN,
+      cwd: MINIMAL_DIR,
+      url: `${MINIMAL_URL}/api/auth/csrf`,
+      env: minimalEnv(3110),
       reuseExistingServer: false,
       stdout: "ignore",
       stderr: "pipe",

@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 # --split: the lazy islands become WASM chunks loaded by the pages that show them.
-exec cargo leptos serve --split
+# --project: the workspace also holds examples/minimal (its own app).
+exec cargo leptos serve --split --project sesame-app

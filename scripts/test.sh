@@ -15,21 +15,24 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --check || failed_step="$failed_step fmt"
 
-step "cargo clippy (ssr, hydrate)"
-cargo clippy --features ssr --all-targets -- -D warnings || failed_step="$failed_step clippy-ssr"
-cargo clippy --features hydrate --target wasm32-unknown-unknown -- -D warnings || failed_step="$failed_step clippy-hydrate"
+step "cargo clippy (ssr, hydrate; the library, the app, the example)"
+cargo clippy --workspace --features ssr --all-targets -- -D warnings || failed_step="$failed_step clippy-ssr"
+cargo clippy --workspace --features hydrate --target wasm32-unknown-unknown -- -D warnings || failed_step="$failed_step clippy-hydrate"
 
-step "cargo test --features ssr"
+step "cargo doc -p sesame (no warnings)"
+RUSTDOCFLAGS="-D warnings" cargo doc -p sesame --no-deps --features ssr || failed_step="$failed_step doc"
+
+step "cargo test --workspace --features ssr (unit, black-box, doctests)"
 # Built first, without a limit: a cold build's time depends on the machine.
 # Then a hang must fail the run, not eat CI's time.
-if cargo test --features ssr --no-run; then
-  timeout 600 cargo test --features ssr 2>&1 | tee "$logs/cargo-test.log"
+if cargo test --workspace --features ssr --no-run; then
+  timeout 600 cargo test --workspace --features ssr 2>&1 | tee "$logs/cargo-test.log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || failed_step="$failed_step cargo-test"
 else
   failed_step="$failed_step cargo-test-build"
 fi
 
-step "cargo leptos build --split (server + WASM, islands split into lazy chunks)"
+step "cargo leptos build --split (the app and examples/minimal: server + WASM, islands split into lazy chunks)"
 if cargo leptos build --split; then
   step "playwright (Debian Chromium)"
   rm -rf target/e2e

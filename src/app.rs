@@ -1,5 +1,6 @@
 //! The Leptos application: the HTML shell (language, CSRF token and session for
-//! the browser), the session provider, and the routes.
+//! the browser), the session provider, and the routes (the app's pages and
+//! Sesame's built-in ones).
 //!
 //! Sesame renders in islands mode: pages are HTML from the server, and only the
 //! interactive parts (`#[island]`: the sign-in forms, the sign-out buttons, the
@@ -14,21 +15,19 @@ use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
 };
+use sesame::{
+    components::{AuthMeta, Hydrated},
+    pages::AuthRoutes,
+    SessionProvider,
+};
 
 use crate::{
-    auth::{client, SessionProvider, CSRF_META_NAME, SESSION_META_NAME},
-    i18n::{current_locale, use_i18n},
-    pages::{
-        AccountPage, DefaultSignInPage, ErrorPage, HomePage, ProfilePage, SignInPage, SignOutPage,
-    },
+    i18n::{current_locale, use_texts},
+    pages::{AccountPage, HomePage, ProfilePage, SignInPage},
 };
 
 /// The HTML document around the app (server only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let csrf_token = client::page_csrf_token();
-    let session = client::page_session()
-        .and_then(|s| serde_json::to_string(&s).ok())
-        .unwrap_or_default();
     let lang = current_locale().code();
     view! {
         <!DOCTYPE html>
@@ -36,8 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name=CSRF_META_NAME content=csrf_token />
-                <meta name=SESSION_META_NAME content=session />
+                <AuthMeta />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options islands=true />
                 <MetaTags />
@@ -58,7 +56,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(current_locale());
-    let (_, t) = use_i18n();
+    let (_, _, t) = use_texts();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/sesame.css" />
@@ -76,31 +74,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                         <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
-                        <Route path=path!("/api/auth/signin") view=DefaultSignInPage ssr=SsrMode::Async />
-                        <Route path=path!("/api/auth/signout") view=SignOutPage ssr=SsrMode::Async />
-                        <Route path=path!("/api/auth/error") view=ErrorPage ssr=SsrMode::Async />
+                        <AuthRoutes />
                     </Routes>
                 </main>
             </Router>
         </SessionProvider>
-    }
-}
-
-/// The last island of every page: the islands are hydrated in document order,
-/// so when this one runs all the others are live. It marks
-/// `<body data-hydrated="true">` for tests, and `data-hydrated-ms` with the
-/// time since navigation start for `make bench`.
-#[island]
-fn Hydrated() -> impl IntoView {
-    #[cfg(feature = "hydrate")]
-    if let Some(window) = web_sys::window() {
-        if let Some(body) = window.document().and_then(|d| d.body()) {
-            let _ = body.set_attribute("data-hydrated", "true");
-            if let Some(performance) = window.performance() {
-                // Whole milliseconds: formatting an f64 would add to the WASM.
-                let ms = performance.now() as u64;
-                let _ = body.set_attribute("data-hydrated-ms", &ms.to_string());
-            }
-        }
     }
 }

@@ -1,16 +1,15 @@
-//! Sesame: NextAuth-style credentials sign-in for Leptos.
+//! The Sesame demo app: the design card's pages on the `sesame` library, used
+//! only through its public API, as any Leptos app would.
 //!
-//! - [`auth`]: the auth surface shared by server and browser, the client API, and
-//!   (feature `ssr`) the server.
-//! - [`i18n`]: the message catalog (English, German) and the page's locale.
-//! - [`pages`]: the sign-in pages, the home page and a protected page.
-//! - [`app`]: the Leptos app and its HTML shell.
-//! - `server` (feature `ssr`): assembles the axum app from all of the above.
+//! - [`app`]: the Leptos app, its HTML shell and routes.
+//! - [`pages`]: home, `/sign-in`, the protected `/account`, `/profile`.
+//! - [`i18n`]: the app's strings (Sesame has the auth half).
+//! - `server` (feature `ssr`): the app's configuration (the demo user), and the
+//!   axum app assembled through `sesame::server::Sesame`.
 #![forbid(unsafe_code)]
 #![recursion_limit = "256"]
 
 pub mod app;
-pub mod auth;
 pub mod i18n;
 pub mod pages;
 

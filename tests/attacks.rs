@@ -443,7 +443,7 @@ async fn hashing_is_bounded_and_overflow_is_held_then_refused_with_503() {
     // A refusal is not answered at once: a client that retries without waiting
     // gets about one answer a second per connection, not thousands.
     assert!(
-        elapsed >= sesame::auth::server::hash_gate::BUSY_HOLD / 2,
+        elapsed >= sesame::server::hash_gate::BUSY_HOLD / 2,
         "refusals were answered after {elapsed:?}"
     );
     assert_eq!(

@@ -6,7 +6,7 @@
 //! proptest runs the same target on stable in `cargo test`.)
 
 use proptest::prelude::*;
-use sesame::auth::server::callback_url::CallbackPolicy;
+use sesame::server::callback_url::CallbackPolicy;
 use url::Url;
 
 fn policy() -> CallbackPolicy {

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use http::HeaderMap;
 use proptest::prelude::*;
-use sesame::auth::server::{
+use sesame::server::{
     callback_url::CallbackPolicy,
     client_ip::{canonical, client_ip},
 };

@@ -19,7 +19,7 @@ use std::{
 use common::{set_cookie, spawn, spawn_with, TestApp, EMAIL, PASSWORD};
 use reqwest::header;
 use serde_json::{json, Value};
-use sesame::auth::server::{
+use sesame::server::{
     audit::{AuditAction, AuditEvent, Outcome},
     callbacks::Events,
 };
@@ -134,7 +134,7 @@ async fn max_age_caps_sessions_signed_in_without_remember_me() {
 
 #[tokio::test]
 async fn a_short_max_age_longer_than_max_age_stops_start_up() {
-    let err = sesame::auth::server::config::Config::from_toml_str(
+    let err = sesame::server::config::Config::from_toml_str(
         r#"
         [site]
         url = "http://127.0.0.1:3000"
@@ -738,8 +738,7 @@ async fn a_failure_never_redirects_to_a_path_taken_from_the_referer() {
 // 14. The demo account exists in development only.
 #[tokio::test]
 async fn a_production_start_with_a_demo_user_is_refused() {
-    let err = sesame::auth::server::config::Config::from_toml_str(
-        r#"
+    let err = sesame_app::server::AppConfig::from_toml_layers(&[r#"
         secret = "a-production-secret-a-production-secret"
         [site]
         url = "https://example.com"
@@ -748,8 +747,7 @@ async fn a_production_start_with_a_demo_user_is_refused() {
         [demo_user]
         email = "demo@example.com"
         password = "open sesame, demo"
-        "#,
-    )
+        "#])
     .unwrap_err()
     .to_string();
     assert!(
@@ -762,7 +760,7 @@ async fn a_production_start_with_a_demo_user_is_refused() {
 #[tokio::test]
 async fn a_breached_demo_password_stops_start_up() {
     let dir = tempfile::tempdir().unwrap();
-    let config = sesame::auth::server::config::Config::from_toml_str(&format!(
+    let config = sesame_app::server::AppConfig::from_toml_layers(&[&format!(
         r#"
         environment = "development"
         secret = "{}"
@@ -776,12 +774,12 @@ async fn a_breached_demo_password_stops_start_up() {
         "#,
         common::SECRET,
         dir.path().display()
-    ))
+    )])
     .unwrap();
     let options = leptos::prelude::LeptosOptions::builder()
         .output_name("sesame")
         .build();
-    let err = match sesame::server::build(config, options).await {
+    let err = match sesame_app::server::build(config, options).await {
         Err(e) => e.to_string(),
         Ok(_) => panic!("a breached demo password was accepted"),
     };

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use common::{spawn, spawn_with, EMAIL, PASSWORD};
 use reqwest::Method;
 use serde_json::{json, Value};
-use sesame::auth::{
+use sesame::{
     server::{
         callbacks::{Callbacks, Events, SignInDecision},
         session::SessionData,
@@ -212,8 +212,8 @@ impl Events for Counter {
 }
 
 async fn add_user(app: &common::TestApp, email: &str) {
-    let password = sesame::auth::server::password::NewPassword::parse(PASSWORD, &[email]).unwrap();
-    sesame::auth::server::authorize::create_user(
+    let password = sesame::server::password::NewPassword::parse(PASSWORD, &[email]).unwrap();
+    sesame::server::authorize::create_user(
         app.auth.users.as_ref(),
         &app.auth.gate,
         email,
@@ -360,6 +360,37 @@ async fn api_routes_and_server_functions_are_guarded() {
     let res = app.request(Method::POST, "/api/account/details").await;
     assert_eq!(res.status(), 200);
     assert!(res.json::<Value>().await.unwrap()["signed_in_at"].is_string());
+}
+
+#[tokio::test]
+async fn the_current_user_extractor_refuses_or_serves() {
+    let mut app = spawn("").await;
+    let res = app
+        .get_with("/api/user", &[("accept", "application/json")])
+        .await;
+    assert_eq!(res.status(), 401);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "SessionRequired"
+    );
+    let res = app
+        .get_with("/api/user?x=1", &[("accept", "text/html")])
+        .await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(
+        res.headers()["location"],
+        "/api/auth/signin?callbackUrl=%2Fapi%2Fuser%3Fx%3D1"
+    );
+    let res = app.get("/api/visitor").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["signedIn"], false);
+
+    assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    let res = app.get("/api/user").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap()["email"], EMAIL);
+    let res = app.get("/api/visitor").await;
+    assert_eq!(res.json::<Value>().await.unwrap()["signedIn"], true);
 }
 
 /// The `<html ...>` start tag of a page.

@@ -7,6 +7,10 @@ export const REPO_ROOT = path.resolve(__dirname, "../..");
 export const SERVER_BIN = path.join(REPO_ROOT, "target/debug/sesame");
 export const DEFAULT_URL = "http://127.0.0.1:3100";
 export const CUSTOM_URL = "http://127.0.0.1:3101";
+/** examples/minimal: a second app on the library's public API. */
+export const MINIMAL_URL = "http://127.0.0.1:3110";
+export const MINIMAL_BIN = path.join(REPO_ROOT, "target/debug/sesame-minimal");
+export const MINIMAL_DIR = path.join(REPO_ROOT, "examples/minimal");
 export const DEMO = { email: "demo@example.com", password: "open sesame, demo" };
 
 /** The environment of a server on `port` with its own data folder `name`. */
@@ -23,6 +27,22 @@ export function serverEnv(port: number, name: string): Record<string, string> {
     // The suite signs the demo user in many times a minute from one address.
     SESAME_LIMITS__SIGN_IN_PER_IP: "10000/1min",
     SESAME_LIMITS__LOCKOUT__FREE_FAILURES: "99",
+  };
+}
+
+/** The environment of the minimal example on `port`, with its own data folder. */
+export function minimalEnv(port: number): Record<string, string> {
+  const data = path.join(REPO_ROOT, "target/e2e", "minimal");
+  return {
+    ...(process.env as Record<string, string>),
+    RUST_LOG: "warn",
+    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+    LEPTOS_SITE_ROOT: path.join(REPO_ROOT, "target/minimal-site"),
+    SESAME_SITE__URL: `http://127.0.0.1:${port}`,
+    SESAME_DATA_DIR: data,
+    SESAME_DATABASE__URL: `sqlite://${data}/minimal.db`,
+    // Retries in CI sign in again from the same address.
+    SESAME_LIMITS__SIGN_IN_PER_IP: "10000/1min",
   };
 }
 

@@ -7,11 +7,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use super::SignOutForm;
-use crate::{
-    auth::{use_session, RequireAuth, UseSessionOptions},
-    i18n::use_i18n,
-};
+use sesame::{components::SignOutForm, use_session, RequireAuth, UseSessionOptions};
+
+use crate::i18n::use_texts;
 
 /// What the account page shows beyond the client session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +22,7 @@ pub struct AccountInfo {
 /// The signed-in user's details; 401 without a session.
 #[server(prefix = "/api/account", endpoint = "details")]
 pub async fn account_details() -> Result<AccountInfo, ServerFnError> {
-    let data = crate::auth::server::guard::require_session().await?;
+    let data = sesame::server::require_session().await?;
     let signed_in_at = time::OffsetDateTime::from_unix_timestamp(data.signed_in_at)
         .ok()
         .and_then(|t| {
@@ -40,7 +38,7 @@ pub async fn account_details() -> Result<AccountInfo, ServerFnError> {
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let (_, t) = use_i18n();
+    let (_, _, t) = use_texts();
     view! {
         <Title text=t.your_account />
         <RequireAuth>
@@ -53,7 +51,7 @@ pub fn AccountPage() -> impl IntoView {
 fn AccountCard() -> impl IntoView {
     let session = use_session(UseSessionOptions::default());
     let details = Resource::new(|| (), |_| account_details());
-    let (_, t) = use_i18n();
+    let (_, auth_text, t) = use_texts();
     view! {
         <section class="card">
             <h1>{t.your_account}</h1>
@@ -64,7 +62,7 @@ fn AccountCard() -> impl IntoView {
                     .map(|s| {
                         view! {
                             <dl>
-                                <dt>{t.email}</dt>
+                                <dt>{auth_text.email}</dt>
                                 <dd data-testid="account-email">{s.user.email}</dd>
                                 <dt>{t.name}</dt>
                                 <dd data-testid="account-name">

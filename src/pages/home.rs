@@ -4,15 +4,13 @@
 use leptos::{either::Either, prelude::*, task::spawn_local};
 use leptos_meta::Title;
 
-use super::SignOutButton;
-use crate::{
-    auth::{sign_in, use_session, SignInOptions, UseSessionOptions},
-    i18n::use_i18n,
-};
+use sesame::{components::SignOutButton, sign_in, use_session, SignInOptions, UseSessionOptions};
+
+use crate::i18n::{use_texts, Locale};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let (_, t) = use_i18n();
+    let (_, _, t) = use_texts();
     view! {
         <Title text="Sesame" />
         <section class="card">
@@ -28,7 +26,7 @@ pub fn HomePage() -> impl IntoView {
 #[island(lazy)]
 fn HomeStatus() -> impl IntoView {
     let session = use_session(UseSessionOptions::default());
-    let (_, t) = use_i18n();
+    let (_, auth_text, t) = use_texts();
     // Without JavaScript the link goes to the sign-in page; hydrated, the click
     // calls sign_in(None), which does the same with callbackUrl = this page.
     let on_sign_in = move |ev: leptos::ev::MouseEvent| {
@@ -52,7 +50,7 @@ fn HomeStatus() -> impl IntoView {
         None => Either::Right(view! {
             <p data-testid="status">{t.not_signed_in}</p>
             <a class="button" href=SIGN_IN_HOME rel="external" on:click=on_sign_in>
-                {t.sign_in}
+                {auth_text.sign_in}
             </a>
         }),
     }
@@ -64,18 +62,18 @@ const SIGN_IN_HOME: &str = "/api/auth/signin?callbackUrl=%2F";
 /// Links that switch the language (`?lang=`, remembered in a cookie).
 #[component]
 fn LanguageLinks() -> impl IntoView {
-    let (locale, t) = use_i18n();
+    let (locale, _, t) = use_texts();
     view! {
         <nav class="languages" aria-label=t.language>
-            {crate::i18n::Locale::ALL
+            {Locale::ALL
                 .into_iter()
                 .map(|l| {
                     let current = (l == locale).then_some("true");
                     view! {
                         <a href=format!("/?lang={}", l.code()) rel="external" hreflang=l.code() aria-current=current>
                             {match l {
-                                crate::i18n::Locale::En => "English",
-                                crate::i18n::Locale::De => "Deutsch",
+                                Locale::En => "English",
+                                Locale::De => "Deutsch",
                             }}
                         </a>
                     }

@@ -4,14 +4,13 @@
 use leptos::{either::Either, html, prelude::*, task::spawn_local};
 use leptos_meta::Title;
 
-use crate::{
-    auth::{use_session, SessionStatus, UseSessionOptions},
-    i18n::use_i18n,
-};
+use sesame::{use_session, SessionStatus, UseSessionOptions};
+
+use crate::i18n::use_texts;
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
-    let (_, t) = use_i18n();
+    let (_, _, t) = use_texts();
     view! {
         <Title text=t.profile />
         <section class="card">
@@ -24,7 +23,7 @@ pub fn ProfilePage() -> impl IntoView {
 #[island(lazy)]
 fn ProfileForm() -> impl IntoView {
     let session = use_session(UseSessionOptions { required: true });
-    let (_, t) = use_i18n();
+    let (_, auth_text, t) = use_texts();
     let name_ref = NodeRef::<html::Input>::new();
     let saved = RwSignal::new(false);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -61,6 +60,6 @@ fn ProfileForm() -> impl IntoView {
                 </form>
             })
         }
-        _ => Either::Right(view! { <p>{t.redirecting}</p> }),
+        _ => Either::Right(view! { <p>{auth_text.redirecting}</p> }),
     }
 }

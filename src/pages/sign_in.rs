@@ -3,14 +3,15 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::page_credentials_form;
-use crate::i18n::use_i18n;
+use sesame::components::page_credentials_form;
+
+use crate::i18n::use_texts;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let (_, t) = use_i18n();
+    let (_, auth_text, t) = use_texts();
     view! {
-        <Title text=t.sign_in />
+        <Title text=auth_text.sign_in />
         <section class="card">
             <h1>{t.sign_in_to_app}</h1>
             <p class="muted">{t.sign_in_lead}</p>
@@ -22,5 +23,5 @@ pub fn SignInPage() -> impl IntoView {
 /// The page's form, hydrated on its own.
 #[island]
 fn SignInForm() -> impl IntoView {
-    page_credentials_form(use_i18n().1.sign_in)
+    page_credentials_form(sesame::i18n::use_i18n().1.sign_in)
 }

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::LeptosOptions;
 use reqwest::{header, redirect::Policy, Response};
-use sesame::auth::server::{config::Config, state::AuthBuilder};
+use sesame::server::SesameBuilder;
+use sesame_app::server::AppConfig;
 
 pub const EMAIL: &str = "demo@example.com";
 pub const PASSWORD: &str = "open sesame, demo";
@@ -20,7 +21,7 @@ pub struct TestApp {
     pub db_url: String,
     pub client: reqwest::Client,
     pub cookies: BTreeMap<String, String>,
-    pub auth: sesame::auth::server::Auth,
+    pub auth: sesame::server::Auth,
     /// The server's data folder.
     pub dir: std::sync::Arc<tempfile::TempDir>,
 }
@@ -36,7 +37,7 @@ pub async fn spawn(extra: &str) -> TestApp {
 /// process: a failing test unwinds without tearing the server down under it.
 pub async fn spawn_with(
     extra: &str,
-    customize: impl FnOnce(AuthBuilder) -> AuthBuilder + Send + 'static,
+    customize: impl FnOnce(SesameBuilder) -> SesameBuilder + Send + 'static,
 ) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -62,7 +63,7 @@ pub async fn spawn_with(
         "#,
         data = dir.path().display(),
     );
-    let config = Config::from_toml_layers(&[&toml, extra]).expect("test config");
+    let config = AppConfig::from_toml_layers(&[&toml, extra]).expect("test config");
     let options = LeptosOptions::builder()
         .output_name("sesame")
         .site_root(dir.path().display().to_string())
@@ -76,10 +77,10 @@ pub async fn spawn_with(
             .build()
             .unwrap();
         runtime.block_on(async move {
-            let (app, auth) = sesame::server::build_with(config, options, customize)
+            let (app, sesame) = sesame_app::server::build_with(config, options, customize)
                 .await
                 .expect("app builds");
-            ready.send(auth).unwrap();
+            ready.send(sesame.auth().clone()).unwrap();
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             let _ = sesame::server::serve(listener, app).await;
         });

@@ -1,0 +1,175 @@
+//! The client API, next-auth/react's counterpart for Leptos in the browser:
+//! [`sign_in`], [`sign_out`], [`get_session`], [`get_csrf_token`].
+//!
+//! Sign-in takes one round trip when the page carries the CSRF token (the server
+//! renders it into `<meta name="sesame-csrf-token">`); NextAuth's client takes
+//! three (`/providers`, `/csrf`, then the post). On the server these functions
+//! return [`ClientError::NotInBrowser`]: they are meant for event handlers.
+//! The requests themselves are in `transport` (browser only); what a page
+//! reads of itself (its CSRF token, session, query) is in [`crate::page`].
+
+use crate::{AuthError, Provider, Session, SignInResponse};
+
+#[cfg(feature = "hydrate")]
+mod transport;
+
+/// The one switch between the browser and elsewhere: in the browser (feature
+/// `hydrate`) the call goes to the [`transport`]; anywhere else (the server,
+/// tests) the API answers [`ClientError::NotInBrowser`].
+macro_rules! in_browser {
+    ($call:expr $(, $unused:expr)*) => {{
+        #[cfg(feature = "hydrate")]
+        {
+            $call
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            $(let _ = $unused;)*
+            Err(ClientError::NotInBrowser)
+        }
+    }};
+}
+
+/// Options of [`sign_in`] (next-auth/react's `SignInOptions` for credentials).
+#[derive(Debug, Clone)]
+pub struct SignInOptions {
+    pub email: String,
+    pub password: String,
+    /// Where to go after signing in; default: the current page.
+    pub callback_url: Option<String>,
+    /// Navigate to the returned URL (default `true`); with `false` the caller gets
+    /// the [`SignInResponse`] and decides.
+    pub redirect: bool,
+    /// "Remember me": a persistent cookie and the long session lifetime
+    /// (default `false`: the cookie ends with the browser session).
+    pub remember: bool,
+}
+
+impl Default for SignInOptions {
+    fn default() -> Self {
+        SignInOptions {
+            email: String::new(),
+            password: String::new(),
+            callback_url: None,
+            redirect: true,
+            remember: false,
+        }
+    }
+}
+
+/// Options of [`sign_out`].
+#[derive(Debug, Clone)]
+pub struct SignOutOptions {
+    /// Where to go after signing out; default: the current page.
+    pub callback_url: Option<String>,
+    /// Navigate to the returned URL (default `true`).
+    pub redirect: bool,
+}
+
+impl Default for SignOutOptions {
+    fn default() -> Self {
+        SignOutOptions {
+            callback_url: None,
+            redirect: true,
+        }
+    }
+}
+
+/// A failure to talk to the server at all (not a refused sign-in: that is a
+/// [`SignInResponse`] with `ok: false`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    #[error("the client API runs in the browser only")]
+    NotInBrowser,
+    #[error("network: {0}")]
+    Network(String),
+    #[error("unexpected answer from the server: {0}")]
+    BadResponse(String),
+}
+
+/// Signs in. With `None`, navigates to the sign-in page with `callbackUrl` = the
+/// current page (the server forwards to `pages.sign_in` when one is configured).
+/// With [`Provider::Credentials`], posts the credentials to
+/// `/api/auth/callback/credentials` and, on success, has the session cookie set.
+pub async fn sign_in(
+    provider: Option<Provider>,
+    options: SignInOptions,
+) -> Result<SignInResponse, ClientError> {
+    in_browser!(
+        transport::sign_in(provider, options).await,
+        provider,
+        options
+    )
+}
+
+/// Signs out (CSRF-checked POST to `/api/auth/signout`); returns the URL to go to.
+pub async fn sign_out(options: SignOutOptions) -> Result<String, ClientError> {
+    in_browser!(transport::sign_out(options).await, options)
+}
+
+/// The current session from `/api/auth/session`; `None` when signed out.
+pub async fn get_session() -> Result<Option<Session>, ClientError> {
+    in_browser!(transport::get_session().await)
+}
+
+/// Sends a session update (POST `/api/auth/session` with `{csrfToken, data}`) and
+/// returns the new session. [`crate::SessionState::update`] also updates the page.
+pub async fn update_session(data: serde_json::Value) -> Result<Option<Session>, ClientError> {
+    in_browser!(transport::update_session(data).await, data)
+}
+
+/// The providers (`/api/auth/providers`), as JSON.
+pub async fn get_providers() -> Result<serde_json::Value, ClientError> {
+    in_browser!(transport::get_json("/api/auth/providers").await)
+}
+
+/// The CSRF token: the page's, or a fresh one from `/api/auth/csrf`.
+pub async fn get_csrf_token() -> Result<String, ClientError> {
+    in_browser!(transport::csrf_token(false).await)
+}
+
+/// Reads a sign-in answer's error code: the `error` field, else `?error=` of `url`.
+pub fn error_of(status: u16, body: &crate::UrlResponse) -> Option<AuthError> {
+    if (200..300).contains(&status) {
+        return None;
+    }
+    let code = body.error.clone().or_else(|| {
+        let (_, query) = body.url.split_once('?')?;
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("error="))
+            .map(str::to_string)
+    });
+    Some(code.map_or(AuthError::Default, |c| AuthError::from_code(&c)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::UrlResponse;
+
+    fn answer(url: &str, error: Option<&str>) -> UrlResponse {
+        UrlResponse {
+            url: url.into(),
+            error: error.map(str::to_string),
+            session: None,
+            csrf_token: None,
+        }
+    }
+
+    #[test]
+    fn error_of_reads_the_field_then_the_url_query() {
+        let ok = answer("http://127.0.0.1:3000/account", None);
+        assert_eq!(error_of(200, &ok), None);
+        let field = answer("/x?error=Configuration", Some("MissingCSRF"));
+        assert_eq!(error_of(403, &field), Some(AuthError::MissingCSRF));
+        let in_url = answer(
+            "/api/auth/signin?callbackUrl=%2F&error=CredentialsSignin",
+            None,
+        );
+        assert_eq!(error_of(401, &in_url), Some(AuthError::CredentialsSignin));
+        // A parameter that merely ends in "error=" is not the error.
+        let lookalike = answer("/api/auth/signin?myerror=CredentialsSignin", None);
+        assert_eq!(error_of(401, &lookalike), Some(AuthError::Default));
+    }
+}

@@ -1,0 +1,243 @@
+//! The browser transport of the client API, on the browser's own `fetch`,
+//! `URLSearchParams` and `JSON`: the WASM then carries no HTTP client, no form
+//! encoder and no JSON parser of its own, which keeps the sign-in page's
+//! download small. After a change of session it tells the tabs ([`crate::tabs`]).
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{js_sys, RequestInit, Response, UrlSearchParams};
+
+use super::*;
+use crate::{
+    js,
+    page::dom::{current_url, navigate, page_token, set_page_token, window},
+    UrlResponse, BASE_PATH, CALLBACK_PATH, SIGN_IN_PATH,
+};
+
+fn net(e: JsValue) -> ClientError {
+    ClientError::Network(
+        e.dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_else(|| "fetch failed".into()),
+    )
+}
+
+/// One request: `(status, body text)`.
+async fn fetch(
+    method: &str,
+    path: &str,
+    body: Option<(&str, &str)>,
+) -> Result<(u16, String), ClientError> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    let headers = web_sys::Headers::new().map_err(net)?;
+    headers.set("Accept", "application/json").map_err(net)?;
+    if let Some((content_type, body)) = body {
+        headers.set("Content-Type", content_type).map_err(net)?;
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_headers(&headers);
+    let res: Response = JsFuture::from(window().fetch_with_str_and_init(path, &init))
+        .await
+        .map_err(net)?
+        .unchecked_into();
+    let text = JsFuture::from(res.text().map_err(net)?)
+        .await
+        .map_err(net)?;
+    Ok((res.status(), text.as_string().unwrap_or_default()))
+}
+
+/// One request whose answer must be a success: its body text.
+async fn fetch_ok(
+    method: &str,
+    path: &str,
+    body: Option<(&str, &str)>,
+) -> Result<String, ClientError> {
+    let (status, text) = fetch(method, path, body).await?;
+    if !(200..300).contains(&status) {
+        return Err(ClientError::BadResponse(status.to_string()));
+    }
+    Ok(text)
+}
+
+/// GET `path` as a JS value (JSON-parsed by the browser).
+async fn get_js(path: &str) -> Result<JsValue, ClientError> {
+    let text = fetch_ok("GET", path, None).await?;
+    js::parse(&text).ok_or_else(|| ClientError::BadResponse("not JSON".into()))
+}
+
+pub async fn csrf_token(fresh: bool) -> Result<String, ClientError> {
+    if !fresh {
+        if let Some(token) = page_token() {
+            return Ok(token);
+        }
+    }
+    let body = get_js(&[BASE_PATH, "/csrf"].concat()).await?;
+    let token = js::string(&body, "csrfToken")
+        .ok_or_else(|| ClientError::BadResponse("no csrfToken".into()))?;
+    set_page_token(&token);
+    Ok(token)
+}
+
+/// POSTs `fields` and the CSRF token form-encoded and reads the `{url,
+/// error, session, csrfToken}` answer. A token taken from the page may have
+/// gone stale (the cookie expired, or another tab signed in or out, which
+/// rotates it): on `MissingCSRF` a fresh one is fetched and the post sent
+/// once more. A token in the answer replaces the page's.
+async fn post_with_token(
+    path: &str,
+    fields: &[(&str, &str)],
+) -> Result<(u16, UrlResponse), ClientError> {
+    let from_page = page_token().is_some();
+    let mut token = csrf_token(false).await?;
+    let mut retried = false;
+    loop {
+        let mut all = fields.to_vec();
+        all.push(("csrfToken", token.as_str()));
+        let (status, body) = post_form(path, &all).await?;
+        if status == 403
+            && from_page
+            && !retried
+            && error_of(status, &body) == Some(AuthError::MissingCSRF)
+        {
+            retried = true;
+            token = csrf_token(true).await?;
+            continue;
+        }
+        if let Some(rotated) = &body.csrf_token {
+            set_page_token(rotated);
+        }
+        return Ok((status, body));
+    }
+}
+
+/// POSTs `fields` form-encoded and reads the `{url, error, session}` answer.
+async fn post_form(path: &str, fields: &[(&str, &str)]) -> Result<(u16, UrlResponse), ClientError> {
+    let form = UrlSearchParams::new().map_err(net)?;
+    for (name, value) in fields {
+        form.append(name, value);
+    }
+    let body = String::from(form.to_string());
+    let (status, text) = fetch(
+        "POST",
+        path,
+        Some(("application/x-www-form-urlencoded", &body)),
+    )
+    .await?;
+    let answer = js::parse(&text)
+        .and_then(|v| js::url_response(&v))
+        .ok_or_else(|| ClientError::BadResponse(status.to_string()))?;
+    Ok((status, answer))
+}
+
+pub async fn sign_in(
+    provider: Option<Provider>,
+    options: SignInOptions,
+) -> Result<SignInResponse, ClientError> {
+    let callback_url = options.callback_url.clone().unwrap_or_else(current_url);
+    let Some(Provider::Credentials) = provider else {
+        navigate(&crate::sign_in_page_url(
+            SIGN_IN_PATH,
+            None,
+            Some(&callback_url),
+        ));
+        return Ok(SignInResponse {
+            error: None,
+            status: 200,
+            ok: true,
+            url: None,
+        });
+    };
+    let (status, body) = post_with_token(
+        CALLBACK_PATH,
+        &[
+            ("email", options.email.as_str()),
+            ("password", options.password.as_str()),
+            ("callbackUrl", callback_url.as_str()),
+            ("remember", if options.remember { "true" } else { "false" }),
+            ("json", "true"),
+        ],
+    )
+    .await?;
+    let error = error_of(status, &body);
+    let ok = error.is_none();
+    if ok && options.redirect {
+        // Leaving the page: only the other tabs need to know.
+        crate::tabs::publish(None, false);
+    } else if ok {
+        // The session state is up to date (here and in other tabs) before
+        // the caller sees the answer; Sesame's answer carries the session.
+        let session = match body.session.clone() {
+            Some(session) => Some(session),
+            None => get_session().await.ok().flatten(),
+        };
+        crate::tabs::publish(session, true);
+    }
+    if options.redirect {
+        navigate(&body.url);
+    }
+    Ok(SignInResponse {
+        error,
+        status,
+        ok,
+        url: ok.then_some(body.url),
+    })
+}
+
+pub async fn sign_out(options: SignOutOptions) -> Result<String, ClientError> {
+    let callback_url = options.callback_url.clone().unwrap_or_else(current_url);
+    let (status, body) = post_with_token(
+        &[BASE_PATH, "/signout"].concat(),
+        &[("callbackUrl", callback_url.as_str()), ("json", "true")],
+    )
+    .await?;
+    if let Some(error) = error_of(status, &body) {
+        return Err(ClientError::BadResponse(error.code().to_string()));
+    }
+    crate::tabs::publish(None, !options.redirect);
+    if options.redirect {
+        navigate(&body.url);
+    }
+    Ok(body.url)
+}
+
+pub async fn get_json(path: &str) -> Result<serde_json::Value, ClientError> {
+    Ok(js::to_value(&get_js(path).await?))
+}
+
+pub async fn get_session() -> Result<Option<Session>, ClientError> {
+    Ok(js::session(
+        &get_js(&[BASE_PATH, "/session"].concat()).await?,
+    ))
+}
+
+pub async fn update_session(data: serde_json::Value) -> Result<Option<Session>, ClientError> {
+    let from_page = page_token().is_some();
+    let mut token = csrf_token(false).await?;
+    let mut retried = false;
+    let text = loop {
+        let body = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&body, &"csrfToken".into(), &token.as_str().into());
+        let _ = js_sys::Reflect::set(&body, &"data".into(), &js::from_value(&data));
+        let body: String = js_sys::JSON::stringify(&body).map_err(net)?.into();
+        let (status, text) = fetch(
+            "POST",
+            &[BASE_PATH, "/session"].concat(),
+            Some(("application/json", &body)),
+        )
+        .await?;
+        // A stale page token (see `post_with_token`): once more, fresh.
+        if status == 403 && from_page && !retried {
+            retried = true;
+            token = csrf_token(true).await?;
+            continue;
+        }
+        if !(200..300).contains(&status) {
+            return Err(ClientError::BadResponse(status.to_string()));
+        }
+        break text;
+    };
+    let session = js::parse(&text).and_then(|v| js::session(&v));
+    crate::tabs::publish(session.clone(), true);
+    Ok(session)
+}

@@ -1,0 +1,128 @@
+//! The credentials form shared by `/sign-in` and the built-in sign-in page.
+//!
+//! Without JavaScript it is a plain form post to the credentials callback (the
+//! server answers with a 302). Hydrated, its submit calls
+//! `sign_in(Credentials, {redirect: false})`: a failure shows inline in the
+//! `role="alert"` region, with focus moved there, without leaving the page; on
+//! success the browser goes to the returned URL. The pages wrap it in an island.
+
+use leptos::{html, prelude::*, task::spawn_local};
+
+use crate::{i18n::use_i18n, page, sign_in, AuthError, Provider, SignInOptions, CALLBACK_PATH};
+
+#[component]
+pub fn CredentialsForm(
+    /// Where to go after signing in.
+    callback_url: String,
+    /// An error to show from the start (from `?error=`).
+    #[prop(optional_no_strip)]
+    error: Option<AuthError>,
+    /// The submit button's text.
+    #[prop(into)]
+    button_text: String,
+) -> impl IntoView {
+    let csrf_token = page::page_csrf_token();
+    let (locale, t) = use_i18n();
+    let error = RwSignal::new(error);
+    let pending = RwSignal::new(false);
+    let email_ref = NodeRef::<html::Input>::new();
+    let password_ref = NodeRef::<html::Input>::new();
+    let remember_ref = NodeRef::<html::Input>::new();
+    let alert_ref = NodeRef::<html::Div>::new();
+    let callback = callback_url.clone();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (Some(email), Some(password)) = (email_ref.get(), password_ref.get()) else {
+            return;
+        };
+        let options = SignInOptions {
+            email: email.value(),
+            password: password.value(),
+            callback_url: Some(callback.clone()),
+            redirect: false,
+            remember: remember_ref.get().is_some_and(|r| r.checked()),
+        };
+        pending.set(true);
+        spawn_local(async move {
+            let outcome = sign_in(Some(Provider::Credentials), options).await;
+            match outcome {
+                Ok(res) if res.ok => {
+                    // The other tabs already know; the target page is rendered
+                    // by the server with the new session.
+                    page::navigate(res.url.as_deref().unwrap_or("/"));
+                }
+                Ok(res) => {
+                    error.set(Some(res.error.unwrap_or(AuthError::Default)));
+                    pending.set(false);
+                    if let Some(pw) = password_ref.get_untracked() {
+                        pw.set_value("");
+                    }
+                    // Focus the alert (once it shows the message: an empty one
+                    // is hidden) so a screen reader announces it.
+                    leptos::task::tick().await;
+                    if let Some(alert) = alert_ref.get_untracked() {
+                        let _ = alert.focus();
+                    }
+                }
+                Err(_) => {
+                    error.set(Some(AuthError::Default));
+                    pending.set(false);
+                }
+            }
+        });
+    };
+
+    view! {
+        <form class="credentials-form" method="post" action=CALLBACK_PATH on:submit=on_submit>
+            <div
+                class="alert"
+                role="alert"
+                tabindex="-1"
+                node_ref=alert_ref
+                data-error=move || error.get().map(|e| e.code())
+            >
+                {move || error.get().map(|e| locale.error(e))}
+            </div>
+            <input type="hidden" name="csrfToken" value=csrf_token />
+            <input type="hidden" name="callbackUrl" value=callback_url />
+            <label for="email">{t.email}</label>
+            <input
+                id="email"
+                name="email"
+                type="email"
+                autocomplete="username"
+                required
+                node_ref=email_ref
+            />
+            <label for="password">{t.password}</label>
+            <input
+                id="password"
+                name="password"
+                type="password"
+                autocomplete="current-password"
+                required
+                node_ref=password_ref
+            />
+            <label class="check">
+                <input type="checkbox" name="remember" value="true" node_ref=remember_ref />
+                {t.remember_me}
+            </label>
+            <button type="submit" disabled=move || pending.get()>
+                {button_text}
+            </button>
+        </form>
+    }
+}
+
+/// The form as a sign-in page's island shows it: `callbackUrl` and `error` from
+/// the page's query (read alike on the server and in the browser).
+pub fn page_credentials_form(button_text: &'static str) -> impl IntoView {
+    let (callback_url, error) = super::sign_in_query();
+    view! {
+        <CredentialsForm
+            callback_url=callback_url.unwrap_or_else(|| "/".into())
+            error
+            button_text
+        />
+    }
+}

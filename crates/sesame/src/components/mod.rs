@@ -1,0 +1,26 @@
+//! The building blocks of the sign-in pages, for the built-in pages and an
+//! app's own: the `<meta>` tags of the shell, the credentials form, the
+//! sign-out button, the themed card, and the hydration marker.
+
+mod auth_meta;
+mod credentials_form;
+mod hydrated;
+mod sign_out_button;
+mod themed;
+
+pub use auth_meta::AuthMeta;
+pub use credentials_form::{page_credentials_form, CredentialsForm};
+pub use hydrated::Hydrated;
+pub use sign_out_button::{SignOutButton, SignOutForm};
+pub use themed::ThemedCard;
+
+use crate::{page::query_param, AuthError};
+
+/// `callbackUrl` and `error` of the current page's query (read alike on the
+/// server and, in an island, in the browser).
+pub fn sign_in_query() -> (Option<String>, Option<AuthError>) {
+    (
+        query_param("callbackUrl").filter(|s| !s.is_empty()),
+        query_param("error").map(|code| AuthError::from_code(&code)),
+    )
+}

@@ -1,0 +1,242 @@
+//! Translated text of the auth half: the messages of the built-in pages and
+//! components and of every error code, in English and German, and the locale of
+//! the current page (which an app's own catalog uses too).
+//!
+//! The locale is chosen on the server from `?lang=`, then the `sesame.lang`
+//! cookie, then `Accept-Language`; it is written into `<html lang>`, which the
+//! browser reads back when hydrating so both sides render the same text.
+
+use crate::AuthError;
+
+/// A supported language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Locale {
+    #[default]
+    En,
+    De,
+}
+
+/// Name of the cookie that overrides `Accept-Language`.
+pub const LANG_COOKIE: &str = "sesame.lang";
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::En, Locale::De];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::De => "de",
+        }
+    }
+
+    /// `de`, `de-AT`, `DE` → German; unknown → `None`.
+    pub fn from_code(code: &str) -> Option<Locale> {
+        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        Locale::ALL.into_iter().find(|l| l.code() == primary)
+    }
+
+    /// The best supported language of an `Accept-Language` header.
+    pub fn negotiate(accept_language: &str) -> Option<Locale> {
+        let mut ranked: Vec<(f32, usize, Locale)> = accept_language
+            .split(',')
+            .enumerate()
+            .filter_map(|(i, part)| {
+                let mut bits = part.split(';');
+                let locale = Locale::from_code(bits.next()?)?;
+                let q = bits
+                    .find_map(|b| b.trim().strip_prefix("q="))
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                (q > 0.0).then_some((q, i, locale))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranked.first().map(|r| r.2)
+    }
+
+    pub fn messages(self) -> &'static Messages {
+        match self {
+            Locale::En => &EN,
+            Locale::De => &DE,
+        }
+    }
+
+    /// The user-facing text of an error code.
+    pub fn error(self, error: AuthError) -> &'static str {
+        use AuthError::*;
+        match (self, error) {
+            (Locale::En, e) => match e {
+                CredentialsSignin => "Sign in failed. Check the details you provided are correct.",
+                SessionRequired => "Please sign in to access this page.",
+                AccessDenied => "You do not have permission to sign in.",
+                MissingCSRF => "The form expired or was sent from another site. Please try again.",
+                InvalidCallbackUrl => "The address to return to after signing in is not allowed.",
+                RateLimited => "Too many attempts. Please wait a moment and try again.",
+                ServiceUnavailable => "The service is busy. Please try again in a moment.",
+                Configuration => "There is a problem with the server configuration. Check the server logs for more information.",
+                Verification => "The sign in link is no longer valid. It may have been used already or it may have expired.",
+                Signin | Callback => "Try signing in with a different account.",
+                InvalidRequest => "The request could not be read.",
+                PayloadTooLarge => "The request is too large.",
+                Default => "Unable to sign in.",
+            },
+            (Locale::De, e) => match e {
+                CredentialsSignin => "Anmeldung fehlgeschlagen. Bitte prüfen Sie Ihre Angaben.",
+                SessionRequired => "Bitte melden Sie sich an, um diese Seite zu sehen.",
+                AccessDenied => "Sie haben keine Berechtigung, sich anzumelden.",
+                MissingCSRF => "Das Formular ist abgelaufen oder kam von einer anderen Website. Bitte versuchen Sie es erneut.",
+                InvalidCallbackUrl => "Die Adresse für die Rückkehr nach der Anmeldung ist nicht erlaubt.",
+                RateLimited => "Zu viele Versuche. Bitte warten Sie einen Moment.",
+                ServiceUnavailable => "Der Dienst ist ausgelastet. Bitte versuchen Sie es gleich noch einmal.",
+                Configuration => "Die Serverkonfiguration ist fehlerhaft. Details stehen im Serverprotokoll.",
+                Verification => "Der Anmeldelink ist nicht mehr gültig. Er wurde schon benutzt oder ist abgelaufen.",
+                Signin | Callback => "Versuchen Sie, sich mit einem anderen Konto anzumelden.",
+                InvalidRequest => "Die Anfrage konnte nicht gelesen werden.",
+                PayloadTooLarge => "Die Anfrage ist zu groß.",
+                Default => "Anmeldung nicht möglich.",
+            },
+        }
+    }
+}
+
+/// The strings of the built-in pages and components.
+pub struct Messages {
+    pub sign_in: &'static str,
+    pub sign_in_with_credentials: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub sign_out: &'static str,
+    pub sign_out_confirm: &'static str,
+    pub error_title: &'static str,
+    pub back_home: &'static str,
+    pub redirecting: &'static str,
+    pub remember_me: &'static str,
+}
+
+static EN: Messages = Messages {
+    sign_in: "Sign in",
+    sign_in_with_credentials: "Sign in with Credentials",
+    email: "Email",
+    password: "Password",
+    sign_out: "Sign out",
+    sign_out_confirm: "Are you sure you want to sign out?",
+    error_title: "Unable to sign in",
+    back_home: "Back to the home page",
+    redirecting: "Redirecting to the sign-in page…",
+    remember_me: "Remember me",
+};
+
+static DE: Messages = Messages {
+    sign_in: "Anmelden",
+    sign_in_with_credentials: "Mit Zugangsdaten anmelden",
+    email: "E-Mail",
+    password: "Passwort",
+    sign_out: "Abmelden",
+    sign_out_confirm: "Möchten Sie sich wirklich abmelden?",
+    error_title: "Anmeldung nicht möglich",
+    back_home: "Zur Startseite",
+    redirecting: "Weiter zur Anmeldeseite…",
+    remember_me: "Angemeldet bleiben",
+};
+
+/// The locale of the page being rendered (server) or shown (browser).
+pub fn current_locale() -> Locale {
+    #[cfg(feature = "ssr")]
+    {
+        request_locale().unwrap_or_default()
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+            .and_then(|html| html.get_attribute("lang"))
+            .and_then(|lang| Locale::from_code(&lang))
+            .unwrap_or_default()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        Locale::default()
+    }
+}
+
+/// The locale from the request being rendered: `?lang=`, cookie, `Accept-Language`.
+#[cfg(feature = "ssr")]
+fn request_locale() -> Option<Locale> {
+    let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+    Some(locale_of(&parts.uri, &parts.headers))
+}
+
+/// The locale of a `?lang=` in the query, if supported.
+#[cfg(feature = "ssr")]
+fn query_locale(uri: &http::Uri) -> Option<Locale> {
+    Locale::from_code(&crate::server::query_value(uri, "lang")?)
+}
+
+/// The locale a request asks for.
+#[cfg(feature = "ssr")]
+pub fn locale_of(uri: &http::Uri, headers: &http::HeaderMap) -> Locale {
+    let from_query = query_locale(uri);
+    let from_cookie = || crate::server::cookie(headers, LANG_COOKIE).and_then(Locale::from_code);
+    let from_header = || {
+        headers
+            .get(http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Locale::negotiate)
+    };
+    from_query
+        .or_else(from_cookie)
+        .or_else(from_header)
+        .unwrap_or_default()
+}
+
+/// The locale and messages for a component.
+pub fn use_i18n() -> (Locale, &'static Messages) {
+    let locale = leptos::prelude::use_context::<Locale>().unwrap_or_else(current_locale);
+    (locale, locale.messages())
+}
+
+/// The `sesame.lang` cookie that makes a `?lang=xx` choice stick, if the
+/// request makes one.
+#[cfg(feature = "ssr")]
+pub fn lang_cookie(uri: &http::Uri) -> Option<http::HeaderValue> {
+    let locale = query_locale(uri)?;
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        locale.code()
+    );
+    http::HeaderValue::from_str(&cookie).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation() {
+        assert_eq!(
+            Locale::negotiate("de-DE,de;q=0.9,en;q=0.8"),
+            Some(Locale::De)
+        );
+        assert_eq!(
+            Locale::negotiate("fr-FR, en;q=0.5, de;q=0.4"),
+            Some(Locale::En)
+        );
+        assert_eq!(Locale::negotiate("en;q=0.2, de;q=0.9"), Some(Locale::De));
+        assert_eq!(Locale::negotiate("de;q=0, fr"), None);
+        assert_eq!(Locale::negotiate(""), None);
+    }
+
+    #[test]
+    fn every_error_has_a_message_in_every_language() {
+        for locale in Locale::ALL {
+            for error in AuthError::ALL {
+                assert!(!locale.error(error).is_empty());
+            }
+        }
+        assert_ne!(
+            Locale::En.error(AuthError::CredentialsSignin),
+            Locale::De.error(AuthError::CredentialsSignin)
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! What a page knows of itself, read alike while rendering on the server (from
+//! the request) and in the browser (from the document): where it is, its query,
+//! its CSRF token and session (the `<meta>` tags of
+//! [`AuthMeta`](crate::components::AuthMeta)), the built-in pages' theme; and
+//! navigating away.
+
+use crate::Session;
+
+/// Navigates the browser to `url` (a full page load). No-op on the server.
+pub fn navigate(url: &str) {
+    #[cfg(feature = "hydrate")]
+    dom::navigate(url);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = url;
+}
+
+/// The path and query of the page being rendered (server) or shown (browser).
+pub fn here() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        leptos::prelude::use_context::<http::request::Parts>()
+            .and_then(|parts| parts.uri.path_and_query().map(|pq| pq.to_string()))
+            .unwrap_or_else(|| "/".into())
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        dom::here()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        "/".into()
+    }
+}
+
+/// A parameter of the current page's query string (`callbackUrl`, `error`, ...).
+pub fn query_param(name: &str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = leptos::prelude::use_context::<http::request::Parts>()?;
+        crate::server::query_value(&parts.uri, name)
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        dom::query_param(name)
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        let _ = name;
+        None
+    }
+}
+
+/// The CSRF token of the page: minted or read from the cookie while rendering on
+/// the server, read back from the page's `<meta>` in the browser.
+pub fn page_csrf_token() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::page_csrf_token()
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        dom::page_token_or_empty()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        String::new()
+    }
+}
+
+/// The session the page was rendered with: the request's on the server, the
+/// page's `<meta name="sesame-session">` in the browser.
+pub fn page_session() -> Option<Session> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::page_session()
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        dom::page_session()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        None
+    }
+}
+
+/// The theme of the built-in pages, from the configuration (they are rendered
+/// on the server only).
+pub fn page_theme() -> crate::Theme {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::from_request()
+            .map(|(auth, _, _)| auth.config.theme.clone())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        crate::Theme::default()
+    }
+}
+
+/// The document and location, in the browser.
+#[cfg(feature = "hydrate")]
+pub(crate) mod dom {
+    use web_sys::UrlSearchParams;
+
+    use crate::{js, Session, CSRF_META_NAME, SESSION_META_NAME};
+
+    pub fn window() -> web_sys::Window {
+        web_sys::window().expect("a browser window")
+    }
+
+    pub fn current_url() -> String {
+        window().location().href().unwrap_or_default()
+    }
+
+    pub fn here() -> String {
+        let location = window().location();
+        let mut here = location.pathname().unwrap_or_default();
+        here.push_str(&location.search().unwrap_or_default());
+        here
+    }
+
+    pub fn navigate(url: &str) {
+        let location = window().location();
+        let _ = location.assign(url);
+        if url.contains('#') {
+            let _ = location.reload();
+        }
+    }
+
+    pub fn meta_element(name: &str) -> Option<web_sys::Element> {
+        let selector = ["meta[name=\"", name, "\"]"].concat();
+        window().document()?.query_selector(&selector).ok()?
+    }
+
+    /// The `content` of `<meta name="{name}">`, if present and not empty.
+    pub fn meta(name: &str) -> Option<String> {
+        let content = meta_element(name)?.get_attribute("content")?;
+        (!content.is_empty()).then_some(content)
+    }
+
+    pub fn page_token() -> Option<String> {
+        meta(CSRF_META_NAME)
+    }
+
+    pub fn page_token_or_empty() -> String {
+        page_token().unwrap_or_default()
+    }
+
+    pub fn page_session() -> Option<Session> {
+        js::session(&js::parse(&meta(SESSION_META_NAME)?)?)
+    }
+
+    pub fn query_param(name: &str) -> Option<String> {
+        let search = window().location().search().ok()?;
+        UrlSearchParams::new_with_str(&search).ok()?.get(name)
+    }
+
+    pub fn set_page_token(token: &str) {
+        if let Some(meta) = meta_element(CSRF_META_NAME) {
+            let _ = meta.set_attribute("content", token);
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! `/api/auth/signin`: the built-in sign-in page (NextAuth's default page), used
+//! when no `pages.sign_in` is configured; the server redirects to that page when
+//! one is.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::{page_credentials_form, ThemedCard};
+use crate::i18n::use_i18n;
+
+#[component]
+pub fn DefaultSignInPage() -> impl IntoView {
+    let (_, t) = use_i18n();
+    view! {
+        <Title text=t.sign_in />
+        <ThemedCard>
+            <h1>{t.sign_in}</h1>
+            <DefaultSignInForm />
+        </ThemedCard>
+    }
+}
+
+/// The page's form, hydrated on its own.
+#[island(lazy)]
+fn DefaultSignInForm() -> impl IntoView {
+    page_credentials_form(use_i18n().1.sign_in_with_credentials)
+}

@@ -1,0 +1,384 @@
+//! Configuration: `Leptos.toml` plus `SESAME_*` environment overrides.
+//!
+//! Keys are `section.key` in the file and `SESAME_SECTION__KEY` in the environment
+//! (`SESAME_PAGES__SIGN_IN=/sign-in`, `SESAME_SECRET=...`). A bad or missing value
+//! stops start-up with an error that names the key.
+//!
+//! This module is the schema (the keys, their types and defaults); `load`
+//! reads it from its sources, `validate` checks it as a whole, and `secret`
+//! resolves the signing secret.
+
+mod load;
+mod secret;
+mod validate;
+
+use std::{path::PathBuf, time::Duration};
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Where the app runs: development allows a generated secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    #[default]
+    Production,
+}
+
+/// The whole auth configuration. Its top-level keys share the file with the
+/// application's own (see [`Config::from_figment`]); any other key is an error.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    #[serde(default)]
+    pub environment: Environment,
+    pub site: SiteConfig,
+    #[serde(default)]
+    pub pages: PagesConfig,
+    #[serde(default)]
+    pub session: SessionConfig,
+    /// How the built-in pages look (NextAuth's `theme`).
+    #[serde(default)]
+    pub theme: crate::Theme,
+    pub database: DatabaseConfig,
+    /// The secret that keys CSRF tokens. Required in production.
+    #[serde(default)]
+    pub secret: Option<SecretString>,
+    /// A file holding the secret (its first line), instead of `secret`.
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
+    /// Earlier secrets, still accepted when verifying, so the secret can be
+    /// rotated without breaking open forms.
+    #[serde(default)]
+    pub previous_secrets: Vec<SecretString>,
+    /// Rate limits and hashing bounds.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// Where generated files (the development secret, the SQLite database) live.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// What the audit events say about the account they concern.
+    #[serde(default)]
+    pub audit: AuditConfig,
+}
+
+/// How audit events name the account an attempt targeted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditAccount {
+    /// A keyed hash of the normalised identifier (HMAC with the secret): the
+    /// same account always gives the same value, and a log reader learns no
+    /// address.
+    #[default]
+    Hashed,
+    /// The normalised identifier itself.
+    Plain,
+}
+
+/// The audit events' settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// `hashed` (default) or `plain`.
+    #[serde(default)]
+    pub account: AuditAccount,
+}
+
+/// The site itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// The site's public URL (`http://127.0.0.1:3000`): its origin is the one
+    /// state-changing requests must come from, and `callbackUrl`s are resolved against it.
+    pub url: Url,
+    /// Other origins a `callbackUrl` may send the user to (the redirect
+    /// allow-list). Nothing else: posting to this site from them is
+    /// `request_origins`.
+    #[serde(default)]
+    pub redirect_origins: Vec<Url>,
+    /// Other origins whose pages may make state-changing requests (sign-in,
+    /// sign-out, server functions) to this site. Nothing else: sending users
+    /// there after sign-in is `redirect_origins`.
+    #[serde(default)]
+    pub request_origins: Vec<Url>,
+    /// Cookies get `Secure` and the `__Host-` prefix. Default: the site URL is https.
+    #[serde(default)]
+    pub secure_cookies: Option<bool>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (exact addresses;
+    /// IPv4-mapped IPv6 addresses are read as IPv4). Without them the client
+    /// IP is the socket's peer.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// A rate: at most `count` attempts per `per`, refilled evenly (GCRA).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub per: Duration,
+}
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+    /// `"10/5min"`, `"100/1h"`.
+    fn from_str(s: &str) -> Result<Rate, String> {
+        let (count, per) = s
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}` is not of the form COUNT/DURATION, like 10/5min"))?;
+        let count: u32 = count
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{count}` is not a whole number"))?;
+        let per = humantime::parse_duration(per.trim()).map_err(|e| format!("`{per}`: {e}"))?;
+        if count == 0 || per.is_zero() {
+            return Err("a rate needs a count and a duration above zero".into());
+        }
+        Ok(Rate { count, per })
+    }
+}
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Rate, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Rate limits on sign-in and the bound on concurrent password hashing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Sign-in attempts per client IP.
+    #[serde(default = "default_ip_rate")]
+    pub sign_in_per_ip: Rate,
+    /// IPv6 clients are counted per network of this prefix length (a /64 is
+    /// what one subscriber usually gets); IPv4 per address.
+    #[serde(default = "default_ipv6_prefix")]
+    pub ipv6_prefix: u8,
+    /// The per-account failure policy (replaces a per-account rate).
+    #[serde(default)]
+    pub lockout: LockoutConfig,
+    /// Password hashes computed at once (0: one per core).
+    #[serde(default)]
+    pub hash_concurrency: usize,
+    /// Sign-ins allowed to wait for a hashing slot; beyond it, 503 at once.
+    #[serde(default = "default_hash_queue")]
+    pub hash_queue: usize,
+    /// Largest request body accepted, in bytes.
+    #[serde(default = "default_body_limit")]
+    pub body_bytes: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            sign_in_per_ip: default_ip_rate(),
+            ipv6_prefix: default_ipv6_prefix(),
+            lockout: LockoutConfig::default(),
+            hash_concurrency: 0,
+            hash_queue: default_hash_queue(),
+            body_bytes: default_body_limit(),
+        }
+    }
+}
+
+fn default_ip_rate() -> Rate {
+    Rate {
+        count: 30,
+        per: Duration::from_secs(60),
+    }
+}
+fn default_ipv6_prefix() -> u8 {
+    64
+}
+
+/// Failed sign-ins per account, after NIST SP 800-63B: only failures count and a
+/// success resets them; the first `free_failures` cost nothing, each one after
+/// makes the next attempt wait (`first_wait`, doubling up to `max_wait`), and
+/// after `max_failures` in a row the account takes no attempt until a success
+/// from a trusted device resets it. A browser that signed in to the account
+/// before (its device cookie) has a counter of its own, so an attacker's
+/// failures never lock the owner out. Unknown identifiers follow the same
+/// policy, so a lock reveals nothing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockoutConfig {
+    #[serde(default = "default_free_failures")]
+    pub free_failures: u32,
+    #[serde(with = "humantime_serde", default = "default_first_wait")]
+    pub first_wait: Duration,
+    #[serde(with = "humantime_serde", default = "default_max_wait")]
+    pub max_wait: Duration,
+    #[serde(default = "default_max_failures")]
+    pub max_failures: u32,
+    /// A counter below the lock that sees no attempt for this long is forgotten.
+    #[serde(with = "humantime_serde", default = "default_forget_after")]
+    pub forget_after: Duration,
+    /// At most this many accounts (and devices) are tracked at once, so a flood
+    /// of distinct identifiers cannot grow memory; the least used go first.
+    #[serde(default = "default_tracked")]
+    pub tracked: u64,
+}
+
+impl Default for LockoutConfig {
+    fn default() -> Self {
+        LockoutConfig {
+            free_failures: default_free_failures(),
+            first_wait: default_first_wait(),
+            max_wait: default_max_wait(),
+            max_failures: default_max_failures(),
+            forget_after: default_forget_after(),
+            tracked: default_tracked(),
+        }
+    }
+}
+
+fn default_free_failures() -> u32 {
+    5
+}
+fn default_first_wait() -> Duration {
+    Duration::from_secs(30)
+}
+fn default_max_wait() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+fn default_max_failures() -> u32 {
+    100
+}
+fn default_forget_after() -> Duration {
+    Duration::from_secs(24 * 60 * 60)
+}
+fn default_tracked() -> u64 {
+    100_000
+}
+fn default_hash_queue() -> usize {
+    8
+}
+fn default_body_limit() -> usize {
+    64 * 1024
+}
+
+/// Custom pages that replace the built-in ones (NextAuth's `pages`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagesConfig {
+    pub sign_in: Option<String>,
+    pub sign_out: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Session lifetimes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionConfig {
+    /// Absolute lifetime of a session from sign-in (NextAuth `maxAge`, 30 days).
+    #[serde(with = "humantime_serde", default = "default_max_age")]
+    pub max_age: Duration,
+    /// A session unused for this long ends.
+    #[serde(with = "humantime_serde", default = "default_idle_timeout")]
+    pub idle_timeout: Duration,
+    /// Absolute lifetime of a session signed in without "remember me" (12
+    /// hours when unset, and never more than `max_age`); its cookie also ends
+    /// with the browser session. Read it through [`SessionConfig::short_max_age`].
+    #[serde(with = "humantime_serde", default)]
+    pub short_max_age: Option<Duration>,
+    /// How long session reads stay cached in this process (`0s`: no cache).
+    #[serde(with = "humantime_serde", default = "default_cache_ttl")]
+    pub cache_ttl: Duration,
+}
+
+fn default_cache_ttl() -> Duration {
+    Duration::from_secs(30)
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            max_age: default_max_age(),
+            idle_timeout: default_idle_timeout(),
+            short_max_age: None,
+            cache_ttl: default_cache_ttl(),
+        }
+    }
+}
+
+impl SessionConfig {
+    /// The lifetime of a session without "remember me": `short_max_age`, or 12
+    /// hours, capped by `max_age` (the absolute cap of every session).
+    pub fn short_max_age(&self) -> Duration {
+        self.short_max_age
+            .unwrap_or(Duration::from_secs(12 * 60 * 60))
+            .min(self.max_age)
+    }
+
+    /// The lifetime of a session: `max_age` with "remember me", else
+    /// [`Self::short_max_age`].
+    pub fn lifetime(&self, remember: bool) -> Duration {
+        if remember {
+            self.max_age
+        } else {
+            self.short_max_age()
+        }
+    }
+}
+
+/// The user and session database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/to/file.db` (created if missing) or `sqlite::memory:`.
+    pub url: String,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+fn default_max_age() -> Duration {
+    Duration::from_secs(30 * 24 * 60 * 60)
+}
+fn default_idle_timeout() -> Duration {
+    Duration::from_secs(7 * 24 * 60 * 60)
+}
+
+/// A configuration problem, naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(#[from] Box<figment::Error>),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+    #[error("configuration key `{0}`: unknown key (Sesame's keys: {keys})", keys = Config::KEYS.join(", "))]
+    Unknown(String),
+}
+
+impl ConfigError {
+    fn invalid(key: &'static str, message: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            key,
+            message: message.into(),
+        }
+    }
+}
+
+impl Config {
+    /// Whether cookies are `Secure` (and `__Host-` prefixed).
+    pub fn secure_cookies(&self) -> bool {
+        self.site
+            .secure_cookies
+            .unwrap_or(self.site.url.scheme() == "https")
+    }
+
+    /// The site's origin, `scheme://host[:port]`, as browsers send it in `Origin`.
+    pub fn origin(&self) -> String {
+        self.site.url.origin().ascii_serialization()
+    }
+
+    /// The base URL without a trailing slash, e.g. `http://127.0.0.1:3000`.
+    pub fn base_url(&self) -> String {
+        self.site.url.as_str().trim_end_matches('/').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests;

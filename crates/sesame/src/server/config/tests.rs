@@ -1,0 +1,161 @@
+//! The configuration's tests: defaults, errors naming their key, limits.
+
+use super::*;
+
+const MINIMAL: &str = r#"
+    [site]
+    url = "http://127.0.0.1:3000"
+    [database]
+    url = "sqlite::memory:"
+"#;
+
+#[test]
+fn defaults_follow_nextauth() {
+    let config = Config::from_toml_str(MINIMAL).unwrap();
+    assert_eq!(config.session.max_age, Duration::from_secs(2_592_000));
+    assert_eq!(config.environment, Environment::Production);
+    assert!(!config.secure_cookies());
+    assert_eq!(config.origin(), "http://127.0.0.1:3000");
+}
+
+#[test]
+fn errors_name_the_key() {
+    let err = Config::from_toml_str_with(MINIMAL, &[("pages.sign_in", "sign-in")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("pages.sign_in"), "{err}");
+
+    let err = Config::from_toml_str_with(MINIMAL, &[("session.max_age", "forever")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("max_age"), "{err}");
+
+    let err = Config::from_toml_str_with(MINIMAL, &[("theme.brand_color", "red; x: y")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("theme.brand_color"), "{err}");
+
+    let err = Config::from_toml_str_with(MINIMAL, &[("pages.error", "https://evil")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("pages.error"), "{err}");
+
+    let err = Config::from_toml_str("[site]\nurl = \"http://x\"")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("database"), "{err}");
+}
+
+#[test]
+fn rates_parse() {
+    assert_eq!(
+        "10/5min".parse::<Rate>().unwrap(),
+        Rate {
+            count: 10,
+            per: Duration::from_secs(300)
+        }
+    );
+    assert!("0/1s".parse::<Rate>().is_err());
+    assert!("ten/1s".parse::<Rate>().is_err());
+    let err = Config::from_toml_str_with(MINIMAL, &[("limits.sign_in_per_ip", "lots")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sign_in_per_ip"), "{err}");
+}
+
+#[test]
+fn secret_from_a_file_and_previous_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("secret");
+    std::fs::write(&file, "from-a-file-from-a-file-from-a-file-0123\nignored").unwrap();
+    let config =
+        Config::from_toml_str_with(MINIMAL, &[("secret_file", file.to_str().unwrap())]).unwrap();
+    assert_eq!(
+        config.resolve_secret().unwrap(),
+        b"from-a-file-from-a-file-from-a-file-0123".to_vec()
+    );
+    let config = Config::from_toml_layers(&[
+        MINIMAL,
+        "previous_secrets = [\"old-secret-old-secret-old-secret-old-1\", \"short\"]",
+    ])
+    .unwrap();
+    let err = config.previous_secrets().unwrap_err().to_string();
+    assert!(err.contains("previous_secrets"), "{err}");
+}
+
+#[test]
+fn short_sessions_never_outlive_max_age() {
+    let config = Config::from_toml_str_with(MINIMAL, &[("session.max_age", "3m")]).unwrap();
+    assert_eq!(config.session.short_max_age(), Duration::from_secs(180));
+    assert_eq!(config.session.lifetime(false), Duration::from_secs(180));
+    assert_eq!(config.session.lifetime(true), Duration::from_secs(180));
+    let config = Config::from_toml_str(MINIMAL).unwrap();
+    assert_eq!(
+        config.session.lifetime(false),
+        Duration::from_secs(12 * 3600)
+    );
+    let err = Config::from_toml_layers(&[
+        MINIMAL,
+        "[session]\nmax_age = \"1h\"\nshort_max_age = \"2h\"",
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("session.short_max_age"), "{err}");
+}
+
+#[test]
+fn lockout_and_ip_settings_are_checked() {
+    for (layer, key) in [
+        ("[limits.lockout]\nmax_failures = 101", "max_failures"),
+        ("[limits.lockout]\nmax_failures = 0", "max_failures"),
+        ("[limits.lockout]\nfree_failures = 100", "free_failures"),
+        ("[limits.lockout]\nfirst_wait = \"1h\"", "first_wait"),
+        ("[limits.lockout]\ntracked = 0", "tracked"),
+        ("[limits]\nipv6_prefix = 0", "ipv6_prefix"),
+        ("[limits]\nipv6_prefix = 129", "ipv6_prefix"),
+        (
+            "[limits]\nsign_in_per_account = \"10/5min\"",
+            "sign_in_per_account",
+        ),
+        ("[site]\ntrusted_origins = []", "trusted_origins"),
+    ] {
+        let err = Config::from_toml_layers(&[MINIMAL, layer])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(key), "{layer}: {err}");
+    }
+    let config = Config::from_toml_str(MINIMAL).unwrap();
+    let lockout = &config.limits.lockout;
+    assert_eq!(
+        (
+            lockout.free_failures,
+            lockout.max_failures,
+            lockout.max_wait
+        ),
+        (5, 100, Duration::from_secs(900))
+    );
+    assert_eq!(config.limits.ipv6_prefix, 64);
+}
+
+#[test]
+fn top_level_keys_are_sesames_or_the_apps() {
+    let app = "[demo_user]\nemail = \"d@example.com\"";
+    let err = Config::from_toml_layers(&[MINIMAL, app])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`demo_user`: unknown key"), "{err}");
+    assert!(Config::from_figment(Config::layers(&[MINIMAL, app]), &["demo_user"]).is_ok());
+    let err = Config::from_figment(Config::layers(&[MINIMAL, "sesion = 1"]), &["demo_user"])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`sesion`"), "{err}");
+}
+
+#[test]
+fn production_requires_a_secret() {
+    let config = Config::from_toml_str(MINIMAL).unwrap();
+    let err = config.resolve_secret().unwrap_err().to_string();
+    assert!(err.contains("`secret`"), "{err}");
+    let short = Config::from_toml_str_with(MINIMAL, &[("secret", "short")]).unwrap();
+    assert!(short.resolve_secret().is_err());
+}

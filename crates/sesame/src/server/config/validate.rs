@@ -1,0 +1,147 @@
+//! The configuration checked as a whole: each value in range, and the
+//! combinations that cannot work refused, naming the key.
+
+use super::{Config, ConfigError};
+
+impl Config {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        let url = &self.site.url;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(ConfigError::invalid(
+                "site.url",
+                format!("`{url}` must be an absolute http or https URL"),
+            ));
+        }
+        for (key, origins) in [
+            ("site.redirect_origins", &self.site.redirect_origins),
+            ("site.request_origins", &self.site.request_origins),
+        ] {
+            for origin in origins {
+                if !matches!(origin.scheme(), "http" | "https") || origin.host_str().is_none() {
+                    return Err(ConfigError::invalid(
+                        key,
+                        format!("`{origin}` must be an absolute http or https URL"),
+                    ));
+                }
+            }
+        }
+        for (key, page) in [
+            ("pages.sign_in", &self.pages.sign_in),
+            ("pages.sign_out", &self.pages.sign_out),
+            ("pages.error", &self.pages.error),
+        ] {
+            if let Some(page) = page {
+                if !page.starts_with('/') || page.starts_with("//") || page.contains('\\') {
+                    return Err(ConfigError::invalid(
+                        key,
+                        format!("`{page}` must be a path on this site, like `/sign-in`"),
+                    ));
+                }
+            }
+        }
+        for (key, color) in [
+            ("theme.brand_color", &self.theme.brand_color),
+            ("theme.button_text", &self.theme.button_text),
+        ] {
+            if let Some(color) = color {
+                let hex = color.strip_prefix('#').unwrap_or("");
+                if !matches!(hex.len(), 3 | 6) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(ConfigError::invalid(
+                        key,
+                        format!("`{color}` must be a hex color like `#0b5cad`"),
+                    ));
+                }
+            }
+        }
+        if let Some(logo) = &self.theme.logo {
+            let ok = (logo.starts_with('/') && !logo.starts_with("//"))
+                || logo.starts_with("https://")
+                || logo.starts_with("http://");
+            if !ok
+                || logo
+                    .chars()
+                    .any(|c| c.is_whitespace() || "\"'<>\\".contains(c))
+            {
+                return Err(ConfigError::invalid(
+                    "theme.logo",
+                    format!("`{logo}` must be a path or an http(s) URL"),
+                ));
+            }
+        }
+        if self.session.max_age.is_zero() {
+            return Err(ConfigError::invalid(
+                "session.max_age",
+                "must be more than zero",
+            ));
+        }
+        if let Some(short) = self.session.short_max_age {
+            if short.is_zero() {
+                return Err(ConfigError::invalid(
+                    "session.short_max_age",
+                    "must be more than zero",
+                ));
+            }
+            if short > self.session.max_age {
+                return Err(ConfigError::invalid(
+                    "session.short_max_age",
+                    format!(
+                        "`{}` is longer than session.max_age (`{}`), the cap of every \
+                         session: it can only shorten it",
+                        humantime::format_duration(short),
+                        humantime::format_duration(self.session.max_age)
+                    ),
+                ));
+            }
+        }
+        if !(1..=128).contains(&self.limits.ipv6_prefix) {
+            return Err(ConfigError::invalid(
+                "limits.ipv6_prefix",
+                "must be a prefix length from 1 to 128",
+            ));
+        }
+        let lockout = &self.limits.lockout;
+        if lockout.max_failures == 0 || lockout.max_failures > 100 {
+            return Err(ConfigError::invalid(
+                "limits.lockout.max_failures",
+                "must be from 1 to 100 (NIST SP 800-63B's cap on consecutive failures)",
+            ));
+        }
+        if lockout.free_failures >= lockout.max_failures {
+            return Err(ConfigError::invalid(
+                "limits.lockout.free_failures",
+                "must be below limits.lockout.max_failures",
+            ));
+        }
+        if lockout.first_wait.is_zero() || lockout.first_wait > lockout.max_wait {
+            return Err(ConfigError::invalid(
+                "limits.lockout.first_wait",
+                "must be more than zero and at most limits.lockout.max_wait",
+            ));
+        }
+        if lockout.tracked == 0 {
+            return Err(ConfigError::invalid(
+                "limits.lockout.tracked",
+                "must be more than zero",
+            ));
+        }
+        if self.limits.body_bytes < 1024 {
+            return Err(ConfigError::invalid(
+                "limits.body_bytes",
+                "must be at least 1024",
+            ));
+        }
+        if self.session.idle_timeout.is_zero() {
+            return Err(ConfigError::invalid(
+                "session.idle_timeout",
+                "must be more than zero",
+            ));
+        }
+        if !self.database.url.starts_with("sqlite:") {
+            return Err(ConfigError::invalid(
+                "database.url",
+                format!("`{}` is not a sqlite: URL", self.database.url),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,188 @@
+//! `Auth`: the configured auth system, shared by the REST routes, the credentials
+//! server function and the pages (through the request's extensions).
+
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+
+use super::{
+    audit::{AccountNamer, AuditEvent},
+    authorize::{Authorize, DatabaseAuthorize},
+    callback_url::CallbackPolicy,
+    callbacks::{Callbacks, Defaults, Events},
+    config::{Config, ConfigError},
+    csrf::CsrfKeys,
+    hash_gate::HashGate,
+    keys::Secrets,
+    limits::SignInLimits,
+    lockout::Lockout,
+    session::SqliteSessionStore,
+    users::{Identifier, SqliteUserStore, UserStore},
+};
+
+/// The auth system. Cheap to clone.
+#[derive(Clone)]
+pub struct Auth(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    /// Where a `callbackUrl` may send the user.
+    pub policy: CallbackPolicy,
+    /// The origins state-changing requests may come from: the site's, then
+    /// `site.request_origins`.
+    pub request_origins: Vec<String>,
+    pub secrets: Arc<Secrets>,
+    pub csrf: Arc<CsrfKeys>,
+    pub users: Arc<dyn UserStore>,
+    pub authorize: Arc<dyn Authorize>,
+    pub callbacks: Arc<dyn Callbacks>,
+    pub events: Arc<dyn Events>,
+    pub sessions: SqliteSessionStore,
+    pub limits: SignInLimits,
+    pub lockout: Lockout,
+    pub gate: Arc<HashGate>,
+    accounts: AccountNamer,
+}
+
+impl std::ops::Deref for Auth {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// Assembles an [`Auth`]; every part but the configuration and pool has a default.
+pub struct AuthBuilder {
+    config: Config,
+    pool: SqlitePool,
+    users: Option<Arc<dyn UserStore>>,
+    authorize: Option<Arc<dyn Authorize>>,
+    callbacks: Arc<dyn Callbacks>,
+    events: Arc<dyn Events>,
+}
+
+impl AuthBuilder {
+    /// Keep users elsewhere (the default is the `users` table of the pool).
+    pub fn users(mut self, users: impl UserStore) -> Self {
+        self.users = Some(Arc::new(users));
+        self
+    }
+
+    /// Check credentials your own way (the default is argon2id against the users).
+    pub fn authorize(mut self, authorize: impl Authorize) -> Self {
+        self.authorize = Some(Arc::new(authorize));
+        self
+    }
+
+    pub fn callbacks(mut self, callbacks: impl Callbacks) -> Self {
+        self.callbacks = Arc::new(callbacks);
+        self
+    }
+
+    pub fn events(mut self, events: impl Events) -> Self {
+        self.events = Arc::new(events);
+        self
+    }
+
+    pub fn build(self) -> Result<Auth, ConfigError> {
+        let mut secrets = vec![self.config.resolve_secret()?];
+        secrets.extend(self.config.previous_secrets()?);
+        let secrets = Arc::new(Secrets::new(secrets));
+        let secure = self.config.secure_cookies();
+        let csrf = Arc::new(CsrfKeys::new(secrets.clone(), secure));
+        let limits_config = &self.config.limits;
+        let gate = Arc::new(HashGate::new(
+            limits_config.hash_concurrency,
+            limits_config.hash_queue,
+        ));
+        let limits =
+            SignInLimits::in_memory(limits_config.sign_in_per_ip, limits_config.ipv6_prefix);
+        let lockout = Lockout::new(&limits_config.lockout, secrets.clone(), secure);
+        let policy = CallbackPolicy::new(
+            self.config.site.url.clone(),
+            &self.config.site.redirect_origins,
+        );
+        let request_origins = std::iter::once(self.config.origin())
+            .chain(
+                self.config
+                    .site
+                    .request_origins
+                    .iter()
+                    .map(|u| u.origin().ascii_serialization()),
+            )
+            .collect();
+        let accounts = AccountNamer::new(self.config.audit.account);
+        let sessions = SqliteSessionStore::new(self.pool.clone(), self.config.session.cache_ttl);
+        let users = self
+            .users
+            .unwrap_or_else(|| Arc::new(SqliteUserStore::new(self.pool.clone())));
+        let authorize = self
+            .authorize
+            .unwrap_or_else(|| Arc::new(DatabaseAuthorize::new(users.clone(), gate.clone())));
+        Ok(Auth(Arc::new(Inner {
+            config: self.config,
+            policy,
+            request_origins,
+            secrets,
+            csrf,
+            users,
+            authorize,
+            callbacks: self.callbacks,
+            events: self.events,
+            sessions,
+            limits,
+            lockout,
+            gate,
+            accounts,
+        })))
+    }
+}
+
+impl Auth {
+    /// Starts assembling an auth system over `pool` (users and sessions).
+    pub fn builder(config: Config, pool: SqlitePool) -> AuthBuilder {
+        AuthBuilder {
+            config,
+            pool,
+            users: None,
+            authorize: None,
+            callbacks: Arc::new(Defaults),
+            events: Arc::new(Defaults),
+        }
+    }
+
+    /// The default set-up.
+    pub fn new(config: Config, pool: SqlitePool) -> Result<Auth, ConfigError> {
+        Self::builder(config, pool).build()
+    }
+
+    /// `<site>/api/auth<path>` as an absolute URL.
+    pub fn api_url(&self, path: &str) -> String {
+        format!("{}{}{path}", self.config.base_url(), crate::BASE_PATH)
+    }
+
+    /// The sign-in page: `pages.sign_in` or the built-in one.
+    pub fn sign_in_page(&self) -> &str {
+        self.config
+            .pages
+            .sign_in
+            .as_deref()
+            .unwrap_or(crate::SIGN_IN_PATH)
+    }
+
+    /// How the audit events name `account`.
+    pub fn audit_account(&self, account: &Identifier) -> String {
+        self.accounts.name(&self.secrets, account)
+    }
+
+    /// Logs an audit event and hands it to the application's [`Events`].
+    pub async fn audit(&self, event: AuditEvent) {
+        event.log();
+        self.events.audit(&event).await;
+    }
+
+    /// The `callbackUrl` policy through the `redirect` callback.
+    pub fn resolve_callback(&self, raw: Option<&str>) -> Result<String, crate::AuthError> {
+        self.callbacks.redirect(raw, &self.policy)
+    }
+}
