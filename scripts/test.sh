@@ -19,8 +19,9 @@ step "cargo clippy (ssr, hydrate; the library, the app, the example)"
 cargo clippy --workspace --features ssr --all-targets -- -D warnings || failed_step="$failed_step clippy-ssr"
 cargo clippy --workspace --features hydrate --target wasm32-unknown-unknown -- -D warnings || failed_step="$failed_step clippy-hydrate"
 
-step "cargo doc -p sesame (no warnings)"
+step "cargo doc -p sesame (no warnings); cargo publish --dry-run -p sesame"
 RUSTDOCFLAGS="-D warnings" cargo doc -p sesame --no-deps --features ssr || failed_step="$failed_step doc"
+cargo publish --dry-run --allow-dirty -p sesame || failed_step="$failed_step publish-dry-run"
 
 step "cargo test --workspace --features ssr (unit, black-box, doctests)"
 # Built first, without a limit: a cold build's time depends on the machine.

@@ -147,7 +147,7 @@ async fn visitor(user: Option<CurrentUser>) -> Json<serde_json::Value> {
 /// GET `/api/me`: the signed-in user, from the session the guard found.
 async fn me(Extension(data): Extension<SessionData>) -> impl axum::response::IntoResponse {
     (
-        sesame::server::answer::no_store(),
+        sesame::server::no_store(),
         Json(serde_json::json!({
             "id": data.user_id,
             "email": data.email,

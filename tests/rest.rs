@@ -212,16 +212,11 @@ impl Events for Counter {
 }
 
 async fn add_user(app: &common::TestApp, email: &str) {
-    let password = sesame::server::password::NewPassword::parse(PASSWORD, &[email]).unwrap();
-    sesame::server::authorize::create_user(
-        app.auth.users.as_ref(),
-        &app.auth.gate,
-        email,
-        &password,
-        None,
-    )
-    .await
-    .unwrap();
+    let password = sesame::server::NewPassword::parse(PASSWORD, &[email]).unwrap();
+    app.sesame
+        .create_user(email, &password, None)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -13,37 +13,34 @@ export const MINIMAL_BIN = path.join(REPO_ROOT, "target/debug/sesame-minimal");
 export const MINIMAL_DIR = path.join(REPO_ROOT, "examples/minimal");
 export const DEMO = { email: "demo@example.com", password: "open sesame, demo" };
 
-/** The environment of a server on `port` with its own data folder `name`. */
-export function serverEnv(port: number, name: string): Record<string, string> {
+/** The environment of an app on `port`: its site root, a data folder `name`
+ * with its database `db`, and limits the suite's many sign-ins fit in. */
+function appEnv(port: number, siteRoot: string, name: string, db: string): Record<string, string> {
   const data = path.join(REPO_ROOT, "target/e2e", name);
   return {
     ...(process.env as Record<string, string>),
     RUST_LOG: "warn",
     LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-    LEPTOS_SITE_ROOT: path.join(REPO_ROOT, "target/site"),
+    LEPTOS_SITE_ROOT: path.join(REPO_ROOT, siteRoot),
     SESAME_SITE__URL: `http://127.0.0.1:${port}`,
     SESAME_DATA_DIR: data,
-    SESAME_DATABASE__URL: `sqlite://${data}/sesame.db`,
+    SESAME_DATABASE__URL: `sqlite://${data}/${db}`,
     // The suite signs the demo user in many times a minute from one address.
     SESAME_LIMITS__SIGN_IN_PER_IP: "10000/1min",
+  };
+}
+
+/** The environment of a server on `port` with its own data folder `name`. */
+export function serverEnv(port: number, name: string): Record<string, string> {
+  return {
+    ...appEnv(port, "target/site", name, "sesame.db"),
     SESAME_LIMITS__LOCKOUT__FREE_FAILURES: "99",
   };
 }
 
 /** The environment of the minimal example on `port`, with its own data folder. */
 export function minimalEnv(port: number): Record<string, string> {
-  const data = path.join(REPO_ROOT, "target/e2e", "minimal");
-  return {
-    ...(process.env as Record<string, string>),
-    RUST_LOG: "warn",
-    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-    LEPTOS_SITE_ROOT: path.join(REPO_ROOT, "target/minimal-site"),
-    SESAME_SITE__URL: `http://127.0.0.1:${port}`,
-    SESAME_DATA_DIR: data,
-    SESAME_DATABASE__URL: `sqlite://${data}/minimal.db`,
-    // Retries in CI sign in again from the same address.
-    SESAME_LIMITS__SIGN_IN_PER_IP: "10000/1min",
-  };
+  return appEnv(port, "target/minimal-site", "minimal", "minimal.db");
 }
 
 /** Starts a server and resolves once it answers; for tests that stop and restart one. */

@@ -22,6 +22,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub cookies: BTreeMap<String, String>,
     pub auth: sesame::server::Auth,
+    pub sesame: sesame::server::Sesame,
     /// The server's data folder.
     pub dir: std::sync::Arc<tempfile::TempDir>,
 }
@@ -80,12 +81,12 @@ pub async fn spawn_with(
             let (app, sesame) = sesame_app::server::build_with(config, options, customize)
                 .await
                 .expect("app builds");
-            ready.send(sesame.auth().clone()).unwrap();
+            ready.send(sesame.clone()).unwrap();
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             let _ = sesame::server::serve(listener, app).await;
         });
     });
-    let auth = tokio::task::spawn_blocking(move || started.recv().expect("server started"))
+    let sesame = tokio::task::spawn_blocking(move || started.recv().expect("server started"))
         .await
         .unwrap();
     TestApp {
@@ -98,7 +99,8 @@ pub async fn spawn_with(
             .build()
             .unwrap(),
         cookies: BTreeMap::new(),
-        auth,
+        auth: sesame.auth().clone(),
+        sesame,
         dir: std::sync::Arc::new(dir),
     }
 }

@@ -7,10 +7,16 @@
 //! `Cache-Control` are set through Leptos' `ResponseOptions`, so `fetch`
 //! callers get JSON with the contract's status and plain form posts a 302.
 
+// The `#[server]` macro generates a public argument struct whose fields
+// cannot carry docs.
+#![allow(missing_docs)]
+
 use leptos::prelude::*;
 
 use crate::UrlResponse;
 
+/// POST `/api/auth/callback/credentials`: signs in with email and password
+/// (the contract's form body); JSON for `fetch` callers, a 302 for forms.
 #[server(prefix = "/api/auth", endpoint = "callback/credentials")]
 pub async fn credentials_callback(
     #[server(default)] email: String,

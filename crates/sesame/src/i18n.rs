@@ -12,7 +12,9 @@ use crate::AuthError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Locale {
     #[default]
+    /// English (the default).
     En,
+    /// German.
     De,
 }
 
@@ -20,8 +22,10 @@ pub enum Locale {
 pub const LANG_COOKIE: &str = "sesame.lang";
 
 impl Locale {
+    /// Every supported language.
     pub const ALL: [Locale; 2] = [Locale::En, Locale::De];
 
+    /// The language code (`en`, `de`), as in `<html lang>`.
     pub fn code(self) -> &'static str {
         match self {
             Locale::En => "en",
@@ -54,6 +58,7 @@ impl Locale {
         ranked.first().map(|r| r.2)
     }
 
+    /// The strings of the built-in pages in this language.
     pub fn messages(self) -> &'static Messages {
         match self {
             Locale::En => &EN,
@@ -101,15 +106,25 @@ impl Locale {
 
 /// The strings of the built-in pages and components.
 pub struct Messages {
+    /// "Sign in": titles and buttons.
     pub sign_in: &'static str,
+    /// The built-in sign-in page's button.
     pub sign_in_with_credentials: &'static str,
+    /// The email field's label.
     pub email: &'static str,
+    /// The password field's label.
     pub password: &'static str,
+    /// "Sign out": titles and buttons.
     pub sign_out: &'static str,
+    /// The sign-out page's question.
     pub sign_out_confirm: &'static str,
+    /// The error page's title.
     pub error_title: &'static str,
+    /// The link back to the home page.
     pub back_home: &'static str,
+    /// Shown while a signed-out visitor is sent to the sign-in page.
     pub redirecting: &'static str,
+    /// The "remember me" checkbox.
     pub remember_me: &'static str,
 }
 

@@ -68,6 +68,7 @@
 //! - [`i18n`]: the auth messages (English, German) and the page's locale;
 //! - [`server`] (feature `ssr`): configuration, stores, the routes and the edge.
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 #![recursion_limit = "256"]
 
 pub mod callback;

@@ -20,8 +20,11 @@ use super::{Session, SIGN_IN_PATH};
 /// next-auth/react's vocabulary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionStatus {
+    /// Never current: kept for next-auth/react's vocabulary.
     Loading,
+    /// Signed in.
     Authenticated,
+    /// Signed out.
     Unauthenticated,
 }
 
@@ -43,6 +46,7 @@ impl SessionState {
         self.session.get()
     }
 
+    /// Signed in or out, now.
     pub fn status(&self) -> SessionStatus {
         if self.session.with(Option::is_some) {
             SessionStatus::Authenticated
@@ -85,8 +89,11 @@ impl SessionState {
 /// What [`use_session`] returns.
 #[derive(Clone, Copy)]
 pub struct UseSession {
+    /// The session, `None` when signed out.
     pub data: Signal<Option<Session>>,
+    /// Signed in or out.
     pub status: Signal<SessionStatus>,
+    /// The shared state, for `update` and `refetch`.
     pub state: SessionState,
 }
 
@@ -202,10 +209,22 @@ pub fn RequireAuth(children: Children) -> impl IntoView {
     }
 }
 
-/// The browser half of [`RequireAuth`]: leaves the page when the session ends.
-#[island(lazy)]
-fn SessionRequired() -> impl IntoView {
-    require(use_session_state(), false);
+use required::SessionRequired;
+
+// The island macro exports an undocumented hydration entry point, which
+// takes no attribute: hence a module of its own.
+#[allow(missing_docs)]
+mod required {
+    use leptos::prelude::*;
+
+    use super::{require, use_session_state};
+
+    /// The browser half of [`RequireAuth`](super::RequireAuth): leaves the
+    /// page when the session ends.
+    #[island(lazy)]
+    pub(super) fn SessionRequired() -> impl IntoView {
+        require(use_session_state(), false);
+    }
 }
 
 #[cfg(feature = "hydrate")]

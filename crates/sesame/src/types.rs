@@ -8,14 +8,18 @@ use super::AuthError;
 /// The client-safe user of a session (NextAuth's `session.user`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
+    /// The display name, if any.
     pub name: Option<String>,
+    /// The user's email.
     pub email: String,
+    /// An image URL, if any.
     pub image: Option<String>,
 }
 
 /// The client-safe session: what GET `/api/auth/session` answers when signed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
+    /// Who is signed in.
     pub user: SessionUser,
     /// When the session ends unless renewed, ISO-8601 (RFC 3339) in UTC.
     pub expires: String,
@@ -28,6 +32,7 @@ pub struct Session {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CsrfResponse {
     #[serde(rename = "csrfToken")]
+    /// The CSRF token for the next state-changing request.
     pub csrf_token: String,
 }
 
@@ -35,8 +40,10 @@ pub struct CsrfResponse {
 /// `url` always (next-auth/react reads the error from it), `error` on a failure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UrlResponse {
+    /// Where to go: the `callbackUrl`, or the error page with `?error=`.
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The error code of a failure.
     pub error: Option<String>,
     /// Sesame: a successful sign-in also carries the new session, so the client
     /// updates its state without another round trip.
@@ -51,10 +58,12 @@ pub struct UrlResponse {
 /// Which provider `sign_in` uses. Sesame implements the credentials provider.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Provider {
+    /// Email and password, checked by the server's `authorize`.
     Credentials,
 }
 
 impl Provider {
+    /// The provider's id in the routes (`credentials`).
     pub fn id(self) -> &'static str {
         match self {
             Provider::Credentials => "credentials",
@@ -68,7 +77,9 @@ impl Provider {
 pub struct SignInResponse {
     /// The error code on a failure (`CredentialsSignin`, `MissingCSRF`, ...).
     pub error: Option<AuthError>,
+    /// The HTTP status of the answer.
     pub status: u16,
+    /// Whether the sign-in went through.
     pub ok: bool,
     /// Where to go next on success; `None` on a failure.
     pub url: Option<String>,
@@ -91,11 +102,14 @@ pub enum ColorScheme {
     /// Follow the browser's preference.
     #[default]
     Auto,
+    /// Always dark.
     Dark,
+    /// Always light.
     Light,
 }
 
 impl ColorScheme {
+    /// `auto`, `dark` or `light`.
     pub fn as_str(self) -> &'static str {
         match self {
             ColorScheme::Auto => "auto",
@@ -110,6 +124,7 @@ impl ColorScheme {
 #[serde(deny_unknown_fields)]
 pub struct Theme {
     #[serde(default)]
+    /// `auto` (the user's preference), `dark` or `light`.
     pub color_scheme: ColorScheme,
     /// Accent color (`#rrggbb`), for buttons and links.
     #[serde(default)]

@@ -33,7 +33,9 @@ macro_rules! in_browser {
 /// Options of [`sign_in`] (next-auth/react's `SignInOptions` for credentials).
 #[derive(Debug, Clone)]
 pub struct SignInOptions {
+    /// The email to sign in with.
     pub email: String,
+    /// The password, as typed.
     pub password: String,
     /// Where to go after signing in; default: the current page.
     pub callback_url: Option<String>,
@@ -80,10 +82,13 @@ impl Default for SignOutOptions {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
     #[error("the client API runs in the browser only")]
+    /// Called outside the browser (on the server, in a test).
     NotInBrowser,
     #[error("network: {0}")]
+    /// The request did not get an answer (the network, CORS, an aborted fetch).
     Network(String),
     #[error("unexpected answer from the server: {0}")]
+    /// The server answered something the client cannot read (status or body).
     BadResponse(String),
 }
 

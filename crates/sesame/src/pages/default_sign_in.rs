@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use crate::components::{page_credentials_form, ThemedCard};
 use crate::i18n::use_i18n;
 
+/// The built-in sign-in page (`/api/auth/signin`): the credentials form in the themed card.
 #[component]
 pub fn DefaultSignInPage() -> impl IntoView {
     let (_, t) = use_i18n();

@@ -9,6 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::components::ThemedCard;
 use crate::{i18n::use_i18n, AuthError, SIGN_IN_PATH};
 
+/// The built-in error page (`/api/auth/error?error=CODE`), answered with the error's status.
 #[component]
 pub fn ErrorPage() -> impl IntoView {
     let code = use_query_map().with_untracked(|q| q.get("error").unwrap_or_default());

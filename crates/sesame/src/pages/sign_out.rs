@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use crate::components::{sign_in_query, SignOutButton, ThemedCard};
 use crate::i18n::use_i18n;
 
+/// The built-in sign-out page (`/api/auth/signout`): a confirmation button.
 #[component]
 pub fn SignOutPage() -> impl IntoView {
     let (_, t) = use_i18n();

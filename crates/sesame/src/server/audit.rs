@@ -17,7 +17,9 @@ use super::{config::AuditAccount, keys::Secrets, users::Identifier};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
+    /// A credentials sign-in attempt.
     SignIn,
+    /// A sign-out.
     SignOut,
     /// An account (or a device) was locked by its failures.
     Lockout,
@@ -27,6 +29,7 @@ pub enum AuditAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// It went through.
     Success,
     /// Wrong or incomplete credentials, or an unknown account.
     WrongCredentials,
@@ -38,13 +41,17 @@ pub enum Outcome {
     Locked,
     /// No hashing slot was free.
     Busy,
+    /// The CSRF token or the origin did not check out.
     MissingCsrf,
+    /// The `callbackUrl` is not allowed.
     InvalidCallbackUrl,
     /// A store or session failure.
     Error,
     /// A lock began (with [`AuditAction::Lockout`]); `hard` at the cap.
     Started {
+        /// How long the account waits before its next attempt.
         wait_seconds: u64,
+        /// The hard cap: only a success from a trusted device, or an operator, ends it.
         hard: bool,
     },
 }
@@ -52,12 +59,16 @@ pub enum Outcome {
 /// One audit event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEvent {
+    /// What was attempted.
     pub action: AuditAction,
+    /// How it ended.
     pub outcome: Outcome,
     /// The targeted account: a keyed hash of the normalised identifier, or
     /// the identifier itself with `audit.account = "plain"`.
     pub account: Option<String>,
+    /// The user, once known (a successful or refused-after-check attempt).
     pub user_id: Option<String>,
+    /// The client's IP (through the trusted proxies).
     pub ip: Option<IpAddr>,
     /// The `User-Agent` header, at most 256 printable ASCII characters.
     pub user_agent: Option<String>,
@@ -102,6 +113,7 @@ pub struct AccountNamer {
 }
 
 impl AccountNamer {
+    /// Names accounts as `mode` says.
     pub fn new(mode: AuditAccount) -> Self {
         AccountNamer { mode }
     }

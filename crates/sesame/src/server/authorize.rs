@@ -20,15 +20,20 @@ use super::{
 pub struct Credentials {
     /// The email as typed (not yet parsed).
     pub email: String,
+    /// The password, bounded and normalised.
     pub password: Password,
 }
 
 /// The user `authorize` accepted: what the session will carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizedUser {
+    /// The user's id (stored in the session).
     pub id: String,
+    /// The user's email.
     pub email: String,
+    /// The display name, if any.
     pub name: Option<String>,
+    /// An image URL, if any.
     pub image: Option<String>,
 }
 
@@ -36,10 +41,13 @@ pub struct AuthorizedUser {
 #[derive(Debug, thiserror::Error)]
 pub enum AuthorizeError {
     #[error(transparent)]
+    /// The user store failed.
     Store(#[from] super::users::StoreError),
     #[error(transparent)]
+    /// Hashing failed or the server is too busy to hash.
     Hash(#[from] password::HashError),
     #[error("{0}")]
+    /// Anything else, with its message (an application's own `authorize`).
     Other(String),
 }
 
@@ -47,6 +55,7 @@ pub enum AuthorizeError {
 /// `Ok(None)` means the credentials are wrong.
 #[async_trait]
 pub trait Authorize: Send + Sync + 'static {
+    /// Checks the credentials: `Ok(Some(user))` to sign in, `Ok(None)` for wrong ones.
     async fn authorize(
         &self,
         credentials: &Credentials,
@@ -61,6 +70,7 @@ pub struct DatabaseAuthorize {
 }
 
 impl DatabaseAuthorize {
+    /// The default check over `users`, hashing on `gate`.
     pub fn new(users: Arc<dyn UserStore>, gate: Arc<HashGate>) -> Self {
         DatabaseAuthorize { users, gate }
     }

@@ -22,6 +22,7 @@ pub struct CallbackPolicy {
 }
 
 impl CallbackPolicy {
+    /// The policy of a site at `base` that also trusts the origins of `trusted`.
     pub fn new(base: Url, trusted: &[Url]) -> Self {
         let mut origins = vec![base.origin().ascii_serialization()];
         origins.extend(trusted.iter().map(|u| u.origin().ascii_serialization()));

@@ -63,7 +63,9 @@ pub trait Callbacks: Send + Sync + 'static {
 /// NextAuth's `events`: notifications after the fact, for audit logs and the like.
 #[async_trait]
 pub trait Events: Send + Sync + 'static {
+    /// A user signed in.
     async fn sign_in(&self, _user: &AuthorizedUser) {}
+    /// A session ended by sign-out (`None`: it was not signed in).
     async fn sign_out(&self, _user_id: Option<&str>) {}
     /// Every sign-in attempt, sign-out and lockout, whatever its outcome (they
     /// are logged under `sesame::audit` as well): route them to your sink.

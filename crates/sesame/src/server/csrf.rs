@@ -54,10 +54,6 @@ impl CsrfKeys {
         }
     }
 
-    pub fn cookie_name(&self) -> &'static str {
-        self.cookie_name
-    }
-
     fn fields<'a>(binding: Binding<'a>, token: &'a str) -> [&'a [u8]; 2] {
         [binding.unwrap_or("").as_bytes(), token.as_bytes()]
     }

@@ -2,40 +2,43 @@
 //! `callbackUrl` policy, `authorize` and password hashing, users and sessions,
 //! and the REST routes. Nothing here is compiled into the WASM client.
 
-pub mod answer;
+pub(crate) mod answer;
 pub mod audit;
 pub mod authorize;
-pub mod body;
-pub mod callback;
+pub(crate) mod body;
+pub(crate) mod callback;
 pub mod callback_url;
 pub mod callbacks;
 pub mod client_ip;
-pub mod client_session;
+pub(crate) mod client_session;
 pub mod config;
-pub mod csrf;
-pub mod db;
-pub mod edge;
-pub mod files;
-pub mod guard;
+pub(crate) mod csrf;
+pub(crate) mod db;
+pub(crate) mod edge;
+pub(crate) mod files;
+pub(crate) mod guard;
 pub mod hash_gate;
-pub mod keys;
-pub mod limits;
-pub mod lockout;
-pub mod mount;
-pub mod pages_redirect;
+pub(crate) mod keys;
+pub(crate) mod limits;
+pub(crate) mod lockout;
+pub(crate) mod mount;
+pub(crate) mod pages_redirect;
 pub mod password;
-pub mod routes;
-pub mod security;
+pub(crate) mod routes;
+pub(crate) mod security;
 pub mod session;
-pub mod session_check;
-pub mod state;
+pub(crate) mod session_check;
+pub(crate) mod state;
 pub mod users;
 
+pub use answer::no_store;
 pub use authorize::{Authorize, AuthorizeError, AuthorizedUser, Credentials, DatabaseAuthorize};
 pub use callbacks::{Callbacks, Events};
 pub use config::{Config, ConfigError, Environment};
 pub use db::migrate;
 pub use guard::{require_auth, require_session, CurrentUser};
+#[cfg(feature = "bench")]
+pub use mount::with_bench_routes;
 pub use mount::{bind, serve, Sesame, SesameBuilder, StartError, LOG_FILTER};
 pub use password::NewPassword;
 pub use session::SessionData;
@@ -47,12 +50,12 @@ use leptos::prelude::use_context;
 
 /// The value of cookie `name` in a request's `Cookie` headers (the first, if
 /// sent more than once).
-pub fn cookie<'a>(headers: &'a http::HeaderMap, name: &'a str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a http::HeaderMap, name: &'a str) -> Option<&'a str> {
     cookie_values(headers, name).next()
 }
 
 /// Every value of cookie `name` in a request's `Cookie` headers.
-pub fn cookie_values<'a>(
+pub(crate) fn cookie_values<'a>(
     headers: &'a http::HeaderMap,
     name: &'a str,
 ) -> impl Iterator<Item = &'a str> + 'a {
@@ -67,7 +70,7 @@ pub fn cookie_values<'a>(
 }
 
 /// The value of parameter `name` in a URI's query string, decoded.
-pub fn query_value(uri: &http::Uri, name: &str) -> Option<String> {
+pub(crate) fn query_value(uri: &http::Uri, name: &str) -> Option<String> {
     url::form_urlencoded::parse(uri.query()?.as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
@@ -75,7 +78,7 @@ pub fn query_value(uri: &http::Uri, name: &str) -> Option<String> {
 
 /// The auth system and CSRF token of the request being rendered or served by a
 /// server function (from the request extensions that the layers put there).
-pub fn from_request() -> Option<(Auth, csrf::Csrf, Parts)> {
+pub(crate) fn from_request() -> Option<(Auth, csrf::Csrf, Parts)> {
     let parts = use_context::<Parts>()?;
     let auth = parts.extensions.get::<Auth>()?.clone();
     let csrf = parts.extensions.get::<csrf::Csrf>()?.clone();
@@ -84,7 +87,7 @@ pub fn from_request() -> Option<(Auth, csrf::Csrf, Parts)> {
 
 /// The CSRF token for the page being rendered, bound to its session (minting
 /// one if the visitor has none that verifies).
-pub fn page_csrf_token() -> String {
+pub(crate) fn page_csrf_token() -> String {
     from_request()
         .map(|(_, csrf, parts)| {
             let page = parts.extensions.get::<PageSession>();
@@ -95,7 +98,7 @@ pub fn page_csrf_token() -> String {
 
 /// The session a page is rendered with, read before rendering starts.
 #[derive(Debug, Clone)]
-pub struct PageSession {
+pub(crate) struct PageSession {
     /// What the client sees of it.
     pub session: Option<crate::Session>,
     /// What its CSRF tokens are bound to.
@@ -106,7 +109,7 @@ pub struct PageSession {
 /// before the page renders, so every part of the page (and the
 /// `<meta name="sesame-session">` the browser starts from) sees the same one
 /// without waiting on a resource.
-pub async fn preload_session(
+pub(crate) async fn preload_session(
     axum::Extension(auth): axum::Extension<Auth>,
     session: tower_sessions::Session,
     mut req: axum::extract::Request,
@@ -127,7 +130,7 @@ pub async fn preload_session(
 }
 
 /// The signed-in session of the page being rendered.
-pub fn page_session() -> Option<crate::Session> {
+pub(crate) fn page_session() -> Option<crate::Session> {
     let parts = use_context::<Parts>()?;
     parts.extensions.get::<PageSession>()?.session.clone()
 }

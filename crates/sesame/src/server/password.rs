@@ -34,12 +34,15 @@ impl std::fmt::Debug for Password {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordError {
     #[error("the password is empty")]
+    /// No password was given.
     Empty,
     #[error("the password is longer than {MAX_PASSWORD_BYTES} bytes")]
+    /// Over the length that is hashed at all.
     TooLong,
 }
 
 impl Password {
+    /// Bounds and normalises (NFKC) a password as typed.
     pub fn parse(raw: impl Into<String>) -> Result<Password, PasswordError> {
         let raw = SecretString::from(raw.into());
         let raw = raw.expose_secret();
@@ -57,6 +60,7 @@ impl Password {
         Ok(Password(SecretString::from(normalised)))
     }
 
+    /// The password itself.
     pub fn expose(&self) -> &str {
         self.0.expose_secret()
     }
@@ -73,13 +77,16 @@ pub const RECOMMENDED_PASSWORD_CHARS: usize = 15;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
     #[error(transparent)]
+    /// It is not a password at all (empty, too long).
     Password(#[from] PasswordError),
     #[error(
         "the password must be at least {MIN_PASSWORD_CHARS} characters long \
          ({RECOMMENDED_PASSWORD_CHARS} or more is better)"
     )]
+    /// Shorter than the minimum.
     TooShort,
     #[error("the password is too easy to guess: {0}")]
+    /// Too easy to guess; the reason says why.
     TooCommon(String),
 }
 
@@ -115,6 +122,7 @@ impl NewPassword {
         Ok(NewPassword(password))
     }
 
+    /// The password, bounded and normalised.
     pub fn password(&self) -> &Password {
         &self.0
     }
@@ -124,8 +132,10 @@ impl NewPassword {
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
     #[error("password hash: {0}")]
+    /// The hash could not be computed or read.
     Hash(String),
     #[error(transparent)]
+    /// Every hashing slot is busy and the queue is full.
     Busy(#[from] Busy),
 }
 
@@ -155,6 +165,7 @@ pub async fn hash(gate: &HashGate, password: &Password) -> Result<String, HashEr
 /// Outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Verified {
+    /// The password matches the hash.
     pub matches: bool,
     /// The stored hash uses older parameters or another algorithm: rehash it.
     pub needs_rehash: bool,

@@ -50,6 +50,7 @@ pub struct SqliteSessionStore {
 /// signed-in data decoded once rather than on every read.
 #[derive(Debug)]
 pub struct Loaded {
+    /// The stored record.
     pub record: Record,
     /// What the record holds under this module's key, if it is signed in.
     pub data: Option<SessionData>,
@@ -307,9 +308,13 @@ const KEY: &str = "sesame";
 /// What a signed-in session holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionData {
+    /// The signed-in user's id.
     pub user_id: String,
+    /// The user's email.
     pub email: String,
+    /// The display name, if any.
     pub name: Option<String>,
+    /// An image URL, if any.
     pub image: Option<String>,
     /// Unix seconds of the sign-in: the absolute lifetime counts from here.
     pub signed_in_at: i64,
@@ -420,7 +425,10 @@ pub enum Standing {
     /// Live, but its idle expiry is due to be pushed back (a write).
     DueForRenewal,
     /// Live, nothing to write; it expires at `expires`.
-    Live { expires: OffsetDateTime },
+    Live {
+        /// When it ends unless renewed.
+        expires: OffsetDateTime,
+    },
 }
 
 /// The two lifetimes of `data`: when it ends at the latest (absolute), and

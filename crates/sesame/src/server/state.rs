@@ -24,24 +24,26 @@ use super::{
 #[derive(Clone)]
 pub struct Auth(Arc<Inner>);
 
+/// The parts of [`Auth`], reached through it.
+#[doc(hidden)]
 pub struct Inner {
-    pub config: Config,
+    pub(crate) config: Config,
     /// Where a `callbackUrl` may send the user.
-    pub policy: CallbackPolicy,
+    pub(crate) policy: CallbackPolicy,
     /// The origins state-changing requests may come from: the site's, then
     /// `site.request_origins`.
-    pub request_origins: Vec<String>,
-    pub secrets: Arc<Secrets>,
-    pub csrf: Arc<CsrfKeys>,
-    pub users: Arc<dyn UserStore>,
-    pub authorize: Arc<dyn Authorize>,
-    pub callbacks: Arc<dyn Callbacks>,
-    pub events: Arc<dyn Events>,
-    pub sessions: SqliteSessionStore,
-    pub limits: SignInLimits,
-    pub lockout: Lockout,
-    pub gate: Arc<HashGate>,
-    accounts: AccountNamer,
+    pub(crate) request_origins: Vec<String>,
+    pub(crate) secrets: Arc<Secrets>,
+    pub(crate) csrf: Arc<CsrfKeys>,
+    pub(crate) users: Arc<dyn UserStore>,
+    pub(crate) authorize: Arc<dyn Authorize>,
+    pub(crate) callbacks: Arc<dyn Callbacks>,
+    pub(crate) events: Arc<dyn Events>,
+    pub(crate) sessions: SqliteSessionStore,
+    pub(crate) limits: SignInLimits,
+    pub(crate) lockout: Lockout,
+    pub(crate) gate: Arc<HashGate>,
+    pub(crate) accounts: AccountNamer,
 }
 
 impl std::ops::Deref for Auth {
@@ -139,8 +141,29 @@ impl AuthBuilder {
 }
 
 impl Auth {
+    /// The configuration it runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The hashing gate: password verifications run so far, slots busy,
+    /// jobs waiting (for metrics and tests).
+    pub fn hash_gate(&self) -> &HashGate {
+        &self.gate
+    }
+
+    /// Accounts and devices the lockout is counting failures for now.
+    pub fn tracked_accounts(&self) -> u64 {
+        self.lockout.tracked()
+    }
+
+    /// Sessions stored and not yet expired.
+    pub async fn live_sessions(&self) -> Result<i64, sqlx::Error> {
+        self.sessions.count_live().await
+    }
+
     /// Starts assembling an auth system over `pool` (users and sessions).
-    pub fn builder(config: Config, pool: SqlitePool) -> AuthBuilder {
+    pub(crate) fn builder(config: Config, pool: SqlitePool) -> AuthBuilder {
         AuthBuilder {
             config,
             pool,
@@ -149,11 +172,6 @@ impl Auth {
             callbacks: Arc::new(Defaults),
             events: Arc::new(Defaults),
         }
-    }
-
-    /// The default set-up.
-    pub fn new(config: Config, pool: SqlitePool) -> Result<Auth, ConfigError> {
-        Self::builder(config, pool).build()
     }
 
     /// `<site>/api/auth<path>` as an absolute URL.

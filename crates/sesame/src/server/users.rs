@@ -20,12 +20,15 @@ pub struct Email(String);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum EmailError {
     #[error("the email is longer than {MAX_EMAIL_BYTES} bytes")]
+    /// Longer than an email may be.
     TooLong,
     #[error("the email is not of the form name@domain")]
+    /// Not of the form local@domain.
     Malformed,
 }
 
 impl Email {
+    /// Trims, lower-cases and checks an email address.
     pub fn parse(raw: &str) -> Result<Email, EmailError> {
         let email = raw.trim();
         if email.len() > MAX_EMAIL_BYTES {
@@ -42,6 +45,7 @@ impl Email {
         Ok(Email(email.to_lowercase()))
     }
 
+    /// The address.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -71,14 +75,18 @@ impl std::fmt::Debug for Identifier {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum IdentifierError {
     #[error("no email was given")]
+    /// Nothing was given.
     Missing,
     #[error("the email is longer than {MAX_EMAIL_BYTES} bytes")]
+    /// Longer than an identifier may be.
     TooLong,
     #[error("the email holds control characters")]
+    /// Holds control characters.
     Malformed,
 }
 
 impl Identifier {
+    /// Trims and lower-cases a sign-in identifier and bounds its length.
     pub fn parse(raw: &str) -> Result<Identifier, IdentifierError> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
@@ -109,17 +117,24 @@ impl Identifier {
 /// A stored user.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRecord {
+    /// The row id.
     pub id: i64,
+    /// The email (lower-cased).
     pub email: String,
+    /// The display name, if any.
     pub name: Option<String>,
+    /// An image URL, if any.
     pub image: Option<String>,
+    /// The argon2id hash (PHC string).
     pub password_hash: String,
 }
 
 /// A user to create.
 #[derive(Debug, Clone)]
 pub struct NewUser {
+    /// The email, parsed.
     pub email: Email,
+    /// The display name, if any.
     pub name: Option<String>,
     /// An argon2id PHC string (see [`super::password::hash`]).
     pub password_hash: String,
@@ -129,16 +144,21 @@ pub struct NewUser {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("a user with this email already exists")]
+    /// A user with this email exists.
     Duplicate,
     #[error("database: {0}")]
+    /// The database failed.
     Database(#[from] sqlx::Error),
 }
 
 /// Where users live. Implement it to keep users elsewhere (PostgreSQL, an API).
 #[async_trait]
 pub trait UserStore: Send + Sync + 'static {
+    /// The user with this email, if any.
     async fn find_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError>;
+    /// Adds a user; an existing email is [`StoreError::Duplicate`].
     async fn create(&self, user: NewUser) -> Result<UserRecord, StoreError>;
+    /// Replaces a user's password hash (a rehash with newer parameters).
     async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError>;
 }
 
@@ -149,6 +169,7 @@ pub struct SqliteUserStore {
 }
 
 impl SqliteUserStore {
+    /// Users in the `users` table of `pool`.
     pub fn new(pool: SqlitePool) -> Self {
         SqliteUserStore { pool }
     }

@@ -22,8 +22,10 @@ use url::Url;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Environment {
+    /// A generated secret is allowed and a demo user may be created.
     Development,
     #[default]
+    /// A secret is required (the default).
     Production,
 }
 
@@ -32,15 +34,20 @@ pub enum Environment {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Config {
     #[serde(default)]
+    /// `development` or `production` (the default).
     pub environment: Environment,
+    /// The site: its URL, allowed origins, proxies.
     pub site: SiteConfig,
     #[serde(default)]
+    /// Your own pages instead of the built-in ones.
     pub pages: PagesConfig,
     #[serde(default)]
+    /// Session lifetimes and the session cache.
     pub session: SessionConfig,
     /// How the built-in pages look (NextAuth's `theme`).
     #[serde(default)]
     pub theme: crate::Theme,
+    /// Where users and sessions are stored.
     pub database: DatabaseConfig,
     /// The secret that keys CSRF tokens. Required in production.
     #[serde(default)]
@@ -115,7 +122,9 @@ pub struct SiteConfig {
 /// A rate: at most `count` attempts per `per`, refilled evenly (GCRA).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rate {
+    /// How many attempts.
     pub count: u32,
+    /// In how long.
     pub per: Duration,
 }
 
@@ -205,12 +214,16 @@ fn default_ipv6_prefix() -> u8 {
 #[serde(deny_unknown_fields)]
 pub struct LockoutConfig {
     #[serde(default = "default_free_failures")]
+    /// Failures allowed before the first wait.
     pub free_failures: u32,
     #[serde(with = "humantime_serde", default = "default_first_wait")]
+    /// The first wait; each failure after it doubles the wait.
     pub first_wait: Duration,
     #[serde(with = "humantime_serde", default = "default_max_wait")]
+    /// The longest wait.
     pub max_wait: Duration,
     #[serde(default = "default_max_failures")]
+    /// Failures after which only a success from a trusted device resets the account.
     pub max_failures: u32,
     /// A counter below the lock that sees no attempt for this long is forgotten.
     #[serde(with = "humantime_serde", default = "default_forget_after")]
@@ -263,8 +276,11 @@ fn default_body_limit() -> usize {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PagesConfig {
+    /// Your sign-in page (`/sign-in`): `/api/auth/signin` redirects there.
     pub sign_in: Option<String>,
+    /// Your sign-out page.
     pub sign_out: Option<String>,
+    /// Your error page.
     pub error: Option<String>,
 }
 
@@ -345,10 +361,18 @@ fn default_idle_timeout() -> Duration {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration: {0}")]
+    /// The file or the environment could not be read into the schema.
     Parse(#[from] Box<figment::Error>),
     #[error("configuration key `{key}`: {message}")]
-    Invalid { key: &'static str, message: String },
+    /// A value is out of range or does not fit with another.
+    Invalid {
+        /// The key at fault (`section.key`).
+        key: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
     #[error("configuration key `{0}`: unknown key (Sesame's keys: {keys})", keys = Config::KEYS.join(", "))]
+    /// A top-level key that is neither Sesame's nor the application's.
     Unknown(String),
 }
 

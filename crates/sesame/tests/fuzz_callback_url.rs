@@ -5,6 +5,8 @@
 //! (cargo-fuzz needs a nightly toolchain, which this project does not assume;
 //! proptest runs the same target on stable in `cargo test`.)
 
+#![cfg(feature = "ssr")]
+
 use proptest::prelude::*;
 use sesame::server::callback_url::CallbackPolicy;
 use url::Url;

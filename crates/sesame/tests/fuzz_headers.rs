@@ -3,6 +3,8 @@
 //! the per-IP limit counts) and `Referer` (the page a failed form post goes
 //! back to).
 
+#![cfg(feature = "ssr")]
+
 use std::net::{IpAddr, SocketAddr};
 
 use http::HeaderMap;
