@@ -685,7 +685,33 @@ async fn hashing_jobs_of_clients_that_left_do_not_run() {
         1,
         "A's verification still holds its slot"
     );
+    // A job of the test's own queues next and holds the slot for a while
+    // after A's: B cannot get a slot before the server has seen B leave,
+    // however slowly a loaded machine notices. (Without it, A's verification
+    // could end inside B's 15 ms, and B's job would start before its
+    // departure was noticed: a race of the test, not of the gate.)
+    let blocker_started = Arc::new(AtomicBool::new(false));
+    let blocker = tokio::spawn({
+        let gate = app.auth.clone();
+        let started = blocker_started.clone();
+        async move {
+            gate.hash_gate()
+                .run(move || {
+                    started.store(true, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(300));
+                })
+                .await
+        }
+    });
+    for _ in 0..500 {
+        if gate.waiting() == 1 || blocker_started.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert!(gate.waiting() == 1 || blocker_started.load(Ordering::SeqCst));
     assert!(leave("b@example.com").await.unwrap_err().is_timeout());
+    blocker.await.unwrap().unwrap();
     // Wait for the gate to drain: nothing queued, nothing running.
     for _ in 0..500 {
         if gate.waiting() == 0 && gate.busy_slots() == 0 {

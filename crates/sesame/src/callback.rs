@@ -2,7 +2,7 @@
 //! POST `/api/auth/callback/credentials` and taking the contract's form body
 //! (`email`, `password`, `csrfToken`, `callbackUrl`, `json`).
 //!
-//! It is the edge only: the flow is [`crate::server::callback`], which returns
+//! It is the edge only: the flow is `server::callback`, which returns
 //! a domain result; the answer is made here. Its status, `Location` and
 //! `Cache-Control` are set through Leptos' `ResponseOptions`, so `fetch`
 //! callers get JSON with the contract's status and plain form posts a 302.

@@ -1,5 +1,5 @@
 //! The smallest Leptos app with Sesame: a home page that shows who is signed
-//! in, Sesame's built-in sign-in, sign-out and error pages, nothing else.
+//! in, and Sesame's built-in sign-in, sign-out and error pages.
 use leptos::prelude::*;
 use leptos_router::{components::*, path};
 use sesame::{components::*, pages::AuthRoutes, *};
@@ -7,14 +7,10 @@ use sesame::{components::*, pages::AuthRoutes, *};
 #[component]
 pub fn App() -> impl IntoView {
     view! {
-        <SessionProvider>
-            <Router>
-                <Routes fallback=|| "Not found.">
-                    <Route path=path!("/") view=Home ssr=leptos_router::SsrMode::Async />
-                    <AuthRoutes />
-                </Routes>
-            </Router>
-        </SessionProvider>
+        <SessionProvider><Router><Routes fallback=|| "Not found.">
+            <Route path=path!("/") view=Home />
+            <AuthRoutes />
+        </Routes></Router></SessionProvider>
     }
 }
 
@@ -29,13 +25,8 @@ fn Home() -> impl IntoView {
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html>
-            <head>
-                <AuthMeta />
-                <HydrationScripts options islands=true />
-            </head>
-            <body><App /><Hydrated /></body>
-        </html>
+        <html><head><AuthMeta /><HydrationScripts options islands=true /></head>
+        <body><App /><Hydrated /></body></html>
     }
 }
 

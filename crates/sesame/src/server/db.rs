@@ -66,7 +66,7 @@ pub async fn connect(url: &str) -> Result<SqlitePool, DbError> {
 }
 
 /// Applies Sesame's embedded migrations (`users`, `sessions`) to `pool`; the
-/// ones already applied are skipped. [`connect`] runs it.
+/// ones already applied are skipped. Opening the database runs it.
 pub async fn migrate(pool: &SqlitePool) -> Result<(), DbError> {
     sqlx::migrate!("./migrations").run(pool).await?;
     Ok(())

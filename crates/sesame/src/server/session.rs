@@ -329,7 +329,7 @@ pub struct SessionData {
     #[serde(default = "remembered")]
     pub remember: bool,
     /// This session's own key for its CSRF tokens (hex, new at each sign-in):
-    /// see [`super::csrf`].
+    /// see the `csrf` module.
     #[serde(default)]
     pub csrf_key: String,
 }
