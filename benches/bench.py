@@ -59,7 +59,7 @@ def ensure_tools():
 
 
 def build():
-    run(["cargo", "leptos", "build", "--release", "--split", "--precompress", "--bin-features", "bench"])
+    run(["cargo", "leptos", "build", "--project", "sesame-app", "--release", "--split", "--precompress", "--bin-features", "bench"])
     app = os.path.join(ROOT, "benches", "nextauth")
     lock = os.path.join(app, "package-lock.json")
     stamp = os.path.join(app, "node_modules", ".sesame-lock")
