@@ -4,13 +4,14 @@
 # against the debug build. Ends with one summary line over all runners.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+start=$(date +%s)
 scripts/setup.sh --e2e || exit 1
 export PATH="$HOME/.cargo/bin:$PATH"
 logs=target/test-logs
 mkdir -p "$logs"
 failed_step=""
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+step() { printf '\n\033[1m== %s\033[0m (at %ss)\n' "$*" "$(( $(date +%s) - start ))"; }
 
 step "cargo fmt --check"
 cargo fmt --check || failed_step="$failed_step fmt"
@@ -19,9 +20,12 @@ step "cargo clippy (ssr, hydrate; the library, the app, the example)"
 cargo clippy --workspace --features ssr --all-targets -- -D warnings || failed_step="$failed_step clippy-ssr"
 cargo clippy --workspace --features hydrate --target wasm32-unknown-unknown -- -D warnings || failed_step="$failed_step clippy-hydrate"
 
-step "cargo doc -p sesame (no warnings); cargo publish --dry-run -p sesame"
+step "cargo doc -p sesame (no warnings); cargo publish --dry-run -p sesame (packaging)"
 RUSTDOCFLAGS="-D warnings" cargo doc -p sesame --no-deps --features ssr || failed_step="$failed_step doc"
-cargo publish --dry-run --allow-dirty -p sesame || failed_step="$failed_step publish-dry-run"
+# --no-verify: the package's manifest, files and dependencies are checked; its
+# build (another whole build of leptos, with default features) is not repeated
+# here: clippy and the tests build the library with each of its feature sets.
+cargo publish --dry-run --no-verify --allow-dirty -p sesame || failed_step="$failed_step publish-dry-run"
 
 step "cargo test --workspace --features ssr (unit, black-box, doctests)"
 # Built first, without a limit: a cold build's time depends on the machine.
@@ -59,5 +63,6 @@ if [ -n "$failed_step" ] && [ "$failed" -eq 0 ]; then failed=1; fi
 echo
 [ -n "$failed_step" ] && echo "failed steps:$failed_step"
 echo "cargo test: $rust_passed passed, $rust_failed failed; playwright: $pw_passed passed, $pw_failed failed, $pw_flaky flaky (passed on retry)"
+echo "took $(( $(date +%s) - start ))s"
 echo "summary: $passed passed, $failed failed"
 [ -z "$failed_step" ]

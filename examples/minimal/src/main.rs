@@ -1,7 +1,11 @@
-use sesame::server::{Config, NewPassword, Sesame};
+use sesame::server::{Config, NewPassword, Sesame, LOG_FILTER};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let logs = tracing_subscriber::EnvFilter::try_from_default_env();
+    tracing_subscriber::fmt()
+        .with_env_filter(logs.unwrap_or_else(|_| LOG_FILTER.into()))
+        .init();
     let options = leptos::prelude::get_configuration(None)?.leptos_options;
     let sesame = Sesame::builder(Config::load("Leptos.toml".as_ref())?)
         .build()
