@@ -17,7 +17,7 @@ use sesame::{
     server::{
         callbacks::{Callbacks, Events, SignInDecision},
         session::SessionData,
-        AuthorizedUser,
+        Authorize, AuthorizeError, AuthorizedUser, Credentials,
     },
     Session,
 };
@@ -355,6 +355,41 @@ async fn api_routes_and_server_functions_are_guarded() {
     let res = app.request(Method::POST, "/api/account/details").await;
     assert_eq!(res.status(), 200);
     assert!(res.json::<Value>().await.unwrap()["signed_in_at"].is_string());
+}
+
+/// An application `authorize` whose backend fails.
+struct BrokenDirectory;
+
+#[async_trait]
+impl Authorize for BrokenDirectory {
+    async fn authorize(
+        &self,
+        _credentials: &Credentials,
+    ) -> Result<Option<AuthorizedUser>, AuthorizeError> {
+        Err(AuthorizeError::Other("the directory is down".into()))
+    }
+}
+
+#[tokio::test]
+async fn an_authorize_error_answers_as_a_wrong_password_and_counts_as_a_failure() {
+    let mut app = spawn_with("[limits.lockout]\nfree_failures = 2", |b| {
+        b.authorize(BrokenDirectory)
+    })
+    .await;
+    // Not a 503 "busy" (that is for a full hashing gate, and counts nothing):
+    // the client cannot tell the failure from a wrong password...
+    for _ in 0..2 {
+        let res = app.sign_in_json(EMAIL, PASSWORD, "/").await;
+        assert_eq!(res.status(), 401);
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["error"],
+            "CredentialsSignin"
+        );
+    }
+    // ...and it counts: past the free failures the account waits.
+    let res = app.sign_in_json(EMAIL, PASSWORD, "/").await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key("retry-after"));
 }
 
 #[tokio::test]

@@ -154,12 +154,10 @@ impl IntoResponse for Answer {
     fn into_response(self) -> Response {
         let headers = self.headers();
         let mut res = (self.status, Json(self.body)).into_response();
+        // A JSON response carries none of these yet: appending is setting,
+        // and keeps every `Set-Cookie`.
         for (name, value) in headers {
-            if name == header::SET_COOKIE {
-                res.headers_mut().append(name, value);
-            } else {
-                res.headers_mut().insert(name, value);
-            }
+            res.headers_mut().append(name, value);
         }
         res
     }
