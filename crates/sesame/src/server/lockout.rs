@@ -197,7 +197,17 @@ impl Attempt {
     /// Returns the lock this failure starts, if any.
     pub fn failed(mut self) -> Option<Locked> {
         self.done = true;
-        self.policy.fail(&self.counter, Instant::now())
+        let lock = self.policy.fail(&self.counter, Instant::now());
+        if lock.as_ref().is_some_and(|l| l.hard) {
+            // Written again, so the cache asks its expiry again: a counter
+            // at the hard cap is kept, not forgotten `forget_after` the
+            // attempt that capped it.
+            match self.device {
+                Some(device) => self.devices.insert(device, self.counter.clone()),
+                None => self.accounts.insert(self.account, self.counter.clone()),
+            }
+        }
+        lock
     }
 
     /// Signed in: the account's and the device's counters start over.
@@ -404,5 +414,87 @@ mod tests {
         let now = Instant::now();
         let admitted = (0..50).filter(|_| p.check(&c, now).is_ok()).count();
         assert_eq!(admitted, 5);
+    }
+
+    fn lockout(forget_after: Duration) -> Lockout {
+        let config = LockoutConfig {
+            free_failures: 3,
+            first_wait: Duration::from_secs(30),
+            max_wait: Duration::from_secs(900),
+            max_failures: 3,
+            forget_after,
+            tracked: 1000,
+        };
+        let secrets = Arc::new(Secrets::new(vec![
+            b"0123456789abcdef0123456789abcdef".to_vec()
+        ]));
+        Lockout::new(&config, secrets, false)
+    }
+
+    fn id(s: &str) -> Identifier {
+        Identifier::parse(s).unwrap()
+    }
+
+    /// The value of a `Set-Cookie` header.
+    fn cookie_value(header: &HeaderValue) -> String {
+        let pair = header.to_str().unwrap().split(';').next().unwrap();
+        pair.split_once('=').unwrap().1.to_string()
+    }
+
+    #[test]
+    fn counters_below_the_cap_are_forgotten_and_capped_ones_kept() {
+        let l = lockout(Duration::from_millis(300));
+        // One failure (the counter is created), two (created, then read),
+        // three (the hard cap).
+        for (account, failures) in [("a@x.example", 1), ("b@x.example", 2), ("c@x.example", 3)] {
+            for _ in 0..failures {
+                l.check(&id(account), None).unwrap().failed();
+            }
+        }
+        assert_eq!(l.tracked(), 3);
+        // Wait (bounded) for the state: the two below the cap forgotten.
+        let mut tracked = l.tracked();
+        for _ in 0..300 {
+            if tracked <= 1 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            tracked = l.tracked();
+        }
+        assert_eq!(tracked, 1, "only the capped counter is kept");
+        assert!(l.check(&id("a@x.example"), None).is_ok());
+        assert!(
+            l.check(&id("c@x.example"), None)
+                .err()
+                .expect("locked")
+                .hard
+        );
+    }
+
+    #[test]
+    fn attempts_dropped_without_an_outcome_give_their_place_back() {
+        let l = lockout(Duration::from_secs(60));
+        // More than the free failures, each dropped (a busy gate, a client
+        // that left): none counts.
+        for _ in 0..10 {
+            drop(l.check(&id("d@x.example"), None).unwrap());
+        }
+        assert!(l.check(&id("d@x.example"), None).is_ok());
+    }
+
+    #[test]
+    fn a_device_cookie_counts_only_for_its_account_and_only_when_signed() {
+        let l = lockout(Duration::from_secs(60));
+        let (a, b) = (id("a@x.example"), id("b@x.example"));
+        let cookie = cookie_value(&l.device_cookie(&a));
+        assert!(l.device_key(a.key(), &cookie).is_some());
+        assert_eq!(l.device_key(b.key(), &cookie), None, "another account's");
+        let (nonce, _) = cookie.split_once('.').unwrap();
+        let forged = format!("{nonce}.{}", "00".repeat(32));
+        assert_eq!(l.device_key(a.key(), &forged), None, "a forged tag");
+        // The device's counter and the account's are two counters.
+        l.check(&a, Some(&cookie)).unwrap().failed();
+        l.check(&a, None).unwrap().failed();
+        assert_eq!(l.tracked(), 2);
     }
 }
