@@ -270,7 +270,7 @@ async fn random_bodies_never_get_a_500() {
 #[tokio::test]
 async fn oversized_credentials_are_refused_before_any_hashing() {
     let mut app = spawn("").await;
-    let before = app.auth.hash_gate().verifications();
+    let before = app.auth().hash_gate().verifications();
     let long_password = "p".repeat(1025);
     let res = app.sign_in_json(EMAIL, &long_password, "/").await;
     assert_eq!(res.status(), 401);
@@ -278,7 +278,7 @@ async fn oversized_credentials_are_refused_before_any_hashing() {
     let res = app.sign_in_json(&long_email, PASSWORD, "/").await;
     assert_eq!(res.status(), 401);
     assert_eq!(
-        app.auth.hash_gate().verifications(),
+        app.auth().hash_gate().verifications(),
         before,
         "no argon2 work was spent"
     );
@@ -289,17 +289,17 @@ async fn oversized_credentials_are_refused_before_any_hashing() {
 #[tokio::test]
 async fn unknown_emails_and_wrong_passwords_are_indistinguishable() {
     let mut app = spawn("").await;
-    let v0 = app.auth.hash_gate().verifications();
+    let v0 = app.auth().hash_gate().verifications();
     let wrong = app.sign_in_json(EMAIL, "wrong password", "/").await;
-    let v1 = app.auth.hash_gate().verifications();
+    let v1 = app.auth().hash_gate().verifications();
     let unknown = app
         .sign_in_json("nobody@example.com", "wrong password", "/")
         .await;
-    let v2 = app.auth.hash_gate().verifications();
+    let v2 = app.auth().hash_gate().verifications();
     let malformed = app
         .sign_in_json("not-an-email", "wrong password", "/")
         .await;
-    let v3 = app.auth.hash_gate().verifications();
+    let v3 = app.auth().hash_gate().verifications();
     assert_eq!(
         (v1 - v0, v2 - v1, v3 - v2),
         (1, 1, 1),
@@ -377,7 +377,7 @@ async fn burst(
 #[tokio::test]
 async fn fifty_parallel_wrong_passwords_get_exactly_the_free_failures_evaluated() {
     let app = spawn("[limits.lockout]\nfree_failures = 5").await;
-    let before = app.auth.hash_gate().verifications();
+    let before = app.auth().hash_gate().verifications();
     let results = burst(&app, 50, EMAIL, None).await;
     let evaluated = results.iter().filter(|(s, _)| *s == 401).count();
     let limited: Vec<_> = results.iter().filter(|(s, _)| *s == 429).collect();
@@ -386,7 +386,7 @@ async fn fifty_parallel_wrong_passwords_get_exactly_the_free_failures_evaluated(
     assert!(limited.iter().all(|(_, retry)| retry
         .as_deref()
         .is_some_and(|r| r.parse::<u64>().unwrap() >= 1)));
-    assert_eq!(app.auth.hash_gate().verifications() - before, 5);
+    assert_eq!(app.auth().hash_gate().verifications() - before, 5);
     // The same account in another case or with spaces is the same account.
     let more = burst(&app, 1, " DEMO@example.com ", None).await;
     assert_eq!(more[0].0, 429);
@@ -427,7 +427,7 @@ async fn forwarded_for_counts_only_from_a_trusted_proxy() {
 #[tokio::test]
 async fn hashing_is_bounded_and_overflow_is_held_then_refused_with_503() {
     let app = spawn("[limits]\nhash_concurrency = 1\nhash_queue = 1").await;
-    let before = app.auth.hash_gate().verifications();
+    let before = app.auth().hash_gate().verifications();
     let started = std::time::Instant::now();
     let results = burst(&app, 16, EMAIL, None).await;
     let elapsed = started.elapsed();
@@ -447,7 +447,7 @@ async fn hashing_is_bounded_and_overflow_is_held_then_refused_with_503() {
         "refusals were answered after {elapsed:?}"
     );
     assert_eq!(
-        app.auth.hash_gate().verifications() - before,
+        app.auth().hash_gate().verifications() - before,
         evaluated as u64,
         "only the evaluated attempts were hashed"
     );
@@ -552,7 +552,7 @@ async fn the_absolute_lifetime_is_enforced_on_the_server() {
         .unwrap();
     assert_eq!(app.session().await, json!({}));
     assert_eq!(
-        app.auth.live_sessions().await.unwrap(),
+        app.auth().live_sessions().await.unwrap(),
         0,
         "and the record is gone"
     );

@@ -255,7 +255,7 @@ async fn sign_in_rotates_the_session_id_and_sign_out_kills_it() {
     // Replaying the old cookie gets no session, and the store holds no live session.
     app.cookies.insert("sesame.session-token".into(), second);
     assert_eq!(app.session().await, json!({}));
-    assert_eq!(app.auth.live_sessions().await.unwrap(), 0);
+    assert_eq!(app.auth().live_sessions().await.unwrap(), 0);
 }
 
 #[tokio::test]

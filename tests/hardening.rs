@@ -386,7 +386,7 @@ async fn incomplete_credentials_are_refused_before_any_hashing() {
         )
         .await;
     let wrong = (wrong.status(), wrong.text().await.unwrap());
-    let before = app.auth.hash_gate().verifications();
+    let before = app.auth().hash_gate().verifications();
     for fields in [
         vec![
             ("password", "x"),
@@ -417,7 +417,7 @@ async fn incomplete_credentials_are_refused_before_any_hashing() {
         );
     }
     assert_eq!(
-        app.auth.hash_gate().verifications(),
+        app.auth().hash_gate().verifications(),
         before,
         "nothing was hashed"
     );
@@ -625,17 +625,17 @@ async fn one_ipv6_network_shares_one_quota_through_a_trusted_proxy() {
 #[tokio::test]
 async fn a_flood_of_distinct_identifiers_keeps_the_tracked_keys_bounded() {
     let mut app = spawn("[limits.lockout]\ntracked = 40").await;
-    let hashed = app.auth.hash_gate().verifications();
+    let hashed = app.auth().hash_gate().verifications();
     for i in 0..300 {
         let email = format!("{i}{}@example.com", "x".repeat(300));
         assert_eq!(attempt(&mut app, &email, "wrong").await.0, 401);
     }
     assert_eq!(
-        app.auth.hash_gate().verifications(),
+        app.auth().hash_gate().verifications(),
         hashed,
         "oversized: no hashing"
     );
-    assert_eq!(app.auth.tracked_accounts(), 0, "oversized: no keys");
+    assert_eq!(app.auth().tracked_accounts(), 0, "oversized: no keys");
     for i in 0..120 {
         assert_eq!(
             attempt(&mut app, &format!("user{i}@example.com"), "wrong")
@@ -644,7 +644,7 @@ async fn a_flood_of_distinct_identifiers_keeps_the_tracked_keys_bounded() {
             401
         );
     }
-    let tracked = app.auth.tracked_accounts();
+    let tracked = app.auth().tracked_accounts();
     assert!(tracked > 0 && tracked <= 40, "{tracked} keys tracked");
 }
 
@@ -654,7 +654,7 @@ async fn hashing_jobs_of_clients_that_left_do_not_run() {
     let app = spawn("[limits]\nhash_concurrency = 1\nhash_queue = 8").await;
     let mut browser = app.new_browser();
     let token = browser.csrf_token().await;
-    let gate = app.auth.hash_gate();
+    let gate = app.auth().hash_gate();
     // Leaves 15 ms after sending: well before one argon2 verification ends.
     let impatient = reqwest::Client::builder()
         .timeout(Duration::from_millis(15))
@@ -692,10 +692,10 @@ async fn hashing_jobs_of_clients_that_left_do_not_run() {
     // departure was noticed: a race of the test, not of the gate.)
     let blocker_started = Arc::new(AtomicBool::new(false));
     let blocker = tokio::spawn({
-        let gate = app.auth.clone();
+        let auth = app.auth().clone();
         let started = blocker_started.clone();
         async move {
-            gate.hash_gate()
+            auth.hash_gate()
                 .run(move || {
                     started.store(true, Ordering::SeqCst);
                     std::thread::sleep(Duration::from_millis(300));
@@ -881,7 +881,7 @@ impl Events for Sink {
 async fn every_attempt_sign_out_and_lockout_is_one_audit_event() {
     let sink = Sink::default();
     let events = sink.clone();
-    let app = spawn_with(LOCKOUT_SLOW, move |auth| auth.events(events)).await;
+    let app = spawn_with(LOCKOUT_SLOW, move |sesame| sesame.events(events)).await;
     // The owner signs in and out.
     let mut owner = app.new_browser();
     let signed_in = owner.sign_in_demo(true).await;

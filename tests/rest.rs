@@ -326,23 +326,28 @@ async fn request_origins_may_post_but_are_no_redirect_target() {
     );
 }
 
-#[tokio::test]
-async fn api_routes_and_server_functions_are_guarded() {
-    let mut app = spawn("").await;
-    let res = app
-        .get_with("/api/me", &[("accept", "application/json")])
-        .await;
+/// A signed-out request for `path`: an API call gets 401 `SessionRequired`, a
+/// browser a 302 to the sign-in page with `callbackUrl` (`encoded_back`) back
+/// to `path?x=1`.
+async fn assert_sign_in_required(app: &mut common::TestApp, path: &str, encoded_back: &str) {
+    let res = app.get_with(path, &[("accept", "application/json")]).await;
     assert_eq!(res.status(), 401);
     assert_eq!(
         res.json::<Value>().await.unwrap()["error"],
         "SessionRequired"
     );
-    let res = app.get("/api/me?x=1").await;
+    let res = app.get(&format!("{path}?x=1")).await;
     assert_eq!(res.status(), 302);
     assert_eq!(
         res.headers()["location"],
-        "/api/auth/signin?callbackUrl=%2Fapi%2Fme%3Fx%3D1"
+        format!("/api/auth/signin?callbackUrl={encoded_back}").as_str()
     );
+}
+
+#[tokio::test]
+async fn api_routes_and_server_functions_are_guarded() {
+    let mut app = spawn("").await;
+    assert_sign_in_required(&mut app, "/api/me", "%2Fapi%2Fme%3Fx%3D1").await;
     let res = app.request(Method::POST, "/api/account/details").await;
     assert_eq!(res.status(), 401);
 
@@ -395,22 +400,7 @@ async fn an_authorize_error_answers_as_a_wrong_password_and_counts_as_a_failure(
 #[tokio::test]
 async fn the_current_user_extractor_refuses_or_serves() {
     let mut app = spawn("").await;
-    let res = app
-        .get_with("/api/user", &[("accept", "application/json")])
-        .await;
-    assert_eq!(res.status(), 401);
-    assert_eq!(
-        res.json::<Value>().await.unwrap()["error"],
-        "SessionRequired"
-    );
-    let res = app
-        .get_with("/api/user?x=1", &[("accept", "text/html")])
-        .await;
-    assert_eq!(res.status(), 302);
-    assert_eq!(
-        res.headers()["location"],
-        "/api/auth/signin?callbackUrl=%2Fapi%2Fuser%3Fx%3D1"
-    );
+    assert_sign_in_required(&mut app, "/api/user", "%2Fapi%2Fuser%3Fx%3D1").await;
     let res = app.get("/api/visitor").await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["signedIn"], false);

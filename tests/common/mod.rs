@@ -21,7 +21,6 @@ pub struct TestApp {
     pub db_url: String,
     pub client: reqwest::Client,
     pub cookies: BTreeMap<String, String>,
-    pub auth: sesame::server::Auth,
     pub sesame: sesame::server::Sesame,
     /// The server's data folder.
     pub dir: std::sync::Arc<tempfile::TempDir>,
@@ -29,7 +28,7 @@ pub struct TestApp {
 
 /// A server with the default test configuration plus `extra` TOML lines.
 pub async fn spawn(extra: &str) -> TestApp {
-    spawn_with(extra, |auth| auth).await
+    spawn_with(extra, |sesame| sesame).await
 }
 
 /// Like [`spawn`], with the application's own callbacks, events or `authorize`.
@@ -99,7 +98,6 @@ pub async fn spawn_with(
             .build()
             .unwrap(),
         cookies: BTreeMap::new(),
-        auth: sesame.auth().clone(),
         sesame,
         dir: std::sync::Arc::new(dir),
     }
@@ -115,6 +113,12 @@ pub fn set_cookie(res: &Response, name: &str) -> Option<String> {
 }
 
 impl TestApp {
+    /// The server's auth system (its counters, for tests that look behind
+    /// its back).
+    pub fn auth(&self) -> &sesame::server::Auth {
+        self.sesame.auth()
+    }
+
     /// Another browser on the same server: no cookies yet.
     pub fn new_browser(&self) -> TestApp {
         TestApp {

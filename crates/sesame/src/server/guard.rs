@@ -67,7 +67,8 @@ fn sign_in_required(auth: &Auth, headers: &HeaderMap, uri: &http::Uri) -> Respon
 pub struct CurrentUser(pub SessionData);
 
 impl CurrentUser {
-    async fn find(parts: &mut http::request::Parts) -> Result<Option<CurrentUser>, Response> {
+    /// The auth system of the request and its signed-in user, if any.
+    async fn find(parts: &mut http::request::Parts) -> Result<(Auth, Option<Self>), Response> {
         let Some(auth) = parts.extensions.get::<Auth>().cloned() else {
             tracing::error!("CurrentUser used outside Sesame's layers");
             return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
@@ -75,9 +76,10 @@ impl CurrentUser {
         let session = Session::from_request_parts(parts, &())
             .await
             .map_err(IntoResponse::into_response)?;
-        Ok(session::signed_in(&session, &auth.config)
+        let user = session::signed_in(&session, &auth.config)
             .await
-            .map(|(data, _)| CurrentUser(data)))
+            .map(|(data, _)| CurrentUser(data));
+        Ok((auth, user))
     }
 }
 
@@ -89,14 +91,8 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
         _state: &S,
     ) -> Result<Self, Response> {
         match Self::find(parts).await? {
-            Some(user) => Ok(user),
-            None => {
-                let auth = parts.extensions.get::<Auth>().cloned();
-                Err(auth.map_or_else(
-                    || StatusCode::UNAUTHORIZED.into_response(),
-                    |auth| sign_in_required(&auth, &parts.headers, &parts.uri),
-                ))
-            }
+            (_, Some(user)) => Ok(user),
+            (auth, None) => Err(sign_in_required(&auth, &parts.headers, &parts.uri)),
         }
     }
 }
@@ -108,7 +104,7 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for CurrentUser {
         parts: &mut http::request::Parts,
         _state: &S,
     ) -> Result<Option<Self>, Response> {
-        Self::find(parts).await
+        Ok(Self::find(parts).await?.1)
     }
 }
 

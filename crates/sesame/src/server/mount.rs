@@ -50,30 +50,33 @@ pub enum StartError {
 /// Assembles [`Sesame`]: the configuration plus the application's own parts,
 /// each with a default.
 pub struct SesameBuilder {
-    config: Config,
-    customize: Vec<Box<dyn FnOnce(AuthBuilder) -> AuthBuilder + Send>>,
+    auth: AuthBuilder,
     routes: Router,
 }
 
 impl SesameBuilder {
     /// The application's credentials check (default: argon2id against the users).
-    pub fn authorize(self, authorize: impl Authorize) -> Self {
-        self.with(move |b| b.authorize(authorize))
+    pub fn authorize(mut self, authorize: impl Authorize) -> Self {
+        self.auth = self.auth.authorize(authorize);
+        self
     }
 
     /// Keep users elsewhere (default: the `users` table of the database).
-    pub fn users(self, users: impl UserStore) -> Self {
-        self.with(move |b| b.users(users))
+    pub fn users(mut self, users: impl UserStore) -> Self {
+        self.auth = self.auth.users(users);
+        self
     }
 
     /// NextAuth's callbacks (`signIn`, `redirect`, `session`).
-    pub fn callbacks(self, callbacks: impl Callbacks) -> Self {
-        self.with(move |b| b.callbacks(callbacks))
+    pub fn callbacks(mut self, callbacks: impl Callbacks) -> Self {
+        self.auth = self.auth.callbacks(callbacks);
+        self
     }
 
     /// NextAuth's events (`signIn`, `signOut`) and the audit events.
-    pub fn events(self, events: impl Events) -> Self {
-        self.with(move |b| b.events(events))
+    pub fn events(mut self, events: impl Events) -> Self {
+        self.auth = self.auth.events(events);
+        self
     }
 
     /// The application's own axum routes (an API, say), served inside Sesame's
@@ -84,24 +87,13 @@ impl SesameBuilder {
         self
     }
 
-    fn with(mut self, f: impl FnOnce(AuthBuilder) -> AuthBuilder + Send + 'static) -> Self {
-        self.customize.push(Box::new(f));
-        self
-    }
-
-    /// Opens (and migrates) the database, assembles the auth system, computes
-    /// the dummy hash for unknown emails, and starts the cleanup task (expired
-    /// sessions, idle rate-limit and lockout keys). Needs a Tokio runtime.
+    /// Opens (and migrates) the database, assembles the auth system and
+    /// computes the dummy hash for unknown emails. Needs a Tokio runtime.
     pub async fn build(self) -> Result<Sesame, StartError> {
-        let pool = db::connect(&self.config.database.url).await?;
-        let auth = self
-            .customize
-            .into_iter()
-            .fold(Auth::builder(self.config, pool), |b, f| f(b))
-            .build()?;
+        let pool = db::connect(&self.auth.config().database.url).await?;
+        let auth = self.auth.build(pool)?;
         // Computed once before the first sign-in, off the request path.
         let _ = auth.gate.run(|| password::dummy_hash().len()).await;
-        spawn_cleanup(&auth);
         Ok(Sesame {
             auth,
             routes: self.routes,
@@ -120,8 +112,7 @@ impl Sesame {
     /// Starts from the auth configuration ([`Config::load`] reads `Leptos.toml`).
     pub fn builder(config: Config) -> SesameBuilder {
         SesameBuilder {
-            config,
-            customize: Vec::new(),
+            auth: Auth::builder(config),
             routes: Router::new(),
         }
     }
@@ -159,7 +150,9 @@ impl Sesame {
     /// Sesame's REST routes and credentials server function, the app's own
     /// [`routes`](SesameBuilder::routes), all inside one stack of layers
     /// (tracing, the auth system, the edge checks, the body limit, sessions),
-    /// with the session check's fast path in front.
+    /// with the session check's fast path in front. Also starts the cleanup
+    /// task of the served app (expired sessions, idle rate-limit and lockout
+    /// keys): mount once, inside a Tokio runtime.
     pub fn mount<F, IV, SV>(
         &self,
         options: LeptosOptions,
@@ -172,6 +165,7 @@ impl Sesame {
         SV: IntoView + 'static,
     {
         let auth = &self.auth;
+        spawn_cleanup(auth);
         // The pages and server functions carry `LeptosOptions` as router state;
         // axum clones a router's state for every request it routes, so the REST
         // routes (which never read it) live outside that router.

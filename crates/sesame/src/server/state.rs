@@ -53,10 +53,10 @@ impl std::ops::Deref for Auth {
     }
 }
 
-/// Assembles an [`Auth`]; every part but the configuration and pool has a default.
+/// Assembles an [`Auth`]; every part but the configuration has a default. The
+/// database pool (users and sessions) comes at [`build`](AuthBuilder::build).
 pub struct AuthBuilder {
     config: Config,
-    pool: SqlitePool,
     users: Option<Arc<dyn UserStore>>,
     authorize: Option<Arc<dyn Authorize>>,
     callbacks: Arc<dyn Callbacks>,
@@ -64,7 +64,7 @@ pub struct AuthBuilder {
 }
 
 impl AuthBuilder {
-    /// Keep users elsewhere (the default is the `users` table of the pool).
+    /// Keep users elsewhere (the default is the `users` table of the database).
     pub fn users(mut self, users: impl UserStore) -> Self {
         self.users = Some(Arc::new(users));
         self
@@ -86,7 +86,12 @@ impl AuthBuilder {
         self
     }
 
-    pub fn build(self) -> Result<Auth, ConfigError> {
+    /// The configuration it assembles from.
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn build(self, pool: SqlitePool) -> Result<Auth, ConfigError> {
         let mut secrets = vec![self.config.resolve_secret()?];
         secrets.extend(self.config.previous_secrets()?);
         let secrets = Arc::new(Secrets::new(secrets));
@@ -114,10 +119,10 @@ impl AuthBuilder {
             )
             .collect();
         let accounts = AccountNamer::new(self.config.audit.account);
-        let sessions = SqliteSessionStore::new(self.pool.clone(), self.config.session.cache_ttl);
+        let sessions = SqliteSessionStore::new(pool.clone(), self.config.session.cache_ttl);
         let users = self
             .users
-            .unwrap_or_else(|| Arc::new(SqliteUserStore::new(self.pool.clone())));
+            .unwrap_or_else(|| Arc::new(SqliteUserStore::new(pool.clone())));
         let authorize = self
             .authorize
             .unwrap_or_else(|| Arc::new(DatabaseAuthorize::new(users.clone(), gate.clone())));
@@ -162,11 +167,10 @@ impl Auth {
         self.sessions.count_live().await
     }
 
-    /// Starts assembling an auth system over `pool` (users and sessions).
-    pub(crate) fn builder(config: Config, pool: SqlitePool) -> AuthBuilder {
+    /// Starts assembling an auth system.
+    pub(crate) fn builder(config: Config) -> AuthBuilder {
         AuthBuilder {
             config,
-            pool,
             users: None,
             authorize: None,
             callbacks: Arc::new(Defaults),
