@@ -4,6 +4,7 @@
 //! - [`app`]: the Leptos app, its HTML shell and routes.
 //! - [`pages`]: home, `/sign-in`, the protected `/account`, `/profile`.
 //! - [`i18n`]: the app's strings (Sesame has the auth half).
+//! - [`user`]: the app's own user type (with a role) and how Sesame gets it.
 //! - `server` (feature `ssr`): the app's configuration (the demo user), and the
 //!   axum app assembled through `sesame::server::Sesame`.
 #![forbid(unsafe_code)]
@@ -12,6 +13,7 @@
 pub mod app;
 pub mod i18n;
 pub mod pages;
+pub mod user;
 
 #[cfg(feature = "ssr")]
 pub mod server;

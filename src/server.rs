@@ -1,9 +1,12 @@
 //! The app's server half: its configuration (Sesame's keys plus the demo user
-//! of `make run`), the demo user, an example API route behind Sesame's guard,
+//! of `make run` and the administrators), the demo user, its own user type wired in, an example API route behind Sesame's guard,
 //! and the axum app put together through [`sesame::server::Sesame`].
 //! `main.rs` and the black-box tests both start the app through [`build`].
 
-use std::path::Path;
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use axum::{middleware, routing::get, Extension, Json, Router};
 use leptos::prelude::LeptosOptions;
@@ -14,7 +17,10 @@ use sesame::server::{
     SesameBuilder, SessionData, StartError,
 };
 
-use crate::app::{shell, App};
+use crate::{
+    app::{shell, App},
+    user::{AppAuthorize, AppCallbacks, AppUser},
+};
 
 /// A user created at start-up when missing (development only).
 #[derive(Debug, Clone, Deserialize)]
@@ -31,6 +37,14 @@ pub struct DemoUser {
 struct AppKeys {
     #[serde(default)]
     demo_user: Option<DemoUser>,
+    #[serde(default)]
+    admins: Vec<String>,
+    #[serde(default = "default_data_dir")]
+    data_dir: PathBuf,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
 }
 
 /// Sesame's configuration and the app's own.
@@ -39,6 +53,11 @@ pub struct AppConfig {
     pub auth: Config,
     /// The demo user of `make run`; a production start with one is refused.
     pub demo_user: Option<DemoUser>,
+    /// Emails (lower-cased) of the users whose role is `admin`.
+    pub admins: Vec<String>,
+    /// Where the app keeps generated files: the development secret (and the
+    /// database, by the default `database.url`).
+    pub data_dir: PathBuf,
 }
 
 /// Why the app could not start.
@@ -65,7 +84,7 @@ pub enum AppError {
 
 impl AppConfig {
     /// The app's own top-level keys.
-    const KEYS: &'static [&'static str] = &["demo_user"];
+    const KEYS: &'static [&'static str] = &["demo_user", "admins", "data_dir"];
 
     /// `path` and the `SESAME_*` environment.
     pub fn load(path: &Path) -> Result<AppConfig, AppError> {
@@ -78,14 +97,28 @@ impl AppConfig {
     }
 
     fn from_figment(figment: figment::Figment) -> Result<AppConfig, AppError> {
-        let auth = Config::from_figment(figment.clone(), Self::KEYS)?;
+        let mut auth = Config::from_figment(figment.clone(), Self::KEYS)?;
         let app: AppKeys = figment.extract().map_err(Box::new)?;
+        // Development without a secret: Sesame keeps the one it generates in
+        // the app's data folder, so sessions survive a restart.
+        if auth.environment == Environment::Development
+            && auth.secret.is_none()
+            && auth.secret_file.is_none()
+        {
+            auth.secret_file = Some(app.data_dir.join("dev-secret"));
+        }
         if app.demo_user.is_some() && auth.environment != Environment::Development {
             return Err(AppError::DemoUserInProduction);
         }
         Ok(AppConfig {
             auth,
             demo_user: app.demo_user,
+            data_dir: app.data_dir,
+            admins: app
+                .admins
+                .iter()
+                .map(|email| email.trim().to_lowercase())
+                .collect(),
         })
     }
 
@@ -106,16 +139,19 @@ pub async fn build(
     build_with(config, options, |sesame| sesame).await
 }
 
-/// Like [`build`], with the application's own parts (`authorize`, callbacks,
-/// events, user store) set on the [`SesameBuilder`].
+/// Like [`build`], with other parts (`authorize`, callbacks, events, user
+/// store) set on the [`SesameBuilder`] after the app's own.
 pub async fn build_with(
     config: AppConfig,
     options: LeptosOptions,
-    customize: impl FnOnce(SesameBuilder) -> SesameBuilder,
+    customize: impl FnOnce(SesameBuilder<AppUser>) -> SesameBuilder<AppUser>,
 ) -> Result<(Router, Sesame), AppError> {
-    let sesame = customize(Sesame::builder(config.auth).routes(api()))
-        .build()
-        .await?;
+    let admins: Arc<[String]> = config.admins.into();
+    let builder = Sesame::builder(config.auth)
+        .authorize_with(move |passwords| AppAuthorize { passwords, admins })
+        .callbacks(AppCallbacks)
+        .routes(api());
+    let sesame = customize(builder).build().await?;
     if let Some(demo) = &config.demo_user {
         ensure_demo_user(&sesame, demo).await?;
     }
@@ -135,12 +171,12 @@ fn api() -> Router {
 
 /// GET `/api/user`: the signed-in user, through the extractor (302 or 401
 /// when signed out).
-async fn user(CurrentUser(data): CurrentUser) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "id": data.user_id, "email": data.email }))
+async fn user(CurrentUser { user, .. }: CurrentUser<AppUser>) -> Json<AppUser> {
+    Json(user)
 }
 
 /// GET `/api/visitor`: whether anyone is signed in (never refused).
-async fn visitor(user: Option<CurrentUser>) -> Json<serde_json::Value> {
+async fn visitor(user: Option<CurrentUser<AppUser>>) -> Json<serde_json::Value> {
     Json(serde_json::json!({ "signedIn": user.is_some() }))
 }
 
@@ -168,5 +204,43 @@ async fn ensure_demo_user(sesame: &Sesame, demo: &DemoUser) -> Result<(), AppErr
             .map(|_| ())
             .map_err(|e| AppError::DemoUser(e.to_string())),
         Err(e) => Err(AppError::DemoUser(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SITE: &str =
+        "[site]\nurl = \"http://127.0.0.1:3000\"\n[database]\nurl = \"sqlite::memory:\"";
+
+    #[test]
+    fn development_keeps_its_generated_secret_in_the_apps_data_dir() {
+        let dev = AppConfig::from_toml_layers(&[
+            "environment = \"development\"\ndata_dir = \"some/where\"",
+            SITE,
+        ])
+        .unwrap();
+        assert_eq!(
+            dev.auth.secret_file.as_deref(),
+            Some(Path::new("some/where/dev-secret"))
+        );
+        // A configured secret file is the app's choice; production is not touched.
+        let chosen = AppConfig::from_toml_layers(&[
+            "environment = \"development\"\nsecret_file = \"mine\"",
+            SITE,
+        ])
+        .unwrap();
+        assert_eq!(chosen.auth.secret_file.as_deref(), Some(Path::new("mine")));
+        let prod = AppConfig::from_toml_layers(&[SITE]).unwrap();
+        assert_eq!(prod.auth.secret_file, None);
+        assert_eq!(prod.data_dir, Path::new("data"));
+    }
+
+    #[test]
+    fn admins_are_matched_lower_cased() {
+        let config =
+            AppConfig::from_toml_layers(&["admins = [\" Boss@Example.COM \"]", SITE]).unwrap();
+        assert_eq!(config.admins, ["boss@example.com"]);
     }
 }

@@ -871,7 +871,7 @@ fn the_cli_refuses_a_breached_or_short_password_and_takes_a_good_one() {
 struct Sink(Arc<Mutex<Vec<AuditEvent>>>);
 
 #[async_trait::async_trait]
-impl Events for Sink {
+impl Events<sesame_app::user::AppUser> for Sink {
     async fn audit(&self, event: &AuditEvent) {
         self.0.lock().unwrap().push(event.clone());
     }

@@ -17,10 +17,11 @@ use sesame::{
     server::{
         callbacks::{Callbacks, Events, SignInDecision},
         session::SessionData,
-        Authorize, AuthorizeError, AuthorizedUser, Credentials,
+        Authorize, AuthorizeError, Credentials,
     },
     Session,
 };
+use sesame_app::user::AppUser;
 
 #[tokio::test]
 async fn providers_lists_credentials() {
@@ -183,8 +184,8 @@ async fn configured_pages_take_over() {
 struct TestCallbacks;
 
 #[async_trait]
-impl Callbacks for TestCallbacks {
-    async fn sign_in(&self, user: &AuthorizedUser) -> SignInDecision {
+impl Callbacks<AppUser> for TestCallbacks {
+    async fn sign_in(&self, user: &AppUser) -> SignInDecision {
         match user.email.as_str() {
             "banned@example.com" => SignInDecision::Deny,
             "pending@example.com" => SignInDecision::Redirect("/verify-first".into()),
@@ -202,8 +203,8 @@ impl Callbacks for TestCallbacks {
 struct Counter(Arc<AtomicUsize>, Arc<AtomicUsize>);
 
 #[async_trait]
-impl Events for Counter {
-    async fn sign_in(&self, _user: &AuthorizedUser) {
+impl Events<AppUser> for Counter {
+    async fn sign_in(&self, _user: &AppUser) {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
     async fn sign_out(&self, _user_id: Option<&str>) {
@@ -359,7 +360,9 @@ async fn api_routes_and_server_functions_are_guarded() {
     assert_eq!(res.json::<Value>().await.unwrap()["email"], EMAIL);
     let res = app.request(Method::POST, "/api/account/details").await;
     assert_eq!(res.status(), 200);
-    assert!(res.json::<Value>().await.unwrap()["signed_in_at"].is_string());
+    let details: Value = res.json().await.unwrap();
+    assert!(details["signed_in_at"].is_string());
+    assert_eq!(details["role"], "member");
 }
 
 /// An application `authorize` whose backend fails.
@@ -367,10 +370,12 @@ struct BrokenDirectory;
 
 #[async_trait]
 impl Authorize for BrokenDirectory {
+    type User = AppUser;
+
     async fn authorize(
         &self,
         _credentials: &Credentials,
-    ) -> Result<Option<AuthorizedUser>, AuthorizeError> {
+    ) -> Result<Option<AppUser>, AuthorizeError> {
         Err(AuthorizeError::Other("the directory is down".into()))
     }
 }
@@ -411,6 +416,32 @@ async fn the_current_user_extractor_refuses_or_serves() {
     assert_eq!(res.json::<Value>().await.unwrap()["email"], EMAIL);
     let res = app.get("/api/visitor").await;
     assert_eq!(res.json::<Value>().await.unwrap()["signedIn"], true);
+}
+
+#[tokio::test]
+async fn the_session_carries_the_apps_own_user_type() {
+    let mut app = spawn("admins = [\" Demo@Example.com \"]").await;
+    add_user(&app, "member@example.com").await;
+    // The demo user is an administrator: the extractor gives the app's
+    // `AppUser` back, and the `session` callback shows the role.
+    assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    let user: Value = app.get("/api/user").await.json().await.unwrap();
+    assert_eq!(user["email"], EMAIL);
+    assert_eq!(user["name"], "Demo User");
+    assert_eq!(user["role"], "admin");
+    let session: Value = app.get("/api/auth/session").await.json().await.unwrap();
+    assert_eq!(session["role"], "admin");
+    assert_eq!(session["user"]["email"], EMAIL);
+
+    let token = app.csrf_token().await;
+    assert_eq!(app.sign_out_with(&token).await, 200);
+    let res = app.sign_in_json("member@example.com", PASSWORD, "/").await;
+    assert_eq!(res.status(), 200);
+    let user: Value = app.get("/api/user").await.json().await.unwrap();
+    assert_eq!(user["role"], "member");
+    assert!(user["id"].as_str().is_some_and(|id| !id.is_empty()));
+    let session: Value = app.get("/api/auth/session").await.json().await.unwrap();
+    assert_eq!(session["role"], "member");
 }
 
 /// The `<html ...>` start tag of a page.

@@ -11,6 +11,8 @@ test.describe("with JavaScript", () => {
     await page.getByRole("button", { name: "Sign in with Credentials" }).click();
     await expect(page).toHaveURL(/\/account$/);
     await expect(page.getByTestId("account-email")).toHaveText(DEMO.email);
+    // The app's own user type came through the session (Leptos.toml's admins).
+    await expect(page.getByTestId("account-role")).toHaveText("Administrator");
   });
 
   test("wrong password", async ({ page }) => {

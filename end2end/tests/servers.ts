@@ -23,7 +23,7 @@ function appEnv(port: number, siteRoot: string, name: string, db: string): Recor
     LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
     LEPTOS_SITE_ROOT: path.join(REPO_ROOT, siteRoot),
     SESAME_SITE__URL: `http://127.0.0.1:${port}`,
-    SESAME_DATA_DIR: data,
+    SESAME_SECRET_FILE: path.join(data, "dev-secret"),
     SESAME_DATABASE__URL: `sqlite://${data}/${db}`,
     // The suite signs the demo user in many times a minute from one address.
     SESAME_LIMITS__SIGN_IN_PER_IP: "10000/1min",

@@ -9,12 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use sesame::{components::SignOutForm, use_session, RequireAuth, UseSessionOptions};
 
-use crate::i18n::use_texts;
+use crate::{i18n::use_texts, user::Role};
 
 /// What the account page shows beyond the client session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountInfo {
     pub user_id: String,
+    /// What the user may do (from the app's own user type in the session).
+    pub role: Role,
     /// When this session signed in, RFC 3339.
     pub signed_in_at: String,
 }
@@ -23,6 +25,9 @@ pub struct AccountInfo {
 #[server(prefix = "/api/account", endpoint = "details")]
 pub async fn account_details() -> Result<AccountInfo, ServerFnError> {
     let data = sesame::server::require_session().await?;
+    let user = data
+        .user::<crate::user::AppUser>()
+        .map_err(|e| ServerFnError::new(format!("the session's user: {e}")))?;
     let signed_in_at = time::OffsetDateTime::from_unix_timestamp(data.signed_in_at)
         .ok()
         .and_then(|t| {
@@ -32,6 +37,7 @@ pub async fn account_details() -> Result<AccountInfo, ServerFnError> {
         .unwrap_or_default();
     Ok(AccountInfo {
         user_id: data.user_id,
+        role: user.role,
         signed_in_at,
     })
 }
@@ -67,6 +73,20 @@ fn AccountCard() -> impl IntoView {
                                 <dt>{t.name}</dt>
                                 <dd data-testid="account-name">
                                     {s.user.name.unwrap_or_else(|| "—".into())}
+                                </dd>
+                                <dt>{t.role}</dt>
+                                <dd data-testid="account-role">
+                                    <Suspense fallback=move || t.loading>
+                                        {move || {
+                                            details
+                                                .get()
+                                                .and_then(Result::ok)
+                                                .map(|d| match d.role {
+                                                    Role::Admin => t.role_admin,
+                                                    Role::Member => t.role_member,
+                                                })
+                                        }}
+                                    </Suspense>
                                 </dd>
                                 <dt>{t.session_expires}</dt>
                                 <dd>{s.expires}</dd>

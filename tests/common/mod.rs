@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::LeptosOptions;
 use reqwest::{header, redirect::Policy, Response};
 use sesame::server::SesameBuilder;
-use sesame_app::server::AppConfig;
+use sesame_app::{server::AppConfig, user::AppUser};
 
 pub const EMAIL: &str = "demo@example.com";
 pub const PASSWORD: &str = "open sesame, demo";
@@ -37,7 +37,7 @@ pub async fn spawn(extra: &str) -> TestApp {
 /// process: a failing test unwinds without tearing the server down under it.
 pub async fn spawn_with(
     extra: &str,
-    customize: impl FnOnce(SesameBuilder) -> SesameBuilder + Send + 'static,
+    customize: impl FnOnce(SesameBuilder<AppUser>) -> SesameBuilder<AppUser> + Send + 'static,
 ) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

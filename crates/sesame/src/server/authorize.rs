@@ -1,14 +1,19 @@
-//! `authorize`: NextAuth's credentials check, as a trait the application implements.
+//! `authorize`: NextAuth's credentials check, as a trait the application implements,
+//! returning the application's own user type ([`AuthUser`]).
 //!
-//! [`DatabaseAuthorize`] is the default: it looks the email up in a [`UserStore`]
-//! and verifies the argon2id hash. An unknown email runs a verification against a
-//! dummy hash, so it costs the same as a wrong password and reveals nothing; a hash
-//! with older parameters is replaced after a successful check.
+//! [`DatabaseAuthorize`] is the default, with [`AuthorizedUser`] as its user: it
+//! looks the email up in a [`UserStore`] and verifies the argon2id hash. An
+//! unknown email runs a verification against a dummy hash, so it costs the same
+//! as a wrong password and reveals nothing; a hash with older parameters is
+//! replaced after a successful check. An application with its own user type
+//! wraps it and maps the user (see
+//! [`SesameBuilder::authorize_with`](super::SesameBuilder::authorize_with)).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use super::app_user::{AuthUser, AuthorizedUser};
 use super::{
     hash_gate::HashGate,
     password::{self, NewPassword, Password},
@@ -22,19 +27,6 @@ pub struct Credentials {
     pub email: String,
     /// The password, bounded and normalised.
     pub password: Password,
-}
-
-/// The user `authorize` accepted: what the session will carry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthorizedUser {
-    /// The user's id (stored in the session).
-    pub id: String,
-    /// The user's email.
-    pub email: String,
-    /// The display name, if any.
-    pub name: Option<String>,
-    /// An image URL, if any.
-    pub image: Option<String>,
 }
 
 /// A failure that is not "wrong credentials": logged, never shown to the client.
@@ -55,11 +47,14 @@ pub enum AuthorizeError {
 /// `Ok(None)` means the credentials are wrong.
 #[async_trait]
 pub trait Authorize: Send + Sync + 'static {
+    /// The application's user, which the session carries.
+    type User: AuthUser;
+
     /// Checks the credentials: `Ok(Some(user))` to sign in, `Ok(None)` for wrong ones.
     async fn authorize(
         &self,
         credentials: &Credentials,
-    ) -> Result<Option<AuthorizedUser>, AuthorizeError>;
+    ) -> Result<Option<Self::User>, AuthorizeError>;
 }
 
 /// The default `authorize`: argon2id against a [`UserStore`].
@@ -85,6 +80,8 @@ impl AuthorizeError {
 
 #[async_trait]
 impl Authorize for DatabaseAuthorize {
+    type User = AuthorizedUser;
+
     async fn authorize(
         &self,
         credentials: &Credentials,
@@ -111,12 +108,7 @@ impl Authorize for DatabaseAuthorize {
                 "rehashed a password with current parameters"
             );
         }
-        Ok(Some(AuthorizedUser {
-            id: user.id.to_string(),
-            email: user.email,
-            name: user.name,
-            image: user.image,
-        }))
+        Ok(Some(user.into()))
     }
 }
 

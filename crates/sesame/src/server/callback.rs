@@ -16,7 +16,7 @@ use tower_sessions::Session;
 
 use super::{
     audit::{AuditAction, AuditEvent, Outcome},
-    authorize::{AuthorizedUser, Credentials},
+    authorize::Credentials,
     callbacks::SignInDecision,
     client_session::to_client_session,
     csrf::Csrf,
@@ -181,7 +181,7 @@ pub async fn credentials(
         email: form.email,
         password,
     };
-    let user: AuthorizedUser = match auth.authorize.authorize(&credentials).await {
+    let user = match auth.hooks.authorize(&credentials).await {
         Ok(Some(user)) => user,
         Ok(None) => {
             failed(attempt, Outcome::WrongCredentials, None).await;
@@ -201,7 +201,7 @@ pub async fn credentials(
             return wrong();
         }
     };
-    match auth.callbacks.sign_in(&user).await {
+    match auth.hooks.sign_in(&user).await {
         SignInDecision::Allow => {}
         SignInDecision::Deny => {
             // Answered as a wrong password: a refusal after the right one
@@ -230,7 +230,7 @@ pub async fn credentials(
     attempt.succeeded();
     let csrf_token = csrf.rotate(data.csrf_binding());
     auth.audit(audit(Outcome::Success, Some(&user.id))).await;
-    auth.events.sign_in(&user).await;
+    auth.hooks.signed_in(&user).await;
     Ok(SignedIn {
         url: callback_url,
         session: Some(NewSession {

@@ -1,11 +1,14 @@
 //! Callbacks and events (NextAuth's `callbacks` and `events`), as traits the
-//! application implements in Rust. Every method has a default, so an app
+//! application implements in Rust for its user type (`U`, [`AuthorizedUser`]
+//! unless `authorize` returns another). Every method has a default, so an app
 //! overrides only what it needs.
 
 use async_trait::async_trait;
 
 use super::{
-    audit::AuditEvent, authorize::AuthorizedUser, callback_url::CallbackPolicy,
+    app_user::{AuthUser, AuthorizedUser},
+    audit::AuditEvent,
+    callback_url::CallbackPolicy,
     session::SessionData,
 };
 use crate::{AuthError, Session};
@@ -25,9 +28,9 @@ pub enum SignInDecision {
 
 /// NextAuth's `callbacks`.
 #[async_trait]
-pub trait Callbacks: Send + Sync + 'static {
+pub trait Callbacks<U: AuthUser = AuthorizedUser>: Send + Sync + 'static {
     /// Runs after `authorize` accepted the credentials, before a session starts.
-    async fn sign_in(&self, _user: &AuthorizedUser) -> SignInDecision {
+    async fn sign_in(&self, _user: &U) -> SignInDecision {
         SignInDecision::Allow
     }
 
@@ -38,7 +41,8 @@ pub trait Callbacks: Send + Sync + 'static {
     }
 
     /// Shapes the session that `/api/auth/session`, `use_session` and the
-    /// server-rendered pages see. Add fields to `session.extra`.
+    /// server-rendered pages see. Add fields to `session.extra`; the user
+    /// `authorize` returned is [`SessionData::user`].
     fn session(&self, session: Session, _data: &SessionData) -> Session {
         session
     }
@@ -62,9 +66,9 @@ pub trait Callbacks: Send + Sync + 'static {
 
 /// NextAuth's `events`: notifications after the fact, for audit logs and the like.
 #[async_trait]
-pub trait Events: Send + Sync + 'static {
+pub trait Events<U: AuthUser = AuthorizedUser>: Send + Sync + 'static {
     /// A user signed in.
-    async fn sign_in(&self, _user: &AuthorizedUser) {}
+    async fn sign_in(&self, _user: &U) {}
     /// A session ended by sign-out (`None`: it was not signed in).
     async fn sign_out(&self, _user_id: Option<&str>) {}
     /// Every sign-in attempt, sign-out and lockout, whatever its outcome (they
@@ -76,5 +80,5 @@ pub trait Events: Send + Sync + 'static {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Defaults;
 
-impl Callbacks for Defaults {}
-impl Events for Defaults {}
+impl<U: AuthUser> Callbacks<U> for Defaults {}
+impl<U: AuthUser> Events<U> for Defaults {}

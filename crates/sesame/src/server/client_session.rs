@@ -28,7 +28,7 @@ pub fn to_client_session(
             .unwrap_or_default(),
         extra: Default::default(),
     };
-    auth.callbacks.session(session, data)
+    auth.hooks.session(session, data)
 }
 
 /// The client-safe session of a request, if signed in.

@@ -15,7 +15,12 @@ use axum::{
 use tower_sessions::Session;
 
 use super::{
-    answer::no_store, pages_redirect::sign_in_redirect, session, session::SessionData, state::Auth,
+    answer::no_store,
+    app_user::{AuthUser, AuthorizedUser},
+    pages_redirect::sign_in_redirect,
+    session,
+    session::SessionData,
+    state::Auth,
 };
 use crate::{AuthError, UrlResponse};
 
@@ -56,18 +61,30 @@ fn sign_in_required(auth: &Auth, headers: &HeaderMap, uri: &http::Uri) -> Respon
     }
 }
 
-/// The signed-in user's session, as an axum extractor for routes inside
-/// Sesame's layers: a signed-out request is answered with a 302 to the sign-in
-/// page (browsers) or a 401 (API calls). `Option<CurrentUser>` never refuses.
+/// The signed-in user (the application's type `U`, the one its `authorize`
+/// returns) and its session, as an axum extractor for routes inside Sesame's
+/// layers: a signed-out request is answered with a 302 to the sign-in page
+/// (browsers) or a 401 (API calls). `Option<CurrentUser<U>>` never refuses.
 ///
-/// ```ignore
-/// async fn me(CurrentUser(user): CurrentUser) -> String { user.email }
+/// ```
+/// use sesame::server::{AuthorizedUser, CurrentUser};
+///
+/// async fn me(CurrentUser { user, .. }: CurrentUser<AuthorizedUser>) -> String {
+///     user.email
+/// }
 /// ```
 #[derive(Debug, Clone)]
-pub struct CurrentUser(pub SessionData);
+pub struct CurrentUser<U: AuthUser = AuthorizedUser> {
+    /// The user `authorize` returned at sign-in.
+    pub user: U,
+    /// The session it signed in.
+    pub session: SessionData,
+}
 
-impl CurrentUser {
-    /// The auth system of the request and its signed-in user, if any.
+impl<U: AuthUser> CurrentUser<U> {
+    /// The auth system of the request and its signed-in user, if any. A
+    /// session whose user is not a `U` (written by a build with another user
+    /// type) is treated as signed out.
     async fn find(parts: &mut http::request::Parts) -> Result<(Auth, Option<Self>), Response> {
         let Some(auth) = parts.extensions.get::<Auth>().cloned() else {
             tracing::error!("CurrentUser used outside Sesame's layers");
@@ -76,14 +93,24 @@ impl CurrentUser {
         let session = Session::from_request_parts(parts, &())
             .await
             .map_err(IntoResponse::into_response)?;
-        let user = session::signed_in(&session, &auth.config)
-            .await
-            .map(|(data, _)| CurrentUser(data));
+        let user = match session::signed_in(&session, &auth.config).await {
+            Some((data, _)) => match data.user::<U>() {
+                Ok(user) => Some(CurrentUser {
+                    user,
+                    session: data,
+                }),
+                Err(cause) => {
+                    tracing::error!(%cause, "the session's user is not of the requested type");
+                    None
+                }
+            },
+            None => None,
+        };
         Ok((auth, user))
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+impl<S: Send + Sync, U: AuthUser> FromRequestParts<S> for CurrentUser<U> {
     type Rejection = Response;
 
     async fn from_request_parts(
@@ -97,7 +124,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     }
 }
 
-impl<S: Send + Sync> OptionalFromRequestParts<S> for CurrentUser {
+impl<S: Send + Sync, U: AuthUser> OptionalFromRequestParts<S> for CurrentUser<U> {
     type Rejection = Response;
 
     async fn from_request_parts(

@@ -3,6 +3,7 @@
 //! and the REST routes. Nothing here is compiled into the WASM client.
 
 pub(crate) mod answer;
+pub(crate) mod app_user;
 pub mod audit;
 pub mod authorize;
 pub(crate) mod body;
@@ -18,6 +19,7 @@ pub(crate) mod edge;
 pub(crate) mod files;
 pub(crate) mod guard;
 pub mod hash_gate;
+pub(crate) mod hooks;
 pub(crate) mod keys;
 pub(crate) mod limits;
 pub(crate) mod lockout;
@@ -32,7 +34,9 @@ pub(crate) mod state;
 pub mod users;
 
 pub use answer::no_store;
-pub use authorize::{Authorize, AuthorizeError, AuthorizedUser, Credentials, DatabaseAuthorize};
+pub use app_user::{AuthUser, AuthorizedUser};
+pub use async_trait::async_trait;
+pub use authorize::{Authorize, AuthorizeError, Credentials, DatabaseAuthorize};
 pub use callbacks::{Callbacks, Events};
 pub use config::{Config, ConfigError, Environment};
 pub use db::migrate;

@@ -4,7 +4,13 @@
 //! their one right order) into a `Router`, with the session check's fast path
 //! in front.
 
-use std::{any::TypeId, collections::HashMap, net::SocketAddr};
+use std::{
+    any::{Any, TypeId},
+    collections::HashMap,
+    marker::PhantomData,
+    net::SocketAddr,
+    sync::Arc,
+};
 
 use axum::{middleware, Extension, Router};
 use leptos::prelude::*;
@@ -14,11 +20,13 @@ use tower::ServiceBuilder;
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use super::{
-    authorize::{create_user, Authorize, AuthorizeError},
-    callbacks::{Callbacks, Events},
+    app_user::{AuthUser, AuthorizedUser},
+    authorize::{create_user, Authorize, AuthorizeError, DatabaseAuthorize},
+    callbacks::{Callbacks, Defaults, Events},
     config::{Config, ConfigError},
     db::{self, DbError},
     edge,
+    hooks::{Hooks, Typed},
     password::{self, NewPassword},
     routes, security, session, session_check,
     state::{Auth, AuthBuilder},
@@ -37,6 +45,13 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// `callbacks` or `events` were set for another user type than the one
+    /// `authorize` returns.
+    #[error(
+        "callbacks and events were set for another user type than `authorize` returns: \
+         set `authorize` first"
+    )]
+    UserType,
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -47,18 +62,77 @@ pub enum StartError {
     },
 }
 
+/// Makes the application's `authorize` once the default one exists.
+type MakeAuthorize<U> = Box<dyn FnOnce(DatabaseAuthorize) -> Arc<dyn Authorize<User = U>> + Send>;
+
 /// Assembles [`Sesame`]: the configuration plus the application's own parts,
-/// each with a default.
-pub struct SesameBuilder {
+/// each with a default. `U` is the application's user type: the one its
+/// `authorize` returns ([`AuthorizedUser`] by default).
+pub struct SesameBuilder<U: AuthUser = AuthorizedUser> {
     auth: AuthBuilder,
     routes: Router,
+    authorize: MakeAuthorize<U>,
+    callbacks: Option<Arc<dyn Callbacks<U>>>,
+    events: Option<Arc<dyn Events<U>>>,
+    /// Set when `authorize` changed the user type under callbacks or events.
+    user_type_changed: bool,
 }
 
-impl SesameBuilder {
-    /// The application's credentials check (default: argon2id against the users).
-    pub fn authorize(mut self, authorize: impl Authorize) -> Self {
-        self.auth = self.auth.authorize(authorize);
-        self
+impl<U: AuthUser> SesameBuilder<U> {
+    /// The application's credentials check (default: argon2id against the
+    /// users), and with it the user type. Set it before the callbacks and
+    /// events, which are written for that type.
+    pub fn authorize<A: Authorize>(self, authorize: A) -> SesameBuilder<A::User> {
+        self.authorize_with(move |_| authorize)
+    }
+
+    /// The application's credentials check made from Sesame's own (argon2id
+    /// against the user store, ready once the database is open): wrap it to
+    /// return your own user type.
+    ///
+    /// ```
+    /// use sesame::server::{
+    ///     async_trait, AuthUser, Authorize, AuthorizeError, Credentials, DatabaseAuthorize,
+    /// };
+    /// # use serde::{Deserialize, Serialize};
+    /// # #[derive(Clone, Serialize, Deserialize)]
+    /// # struct Member { id: String, email: String, admin: bool }
+    /// # impl AuthUser for Member {
+    /// #     fn id(&self) -> String { self.id.clone() }
+    /// #     fn email(&self) -> &str { &self.email }
+    /// # }
+    ///
+    /// struct Members(DatabaseAuthorize);
+    ///
+    /// #[async_trait]
+    /// impl Authorize for Members {
+    ///     type User = Member;
+    ///     async fn authorize(&self, c: &Credentials) -> Result<Option<Member>, AuthorizeError> {
+    ///         Ok(self.0.authorize(c).await?.map(|user| Member {
+    ///             admin: user.email.ends_with("@example.com"),
+    ///             id: user.id,
+    ///             email: user.email,
+    ///         }))
+    ///     }
+    /// }
+    /// # fn build(builder: sesame::server::SesameBuilder) -> sesame::server::SesameBuilder<Member> {
+    /// builder.authorize_with(Members)
+    /// # }
+    /// ```
+    pub fn authorize_with<A: Authorize>(
+        self,
+        make: impl FnOnce(DatabaseAuthorize) -> A + Send + 'static,
+    ) -> SesameBuilder<A::User> {
+        let (callbacks, kept_callbacks) = retype(self.callbacks);
+        let (events, kept_events) = retype(self.events);
+        SesameBuilder {
+            auth: self.auth,
+            routes: self.routes,
+            authorize: Box::new(move |database| Arc::new(make(database))),
+            callbacks,
+            events,
+            user_type_changed: self.user_type_changed || !kept_callbacks || !kept_events,
+        }
     }
 
     /// Keep users elsewhere (default: the `users` table of the database).
@@ -68,14 +142,14 @@ impl SesameBuilder {
     }
 
     /// NextAuth's callbacks (`signIn`, `redirect`, `session`).
-    pub fn callbacks(mut self, callbacks: impl Callbacks) -> Self {
-        self.auth = self.auth.callbacks(callbacks);
+    pub fn callbacks(mut self, callbacks: impl Callbacks<U>) -> Self {
+        self.callbacks = Some(Arc::new(callbacks));
         self
     }
 
     /// NextAuth's events (`signIn`, `signOut`) and the audit events.
-    pub fn events(mut self, events: impl Events) -> Self {
-        self.auth = self.auth.events(events);
+    pub fn events(mut self, events: impl Events<U>) -> Self {
+        self.events = Some(Arc::new(events));
         self
     }
 
@@ -90,14 +164,41 @@ impl SesameBuilder {
     /// Opens (and migrates) the database, assembles the auth system and
     /// computes the dummy hash for unknown emails. Needs a Tokio runtime.
     pub async fn build(self) -> Result<Sesame, StartError> {
+        if self.user_type_changed {
+            return Err(StartError::UserType);
+        }
         let pool = db::connect(&self.auth.config().database.url).await?;
-        let auth = self.auth.build(pool)?;
+        let (make, callbacks, events) = (self.authorize, self.callbacks, self.events);
+        let hooks = Box::new(move |database| -> Arc<dyn Hooks> {
+            Arc::new(Typed {
+                authorize: make(database),
+                callbacks: callbacks.unwrap_or_else(|| Arc::new(Defaults)),
+                events: events.unwrap_or_else(|| Arc::new(Defaults)),
+                user: PhantomData,
+            })
+        });
+        let auth = self.auth.build(pool, hooks)?;
         // Computed once before the first sign-in, off the request path.
         let _ = auth.gate.run(|| password::dummy_hash().len()).await;
         Ok(Sesame {
             auth,
             routes: self.routes,
         })
+    }
+}
+
+/// A callbacks or events object set for user type `T`, for user type `V`:
+/// kept when the two are the same type; `false` when one was set and is lost.
+fn retype<T: ?Sized + 'static, V: ?Sized + 'static>(
+    part: Option<Arc<T>>,
+) -> (Option<Arc<V>>, bool) {
+    let Some(part) = part else {
+        return (None, true);
+    };
+    let boxed: Box<dyn Any> = Box::new(part);
+    match boxed.downcast::<Arc<V>>() {
+        Ok(same) => (Some(*same), true),
+        Err(_) => (None, false),
     }
 }
 
@@ -114,6 +215,10 @@ impl Sesame {
         SesameBuilder {
             auth: Auth::builder(config),
             routes: Router::new(),
+            authorize: Box::new(|database| Arc::new(database)),
+            callbacks: None,
+            events: None,
+            user_type_changed: false,
         }
     }
 
@@ -312,4 +417,85 @@ pub fn with_bench_routes(app: Router) -> Router {
             )
             .route("/bench/argon2", axum::routing::get(argon2)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+    use crate::server::authorize::Credentials;
+
+    #[derive(Clone, Serialize, Deserialize)]
+    struct Member {
+        id: String,
+        email: String,
+    }
+
+    impl AuthUser for Member {
+        fn id(&self) -> String {
+            self.id.clone()
+        }
+        fn email(&self) -> &str {
+            &self.email
+        }
+    }
+
+    struct Members;
+
+    #[async_trait::async_trait]
+    impl Authorize for Members {
+        type User = Member;
+        async fn authorize(&self, _: &Credentials) -> Result<Option<Member>, AuthorizeError> {
+            Ok(None)
+        }
+    }
+
+    struct Noted;
+    impl Callbacks for Noted {}
+    impl Callbacks<Member> for Noted {}
+    impl Events for Noted {}
+
+    fn config() -> Config {
+        Config::from_toml_str(
+            "secret = \"a test secret, thirty-two bytes long\"\n\
+             [site]\nurl = \"http://127.0.0.1:3000\"\n[database]\nurl = \"sqlite::memory:\"",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn parts_are_kept_across_authorize_when_the_user_type_stays() {
+        let (kept, ok) = retype::<dyn Callbacks, dyn Callbacks>(Some(Arc::new(Noted)));
+        assert!(kept.is_some() && ok);
+        let (none, ok) = retype::<dyn Callbacks, dyn Callbacks<Member>>(None);
+        assert!(none.is_none() && ok, "nothing set, nothing lost");
+        let (lost, ok) = retype::<dyn Callbacks, dyn Callbacks<Member>>(Some(Arc::new(Noted)));
+        assert!(lost.is_none() && !ok);
+    }
+
+    #[tokio::test]
+    async fn callbacks_or_events_for_another_user_type_stop_the_start() {
+        let built = Sesame::builder(config())
+            .callbacks(Noted)
+            .authorize(Members)
+            .build()
+            .await;
+        assert!(matches!(built, Err(StartError::UserType)));
+        let built = Sesame::builder(config())
+            .events(Noted)
+            .authorize(Members)
+            .build()
+            .await;
+        assert!(matches!(built, Err(StartError::UserType)));
+        // In the right order, the same parts start.
+        let built = Sesame::builder(config())
+            .authorize(Members)
+            .callbacks(Noted)
+            .build()
+            .await;
+        if let Err(e) = built {
+            panic!("{e}");
+        }
+    }
 }

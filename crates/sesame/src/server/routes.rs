@@ -102,7 +102,7 @@ async fn update_session(
     let Some((mut data, expires)) = current else {
         return session_json(None);
     };
-    if let Err(error) = auth.callbacks.update_session(&mut data, &update.data).await {
+    if let Err(error) = auth.hooks.update_session(&mut data, &update.data).await {
         return Answer::failure(&auth, error, true, None, None).into_response();
     }
     if let Err(cause) = session::replace(&session, &data).await {
@@ -187,7 +187,7 @@ async fn sign_out(
         return Answer::failure(&auth, AuthError::Signin, json, None, None).into_response();
     }
     auth.audit(audit(Outcome::Success)).await;
-    auth.events.sign_out(user_id.as_deref()).await;
+    auth.hooks.sign_out(user_id.as_deref()).await;
     let mut answer = Answer::success(url, json);
     let token = csrf.rotate(None);
     if json {

@@ -35,7 +35,7 @@ use tower_sessions::{
     Expiry, Session, SessionManagerLayer,
 };
 
-use super::{authorize::AuthorizedUser, config::Config};
+use super::{app_user::AuthUser, config::Config, hooks::SignedInUser};
 
 /// Sessions in the `sessions` table.
 #[derive(Debug, Clone)]
@@ -332,6 +332,10 @@ pub struct SessionData {
     /// see the `csrf` module.
     #[serde(default)]
     pub csrf_key: String,
+    /// The application's user as `authorize` returned it, serialised: read it
+    /// back with [`SessionData::user`].
+    #[serde(default)]
+    pub user: serde_json::Value,
 }
 
 /// Sessions written before `remember` was kept had persistent cookies.
@@ -340,6 +344,20 @@ fn remembered() -> bool {
 }
 
 impl SessionData {
+    /// The application's user that signed this session in, typed. (A session
+    /// written before the user was kept gives its id, email, name and image.)
+    pub fn user<U: AuthUser>(&self) -> Result<U, serde_json::Error> {
+        if self.user.is_null() {
+            return serde_json::from_value(serde_json::json!({
+                "id": self.user_id,
+                "email": self.email,
+                "name": self.name,
+                "image": self.image,
+            }));
+        }
+        U::deserialize(&self.user)
+    }
+
     /// What this session's CSRF tokens are bound to.
     pub fn csrf_binding(&self) -> Option<&str> {
         (!self.csrf_key.is_empty()).then_some(self.csrf_key.as_str())
@@ -371,9 +389,9 @@ pub struct SessionError(#[from] tower_sessions::session::Error);
 /// signing in is deleted, never upgraded. Without `remember`, the cookie ends
 /// with the browser session and the session after `session.short_max_age`.
 /// Returns what the session holds and when it expires.
-pub async fn start(
+pub(crate) async fn start(
     session: &Session,
-    user: &AuthorizedUser,
+    user: &SignedInUser,
     config: &Config,
     remember: bool,
 ) -> Result<(SessionData, OffsetDateTime), SessionError> {
@@ -398,6 +416,7 @@ pub async fn start(
         max_age: lifetime.as_secs() as i64,
         remember,
         csrf_key: hex::encode(rand::random::<[u8; 16]>()),
+        user: user.stored.clone(),
     };
     write(session, &data).await?;
     let idle = time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::MAX);

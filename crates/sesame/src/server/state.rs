@@ -7,12 +7,12 @@ use sqlx::SqlitePool;
 
 use super::{
     audit::{AccountNamer, AuditEvent},
-    authorize::{Authorize, DatabaseAuthorize},
+    authorize::DatabaseAuthorize,
     callback_url::CallbackPolicy,
-    callbacks::{Callbacks, Defaults, Events},
     config::{Config, ConfigError},
     csrf::CsrfKeys,
     hash_gate::HashGate,
+    hooks::Hooks,
     keys::Secrets,
     limits::SignInLimits,
     lockout::Lockout,
@@ -36,9 +36,8 @@ pub struct Inner {
     pub(crate) secrets: Arc<Secrets>,
     pub(crate) csrf: Arc<CsrfKeys>,
     pub(crate) users: Arc<dyn UserStore>,
-    pub(crate) authorize: Arc<dyn Authorize>,
-    pub(crate) callbacks: Arc<dyn Callbacks>,
-    pub(crate) events: Arc<dyn Events>,
+    /// The application's `authorize`, callbacks and events.
+    pub(crate) hooks: Arc<dyn Hooks>,
     pub(crate) sessions: SqliteSessionStore,
     pub(crate) limits: SignInLimits,
     pub(crate) lockout: Lockout,
@@ -53,14 +52,15 @@ impl std::ops::Deref for Auth {
     }
 }
 
-/// Assembles an [`Auth`]; every part but the configuration has a default. The
-/// database pool (users and sessions) comes at [`build`](AuthBuilder::build).
-pub struct AuthBuilder {
+/// Makes the application's parts once the default `authorize` exists.
+pub(crate) type MakeHooks = Box<dyn FnOnce(DatabaseAuthorize) -> Arc<dyn Hooks> + Send>;
+
+/// Assembles an [`Auth`]; every part but the configuration and the
+/// application's parts has a default. The database pool (users and sessions)
+/// comes at [`build`](AuthBuilder::build).
+pub(crate) struct AuthBuilder {
     config: Config,
     users: Option<Arc<dyn UserStore>>,
-    authorize: Option<Arc<dyn Authorize>>,
-    callbacks: Arc<dyn Callbacks>,
-    events: Arc<dyn Events>,
 }
 
 impl AuthBuilder {
@@ -70,28 +70,13 @@ impl AuthBuilder {
         self
     }
 
-    /// Check credentials your own way (the default is argon2id against the users).
-    pub fn authorize(mut self, authorize: impl Authorize) -> Self {
-        self.authorize = Some(Arc::new(authorize));
-        self
-    }
-
-    pub fn callbacks(mut self, callbacks: impl Callbacks) -> Self {
-        self.callbacks = Arc::new(callbacks);
-        self
-    }
-
-    pub fn events(mut self, events: impl Events) -> Self {
-        self.events = Arc::new(events);
-        self
-    }
-
     /// The configuration it assembles from.
     pub(crate) fn config(&self) -> &Config {
         &self.config
     }
 
-    pub fn build(self, pool: SqlitePool) -> Result<Auth, ConfigError> {
+    /// The auth system over `pool`, with the application's parts that `hooks` makes.
+    pub fn build(self, pool: SqlitePool, hooks: MakeHooks) -> Result<Auth, ConfigError> {
         let mut secrets = vec![self.config.resolve_secret()?];
         secrets.extend(self.config.previous_secrets()?);
         let secrets = Arc::new(Secrets::new(secrets));
@@ -123,9 +108,7 @@ impl AuthBuilder {
         let users = self
             .users
             .unwrap_or_else(|| Arc::new(SqliteUserStore::new(pool.clone())));
-        let authorize = self
-            .authorize
-            .unwrap_or_else(|| Arc::new(DatabaseAuthorize::new(users.clone(), gate.clone())));
+        let hooks = hooks(DatabaseAuthorize::new(users.clone(), gate.clone()));
         Ok(Auth(Arc::new(Inner {
             config: self.config,
             policy,
@@ -133,9 +116,7 @@ impl AuthBuilder {
             secrets,
             csrf,
             users,
-            authorize,
-            callbacks: self.callbacks,
-            events: self.events,
+            hooks,
             sessions,
             limits,
             lockout,
@@ -172,9 +153,6 @@ impl Auth {
         AuthBuilder {
             config,
             users: None,
-            authorize: None,
-            callbacks: Arc::new(Defaults),
-            events: Arc::new(Defaults),
         }
     }
 
@@ -197,14 +175,14 @@ impl Auth {
         self.accounts.name(&self.secrets, account)
     }
 
-    /// Logs an audit event and hands it to the application's [`Events`].
+    /// Logs an audit event and hands it to the application's [`Events`](super::Events).
     pub async fn audit(&self, event: AuditEvent) {
         event.log();
-        self.events.audit(&event).await;
+        self.hooks.audit(&event).await;
     }
 
     /// The `callbackUrl` policy through the `redirect` callback.
     pub fn resolve_callback(&self, raw: Option<&str>) -> Result<String, crate::AuthError> {
-        self.callbacks.redirect(raw, &self.policy)
+        self.hooks.redirect(raw, &self.policy)
     }
 }

@@ -23,7 +23,6 @@ impl Config {
         "secret_file",
         "previous_secrets",
         "limits",
-        "data_dir",
         "audit",
     ];
 

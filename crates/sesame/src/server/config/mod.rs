@@ -52,7 +52,8 @@ pub struct Config {
     /// The secret that keys CSRF tokens. Required in production.
     #[serde(default)]
     pub secret: Option<SecretString>,
-    /// A file holding the secret (its first line), instead of `secret`.
+    /// A file holding the secret (its first line), instead of `secret`; in
+    /// development, created with a random secret when missing.
     #[serde(default)]
     pub secret_file: Option<PathBuf>,
     /// Earlier secrets, still accepted when verifying, so the secret can be
@@ -62,9 +63,6 @@ pub struct Config {
     /// Rate limits and hashing bounds.
     #[serde(default)]
     pub limits: LimitsConfig,
-    /// Where generated files (the development secret, the SQLite database) live.
-    #[serde(default = "default_data_dir")]
-    pub data_dir: PathBuf,
     /// What the audit events say about the account they concern.
     #[serde(default)]
     pub audit: AuditConfig,
@@ -347,9 +345,6 @@ pub struct DatabaseConfig {
     pub url: String,
 }
 
-fn default_data_dir() -> PathBuf {
-    PathBuf::from("data")
-}
 fn default_max_age() -> Duration {
     Duration::from_secs(30 * 24 * 60 * 60)
 }

@@ -1,5 +1,7 @@
-//! The signing secret: configured, read from a file, or (in development only)
-//! generated once into the data folder; and the previous ones, still accepted.
+//! The signing secret: configured, or read from a file (in development only,
+//! the file is created with a random secret when missing, and with neither a
+//! random secret lives as long as the process); and the previous ones, still
+//! accepted.
 
 use secrecy::ExposeSecret;
 
@@ -14,13 +16,19 @@ impl Config {
             .collect()
     }
 
-    /// The secret bytes: `secret`, else the first line of `secret_file`, else (in
-    /// development only) a random secret kept in `data_dir/dev-secret`.
+    /// The secret bytes: `secret`, else the first line of `secret_file`. In
+    /// development only, a missing `secret_file` is created with a random
+    /// secret, and with neither key the secret is random for this process
+    /// (sessions end with it).
     pub fn resolve_secret(&self) -> Result<Vec<u8>, ConfigError> {
         if let Some(secret) = &self.secret {
             return check_secret("secret", secret.expose_secret().as_bytes().to_vec());
         }
+        let development = self.environment == Environment::Development;
         if let Some(file) = &self.secret_file {
+            if development && !file.exists() {
+                return generate_into(file);
+            }
             let text = std::fs::read_to_string(file).map_err(|e| {
                 ConfigError::invalid(
                     "secret_file",
@@ -30,26 +38,39 @@ impl Config {
             let line = text.lines().next().unwrap_or("").trim().as_bytes().to_vec();
             return check_secret("secret_file", line);
         }
-        if self.environment == Environment::Production {
+        if !development {
             return Err(ConfigError::invalid(
                 "secret",
                 "a secret is required outside development: set SESAME_SECRET \
                  (e.g. `openssl rand -hex 32`) or secret_file",
             ));
         }
-        let path = self.data_dir.join("dev-secret");
-        if let Ok(existing) = std::fs::read_to_string(&path) {
-            return check_secret("secret", existing.trim().as_bytes().to_vec());
-        }
-        let generated = hex::encode(rand::random::<[u8; 32]>());
-        crate::server::files::create_private_dir(&self.data_dir)
-            .and_then(|_| crate::server::files::write_private(&path, &generated))
-            .map_err(|e| {
-                ConfigError::invalid("data_dir", format!("cannot write {}: {e}", path.display()))
-            })?;
-        tracing::warn!(path = %path.display(), "development: generated a secret");
-        Ok(generated.into_bytes())
+        tracing::warn!(
+            "development: no `secret` or `secret_file`, so a random secret for this \
+             process only (sessions end when it stops)"
+        );
+        Ok(hex::encode(rand::random::<[u8; 32]>()).into_bytes())
     }
+}
+
+/// Development: writes a new random secret to `file` (private to its owner,
+/// its folder created if missing) and returns it.
+fn generate_into(file: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
+    let generated = hex::encode(rand::random::<[u8; 32]>());
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    crate::server::files::create_private_dir(dir)
+        .and_then(|_| crate::server::files::write_private(file, &generated))
+        .map_err(|e| {
+            ConfigError::invalid(
+                "secret_file",
+                format!("cannot write {}: {e}", file.display()),
+            )
+        })?;
+    tracing::warn!(path = %file.display(), "development: generated a secret");
+    Ok(generated.into_bytes())
 }
 
 fn check_secret(key: &'static str, bytes: Vec<u8>) -> Result<Vec<u8>, ConfigError> {

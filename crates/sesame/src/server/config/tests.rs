@@ -159,3 +159,40 @@ fn production_requires_a_secret() {
     let short = Config::from_toml_str_with(MINIMAL, &[("secret", "short")]).unwrap();
     assert!(short.resolve_secret().is_err());
 }
+
+#[test]
+fn development_creates_a_missing_secret_file_once_and_production_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nested/dev-secret");
+    let path = file.to_str().unwrap();
+    let dev = Config::from_toml_layers(&[
+        "environment = \"development\"",
+        MINIMAL,
+        &format!("secret_file = {path:?}"),
+    ])
+    .unwrap();
+    let first = dev.resolve_secret().unwrap();
+    assert_eq!(first.len(), 64);
+    assert_eq!(std::fs::read(&file).unwrap(), first, "kept in the file");
+    assert_eq!(
+        dev.resolve_secret().unwrap(),
+        first,
+        "read back, not replaced"
+    );
+
+    let missing = dir.path().join("missing");
+    let prod =
+        Config::from_toml_str_with(MINIMAL, &[("secret_file", missing.to_str().unwrap())]).unwrap();
+    let err = prod.resolve_secret().unwrap_err().to_string();
+    assert!(err.contains("secret_file"), "{err}");
+    assert!(!missing.exists(), "production never makes up a secret");
+}
+
+#[test]
+fn development_without_a_secret_has_one_for_the_process_only() {
+    let dev = Config::from_toml_layers(&["environment = \"development\"", MINIMAL]).unwrap();
+    let a = dev.resolve_secret().unwrap();
+    let b = dev.resolve_secret().unwrap();
+    assert_eq!(a.len(), 64);
+    assert_ne!(a, b, "random each time: nothing is written anywhere");
+}
