@@ -5,6 +5,7 @@
 //! - [`pages`]: home, `/sign-in`, the protected `/account`, `/profile`.
 //! - [`i18n`]: the app's strings (Sesame has the auth half).
 //! - [`user`]: the app's own user type (with a role) and how Sesame gets it.
+//! - `cli` (feature `ssr`): the binary's admin commands (`user ...`, `sessions ...`).
 //! - `server` (feature `ssr`): the app's configuration (the demo user), and the
 //!   axum app assembled through `sesame::server::Sesame`.
 #![forbid(unsafe_code)]
@@ -15,6 +16,8 @@ pub mod i18n;
 pub mod pages;
 pub mod user;
 
+#[cfg(feature = "ssr")]
+pub mod cli;
 #[cfg(feature = "ssr")]
 pub mod server;
 

@@ -832,7 +832,7 @@ fn the_cli_refuses_a_breached_or_short_password_and_takes_a_good_one() {
     let create = |password: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_sesame"))
             .args(["--config", config.to_str().unwrap()])
-            .args(["create-user", "--email", "new@example.com"])
+            .args(["user", "add", "--email", "new@example.com"])
             .env("SESAME_NEW_PASSWORD", password)
             .env_remove("SESAME_DATABASE__URL")
             .output()

@@ -241,6 +241,27 @@ impl TestApp {
         self.post_form_from(path, fields, Some(&origin)).await
     }
 
+    /// A same-origin form post with extra headers.
+    pub async fn post_form_with(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(header::ORIGIN, self.base.clone())
+            .header(header::COOKIE, self.cookie_header())
+            .form(fields);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let res = req.send().await.unwrap();
+        self.keep_cookies(&res);
+        res
+    }
+
     /// A form post with the given `Origin` (or none).
     pub async fn post_form_from(
         &mut self,

@@ -97,7 +97,8 @@ impl Authorize for DatabaseAuthorize {
         };
         let verified =
             password::verify(&self.gate, &credentials.password, &user.password_hash).await?;
-        if !verified.matches {
+        // A disabled account answers as a wrong password, after the same work.
+        if !verified.matches || user.is_disabled() {
             return Ok(None);
         }
         if verified.needs_rehash {
@@ -128,6 +129,7 @@ pub async fn create_user(
             email,
             name,
             password_hash,
+            email_verified: true,
         })
         .await?)
 }

@@ -177,6 +177,17 @@ pub async fn credentials(
             }
         }
     };
+    // Read before the password is checked: a revocation of this user's
+    // sessions from here on keeps the session from being stored.
+    let revocation_seq = match auth.sessions.revocation_seq().await {
+        Ok(seq) => seq,
+        Err(cause) => {
+            tracing::error!(%cause, "reading the revocation sequence failed");
+            drop(attempt);
+            auth.audit(audit(Outcome::Error, None)).await;
+            return Err(fail(AuthError::Signin));
+        }
+    };
     let credentials = Credentials {
         email: form.email,
         password,
@@ -218,7 +229,13 @@ pub async fn credentials(
             };
         }
     }
-    let (data, expires) = match session::start(session, &user, &auth.config, form.remember).await {
+    let origin = session::Origin {
+        ip: caller.ip,
+        user_agent: caller.user_agent.clone(),
+        revocation_seq,
+    };
+    let started = session::start(session, &user, &origin, &auth.config, form.remember).await;
+    let (data, expires) = match started {
         Ok(started) => started,
         Err(cause) => {
             tracing::error!(%cause, "could not start a session");

@@ -2,6 +2,7 @@
 //! `callbackUrl` policy, `authorize` and password hashing, users and sessions,
 //! and the REST routes. Nothing here is compiled into the WASM client.
 
+pub mod accounts;
 pub(crate) mod answer;
 pub(crate) mod app_user;
 pub mod audit;
@@ -31,8 +32,10 @@ pub(crate) mod security;
 pub mod session;
 pub(crate) mod session_check;
 pub(crate) mod state;
+pub(crate) mod user_agent;
 pub mod users;
 
+pub use accounts::AccountError;
 pub use answer::no_store;
 pub use app_user::{AuthUser, AuthorizedUser};
 pub use async_trait::async_trait;
@@ -45,8 +48,9 @@ pub use guard::{require_auth, require_session, CurrentUser};
 pub use mount::with_bench_routes;
 pub use mount::{bind, serve, Sesame, SesameBuilder, StartError, LOG_FILTER};
 pub use password::NewPassword;
-pub use session::SessionData;
+pub use session::{SessionData, SessionHandle, UserSession};
 pub use state::Auth;
+pub use user_agent::describe_user_agent;
 pub use users::{UserRecord, UserStore};
 
 use http::request::Parts;

@@ -19,6 +19,12 @@
 //! would otherwise put the session back for `cache_ttl`). With several
 //! instances a deleted session may still be served from another instance's
 //! cache for up to `session.cache_ttl` (30 s; `0s` turns it off).
+//!
+//! Rows carry their user's id, so a user's sessions can be listed and ended
+//! together. Ending them all is final against a sign-in racing it: the
+//! sign-in reads the revocation sequence before it checks the password, and
+//! its row is only inserted if no revocation of that user came after (see
+//! [`SqliteSessionStore::revoke_user`]).
 
 use std::sync::Arc;
 
@@ -150,6 +156,108 @@ impl SqliteSessionStore {
         Ok(Some(loaded))
     }
 
+    /// The revocation sequence now: a sign-in reads it before it checks the
+    /// password and carries it into its session ([`SessionData::revocation_seq`]).
+    pub async fn revocation_seq(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM session_revocations")
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// Ends every session of `user_id` but `keep` (a session's handle), at
+    /// once: the rows are deleted and their ids tombstoned, and a sign-in of
+    /// that user that read the sequence before this cannot store its session.
+    /// Returns how many sessions ended.
+    pub async fn revoke_user(
+        &self,
+        user_id: &str,
+        keep: Option<&SessionHandle>,
+    ) -> Result<u64, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO session_revocations (user_id, seq) \
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_revocations)) \
+             ON CONFLICT (user_id) DO UPDATE SET seq = excluded.seq",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        let ended: Vec<Vec<u8>> = sqlx::query_scalar(
+            "DELETE FROM sessions WHERE user_id = ? AND id_hash IS NOT ? RETURNING id_hash",
+        )
+        .bind(user_id)
+        .bind(keep.map(|k| k.0.to_vec()))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        for key in &ended {
+            if let Ok(key) = <[u8; 32]>::try_from(key.as_slice()) {
+                self.deleted.insert(key, ());
+                self.cache.invalidate(&key);
+            }
+        }
+        Ok(ended.len() as u64)
+    }
+
+    /// Ends one session of `user_id`, named by its handle; whether there was one.
+    pub async fn revoke_one(
+        &self,
+        user_id: &str,
+        handle: &SessionHandle,
+    ) -> Result<bool, sqlx::Error> {
+        let key = handle.0;
+        // As in `delete`: the tombstone first. (A handle of another user's
+        // session leaves a tombstone and deletes nothing; the tombstone only
+        // hides a cache entry for a minute, which the row brings back.)
+        let owned: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM sessions WHERE id_hash = ? AND user_id = ?")
+                .bind(&key[..])
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        if owned.is_none() {
+            return Ok(false);
+        }
+        self.deleted.insert(key, ());
+        self.cache.invalidate(&key);
+        let deleted = sqlx::query("DELETE FROM sessions WHERE id_hash = ? AND user_id = ?")
+            .bind(&key[..])
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(deleted == 1)
+    }
+
+    /// The live sessions of `user_id`, most recently signed in first.
+    pub async fn list_user(&self, user_id: &str) -> Result<Vec<UserSession>, sqlx::Error> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let rows: Vec<(Vec<u8>, String, i64)> = sqlx::query_as(
+            "SELECT id_hash, data, expires_at FROM sessions \
+             WHERE user_id = ? AND expires_at > ?",
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut sessions: Vec<UserSession> = rows
+            .into_iter()
+            .filter_map(|(key, data, expires_at)| {
+                let handle = SessionHandle(<[u8; 32]>::try_from(key.as_slice()).ok()?);
+                let record: std::collections::HashMap<String, serde_json::Value> =
+                    serde_json::from_str(&data).ok()?;
+                let data = SessionData::deserialize(record.get(KEY)?).ok()?;
+                Some(UserSession {
+                    handle,
+                    data,
+                    expires_at,
+                })
+            })
+            .collect();
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.data.signed_in_at));
+        Ok(sessions)
+    }
+
     /// How many live sessions there are (for tests and operators).
     pub async fn count_live(&self) -> Result<i64, sqlx::Error> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -165,16 +273,25 @@ impl SessionStore for SqliteSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let signed_in = data_of(record);
+        let user_id = signed_in.as_ref().map(|d| d.user_id.as_str());
+        let seq = signed_in.as_ref().map_or(0, |d| d.revocation_seq);
         loop {
             let mut bytes = [0u8; 16];
             OsRng.fill_bytes(&mut bytes);
             record.id = Id(i128::from_le_bytes(bytes));
+            // A signed-in session is only stored if its user's sessions were
+            // not all ended since the sign-in read the sequence.
             let inserted = sqlx::query(
-                "INSERT OR IGNORE INTO sessions (id_hash, data, expires_at) VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO sessions (id_hash, data, expires_at, user_id) \
+                 SELECT ?1, ?2, ?3, ?4 WHERE ?4 IS NULL OR NOT EXISTS \
+                 (SELECT 1 FROM session_revocations WHERE user_id = ?4 AND seq > ?5)",
             )
             .bind(&id_hash(&record.id)[..])
             .bind(&data)
             .bind(record.expiry_date.unix_timestamp())
+            .bind(user_id)
+            .bind(seq)
             .execute(&self.pool)
             .await
             .map_err(backend)?
@@ -183,6 +300,21 @@ impl SessionStore for SqliteSessionStore {
                 self.cache
                     .insert(id_hash(&record.id), Loaded::new(record.clone()));
                 return Ok(());
+            }
+            if let Some(user_id) = user_id {
+                let revoked: Option<i64> = sqlx::query_scalar(
+                    "SELECT 1 FROM session_revocations WHERE user_id = ? AND seq > ?",
+                )
+                .bind(user_id)
+                .bind(seq)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+                if revoked.is_some() {
+                    // The cookie names no session: the visitor is signed out.
+                    tracing::info!(user_id, "a sign-in raced the end of its user's sessions");
+                    return Ok(());
+                }
             }
         }
     }
@@ -231,6 +363,42 @@ impl SessionStore for SqliteSessionStore {
             .map_err(backend)?;
         Ok(())
     }
+}
+
+/// A session's handle: names it to its owner (to end it) without being its
+/// token (it is the SHA-256 the table is keyed by).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionHandle(pub(crate) [u8; 32]);
+
+impl SessionHandle {
+    /// The handle of the session with this id.
+    pub fn of(id: &Id) -> SessionHandle {
+        SessionHandle(id_hash(id))
+    }
+
+    /// Reads a handle from its hex form.
+    pub fn parse(hex_text: &str) -> Option<SessionHandle> {
+        let mut bytes = [0u8; 32];
+        hex::decode_to_slice(hex_text, &mut bytes).ok()?;
+        Some(SessionHandle(bytes))
+    }
+}
+
+impl std::fmt::Display for SessionHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+/// One of a user's live sessions.
+#[derive(Debug, Clone)]
+pub struct UserSession {
+    /// Its handle.
+    pub handle: SessionHandle,
+    /// What it holds.
+    pub data: SessionData,
+    /// Unix seconds when its row expires.
+    pub expires_at: i64,
 }
 
 /// The session cookie's name.
@@ -336,6 +504,31 @@ pub struct SessionData {
     /// back with [`SessionData::user`].
     #[serde(default)]
     pub user: serde_json::Value,
+    /// The client address that signed in, if known.
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// The browser's `User-Agent` at sign-in, at most
+    /// [`MAX_USER_AGENT_BYTES`].
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    /// The revocation sequence the sign-in read before it checked the
+    /// password (see the module header).
+    #[serde(default)]
+    pub revocation_seq: i64,
+}
+
+/// The longest `User-Agent` a session keeps.
+pub const MAX_USER_AGENT_BYTES: usize = 512;
+
+/// Where a sign-in came from, and the revocation sequence it read first.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The client address.
+    pub ip: Option<std::net::IpAddr>,
+    /// The browser's `User-Agent`.
+    pub user_agent: Option<String>,
+    /// The revocation sequence, read before the password was checked.
+    pub revocation_seq: i64,
 }
 
 /// Sessions written before `remember` was kept had persistent cookies.
@@ -392,6 +585,7 @@ pub struct SessionError(#[from] tower_sessions::session::Error);
 pub(crate) async fn start(
     session: &Session,
     user: &SignedInUser,
+    origin: &Origin,
     config: &Config,
     remember: bool,
 ) -> Result<(SessionData, OffsetDateTime), SessionError> {
@@ -417,6 +611,15 @@ pub(crate) async fn start(
         remember,
         csrf_key: hex::encode(rand::random::<[u8; 16]>()),
         user: user.stored.clone(),
+        ip: origin.ip.map(|ip| ip.to_string()),
+        user_agent: origin.user_agent.as_deref().map(|ua| {
+            let mut end = ua.len().min(MAX_USER_AGENT_BYTES);
+            while !ua.is_char_boundary(end) {
+                end -= 1;
+            }
+            ua[..end].to_string()
+        }),
+        revocation_seq: origin.revocation_seq,
     };
     write(session, &data).await?;
     let idle = time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::MAX);

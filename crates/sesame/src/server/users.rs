@@ -127,7 +127,24 @@ pub struct UserRecord {
     pub image: Option<String>,
     /// The argon2id hash (PHC string).
     pub password_hash: String,
+    /// Unix seconds of the account's creation.
+    pub created_at: i64,
+    /// Unix seconds since when the account is disabled (it cannot sign in).
+    pub disabled_at: Option<i64>,
+    /// Unix seconds of the email's verification.
+    pub email_verified_at: Option<i64>,
 }
+
+impl UserRecord {
+    /// Whether the account may not sign in.
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
+    }
+}
+
+/// The columns of a [`UserRecord`], in its order.
+const COLUMNS: &str =
+    "id, email, name, image, password_hash, created_at, disabled_at, email_verified_at";
 
 /// A user to create.
 #[derive(Debug, Clone)]
@@ -138,6 +155,9 @@ pub struct NewUser {
     pub name: Option<String>,
     /// An argon2id PHC string (see [`super::password::hash`]).
     pub password_hash: String,
+    /// Whether the email counts as verified from the start (an account an
+    /// administrator creates).
+    pub email_verified: bool,
 }
 
 /// A storage failure.
@@ -146,6 +166,9 @@ pub enum StoreError {
     #[error("a user with this email already exists")]
     /// A user with this email exists.
     Duplicate,
+    #[error("no such user")]
+    /// No user has this id.
+    NotFound,
     #[error("database: {0}")]
     /// The database failed.
     Database(#[from] sqlx::Error),
@@ -158,8 +181,24 @@ pub trait UserStore: Send + Sync + 'static {
     async fn find_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError>;
     /// Adds a user; an existing email is [`StoreError::Duplicate`].
     async fn create(&self, user: NewUser) -> Result<UserRecord, StoreError>;
-    /// Replaces a user's password hash (a rehash with newer parameters).
+    /// Replaces a user's password hash (a rehash, or a new password).
     async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError>;
+    /// The user with this id, if any.
+    async fn find_by_id(&self, id: i64) -> Result<Option<UserRecord>, StoreError>;
+    /// Every user, by id.
+    async fn list(&self) -> Result<Vec<UserRecord>, StoreError>;
+    /// Disables (`true`) or enables a user; [`StoreError::NotFound`] if none.
+    async fn set_disabled(&self, id: i64, disabled: bool) -> Result<(), StoreError>;
+    /// Marks a user's email as verified; [`StoreError::NotFound`] if none.
+    async fn set_email_verified(&self, id: i64) -> Result<(), StoreError>;
+}
+
+/// `NotFound` unless a row was changed.
+fn changed(result: sqlx::sqlite::SqliteQueryResult) -> Result<(), StoreError> {
+    if result.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 /// Users in the `users` table of a SQLite database.
@@ -178,22 +217,25 @@ impl SqliteUserStore {
 #[async_trait]
 impl UserStore for SqliteUserStore {
     async fn find_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
-        Ok(sqlx::query_as::<_, UserRecord>(
-            "SELECT id, email, name, image, password_hash FROM users WHERE email = ?",
+        Ok(
+            sqlx::query_as::<_, UserRecord>(&format!(
+                "SELECT {COLUMNS} FROM users WHERE email = ?"
+            ))
+            .bind(email.as_str())
+            .fetch_optional(&self.pool)
+            .await?,
         )
-        .bind(email.as_str())
-        .fetch_optional(&self.pool)
-        .await?)
     }
 
     async fn create(&self, user: NewUser) -> Result<UserRecord, StoreError> {
-        let result = sqlx::query_as::<_, UserRecord>(
-            "INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?) \
-             RETURNING id, email, name, image, password_hash",
-        )
+        let result = sqlx::query_as::<_, UserRecord>(&format!(
+            "INSERT INTO users (email, name, password_hash, email_verified_at) \
+             VALUES (?, ?, ?, CASE WHEN ? THEN unixepoch() END) RETURNING {COLUMNS}"
+        ))
         .bind(user.email.as_str())
         .bind(&user.name)
         .bind(&user.password_hash)
+        .bind(user.email_verified)
         .fetch_one(&self.pool)
         .await;
         match result {
@@ -210,6 +252,48 @@ impl UserStore for SqliteUserStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn find_by_id(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
+        Ok(
+            sqlx::query_as::<_, UserRecord>(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn list(&self) -> Result<Vec<UserRecord>, StoreError> {
+        Ok(
+            sqlx::query_as::<_, UserRecord>(&format!("SELECT {COLUMNS} FROM users ORDER BY id"))
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn set_disabled(&self, id: i64, disabled: bool) -> Result<(), StoreError> {
+        changed(
+            sqlx::query(
+                "UPDATE users SET disabled_at = CASE WHEN ?1 THEN COALESCE(disabled_at, unixepoch()) END, \
+                 updated_at = unixepoch() WHERE id = ?2",
+            )
+            .bind(disabled)
+            .bind(id)
+            .execute(&self.pool)
+            .await?,
+        )
+    }
+
+    async fn set_email_verified(&self, id: i64) -> Result<(), StoreError> {
+        changed(
+            sqlx::query(
+                "UPDATE users SET email_verified_at = COALESCE(email_verified_at, unixepoch()), \
+                 updated_at = unixepoch() WHERE id = ?",
+            )
+            .bind(id)
+            .execute(&self.pool)
+            .await?,
+        )
     }
 }
 

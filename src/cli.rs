@@ -1,0 +1,339 @@
+//! The server binary's command line: `serve` (the default) and the admin
+//! commands over Sesame's user store (`user ...`, `sessions ...`). Passwords
+//! are read from `SESAME_NEW_PASSWORD` or standard input, never from an
+//! argument (which other users of the machine could see). `--json` prints one
+//! JSON document for scripts. Exit codes: 0 done, 1 failure, 2 usage,
+//! 3 no such user, 4 input refused (password policy, an existing email).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use sesame::server::{AccountError, AuthorizeError, NewPassword, Sesame, UserRecord};
+
+use crate::server::{AppConfig, AppError};
+
+#[derive(Parser)]
+#[command(version, about = "NextAuth-style credentials sign-in for Leptos")]
+pub struct Cli {
+    /// The configuration file (environment variables SESAME_* override it).
+    #[arg(
+        long,
+        env = "SESAME_CONFIG",
+        default_value = "Leptos.toml",
+        global = true
+    )]
+    pub config: PathBuf,
+    /// Print JSON (for scripts) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the app (the default).
+    Serve,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// List or end a user's sessions.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add a user (verified); the password is read from SESAME_NEW_PASSWORD or stdin.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List every user.
+    List,
+    /// Disable a user: they cannot sign in, and their sessions end at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled user.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a user's password (from SESAME_NEW_PASSWORD or stdin); ends their sessions.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+    },
+    /// Mark a user's email as verified.
+    VerifyEmail {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SessionsCommand {
+    /// List a user's live sessions.
+    List {
+        /// The user's email.
+        #[arg(long)]
+        user: String,
+    },
+    /// End every session of a user.
+    Revoke {
+        /// The user's email.
+        #[arg(long)]
+        user: String,
+    },
+}
+
+/// Why a command failed, with its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("no user has the email {0}")]
+    NoSuchUser(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CliError {
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::NoSuchUser(_) => 3,
+            CliError::Refused(_) => 4,
+            CliError::App(_) | CliError::Failed(_) => 1,
+        }
+    }
+
+    fn account(email: &str, error: AccountError) -> CliError {
+        match error {
+            AccountError::NoSuchUser => CliError::NoSuchUser(email.to_string()),
+            AccountError::Email(e) => CliError::Refused(format!("{email}: {e}")),
+            other => CliError::Failed(other.to_string()),
+        }
+    }
+}
+
+/// A user as the CLI prints it.
+#[derive(Serialize)]
+struct UserOut {
+    id: i64,
+    email: String,
+    name: Option<String>,
+    created_at: String,
+    disabled: bool,
+    email_verified: bool,
+}
+
+impl From<&UserRecord> for UserOut {
+    fn from(u: &UserRecord) -> Self {
+        UserOut {
+            id: u.id,
+            email: u.email.clone(),
+            name: u.name.clone(),
+            created_at: rfc3339(u.created_at),
+            disabled: u.is_disabled(),
+            email_verified: u.email_verified_at.is_some(),
+        }
+    }
+}
+
+/// A session as the CLI prints it.
+#[derive(Serialize)]
+struct SessionOut {
+    id: String,
+    signed_in_at: String,
+    last_seen: String,
+    ip: Option<String>,
+    browser: String,
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// Prints `value` as JSON, or `text` for people.
+fn print(json: bool, value: &impl Serialize, text: impl FnOnce() -> String) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into())
+        );
+    } else {
+        println!("{}", text());
+    }
+}
+
+/// A new password from `SESAME_NEW_PASSWORD` or the first line of stdin,
+/// through the password policy.
+fn read_new_password(context: &[&str]) -> Result<NewPassword, CliError> {
+    let raw = match std::env::var("SESAME_NEW_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| CliError::Failed(format!("reading the password: {e}")))?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    NewPassword::parse(raw, context).map_err(|e| CliError::Refused(e.to_string()))
+}
+
+/// Runs an admin command.
+pub async fn run_admin(config: AppConfig, json: bool, command: Command) -> Result<(), CliError> {
+    let sesame = Sesame::builder(config.auth)
+        .build()
+        .await
+        .map_err(AppError::from)?;
+    let auth = sesame.auth();
+    match command {
+        Command::Serve => unreachable!("serve is not an admin command"),
+        Command::User(UserCommand::Add { email, name }) => {
+            let password = read_new_password(&[email.as_str(), name.as_deref().unwrap_or("")])?;
+            let user = sesame
+                .create_user(&email, &password, name)
+                .await
+                .map_err(|e| match e {
+                    AuthorizeError::Store(sesame::server::users::StoreError::Duplicate)
+                    | AuthorizeError::Other(_) => CliError::Refused(format!("{email}: {e}")),
+                    other => CliError::Failed(other.to_string()),
+                })?;
+            print(json, &UserOut::from(&user), || {
+                format!("created user {} ({})", user.email, user.id)
+            });
+        }
+        Command::User(UserCommand::List) => {
+            let users = auth
+                .list_users()
+                .await
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            let out: Vec<UserOut> = users.iter().map(UserOut::from).collect();
+            print(json, &out, || {
+                let mut text = format!(
+                    "{:>5}  {:<32} {:<9} {:<8} name",
+                    "id", "email", "state", "email"
+                );
+                for u in &out {
+                    text.push_str(&format!(
+                        "\n{:>5}  {:<32} {:<9} {:<8} {}",
+                        u.id,
+                        u.email,
+                        if u.disabled { "disabled" } else { "active" },
+                        if u.email_verified {
+                            "verified"
+                        } else {
+                            "pending"
+                        },
+                        u.name.as_deref().unwrap_or("")
+                    ));
+                }
+                text
+            });
+        }
+        Command::User(UserCommand::Disable { email }) => {
+            let ended = auth
+                .set_disabled(&email, true)
+                .await
+                .map_err(|e| CliError::account(&email, e))?;
+            let out =
+                serde_json::json!({ "email": email, "disabled": true, "sessions_ended": ended });
+            print(json, &out, || {
+                format!("disabled {email}; {ended} session(s) ended")
+            });
+        }
+        Command::User(UserCommand::Enable { email }) => {
+            auth.set_disabled(&email, false)
+                .await
+                .map_err(|e| CliError::account(&email, e))?;
+            let out = serde_json::json!({ "email": email, "disabled": false });
+            print(json, &out, || format!("enabled {email}"));
+        }
+        Command::User(UserCommand::SetPassword { email }) => {
+            let user = auth
+                .user_by_email(&email)
+                .await
+                .map_err(|e| CliError::account(&email, e))?;
+            let password =
+                read_new_password(&[user.email.as_str(), user.name.as_deref().unwrap_or("")])?;
+            let ended = auth
+                .set_password(&email, &password, None)
+                .await
+                .map_err(|e| CliError::account(&email, e))?;
+            let out = serde_json::json!({ "email": email, "sessions_ended": ended });
+            print(json, &out, || {
+                format!("set the password of {email}; {ended} session(s) ended")
+            });
+        }
+        Command::User(UserCommand::VerifyEmail { email }) => {
+            auth.verify_email(&email)
+                .await
+                .map_err(|e| CliError::account(&email, e))?;
+            let out = serde_json::json!({ "email": email, "email_verified": true });
+            print(json, &out, || format!("verified the email of {email}"));
+        }
+        Command::Sessions(SessionsCommand::List { user }) => {
+            let record = auth
+                .user_by_email(&user)
+                .await
+                .map_err(|e| CliError::account(&user, e))?;
+            let sessions = auth
+                .sessions_of(&record.id.to_string())
+                .await
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            let out: Vec<SessionOut> = sessions
+                .iter()
+                .map(|s| SessionOut {
+                    id: s.handle.to_string(),
+                    signed_in_at: rfc3339(s.data.signed_in_at),
+                    last_seen: rfc3339(s.data.last_seen),
+                    ip: s.data.ip.clone(),
+                    browser: sesame::server::describe_user_agent(s.data.user_agent.as_deref()),
+                })
+                .collect();
+            print(json, &out, || {
+                let mut text = format!("{} session(s) of {user}", out.len());
+                for s in &out {
+                    text.push_str(&format!(
+                        "\n{}  signed in {}  last seen {}  {}  {}",
+                        &s.id[..12],
+                        s.signed_in_at,
+                        s.last_seen,
+                        s.ip.as_deref().unwrap_or("-"),
+                        s.browser
+                    ));
+                }
+                text
+            });
+        }
+        Command::Sessions(SessionsCommand::Revoke { user }) => {
+            let record = auth
+                .user_by_email(&user)
+                .await
+                .map_err(|e| CliError::account(&user, e))?;
+            let ended = auth
+                .end_sessions(&record.id.to_string(), None)
+                .await
+                .map_err(|e| CliError::Failed(e.to_string()))?;
+            let out = serde_json::json!({ "email": user, "sessions_ended": ended });
+            print(json, &out, || format!("{ended} session(s) of {user} ended"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! The admin CLI, run as the binary against a throw-away database (and, for
+//! sessions, against the database of a running server): output, `--json`,
+//! errors and exit codes.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::{spawn, EMAIL, PASSWORD, SECRET};
+use serde_json::Value;
+
+/// A `Leptos.toml` for the database at `db_url`, in `dir`.
+fn config_file(dir: &std::path::Path, db_url: &str) -> std::path::PathBuf {
+    let path = dir.join("cli.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "secret = \"{SECRET}\"\n[site]\nurl = \"http://127.0.0.1:3000\"\n[database]\nurl = \"{db_url}\"\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Runs `sesame --config <config> <args>` with `password` as the new password.
+fn sesame(config: &std::path::Path, args: &[&str], password: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sesame"));
+    command
+        .args(["--config", config.to_str().unwrap()])
+        .args(args)
+        .env_remove("SESAME_DATABASE__URL")
+        .env("RUST_LOG", "warn");
+    match password {
+        Some(p) => command.env("SESAME_NEW_PASSWORD", p),
+        None => command.env_remove("SESAME_NEW_PASSWORD"),
+    };
+    command.output().unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn users_are_added_listed_disabled_enabled_and_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    let config = config_file(dir.path(), &db);
+    let pass = Some("a long and unusual passphrase");
+
+    let added = json(&sesame(
+        &config,
+        &[
+            "user",
+            "add",
+            "--email",
+            "Ann@Example.com",
+            "--name",
+            "Ann",
+            "--json",
+        ],
+        pass,
+    ));
+    assert_eq!(added["email"], "ann@example.com");
+    assert_eq!(added["email_verified"], true);
+    assert_eq!(added["disabled"], false);
+
+    // An existing email is refused, with its own exit code and a message.
+    let again = sesame(
+        &config,
+        &["user", "add", "--email", "ann@example.com"],
+        pass,
+    );
+    assert_eq!(again.status.code(), Some(4));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+
+    let text = sesame(&config, &["user", "list"], None);
+    assert!(text.status.success());
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("ann@example.com") && text.contains("active"),
+        "{text}"
+    );
+
+    let out = json(&sesame(
+        &config,
+        &["user", "disable", "--email", "ann@example.com", "--json"],
+        None,
+    ));
+    assert_eq!(out["disabled"], true);
+    let list = json(&sesame(&config, &["user", "list", "--json"], None));
+    assert_eq!(list[0]["disabled"], true);
+    json(&sesame(
+        &config,
+        &["user", "enable", "--email", "ann@example.com", "--json"],
+        None,
+    ));
+    let list = json(&sesame(&config, &["user", "list", "--json"], None));
+    assert_eq!(list[0]["disabled"], false);
+    json(&sesame(
+        &config,
+        &[
+            "user",
+            "verify-email",
+            "--email",
+            "ann@example.com",
+            "--json",
+        ],
+        None,
+    ));
+
+    // Unknown users: exit code 3 and the email named.
+    for args in [
+        &["user", "disable", "--email", "nobody@example.com"][..],
+        &["user", "set-password", "--email", "nobody@example.com"][..],
+        &["sessions", "list", "--user", "nobody@example.com"][..],
+    ] {
+        let out = sesame(&config, args, pass);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("nobody@example.com"));
+    }
+    // Usage errors are clap's: exit code 2.
+    assert_eq!(
+        sesame(&config, &["user", "frobnicate"], None).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn set_password_reads_stdin_and_applies_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    let config = config_file(dir.path(), &db);
+    json(&sesame(
+        &config,
+        &["user", "add", "--email", "bob@example.com", "--json"],
+        Some("a long and unusual passphrase"),
+    ));
+    let weak = sesame(
+        &config,
+        &["user", "set-password", "--email", "bob@example.com"],
+        Some("password1"),
+    );
+    assert_eq!(weak.status.code(), Some(4));
+    assert!(
+        stderr(&weak).contains("too easy to guess"),
+        "{}",
+        stderr(&weak)
+    );
+
+    // From standard input when the variable is not set.
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sesame"))
+        .args(["--config", config.to_str().unwrap(), "user", "set-password"])
+        .args(["--email", "bob@example.com", "--json"])
+        .env_remove("SESAME_NEW_PASSWORD")
+        .env_remove("SESAME_DATABASE__URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"another unusual passphrase\n")
+        .unwrap();
+    let out = json(&child.wait_with_output().unwrap());
+    assert_eq!(out["sessions_ended"], 0);
+}
+
+/// Sessions of a running server: listed and ended by the CLI (another
+/// process: a running server with `session.cache_ttl = 0s` sees it at once).
+#[tokio::test]
+async fn sessions_of_a_running_server_are_listed_and_revoked() {
+    let app = spawn("[session]\ncache_ttl = \"0s\"").await;
+    let mut a = app.new_browser();
+    let mut b = app.new_browser();
+    assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    assert_eq!(b.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    let config = config_file(app.dir.path(), &app.db_url);
+
+    let cfg = config.clone();
+    let listed = tokio::task::spawn_blocking(move || {
+        json(&sesame(
+            &cfg,
+            &["sessions", "list", "--user", EMAIL, "--json"],
+            None,
+        ))
+    })
+    .await
+    .unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["ip"], "127.0.0.1");
+    assert_eq!(listed[0]["id"].as_str().unwrap().len(), 64);
+
+    let cfg = config.clone();
+    let revoked = tokio::task::spawn_blocking(move || {
+        json(&sesame(
+            &cfg,
+            &["sessions", "revoke", "--user", EMAIL, "--json"],
+            None,
+        ))
+    })
+    .await
+    .unwrap();
+    assert_eq!(revoked["sessions_ended"], 2);
+    assert_eq!(a.session().await, serde_json::json!({}));
+    assert_eq!(b.session().await, serde_json::json!({}));
+
+    // Disabling from the CLI ends a new session too, and refuses the next sign-in.
+    assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    let cfg = config.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        json(&sesame(
+            &cfg,
+            &["user", "disable", "--email", EMAIL, "--json"],
+            None,
+        ))
+    })
+    .await
+    .unwrap();
+    assert_eq!(out["sessions_ended"], 1);
+    assert_eq!(a.session().await, serde_json::json!({}));
+    assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 401);
+}
