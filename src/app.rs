@@ -23,7 +23,7 @@ use sesame::{
 
 use crate::{
     i18n::{current_locale, use_texts},
-    pages::{AccountPage, HomePage, ProfilePage, SignInPage},
+    pages::{AccountPage, HomePage, PasswordPage, ProfilePage, SessionsPage, SignInPage},
 };
 
 /// The HTML document around the app (server only).
@@ -73,6 +73,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/password") view=PasswordPage ssr=SsrMode::Async />
                         <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
                         <AuthRoutes />
                     </Routes>

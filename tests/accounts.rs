@@ -188,3 +188,245 @@ async fn ending_a_users_sessions_is_final_against_sign_ins_racing_it() {
         app.auth().set_disabled(EMAIL, false).await.unwrap();
     }
 }
+
+/// A signed-in browser's JSON post of an account action with its page token.
+async fn action(
+    browser: &mut common::TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let token = browser.csrf_token().await;
+    let mut all = fields.to_vec();
+    all.push(("csrfToken", &token));
+    all.push(("json", "true"));
+    let res = browser.post_form(path, &all).await;
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap())
+}
+
+async fn list(browser: &mut common::TestApp) -> Vec<serde_json::Value> {
+    let res = browser
+        .get_with(sesame::SESSIONS_PATH, &[("accept", "application/json")])
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn account_actions_need_a_session_and_a_csrf_token_from_this_site() {
+    let mut app = spawn("").await;
+    let res = app.get(sesame::SESSIONS_PATH).await;
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("SessionRequired"));
+    for path in [
+        sesame::REVOKE_OTHER_SESSIONS_PATH,
+        sesame::REVOKE_SESSION_PATH,
+        sesame::CHANGE_PASSWORD_PATH,
+    ] {
+        let (status, body) = action(&mut app, path, &[]).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("SessionRequired")),
+            "{path}"
+        );
+    }
+
+    assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    // A token that is not this session's.
+    let res = app
+        .post_form(
+            sesame::REVOKE_OTHER_SESSIONS_PATH,
+            &[("csrfToken", "forged|token"), ("json", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["error"],
+        "MissingCSRF"
+    );
+    // Another site's page cannot post it, whatever it carries.
+    let token = app.csrf_token().await;
+    let res = app
+        .post_form_from(
+            sesame::REVOKE_OTHER_SESSIONS_PATH,
+            &[("csrfToken", &token), ("json", "true")],
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(list(&mut app).await.len(), 1, "nothing was ended");
+}
+
+#[tokio::test]
+async fn a_user_lists_and_ends_their_own_sessions_only() {
+    let app = spawn("").await;
+    let mut a = app.new_browser();
+    let mut b = app.new_browser();
+    let mut c = app.new_browser();
+    assert_eq!(sign_in_as(&mut a, UA).await, 200);
+    assert_eq!(b.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    let other = NewPassword::parse(PASSWORD, &["other@example.com"]).unwrap();
+    app.sesame
+        .create_user("other@example.com", &other, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.sign_in_json("other@example.com", PASSWORD, "/")
+            .await
+            .status(),
+        200
+    );
+
+    let sessions = list(&mut a).await;
+    assert_eq!(sessions.len(), 2, "the other user's session is not listed");
+    assert_eq!(sessions[0]["current"], true);
+    assert_eq!(sessions[0]["browser"], "Firefox 128 on Linux");
+    assert_eq!(sessions[0]["ip"], "127.0.0.1");
+    assert_eq!(sessions[1]["current"], false);
+    let mine = sessions[0]["id"].as_str().unwrap().to_string();
+    let bs = sessions[1]["id"].as_str().unwrap().to_string();
+    let cs = list(&mut c).await[0]["id"].as_str().unwrap().to_string();
+
+    // Not this session (that is signing out), nor a malformed id.
+    for id in [mine.as_str(), "zz", ""] {
+        let (status, body) = action(&mut a, sesame::REVOKE_SESSION_PATH, &[("id", id)]).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("InvalidRequest")),
+            "{id:?}"
+        );
+    }
+    // Another user's session id ends nothing.
+    let (status, _) = action(&mut a, sesame::REVOKE_SESSION_PATH, &[("id", &cs)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(c.session().await["user"]["email"], "other@example.com");
+
+    let (status, body) = action(
+        &mut a,
+        sesame::REVOKE_SESSION_PATH,
+        &[("id", &bs), ("callbackUrl", "/account/sessions")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        body["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/account/sessions?done=session-ended"),
+        "{body}"
+    );
+    assert_eq!(b.session().await, serde_json::json!({}));
+    assert_eq!(a.session().await["user"]["email"], EMAIL);
+    assert_eq!(list(&mut a).await.len(), 1);
+}
+
+#[tokio::test]
+async fn sensitive_actions_need_a_recent_sign_in_or_the_password_again() {
+    let app = spawn("[session]\ncache_ttl = \"0s\"\nrecent_sign_in = \"10m\"").await;
+    let mut a = app.new_browser();
+    let mut b = app.new_browser();
+    assert_eq!(b.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    app.age_session("signed_in_at", 11 * 60).await;
+
+    for password in [None, Some("not the password")] {
+        let mut fields = vec![];
+        if let Some(p) = password {
+            fields.push(("password", p));
+        }
+        let (status, body) = action(&mut a, sesame::REVOKE_OTHER_SESSIONS_PATH, &fields).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("ReauthRequired"))
+        );
+    }
+    assert_eq!(
+        b.session().await["user"]["email"],
+        EMAIL,
+        "nothing ended yet"
+    );
+    // A plain form post comes back to its page with the error.
+    let token = a.csrf_token().await;
+    let res = a
+        .post_form(
+            sesame::REVOKE_OTHER_SESSIONS_PATH,
+            &[("csrfToken", &token), ("callbackUrl", "/account/sessions")],
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    assert!(res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .ends_with("/account/sessions?error=ReauthRequired"));
+
+    let (status, body) = action(
+        &mut a,
+        sesame::REVOKE_OTHER_SESSIONS_PATH,
+        &[("password", PASSWORD), ("callbackUrl", "/account/sessions")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["url"].as_str().unwrap().ends_with("done=others-ended"));
+    assert_eq!(b.session().await, serde_json::json!({}));
+    assert_eq!(a.session().await["user"]["email"], EMAIL);
+}
+
+#[tokio::test]
+async fn changing_the_password_checks_it_and_ends_every_other_session() {
+    let app = spawn("").await;
+    let mut a = app.new_browser();
+    let mut b = app.new_browser();
+    assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    assert_eq!(b.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    let new = "a brand new passphrase";
+    let change = |current: &'static str, new: &'static str, confirm: &'static str| {
+        [
+            ("currentPassword", current),
+            ("newPassword", new),
+            ("confirmPassword", confirm),
+        ]
+    };
+    for (fields, status, error) in [
+        (change("wrong", new, new), 403, "ReauthRequired"),
+        (
+            change(PASSWORD, new, "a brand new passphrasE"),
+            400,
+            "PasswordMismatch",
+        ),
+        (
+            change(PASSWORD, "password1", "password1"),
+            400,
+            "WeakPassword",
+        ),
+        (change(PASSWORD, "short", "short"), 400, "WeakPassword"),
+    ] {
+        let (s, body) = action(&mut a, sesame::CHANGE_PASSWORD_PATH, &fields).await;
+        assert_eq!(
+            (s, body["error"].as_str()),
+            (status, Some(error)),
+            "{fields:?}"
+        );
+    }
+    assert_eq!(
+        b.session().await["user"]["email"],
+        EMAIL,
+        "nothing changed yet"
+    );
+
+    let (s, body) = action(
+        &mut a,
+        sesame::CHANGE_PASSWORD_PATH,
+        &change(PASSWORD, new, new),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(b.session().await, serde_json::json!({}));
+    assert_eq!(
+        a.session().await["user"]["email"],
+        EMAIL,
+        "this session stays"
+    );
+    let mut fresh = app.new_browser();
+    assert_eq!(fresh.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 401);
+    assert_eq!(fresh.sign_in_json(EMAIL, new, "/").await.status(), 200);
+}

@@ -104,6 +104,11 @@ fn AccountCard() -> impl IntoView {
                         }
                     })
             }}
+            <nav class="account-links">
+                <a href="/account/sessions">{auth_text.sessions_title}</a>
+                " · "
+                <a href="/account/password">{auth_text.change_password}</a>
+            </nav>
             <SignOutForm />
         </section>
     }

@@ -40,6 +40,13 @@ pub enum AuthError {
     InvalidRequest,
     /// The request body is over the size limit: 413.
     PayloadTooLarge,
+    /// Sesame: a sensitive account action needs a recent sign-in or the
+    /// password again: 403.
+    ReauthRequired,
+    /// Sesame: the new password does not pass the password policy: 400.
+    WeakPassword,
+    /// Sesame: the new password and its confirmation differ: 400.
+    PasswordMismatch,
     /// Any other failure: 400.
     Default,
 }
@@ -54,7 +61,7 @@ impl std::error::Error for AuthError {}
 
 impl AuthError {
     /// Every variant, for catalogs and tests.
-    pub const ALL: [AuthError; 14] = [
+    pub const ALL: [AuthError; 17] = [
         AuthError::CredentialsSignin,
         AuthError::SessionRequired,
         AuthError::AccessDenied,
@@ -68,6 +75,9 @@ impl AuthError {
         AuthError::Verification,
         AuthError::InvalidRequest,
         AuthError::PayloadTooLarge,
+        AuthError::ReauthRequired,
+        AuthError::WeakPassword,
+        AuthError::PasswordMismatch,
         AuthError::Default,
     ];
 
@@ -87,6 +97,9 @@ impl AuthError {
             AuthError::Verification => "Verification",
             AuthError::InvalidRequest => "InvalidRequest",
             AuthError::PayloadTooLarge => "PayloadTooLarge",
+            AuthError::ReauthRequired => "ReauthRequired",
+            AuthError::WeakPassword => "WeakPassword",
+            AuthError::PasswordMismatch => "PasswordMismatch",
             AuthError::Default => "default",
         }
     }
@@ -104,8 +117,15 @@ impl AuthError {
     pub fn status(self) -> u16 {
         match self {
             AuthError::CredentialsSignin | AuthError::SessionRequired => 401,
-            AuthError::AccessDenied | AuthError::MissingCSRF | AuthError::Verification => 403,
-            AuthError::InvalidCallbackUrl | AuthError::InvalidRequest | AuthError::Default => 400,
+            AuthError::AccessDenied
+            | AuthError::MissingCSRF
+            | AuthError::Verification
+            | AuthError::ReauthRequired => 403,
+            AuthError::InvalidCallbackUrl
+            | AuthError::InvalidRequest
+            | AuthError::WeakPassword
+            | AuthError::PasswordMismatch
+            | AuthError::Default => 400,
             AuthError::PayloadTooLarge => 413,
             AuthError::RateLimited => 429,
             AuthError::ServiceUnavailable => 503,

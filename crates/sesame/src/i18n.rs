@@ -83,6 +83,9 @@ impl Locale {
                 Signin | Callback => "Try signing in with a different account.",
                 InvalidRequest => "The request could not be read.",
                 PayloadTooLarge => "The request is too large.",
+                ReauthRequired => "Enter your password again to do this.",
+                WeakPassword => "Choose a longer or less common password (at least 8 characters).",
+                PasswordMismatch => "The two new passwords differ.",
                 Default => "Unable to sign in.",
             },
             (Locale::De, e) => match e {
@@ -98,6 +101,9 @@ impl Locale {
                 Signin | Callback => "Versuchen Sie, sich mit einem anderen Konto anzumelden.",
                 InvalidRequest => "Die Anfrage konnte nicht gelesen werden.",
                 PayloadTooLarge => "Die Anfrage ist zu groß.",
+                ReauthRequired => "Geben Sie dafür Ihr Passwort noch einmal ein.",
+                WeakPassword => "Wählen Sie ein längeres oder weniger gebräuchliches Passwort (mindestens 8 Zeichen).",
+                PasswordMismatch => "Die beiden neuen Passwörter stimmen nicht überein.",
                 Default => "Anmeldung nicht möglich.",
             },
         }
@@ -126,6 +132,34 @@ pub struct Messages {
     pub redirecting: &'static str,
     /// The "remember me" checkbox.
     pub remember_me: &'static str,
+    /// The sessions list's title.
+    pub sessions_title: &'static str,
+    /// Marks the session of the browser looking at the list.
+    pub this_browser: &'static str,
+    /// "Signed in" (a session's sign-in time).
+    pub signed_in: &'static str,
+    /// "Last seen" (a session's last use).
+    pub last_seen: &'static str,
+    /// Ends one session.
+    pub revoke: &'static str,
+    /// Ends every other session.
+    pub revoke_others: &'static str,
+    /// The password field of a sensitive action.
+    pub password_again: &'static str,
+    /// After one session was ended.
+    pub session_ended: &'static str,
+    /// After every other session was ended.
+    pub others_ended: &'static str,
+    /// "Change password": title and button.
+    pub change_password: &'static str,
+    /// The current password's label.
+    pub current_password: &'static str,
+    /// The new password's label.
+    pub new_password: &'static str,
+    /// The confirmation's label.
+    pub confirm_password: &'static str,
+    /// After the password was changed.
+    pub password_changed: &'static str,
 }
 
 static EN: Messages = Messages {
@@ -139,6 +173,20 @@ static EN: Messages = Messages {
     back_home: "Back to the home page",
     redirecting: "Redirecting to the sign-in page…",
     remember_me: "Remember me",
+    sessions_title: "Where you are signed in",
+    this_browser: "This browser",
+    signed_in: "Signed in",
+    last_seen: "Last seen",
+    revoke: "Sign out this session",
+    revoke_others: "Sign out everywhere else",
+    password_again: "Your password (you signed in a while ago)",
+    session_ended: "That session is signed out.",
+    others_ended: "Every other session is signed out.",
+    change_password: "Change password",
+    current_password: "Current password",
+    new_password: "New password",
+    confirm_password: "New password, again",
+    password_changed: "Your password is changed. Every other session is signed out.",
 };
 
 static DE: Messages = Messages {
@@ -152,6 +200,20 @@ static DE: Messages = Messages {
     back_home: "Zur Startseite",
     redirecting: "Weiter zur Anmeldeseite…",
     remember_me: "Angemeldet bleiben",
+    sessions_title: "Wo Sie angemeldet sind",
+    this_browser: "Dieser Browser",
+    signed_in: "Angemeldet",
+    last_seen: "Zuletzt gesehen",
+    revoke: "Diese Sitzung abmelden",
+    revoke_others: "Überall sonst abmelden",
+    password_again: "Ihr Passwort (Ihre Anmeldung ist eine Weile her)",
+    session_ended: "Die Sitzung ist abgemeldet.",
+    others_ended: "Alle anderen Sitzungen sind abgemeldet.",
+    change_password: "Passwort ändern",
+    current_password: "Aktuelles Passwort",
+    new_password: "Neues Passwort",
+    confirm_password: "Neues Passwort, noch einmal",
+    password_changed: "Ihr Passwort ist geändert. Alle anderen Sitzungen sind abgemeldet.",
 };
 
 /// The locale of the page being rendered (server) or shown (browser).

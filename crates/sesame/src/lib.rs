@@ -71,6 +71,7 @@
 #![deny(missing_docs)]
 #![recursion_limit = "256"]
 
+pub mod account;
 pub mod callback;
 pub mod client;
 pub mod components;
@@ -89,7 +90,8 @@ mod types;
 pub mod server;
 
 pub use client::{
-    get_csrf_token, get_providers, get_session, sign_in, sign_out, update_session, ClientError,
+    change_password, get_csrf_token, get_providers, get_session, list_sessions,
+    revoke_other_sessions, revoke_session, sign_in, sign_out, update_session, ClientError,
     SignInOptions, SignOutOptions,
 };
 pub use error::AuthError;

@@ -28,6 +28,24 @@ pub struct Session {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// One of the signed-in user's sessions, as the sessions list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Its handle: what [`revoke_session`](crate::revoke_session) takes.
+    pub id: String,
+    /// Whether it is the session of the request that asked.
+    pub current: bool,
+    /// When it signed in, RFC 3339.
+    pub signed_in_at: String,
+    /// When it was last seen (renewed at most every quarter of the idle
+    /// timeout), RFC 3339.
+    pub last_seen: String,
+    /// The client address it signed in from, if known.
+    pub ip: Option<String>,
+    /// The browser, as its `User-Agent` told ("Firefox 128 on Linux").
+    pub browser: String,
+}
+
 /// Answer of GET `/api/auth/csrf`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CsrfResponse {
@@ -91,6 +109,14 @@ pub const BASE_PATH: &str = "/api/auth";
 pub const CALLBACK_PATH: &str = "/api/auth/callback/credentials";
 /// Path of the built-in sign-in page.
 pub const SIGN_IN_PATH: &str = "/api/auth/signin";
+/// The user's sessions (GET, JSON).
+pub const SESSIONS_PATH: &str = "/api/auth/account/sessions";
+/// Ends one of the user's sessions (POST `id`).
+pub const REVOKE_SESSION_PATH: &str = "/api/auth/account/revoke-session";
+/// Ends every other session of the user (POST).
+pub const REVOKE_OTHER_SESSIONS_PATH: &str = "/api/auth/account/revoke-other-sessions";
+/// Changes the user's password (POST `currentPassword`, `newPassword`, `confirmPassword`).
+pub const CHANGE_PASSWORD_PATH: &str = "/api/auth/account/change-password";
 /// Name of the `<meta>` element that carries the CSRF token into the page, so the
 /// client can sign in with one round trip instead of NextAuth's three.
 pub const CSRF_META_NAME: &str = "sesame-csrf-token";

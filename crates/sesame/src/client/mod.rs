@@ -1,5 +1,7 @@
 //! The client API, next-auth/react's counterpart for Leptos in the browser:
-//! [`sign_in`], [`sign_out`], [`get_session`], [`get_csrf_token`].
+//! [`sign_in`], [`sign_out`], [`get_session`], [`get_csrf_token`], and the
+//! account actions ([`list_sessions`], [`revoke_session`],
+//! [`revoke_other_sessions`], [`change_password`]).
 //!
 //! Sign-in takes one round trip when the page carries the CSRF token (the server
 //! renders it into `<meta name="sesame-csrf-token">`); NextAuth's client takes
@@ -8,7 +10,7 @@
 //! The requests themselves are in `transport` (browser only); what a page
 //! reads of itself (its CSRF token, session, query) is in [`crate::page`].
 
-use crate::{AuthError, Provider, Session, SignInResponse};
+use crate::{AuthError, Provider, Session, SessionInfo, SignInResponse};
 
 #[cfg(feature = "hydrate")]
 mod transport;
@@ -90,6 +92,9 @@ pub enum ClientError {
     #[error("unexpected answer from the server: {0}")]
     /// The server answered something the client cannot read (status or body).
     BadResponse(String),
+    #[error("{0}")]
+    /// The server refused an account action, with its typed error.
+    Refused(AuthError),
 }
 
 /// Signs in. With `None`, navigates to the sign-in page with `callbackUrl` = the
@@ -131,6 +136,59 @@ pub async fn get_providers() -> Result<serde_json::Value, ClientError> {
 /// The CSRF token: the page's, or a fresh one from `/api/auth/csrf`.
 pub async fn get_csrf_token() -> Result<String, ClientError> {
     in_browser!(transport::csrf_token(false).await)
+}
+
+/// The signed-in user's live sessions, the current one first
+/// (GET `/api/auth/account/sessions`).
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, ClientError> {
+    in_browser!(transport::list_sessions().await)
+}
+
+/// Ends one of the signed-in user's sessions (an id from [`list_sessions`]).
+/// `password` is needed when the sign-in is older than
+/// `session.recent_sign_in`; without it the answer is
+/// `Refused(ReauthRequired)`.
+pub async fn revoke_session(id: &str, password: Option<&str>) -> Result<(), ClientError> {
+    in_browser!(
+        transport::account_action(
+            crate::REVOKE_SESSION_PATH,
+            &[("id", id), ("password", password.unwrap_or(""))]
+        )
+        .await,
+        id,
+        password
+    )
+}
+
+/// Ends every other session of the signed-in user ("sign out everywhere
+/// else"); `password` as for [`revoke_session`].
+pub async fn revoke_other_sessions(password: Option<&str>) -> Result<(), ClientError> {
+    in_browser!(
+        transport::account_action(
+            crate::REVOKE_OTHER_SESSIONS_PATH,
+            &[("password", password.unwrap_or(""))]
+        )
+        .await,
+        password
+    )
+}
+
+/// Changes the signed-in user's password; every other session ends.
+pub async fn change_password(current: &str, new: &str, confirm: &str) -> Result<(), ClientError> {
+    in_browser!(
+        transport::account_action(
+            crate::CHANGE_PASSWORD_PATH,
+            &[
+                ("currentPassword", current),
+                ("newPassword", new),
+                ("confirmPassword", confirm)
+            ]
+        )
+        .await,
+        current,
+        new,
+        confirm
+    )
 }
 
 /// Reads a sign-in answer's error code: the `error` field, else `?error=` of `url`.

@@ -201,6 +201,28 @@ pub async fn sign_out(options: SignOutOptions) -> Result<String, ClientError> {
     Ok(body.url)
 }
 
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, ClientError> {
+    let (status, text) = fetch("GET", crate::SESSIONS_PATH, None).await?;
+    if status == 401 {
+        return Err(ClientError::Refused(AuthError::SessionRequired));
+    }
+    if !(200..300).contains(&status) {
+        return Err(ClientError::BadResponse(status.to_string()));
+    }
+    serde_json::from_str(&text).map_err(|e| ClientError::BadResponse(e.to_string()))
+}
+
+/// Posts an account action; its typed refusal, if any.
+pub async fn account_action(path: &str, fields: &[(&str, &str)]) -> Result<(), ClientError> {
+    let mut all = fields.to_vec();
+    all.push(("json", "true"));
+    let (status, body) = post_with_token(path, &all).await?;
+    match error_of(status, &body) {
+        Some(error) => Err(ClientError::Refused(error)),
+        None => Ok(()),
+    }
+}
+
 pub async fn get_json(path: &str) -> Result<serde_json::Value, ClientError> {
     Ok(js::to_value(&get_js(path).await?))
 }

@@ -1,16 +1,21 @@
 //! The building blocks of the sign-in pages, for the built-in pages and an
 //! app's own: the `<meta>` tags of the shell, the credentials form, the
-//! sign-out button, the themed card, and the hydration marker.
+//! sign-out button, the themed card, the hydration marker, and the account
+//! forms (the sessions list, the change-password form).
 
 mod auth_meta;
+mod change_password_form;
 mod credentials_form;
 mod hydrated;
+mod sessions_list;
 mod sign_out_button;
 mod themed;
 
 pub use auth_meta::AuthMeta;
+pub use change_password_form::ChangePasswordForm;
 pub use credentials_form::{page_credentials_form, CredentialsForm};
 pub use hydrated::Hydrated;
+pub use sessions_list::{SessionsList, SessionsPanel};
 pub use sign_out_button::{SignOutButton, SignOutForm};
 pub use themed::ThemedCard;
 

@@ -131,6 +131,37 @@ impl Answer {
         }
     }
 
+    /// The answer of an account action: back to the page it came from (`back`,
+    /// already through the `callbackUrl` policy) with `done=<what>` or
+    /// `error=<code>` added to its query; as JSON `{url, error?}` with the
+    /// error's status, or a 302 for a plain form post.
+    pub fn account(back: &str, outcome: Result<&str, AuthError>, json: bool) -> Answer {
+        let sep = if back.contains('?') { '&' } else { '?' };
+        match outcome {
+            Ok(done) => Answer::success(format!("{back}{sep}done={done}"), json),
+            Err(error) => {
+                let url = format!("{back}{sep}error={}", error.code());
+                Answer {
+                    status: if json {
+                        StatusCode::from_u16(error.status())
+                            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+                    } else {
+                        StatusCode::FOUND
+                    },
+                    location: (!json).then(|| url.clone()),
+                    retry_after: None,
+                    cookies: Vec::new(),
+                    body: UrlResponse {
+                        url,
+                        error: Some(error.code().to_string()),
+                        session: None,
+                        csrf_token: None,
+                    },
+                }
+            }
+        }
+    }
+
     /// Headers beside the body: `Cache-Control`, and `Location` / `Retry-After`
     /// / `Set-Cookie` (append them: there may be several `Set-Cookie`).
     pub fn headers(&self) -> Vec<(header::HeaderName, HeaderValue)> {

@@ -80,6 +80,10 @@ const ACTIONS: &[(Method, &str)] = &[
     (Method::POST, "/api/auth/session"),
     (Method::GET, "/api/auth/providers"),
     (Method::POST, "/api/auth/callback/credentials"),
+    (Method::GET, crate::SESSIONS_PATH),
+    (Method::POST, crate::REVOKE_SESSION_PATH),
+    (Method::POST, crate::REVOKE_OTHER_SESSIONS_PATH),
+    (Method::POST, crate::CHANGE_PASSWORD_PATH),
 ];
 
 /// A state-changing request (REST posts and every server function, the app's

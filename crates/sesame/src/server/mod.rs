@@ -2,6 +2,7 @@
 //! `callbackUrl` policy, `authorize` and password hashing, users and sessions,
 //! and the REST routes. Nothing here is compiled into the WASM client.
 
+pub(crate) mod account_actions;
 pub mod accounts;
 pub(crate) mod answer;
 pub(crate) mod app_user;

@@ -300,6 +300,14 @@ pub struct SessionConfig {
     /// How long session reads stay cached in this process (`0s`: no cache).
     #[serde(with = "humantime_serde", default = "default_cache_ttl")]
     pub cache_ttl: Duration,
+    /// How recent a sign-in must be for a sensitive action (ending sessions)
+    /// without the password again (10 minutes).
+    #[serde(with = "humantime_serde", default = "default_recent_sign_in")]
+    pub recent_sign_in: Duration,
+}
+
+fn default_recent_sign_in() -> Duration {
+    Duration::from_secs(10 * 60)
 }
 
 fn default_cache_ttl() -> Duration {
@@ -313,6 +321,7 @@ impl Default for SessionConfig {
             idle_timeout: default_idle_timeout(),
             short_max_age: None,
             cache_ttl: default_cache_ttl(),
+            recent_sign_in: default_recent_sign_in(),
         }
     }
 }

@@ -1,0 +1,192 @@
+//! The signed-in user's sessions, each with a button that signs it out, and
+//! "sign out everywhere else". One form holds every button (each names its
+//! session) and the password field a sensitive action may need, so without
+//! JavaScript it is a plain post that comes back with `done=` or `error=`.
+//! Hydrated, a click calls [`revoke_session`] or [`revoke_other_sessions`]
+//! and updates the list in place. [`SessionsPanel`] loads the list on the
+//! server and shows it (render its route with `SsrMode::Async`, so the page
+//! works without JavaScript).
+
+use leptos::{html, prelude::*, task::spawn_local};
+
+use crate::{
+    account::account_sessions, i18n::use_i18n, page, revoke_other_sessions, revoke_session,
+    AuthError, ClientError, SessionInfo, REVOKE_OTHER_SESSIONS_PATH, REVOKE_SESSION_PATH,
+};
+
+/// The sessions list for a page at `back_to`: loads the sessions and reads
+/// `done=` / `error=` from the page's query.
+#[component]
+pub fn SessionsPanel(
+    /// The page's own path: where a form post comes back to.
+    #[prop(into)]
+    back_to: String,
+) -> impl IntoView {
+    let sessions = Resource::new(|| (), |_| account_sessions());
+    let done = page::query_param("done");
+    let error = page::query_param("error").map(|code| AuthError::from_code(&code));
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let back_to = back_to.clone();
+                let done = done.clone();
+                sessions
+                    .get()
+                    .map(move |list| {
+                        let list = list.unwrap_or_default();
+                        view! { <SessionsList sessions=list back_to done error /> }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// Which button was pressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pressed {
+    One(String),
+    Others,
+}
+
+/// The list and its form (an island: it works without JavaScript too).
+#[island]
+pub fn SessionsList(
+    /// The sessions, the current one first.
+    sessions: Vec<SessionInfo>,
+    /// The page's own path.
+    back_to: String,
+    /// What the last action did (`done=`).
+    #[prop(optional_no_strip)]
+    done: Option<String>,
+    /// Why the last action failed (`error=`).
+    #[prop(optional_no_strip)]
+    error: Option<AuthError>,
+) -> impl IntoView {
+    let (locale, t) = use_i18n();
+    let csrf_token = page::page_csrf_token();
+    let sessions = RwSignal::new(sessions);
+    let done = RwSignal::new(done);
+    let error = RwSignal::new(error);
+    let pressed = RwSignal::new(None::<Pressed>);
+    let pending = RwSignal::new(false);
+    let password_ref = NodeRef::<html::Input>::new();
+    let needs_password = move || error.get() == Some(AuthError::ReauthRequired);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(action) = pressed.get_untracked() else {
+            return;
+        };
+        let password = password_ref
+            .get_untracked()
+            .map(|p| p.value())
+            .filter(|p| !p.is_empty());
+        pending.set(true);
+        spawn_local(async move {
+            let outcome = match &action {
+                Pressed::One(id) => revoke_session(id, password.as_deref()).await,
+                Pressed::Others => revoke_other_sessions(password.as_deref()).await,
+            };
+            pending.set(false);
+            match outcome {
+                Ok(()) => {
+                    error.set(None);
+                    done.set(Some(
+                        match action {
+                            Pressed::One(_) => "session-ended",
+                            Pressed::Others => "others-ended",
+                        }
+                        .into(),
+                    ));
+                    match crate::list_sessions().await {
+                        Ok(list) => sessions.set(list),
+                        Err(_) => sessions.update(|list| list.retain(|s| s.current)),
+                    }
+                }
+                Err(ClientError::Refused(refused)) => {
+                    done.set(None);
+                    error.set(Some(refused));
+                }
+                Err(_) => {
+                    done.set(None);
+                    error.set(Some(AuthError::Default));
+                }
+            }
+        });
+    };
+    let status = move || {
+        done.get().and_then(|d| match d.as_str() {
+            "session-ended" => Some(t.session_ended),
+            "others-ended" => Some(t.others_ended),
+            _ => None,
+        })
+    };
+    view! {
+        <form class="sessions" method="post" action=REVOKE_SESSION_PATH on:submit=on_submit>
+            <p role="status" data-testid="sessions-status">{status}</p>
+            <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
+                {move || error.get().map(|e| locale.error(e))}
+            </div>
+            <input type="hidden" name="csrfToken" value=csrf_token />
+            <input type="hidden" name="callbackUrl" value=back_to />
+            <Show when=needs_password>
+                <label for="session-password">{t.password_again}</label>
+                <input
+                    id="session-password"
+                    name="password"
+                    type="password"
+                    autocomplete="current-password"
+                    required
+                    node_ref=password_ref
+                />
+            </Show>
+            <ul>
+                <For
+                    each=move || sessions.get()
+                    key=|s| s.id.clone()
+                    children=move |s| {
+                        let id = s.id.clone();
+                        view! {
+                            <li data-testid="session" data-current=s.current.to_string()>
+                                <strong>{s.browser.clone()}</strong>
+                                {s.ip.clone().map(|ip| format!(" · {ip}"))}
+                                <br />
+                                <small>
+                                    {t.signed_in} " " <time>{s.signed_in_at.clone()}</time> " · "
+                                    {t.last_seen} " " <time>{s.last_seen.clone()}</time>
+                                </small>
+                                {if s.current {
+                                    view! { <span class="badge">{t.this_browser}</span> }.into_any()
+                                } else {
+                                    let pressed_id = id.clone();
+                                    view! {
+                                        <button
+                                            type="submit"
+                                            class="secondary"
+                                            name="id"
+                                            value=id
+                                            disabled=move || pending.get()
+                                            on:click=move |_| pressed.set(Some(Pressed::One(pressed_id.clone())))
+                                        >
+                                            {t.revoke}
+                                        </button>
+                                    }
+                                        .into_any()
+                                }}
+                            </li>
+                        }
+                    }
+                />
+            </ul>
+            <Show when=move || sessions.with(|list| list.len() > 1)>
+                <button
+                    type="submit"
+                    formaction=REVOKE_OTHER_SESSIONS_PATH
+                    disabled=move || pending.get()
+                    on:click=move |_| pressed.set(Some(Pressed::Others))
+                >
+                    {t.revoke_others}
+                </button>
+            </Show>
+        </form>
+    }
+}

@@ -1,0 +1,252 @@
+//! What a signed-in user does to their own account: end one of their
+//! sessions, end the others, change the password. Each checks, in order, the
+//! session, the CSRF token bound to it, and for what is sensitive a recent
+//! sign-in (`session.recent_sign_in`) or the password again (counted by the
+//! per-IP limit, hashed on the gate like a sign-in). Each returns a domain
+//! result; the server functions in [`crate::account`] make the answer.
+//!
+//! These act on Sesame's user store: the session's user id is the store's row id.
+
+use std::net::IpAddr;
+
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+use super::{
+    csrf::Csrf,
+    password::{self, NewPassword, Password},
+    session::{self, SessionData, SessionHandle},
+    state::Auth,
+    user_agent::describe_user_agent,
+    users::UserRecord,
+};
+use crate::{AuthError, SessionInfo};
+
+/// The request an action runs for.
+pub struct Request<'a> {
+    pub auth: &'a Auth,
+    pub csrf: &'a Csrf,
+    pub session: &'a Session,
+    pub ip: Option<IpAddr>,
+}
+
+/// What an action did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    /// The session named was ended.
+    SessionEnded,
+    /// The other sessions were ended (how many).
+    OthersEnded(u64),
+    /// The password was changed and the other sessions ended (how many).
+    PasswordChanged(u64),
+}
+
+impl Done {
+    /// Its name in the `done=` query of the way back.
+    pub fn code(self) -> &'static str {
+        match self {
+            Done::SessionEnded => "session-ended",
+            Done::OthersEnded(_) => "others-ended",
+            Done::PasswordChanged(_) => "password-changed",
+        }
+    }
+}
+
+/// The signed-in session of the request and its handle.
+async fn signed_in(req: &Request<'_>) -> Result<(SessionData, SessionHandle), AuthError> {
+    let (data, _) = session::signed_in(req.session, &req.auth.config)
+        .await
+        .ok_or(AuthError::SessionRequired)?;
+    let id = req.session.id().ok_or(AuthError::SessionRequired)?;
+    Ok((data, SessionHandle::of(&id)))
+}
+
+/// The session, then the CSRF token bound to it.
+async fn checked(
+    req: &Request<'_>,
+    csrf_token: &str,
+) -> Result<(SessionData, SessionHandle), AuthError> {
+    let (data, handle) = signed_in(req).await?;
+    if !req.csrf.verify(csrf_token, data.csrf_binding()) {
+        tracing::warn!(
+            event = "csrf_refused",
+            "account action without a valid CSRF token"
+        );
+        return Err(AuthError::MissingCSRF);
+    }
+    Ok((data, handle))
+}
+
+/// The session's user in Sesame's store.
+async fn user_of(auth: &Auth, data: &SessionData) -> Result<UserRecord, AuthError> {
+    let id: i64 = data.user_id.parse().map_err(|_| {
+        tracing::error!("account actions need Sesame's user store (numeric user ids)");
+        AuthError::Configuration
+    })?;
+    match auth.users.find_by_id(id).await {
+        Ok(Some(user)) => Ok(user),
+        Ok(None) => Err(AuthError::SessionRequired),
+        Err(cause) => {
+            tracing::error!(%cause, "reading the user failed");
+            Err(AuthError::Signin)
+        }
+    }
+}
+
+/// Checks `password` against the session's user: a wrong or missing one is
+/// `ReauthRequired`; every check counts against the client's address.
+async fn check_password(
+    req: &Request<'_>,
+    data: &SessionData,
+    password: Option<String>,
+) -> Result<UserRecord, AuthError> {
+    let password = password
+        .filter(|p| !p.is_empty())
+        .and_then(|p| Password::parse(p).ok())
+        .ok_or(AuthError::ReauthRequired)?;
+    req.auth
+        .limits
+        .attempt(req.ip)
+        .map_err(|_| AuthError::RateLimited)?;
+    let user = user_of(req.auth, data).await?;
+    match password::verify(&req.auth.gate, &password, &user.password_hash).await {
+        Ok(verified) if verified.matches => Ok(user),
+        Ok(_) => Err(AuthError::ReauthRequired),
+        Err(password::HashError::Busy(_)) => Err(AuthError::ServiceUnavailable),
+        Err(cause) => {
+            tracing::error!(%cause, "verifying a password failed");
+            Err(AuthError::Signin)
+        }
+    }
+}
+
+/// A sensitive action's confirmation: a sign-in within
+/// `session.recent_sign_in`, or the password again.
+async fn confirm(
+    req: &Request<'_>,
+    data: &SessionData,
+    password: Option<String>,
+) -> Result<(), AuthError> {
+    if is_recent(data, req.auth) {
+        return Ok(());
+    }
+    check_password(req, data, password).await.map(|_| ())
+}
+
+/// Whether the session signed in within `session.recent_sign_in`.
+pub fn is_recent(data: &SessionData, auth: &Auth) -> bool {
+    let window = auth.config.session.recent_sign_in.as_secs() as i64;
+    OffsetDateTime::now_utc().unix_timestamp() - data.signed_in_at < window
+}
+
+fn rfc3339(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// The signed-in user's live sessions, this one first, then the most recent.
+pub async fn list_sessions(req: &Request<'_>) -> Result<Vec<SessionInfo>, AuthError> {
+    let (data, current) = signed_in(req).await?;
+    let sessions = req.auth.sessions_of(&data.user_id).await.map_err(|cause| {
+        tracing::error!(%cause, "listing sessions failed");
+        AuthError::Signin
+    })?;
+    let mut list: Vec<SessionInfo> = sessions
+        .into_iter()
+        .map(|s| SessionInfo {
+            id: s.handle.to_string(),
+            current: s.handle == current,
+            signed_in_at: rfc3339(s.data.signed_in_at),
+            last_seen: rfc3339(s.data.last_seen),
+            ip: s.data.ip.clone(),
+            browser: describe_user_agent(s.data.user_agent.as_deref()),
+        })
+        .collect();
+    list.sort_by_key(|s| !s.current);
+    Ok(list)
+}
+
+/// Ends the session `id` of the signed-in user (not the current one: that
+/// is signing out). Ending a session that is gone already is done.
+pub async fn end_session(
+    req: &Request<'_>,
+    csrf_token: &str,
+    id: &str,
+    password: Option<String>,
+) -> Result<Done, AuthError> {
+    let (data, current) = checked(req, csrf_token).await?;
+    let handle = SessionHandle::parse(id).ok_or(AuthError::InvalidRequest)?;
+    if handle == current {
+        return Err(AuthError::InvalidRequest);
+    }
+    confirm(req, &data, password).await?;
+    req.auth
+        .end_session(&data.user_id, &handle)
+        .await
+        .map_err(|cause| {
+            tracing::error!(%cause, "ending a session failed");
+            AuthError::Signin
+        })?;
+    Ok(Done::SessionEnded)
+}
+
+/// Ends every session of the signed-in user but this one.
+pub async fn end_other_sessions(
+    req: &Request<'_>,
+    csrf_token: &str,
+    password: Option<String>,
+) -> Result<Done, AuthError> {
+    let (data, current) = checked(req, csrf_token).await?;
+    confirm(req, &data, password).await?;
+    let ended = req
+        .auth
+        .end_sessions(&data.user_id, Some(&current))
+        .await
+        .map_err(|cause| {
+            tracing::error!(%cause, "ending sessions failed");
+            AuthError::Signin
+        })?;
+    Ok(Done::OthersEnded(ended))
+}
+
+/// What the change-password form sent.
+pub struct PasswordChange {
+    pub current: Option<String>,
+    pub new: String,
+    pub confirm: String,
+}
+
+/// Changes the signed-in user's password (the current one is always
+/// needed) and ends every other session of theirs; this one stays.
+pub async fn change_password(
+    req: &Request<'_>,
+    csrf_token: &str,
+    change: PasswordChange,
+) -> Result<Done, AuthError> {
+    let (data, current) = checked(req, csrf_token).await?;
+    if change.new != change.confirm {
+        return Err(AuthError::PasswordMismatch);
+    }
+    let user = check_password(req, &data, change.current).await?;
+    let context = [user.email.as_str(), user.name.as_deref().unwrap_or("")];
+    let new = NewPassword::parse(change.new, &context).map_err(|_| AuthError::WeakPassword)?;
+    let ended = req
+        .auth
+        .set_password(&user.email, &new, Some(&current))
+        .await
+        .map_err(|cause| {
+            tracing::error!(%cause, "changing a password failed");
+            match cause {
+                super::AccountError::Hash(password::HashError::Busy(_)) => {
+                    AuthError::ServiceUnavailable
+                }
+                _ => AuthError::Signin,
+            }
+        })?;
+    Ok(Done::PasswordChanged(ended))
+}

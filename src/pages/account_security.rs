@@ -1,0 +1,43 @@
+//! `/account/sessions` and `/account/password`: the library's account forms
+//! placed in the app's pages, behind `<RequireAuth>`. Both work without
+//! JavaScript (their routes render in `SsrMode::Async`).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use sesame::{
+    components::{ChangePasswordForm, SessionsPanel},
+    RequireAuth,
+};
+
+use crate::i18n::use_texts;
+
+#[component]
+pub fn SessionsPage() -> impl IntoView {
+    let (_, auth_text, _) = use_texts();
+    view! {
+        <Title text=auth_text.sessions_title />
+        <RequireAuth>
+            <section class="card">
+                <h1>{auth_text.sessions_title}</h1>
+                <SessionsPanel back_to="/account/sessions" />
+                <p><a href="/account">{"←"}</a></p>
+            </section>
+        </RequireAuth>
+    }
+}
+
+#[component]
+pub fn PasswordPage() -> impl IntoView {
+    let (_, auth_text, _) = use_texts();
+    view! {
+        <Title text=auth_text.change_password />
+        <RequireAuth>
+            <section class="card">
+                <h1>{auth_text.change_password}</h1>
+                <ChangePasswordForm back_to="/account/password".to_string() />
+                <p><a href="/account">{"←"}</a></p>
+            </section>
+        </RequireAuth>
+    }
+}
