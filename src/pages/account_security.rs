@@ -12,6 +12,17 @@ use sesame::{
 
 use crate::i18n::use_texts;
 
+/// The way back to `/account`.
+#[component]
+fn BackToAccount() -> impl IntoView {
+    let (_, _, t) = use_texts();
+    view! {
+        <p class="back">
+            <a href="/account">"← " {t.your_account}</a>
+        </p>
+    }
+}
+
 #[component]
 pub fn SessionsPage() -> impl IntoView {
     let (_, auth_text, _) = use_texts();
@@ -21,7 +32,7 @@ pub fn SessionsPage() -> impl IntoView {
             <section class="card">
                 <h1>{auth_text.sessions_title}</h1>
                 <SessionsPanel back_to="/account/sessions" />
-                <p><a href="/account">{"←"}</a></p>
+                <BackToAccount />
             </section>
         </RequireAuth>
     }
@@ -36,7 +47,7 @@ pub fn PasswordPage() -> impl IntoView {
             <section class="card">
                 <h1>{auth_text.change_password}</h1>
                 <ChangePasswordForm back_to="/account/password".to_string() />
-                <p><a href="/account">{"←"}</a></p>
+                <BackToAccount />
             </section>
         </RequireAuth>
     }

@@ -41,6 +41,14 @@ pub fn SessionsPanel(
     }
 }
 
+/// "2026-12-02T06:32:17Z" as "2026-12-02 06:32 UTC".
+fn readable(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(day), Some(minute)) if rfc3339.ends_with('Z') => format!("{day} {minute} UTC"),
+        _ => rfc3339.to_string(),
+    }
+}
+
 /// Which button was pressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Pressed {
@@ -147,31 +155,33 @@ pub fn SessionsList(
                         let id = s.id.clone();
                         view! {
                             <li data-testid="session" data-current=s.current.to_string()>
-                                <strong>{s.browser.clone()}</strong>
-                                {s.ip.clone().map(|ip| format!(" · {ip}"))}
-                                <br />
-                                <small>
-                                    {t.signed_in} " " <time>{s.signed_in_at.clone()}</time> " · "
-                                    {t.last_seen} " " <time>{s.last_seen.clone()}</time>
-                                </small>
-                                {if s.current {
-                                    view! { <span class="badge">{t.this_browser}</span> }.into_any()
-                                } else {
+                                <div>
+                                    <strong>{s.browser.clone()}</strong>
+                                    {s.current.then(|| view! { " " <span class="badge">{t.this_browser}</span> })}
+                                    <br />
+                                    <small>
+                                        {s.ip.clone().map(|ip| format!("{ip} · "))}
+                                        {t.signed_in} " "
+                                        <time datetime=s.signed_in_at.clone()>{readable(&s.signed_in_at)}</time>
+                                        " · " {t.last_seen} " "
+                                        <time datetime=s.last_seen.clone()>{readable(&s.last_seen)}</time>
+                                    </small>
+                                </div>
+                                {(!s.current).then(|| {
                                     let pressed_id = id.clone();
                                     view! {
                                         <button
                                             type="submit"
                                             class="secondary"
                                             name="id"
-                                            value=id
+                                            value=id.clone()
                                             disabled=move || pending.get()
                                             on:click=move |_| pressed.set(Some(Pressed::One(pressed_id.clone())))
                                         >
                                             {t.revoke}
                                         </button>
                                     }
-                                        .into_any()
-                                }}
+                                })}
                             </li>
                         }
                     }
