@@ -2,7 +2,8 @@
 // download), against two servers it starts itself from the debug build:
 // the default configuration on :3100, one with `pages.sign_in = "/sign-in"`
 // on :3101, and the minimal example app (examples/minimal) on :3110. Each gets
-// a fresh database under target/e2e.
+// a fresh database under target/e2e, and all send account email to an SMTP
+// server (aiosmtpd) on :3125 whose Maildir the tests read.
 import { defineConfig } from "@playwright/test";
 import {
   DEFAULT_URL,
@@ -14,6 +15,9 @@ import {
   MINIMAL_BIN,
   MINIMAL_DIR,
   REPO_ROOT,
+  SMTP_PORT,
+  MAILDIR,
+  AIOSMTPD,
 } from "./tests/servers";
 
 export default defineConfig({
@@ -43,6 +47,15 @@ export default defineConfig({
     },
   },
   webServer: [
+    {
+      // The SMTP server every app server sends account email to.
+      command: `${AIOSMTPD} -n -l 127.0.0.1:${SMTP_PORT} -c aiosmtpd.handlers.Mailbox ${MAILDIR}`,
+      port: SMTP_PORT,
+      reuseExistingServer: false,
+      stdout: "ignore",
+      stderr: "pipe",
+      timeout: 30_000,
+    },
     {
       command: SERVER_BIN,
       cwd: REPO_ROOT,

@@ -42,4 +42,15 @@ if [ "${1:-}" = "--e2e" ]; then
        && cp package-lock.json node_modules/.sesame-lock)
   fi
 fi
+if [ "${1:-}" = "--e2e" ] || [ "${1:-}" = "--test" ]; then
+  # The SMTP server the tests send mail to (a real one on a loopback port).
+  AIOSMTPD_VERSION=1.4.6
+  venv=target/tools/venv
+  if [ "$("$venv/bin/aiosmtpd" --version 2>/dev/null | awk '{print $2}')" != "$AIOSMTPD_VERSION" ]; then
+    log "installing aiosmtpd $AIOSMTPD_VERSION (the tests' SMTP server) into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "aiosmtpd==$AIOSMTPD_VERSION"
+  fi
+fi
 log "tools ready"

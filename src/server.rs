@@ -107,6 +107,14 @@ impl AppConfig {
         {
             auth.secret_file = Some(app.data_dir.join("dev-secret"));
         }
+        // Development without SMTP: account email goes to the data folder's
+        // outbox (its links logged), so `make run` needs no mail server.
+        if auth.environment == Environment::Development
+            && auth.email.smtp.is_none()
+            && auth.email.outbox.is_none()
+        {
+            auth.email.outbox = Some(app.data_dir.join("outbox"));
+        }
         if app.demo_user.is_some() && auth.environment != Environment::Development {
             return Err(AppError::DemoUserInProduction);
         }
@@ -225,6 +233,10 @@ mod tests {
             dev.auth.secret_file.as_deref(),
             Some(Path::new("some/where/dev-secret"))
         );
+        assert_eq!(
+            dev.auth.email.outbox.as_deref(),
+            Some(Path::new("some/where/outbox"))
+        );
         // A configured secret file is the app's choice; production is not touched.
         let chosen = AppConfig::from_toml_layers(&[
             "environment = \"development\"\nsecret_file = \"mine\"",
@@ -234,6 +246,7 @@ mod tests {
         assert_eq!(chosen.auth.secret_file.as_deref(), Some(Path::new("mine")));
         let prod = AppConfig::from_toml_layers(&[SITE]).unwrap();
         assert_eq!(prod.auth.secret_file, None);
+        assert_eq!(prod.auth.email.outbox, None);
         assert_eq!(prod.data_dir, Path::new("data"));
     }
 

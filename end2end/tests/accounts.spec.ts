@@ -3,7 +3,7 @@
 // has its own user, added with the admin CLI to the server's database.
 import { test, expect, Browser, Page } from "@playwright/test";
 import { spawnSync } from "node:child_process";
-import { hydrated, sessionOf } from "./helpers";
+import { hydrated, sessionOf, mailTo, linkIn } from "./helpers";
 import { REPO_ROOT, SERVER_BIN, serverEnv } from "./servers";
 
 const PASSWORD = "account tests passphrase";
@@ -112,6 +112,49 @@ for (const js of [true, false]) {
 
       // The new password signs in; the old one does not.
       await signIn(other, email, NEW_PASSWORD);
+      await other.context().close();
+    });
+
+    test("a forgotten password is set again through the emailed link", async ({ page, browser }) => {
+      const email = addUser("reset");
+      const other = await elsewhere(browser, email);
+      // From the sign-in form's link.
+      await page.goto("/api/auth/signin");
+      await page.getByRole("link", { name: "Forgot your password?" }).click();
+      await expect(page).toHaveURL(/\/api\/auth\/reset$/);
+      if (js) await hydrated(page);
+      await page.getByLabel("Email").fill(email);
+      await page.getByRole("button", { name: "Send the link" }).click();
+      await expect(page.getByTestId("reset-status")).toHaveText(
+        "If an account has this address, a link is on its way. It works once, for one hour.",
+      );
+      const link = linkIn(await mailTo(email), "/api/auth/reset?token=");
+
+      await page.goto(link);
+      if (js) await hydrated(page);
+      await page.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
+      await page.getByLabel("New password, again").fill("not the same passphrase");
+      await page.getByRole("button", { name: "Set the password" }).click();
+      await expect(page.getByRole("alert")).toHaveText("The two new passwords differ.");
+      await page.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
+      await page.getByLabel("New password, again").fill(NEW_PASSWORD);
+      await page.getByRole("button", { name: "Set the password" }).click();
+      await expect(page.getByTestId("reset-done")).toContainText("Your new password is set");
+      await expectSignedOut(other);
+
+      await page.getByRole("link", { name: "Sign in" }).click();
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password").fill(NEW_PASSWORD);
+      await page.getByRole("button", { name: "Sign in with Credentials" }).click();
+      await expect(page).toHaveURL(/\/$/);
+      expect((await sessionOf(page)).user.email).toBe(email);
+
+      // The link served once.
+      await page.goto(link);
+      await page.getByLabel("New password", { exact: true }).fill("a third passphrase here");
+      await page.getByLabel("New password, again").fill("a third passphrase here");
+      await page.getByRole("button", { name: "Set the password" }).click();
+      await expect(page.getByRole("alert")).toContainText("no longer valid");
       await other.context().close();
     });
   });

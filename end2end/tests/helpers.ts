@@ -17,3 +17,41 @@ export async function sessionOf(page: Page, base?: string): Promise<any> {
   expect(res.status()).toBe(200);
   return res.json();
 }
+
+/** The text of the newest message the suite's SMTP server received for `to`
+ * (quoted-printable undone), waiting for it to arrive. */
+export async function mailTo(to: string): Promise<string> {
+  const fs = await import("node:fs");
+  const path = await import("node:path");
+  const { MAILDIR } = await import("./servers");
+  const dir = path.join(MAILDIR, "new");
+  let found = "";
+  await expect
+    .poll(
+      () => {
+        if (!fs.existsSync(dir)) return "";
+        const files = fs
+          .readdirSync(dir)
+          .map((f) => path.join(dir, f))
+          .sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs);
+        for (const file of files.reverse()) {
+          const text = fs.readFileSync(file, "utf8").replace(/\r\n/g, "\n");
+          if (new RegExp(`^To: .*${to.replace(/[.+]/g, "\\$&")}`, "m").test(text)) {
+            found = text.replace(/=\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+            return found;
+          }
+        }
+        return "";
+      },
+      { timeout: 15_000, message: `a message to ${to}` },
+    )
+    .not.toBe("");
+  return found;
+}
+
+/** The first link in `mail` whose URL contains `part`. */
+export function linkIn(mail: string, part: string): string {
+  const link = mail.split(/[\s"<>]+/).find((w) => w.startsWith("http") && w.includes(part));
+  expect(link, `a link with ${part}`).toBeDefined();
+  return link!;
+}

@@ -12,6 +12,10 @@ export const MINIMAL_URL = "http://127.0.0.1:3110";
 export const MINIMAL_BIN = path.join(REPO_ROOT, "target/debug/sesame-minimal");
 export const MINIMAL_DIR = path.join(REPO_ROOT, "examples/minimal");
 export const DEMO = { email: "demo@example.com", password: "open sesame, demo" };
+/** The suite's SMTP server and the Maildir it writes. */
+export const SMTP_PORT = 3125;
+export const MAILDIR = path.join(REPO_ROOT, "target/e2e/mail");
+export const AIOSMTPD = path.join(REPO_ROOT, "target/tools/venv/bin/aiosmtpd");
 
 /** The environment of an app on `port`: its site root, a data folder `name`
  * with its database `db`, and limits the suite's many sign-ins fit in. */
@@ -27,6 +31,11 @@ function appEnv(port: number, siteRoot: string, name: string, db: string): Recor
     SESAME_DATABASE__URL: `sqlite://${data}/${db}`,
     // The suite signs the demo user in many times a minute from one address.
     SESAME_LIMITS__SIGN_IN_PER_IP: "10000/1min",
+    // Account email goes to the suite's SMTP server (aiosmtpd, started by
+    // playwright.config.ts), whose Maildir the tests read.
+    SESAME_EMAIL__SMTP__HOST: "127.0.0.1",
+    SESAME_EMAIL__SMTP__PORT: String(SMTP_PORT),
+    SESAME_EMAIL__SMTP__SECURITY: "none",
   };
 }
 

@@ -3,6 +3,8 @@
 //! replay or drop one).
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::collections::BTreeMap;
 
 use leptos::prelude::LeptosOptions;

@@ -160,6 +160,20 @@ pub struct Messages {
     pub confirm_password: &'static str,
     /// After the password was changed.
     pub password_changed: &'static str,
+    /// The sign-in form's link to the reset page.
+    pub forgot_password: &'static str,
+    /// The reset page's title.
+    pub reset_title: &'static str,
+    /// What the reset page's first form does.
+    pub reset_lead: &'static str,
+    /// Its button.
+    pub send_link: &'static str,
+    /// After a link was asked for (whether or not the account exists).
+    pub reset_sent: &'static str,
+    /// The new-password form's button.
+    pub set_password: &'static str,
+    /// After the new password was set.
+    pub password_set: &'static str,
 }
 
 static EN: Messages = Messages {
@@ -187,6 +201,13 @@ static EN: Messages = Messages {
     new_password: "New password",
     confirm_password: "New password, again",
     password_changed: "Your password is changed. Every other session is signed out.",
+    forgot_password: "Forgot your password?",
+    reset_title: "Set a new password",
+    reset_lead: "Enter your account's email address: we send it a link that sets a new password.",
+    send_link: "Send the link",
+    reset_sent: "If an account has this address, a link is on its way. It works once, for one hour.",
+    set_password: "Set the password",
+    password_set: "Your new password is set, and every session of your account is signed out. Sign in with the new password.",
 };
 
 static DE: Messages = Messages {
@@ -214,6 +235,13 @@ static DE: Messages = Messages {
     new_password: "Neues Passwort",
     confirm_password: "Neues Passwort, noch einmal",
     password_changed: "Ihr Passwort ist geändert. Alle anderen Sitzungen sind abgemeldet.",
+    forgot_password: "Passwort vergessen?",
+    reset_title: "Neues Passwort festlegen",
+    reset_lead: "Geben Sie die E-Mail-Adresse Ihres Kontos ein: Wir senden einen Link, der ein neues Passwort festlegt.",
+    send_link: "Link senden",
+    reset_sent: "Hat ein Konto diese Adresse, ist ein Link unterwegs. Er gilt einmal, eine Stunde lang.",
+    set_password: "Passwort festlegen",
+    password_set: "Ihr neues Passwort ist festgelegt, und alle Sitzungen Ihres Kontos sind abgemeldet. Melden Sie sich mit dem neuen Passwort an.",
 };
 
 /// The locale of the page being rendered (server) or shown (browser).

@@ -81,6 +81,7 @@ pub mod i18n;
 mod js;
 pub mod page;
 pub mod pages;
+pub mod reset;
 pub mod session_state;
 #[cfg(feature = "hydrate")]
 mod tabs;

@@ -109,6 +109,12 @@ pub const BASE_PATH: &str = "/api/auth";
 pub const CALLBACK_PATH: &str = "/api/auth/callback/credentials";
 /// Path of the built-in sign-in page.
 pub const SIGN_IN_PATH: &str = "/api/auth/signin";
+/// The password reset page (GET; `?token=` for the new-password form).
+pub const RESET_PATH: &str = "/api/auth/reset";
+/// Asks for a reset link (POST `email`).
+pub const RESET_REQUEST_PATH: &str = "/api/auth/reset/request";
+/// Sets the new password of a reset link (POST `token`, `newPassword`, `confirmPassword`).
+pub const RESET_CONFIRM_PATH: &str = "/api/auth/reset/confirm";
 /// The user's sessions (GET, JSON).
 pub const SESSIONS_PATH: &str = "/api/auth/account/sessions";
 /// Ends one of the user's sessions (POST `id`).

@@ -191,6 +191,12 @@ pub async fn change_password(current: &str, new: &str, confirm: &str) -> Result<
     )
 }
 
+/// Posts an action's form fields (with the CSRF token and `json=true`);
+/// its typed refusal, if any. For the built-in forms.
+pub(crate) async fn post_action(path: &str, fields: &[(&str, &str)]) -> Result<(), ClientError> {
+    in_browser!(transport::account_action(path, fields).await, path, fields)
+}
+
 /// Reads a sign-in answer's error code: the `error` field, else `?error=` of `url`.
 pub fn error_of(status: u16, body: &crate::UrlResponse) -> Option<AuthError> {
     if (200..300).contains(&status) {

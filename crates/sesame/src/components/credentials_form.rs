@@ -110,6 +110,9 @@ pub fn CredentialsForm(
             <button type="submit" disabled=move || pending.get()>
                 {button_text}
             </button>
+            <p class="forgot">
+                <a href=crate::RESET_PATH>{t.forgot_password}</a>
+            </p>
         </form>
     }
 }

@@ -1,13 +1,15 @@
 //! The built-in pages under `/api/auth` (NextAuth's default pages): sign-in,
-//! sign-out and error. Server-rendered, working without JavaScript; their forms
+//! sign-out and error, and Sesame's password reset. Server-rendered, working without JavaScript; their forms
 //! hydrate as islands. An app routes them with [`AuthRoutes`].
 
 mod default_sign_in;
 mod error;
+mod reset;
 mod routes;
 mod sign_out;
 
 pub use default_sign_in::DefaultSignInPage;
 pub use error::ErrorPage;
+pub use reset::ResetPage;
 pub use routes::AuthRoutes;
 pub use sign_out::SignOutPage;

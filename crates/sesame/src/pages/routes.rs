@@ -1,5 +1,6 @@
 //! The routes of the built-in pages, for an app's `<Routes>`:
-//! `/api/auth/signin`, `/api/auth/signout` and `/api/auth/error`.
+//! `/api/auth/signin`, `/api/auth/signout`, `/api/auth/error` and
+//! `/api/auth/reset`.
 
 use leptos::prelude::*;
 use leptos_router::{
@@ -7,7 +8,7 @@ use leptos_router::{
     path, SsrMode,
 };
 
-use super::{DefaultSignInPage, ErrorPage, SignOutPage};
+use super::{DefaultSignInPage, ErrorPage, ResetPage, SignOutPage};
 
 /// Routes the built-in pages; place it inside the app's `<Routes>`:
 ///
@@ -27,6 +28,7 @@ pub fn AuthRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
             <Route path=path!("/signin") view=DefaultSignInPage ssr=SsrMode::Async />
             <Route path=path!("/signout") view=SignOutPage ssr=SsrMode::Async />
             <Route path=path!("/error") view=ErrorPage ssr=SsrMode::Async />
+            <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async />
         </ParentRoute>
     }
     .into_inner()

@@ -23,8 +23,13 @@ fn private_options() -> fs::OpenOptions {
 
 /// Writes a new file, owner-only (0600 on Unix); fails if it exists.
 pub fn write_private(path: &Path, contents: &str) -> io::Result<()> {
+    write_private_bytes(path, contents.as_bytes())
+}
+
+/// [`write_private`] for bytes.
+pub fn write_private_bytes(path: &Path, contents: &[u8]) -> io::Result<()> {
     use io::Write;
-    private_options().open(path)?.write_all(contents.as_bytes())
+    private_options().open(path)?.write_all(contents)
 }
 
 /// Creates an empty owner-only file unless one is there. SQLite gives its

@@ -4,6 +4,7 @@
 
 pub(crate) mod account_actions;
 pub mod accounts;
+pub(crate) mod action_edge;
 pub(crate) mod answer;
 pub(crate) mod app_user;
 pub mod audit;
@@ -25,14 +26,17 @@ pub(crate) mod hooks;
 pub(crate) mod keys;
 pub(crate) mod limits;
 pub(crate) mod lockout;
+pub mod mail;
 pub(crate) mod mount;
 pub(crate) mod pages_redirect;
 pub mod password;
+pub(crate) mod reset;
 pub(crate) mod routes;
 pub(crate) mod security;
 pub mod session;
 pub(crate) mod session_check;
 pub(crate) mod state;
+pub(crate) mod tokens;
 pub(crate) mod user_agent;
 pub mod users;
 

@@ -16,7 +16,9 @@ use super::{
     keys::Secrets,
     limits::SignInLimits,
     lockout::Lockout,
+    mail::Mailer,
     session::SqliteSessionStore,
+    tokens::TokenStore,
     users::{Identifier, SqliteUserStore, UserStore},
 };
 
@@ -43,6 +45,10 @@ pub struct Inner {
     pub(crate) lockout: Lockout,
     pub(crate) gate: Arc<HashGate>,
     pub(crate) accounts: AccountNamer,
+    /// Account email.
+    pub(crate) mailer: Mailer,
+    /// Single-use tokens sent by email.
+    pub(crate) tokens: TokenStore,
 }
 
 impl std::ops::Deref for Auth {
@@ -105,6 +111,8 @@ impl AuthBuilder {
             .collect();
         let accounts = AccountNamer::new(self.config.audit.account);
         let sessions = SqliteSessionStore::new(pool.clone(), self.config.session.cache_ttl);
+        let mailer = Mailer::new(&self.config)?;
+        let tokens = TokenStore::new(pool.clone());
         let users = self
             .users
             .unwrap_or_else(|| Arc::new(SqliteUserStore::new(pool.clone())));
@@ -122,6 +130,8 @@ impl AuthBuilder {
             lockout,
             gate,
             accounts,
+            mailer,
+            tokens,
         })))
     }
 }

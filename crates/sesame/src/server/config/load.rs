@@ -24,6 +24,7 @@ impl Config {
         "previous_secrets",
         "limits",
         "audit",
+        "email",
     ];
 
     /// Reads `path` (if it exists) and the `SESAME_*` environment, then checks

@@ -66,6 +66,76 @@ pub struct Config {
     /// What the audit events say about the account they concern.
     #[serde(default)]
     pub audit: AuditConfig,
+    /// How account emails (password reset, verification) are delivered.
+    #[serde(default)]
+    pub email: EmailConfig,
+}
+
+/// Email delivery: SMTP when `smtp` is set; otherwise, in development, files
+/// in `outbox` (their links logged).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// The sender, `Name <address>` or an address.
+    #[serde(default = "default_from")]
+    pub from: String,
+    /// SMTP delivery.
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
+    /// Development without SMTP: the folder messages are written to.
+    #[serde(default)]
+    pub outbox: Option<PathBuf>,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        EmailConfig {
+            from: default_from(),
+            smtp: None,
+            outbox: None,
+        }
+    }
+}
+
+fn default_from() -> String {
+    "Sesame <no-reply@localhost>".into()
+}
+
+/// An SMTP server. Credentials come from the environment
+/// (`SESAME_EMAIL__SMTP__PASSWORD`) or a file, never from the repository.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// The server's host name.
+    pub host: String,
+    /// Its port (default: 587 for STARTTLS, 465 for TLS, 25 for none).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `starttls` (the default), `tls`, or `none` (loopback servers only).
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    /// The user name, if the server wants one.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The password (set it through the environment).
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    /// A file whose first line is the password.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain, upgraded with STARTTLS (required).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+    /// No encryption: only for a server on this machine.
+    None,
 }
 
 /// How audit events name the account an attempt targeted.
@@ -381,7 +451,7 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    fn invalid(key: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(key: &'static str, message: impl Into<String>) -> Self {
         ConfigError::Invalid {
             key,
             message: message.into(),

@@ -5,6 +5,31 @@ use super::{Config, ConfigError};
 
 impl Config {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(smtp) = &self.email.smtp {
+            let loopback = matches!(
+                smtp.host.as_str(),
+                "localhost" | "127.0.0.1" | "::1" | "[::1]"
+            );
+            if smtp.security == super::SmtpSecurity::None && !loopback {
+                return Err(ConfigError::invalid(
+                    "email.smtp.security",
+                    format!(
+                        "`none` sends mail and passwords in clear: only for a server on this \
+                         machine, not `{}` (use `starttls` or `tls`)",
+                        smtp.host
+                    ),
+                ));
+            }
+        }
+        if self.email.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::invalid(
+                "email.from",
+                format!(
+                    "`{}` is not an address like `Name <no-reply@example.com>`",
+                    self.email.from
+                ),
+            ));
+        }
         let url = &self.site.url;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(ConfigError::invalid(

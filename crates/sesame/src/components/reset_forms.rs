@@ -1,0 +1,109 @@
+//! The two forms of a password reset: ask for a link (an email), and set the
+//! new password of a link (its token, the new password twice). Without
+//! JavaScript each is a plain post that comes back with `done=` or `error=`;
+//! hydrated, each posts with `fetch` and shows the outcome in place.
+
+use leptos::{html, prelude::*, task::spawn_local};
+
+use crate::{
+    client::post_action, i18n::use_i18n, page, AuthError, ClientError, RESET_CONFIRM_PATH,
+    RESET_REQUEST_PATH,
+};
+
+/// Asks for a reset link; the answer is the same whether or not the address
+/// has an account.
+#[island]
+pub fn ResetRequestForm() -> impl IntoView {
+    let (locale, t) = use_i18n();
+    let csrf_token = page::page_csrf_token();
+    let sent = RwSignal::new(page::query_param("done").as_deref() == Some("link-sent"));
+    let error = RwSignal::new(page::query_param("error").map(|c| AuthError::from_code(&c)));
+    let pending = RwSignal::new(false);
+    let email_ref = NodeRef::<html::Input>::new();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let email = email_ref
+            .get_untracked()
+            .map(|i| i.value())
+            .unwrap_or_default();
+        pending.set(true);
+        spawn_local(async move {
+            let outcome = post_action(RESET_REQUEST_PATH, &[("email", &email)]).await;
+            pending.set(false);
+            match outcome {
+                Ok(()) => {
+                    error.set(None);
+                    sent.set(true);
+                }
+                Err(ClientError::Refused(refused)) => error.set(Some(refused)),
+                Err(_) => error.set(Some(AuthError::Default)),
+            }
+        });
+    };
+    view! {
+        <form class="reset-request" method="post" action=RESET_REQUEST_PATH on:submit=on_submit>
+            <p class="muted">{t.reset_lead}</p>
+            <p role="status" data-testid="reset-status">{move || sent.get().then_some(t.reset_sent)}</p>
+            <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
+                {move || error.get().map(|e| locale.error(e))}
+            </div>
+            <input type="hidden" name="csrfToken" value=csrf_token />
+            <label for="reset-email">{t.email}</label>
+            <input id="reset-email" name="email" type="email" autocomplete="username" required node_ref=email_ref />
+            <button type="submit" disabled=move || pending.get()>{t.send_link}</button>
+        </form>
+    }
+}
+
+/// Sets the new password of the link whose token is in the page's query.
+#[island]
+pub fn ResetPasswordForm() -> impl IntoView {
+    let (locale, t) = use_i18n();
+    let csrf_token = page::page_csrf_token();
+    let token = page::query_param("token").unwrap_or_default();
+    let error = RwSignal::new(page::query_param("error").map(|c| AuthError::from_code(&c)));
+    let pending = RwSignal::new(false);
+    let new_ref = NodeRef::<html::Input>::new();
+    let confirm_ref = NodeRef::<html::Input>::new();
+    let form_token = token.clone();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let value =
+            |r: NodeRef<html::Input>| r.get_untracked().map(|i| i.value()).unwrap_or_default();
+        let (new, confirm) = (value(new_ref), value(confirm_ref));
+        let token = form_token.clone();
+        pending.set(true);
+        spawn_local(async move {
+            let fields = [
+                ("token", token.as_str()),
+                ("newPassword", new.as_str()),
+                ("confirmPassword", confirm.as_str()),
+            ];
+            match post_action(RESET_CONFIRM_PATH, &fields).await {
+                Ok(()) => page::navigate(&format!("{}?done=password-set", crate::RESET_PATH)),
+                Err(ClientError::Refused(refused)) => {
+                    pending.set(false);
+                    error.set(Some(refused));
+                }
+                Err(_) => {
+                    pending.set(false);
+                    error.set(Some(AuthError::Default));
+                }
+            }
+        });
+    };
+    view! {
+        <form class="reset-password" method="post" action=RESET_CONFIRM_PATH on:submit=on_submit>
+            <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
+                {move || error.get().map(|e| locale.error(e))}
+            </div>
+            <input type="hidden" name="csrfToken" value=csrf_token />
+            <input type="hidden" name="token" value=token />
+            <label for="new-password">{t.new_password}</label>
+            <input id="new-password" name="newPassword" type="password" autocomplete="new-password" minlength="8" required node_ref=new_ref />
+            <label for="confirm-password">{t.confirm_password}</label>
+            <input id="confirm-password" name="confirmPassword" type="password" autocomplete="new-password" minlength="8" required node_ref=confirm_ref />
+            <button type="submit" disabled=move || pending.get()>{t.set_password}</button>
+        </form>
+    }
+}

@@ -1,0 +1,86 @@
+//! What the action server functions (account actions, password reset,
+//! sign-up) need of their request, and how they answer: back to the page
+//! (`callbackUrl` through the policy, else the given default or the
+//! `Referer`'s page) with `done=` or `error=`, as JSON or a 302.
+
+use leptos::prelude::*;
+
+use crate::{
+    server::{
+        account_actions::Request, answer::Answer, body::form_flag, client_ip::client_ip,
+        csrf::Csrf, from_request, Auth,
+    },
+    AuthError, UrlResponse,
+};
+
+/// What an action needs of its request.
+pub struct Edge {
+    pub auth: Auth,
+    pub csrf: Csrf,
+    pub session: tower_sessions::Session,
+    pub ip: Option<std::net::IpAddr>,
+    pub referer_path: Option<String>,
+    /// The language the request asks for (for the email it may send).
+    pub locale: crate::i18n::Locale,
+}
+
+impl Edge {
+    /// The parts of the request being served.
+    pub async fn of_request() -> Result<Edge, ServerFnError> {
+        let (auth, csrf, parts) = from_request()
+            .ok_or_else(|| ServerFnError::new("the auth layers are not installed"))?;
+        let session = leptos_axum::extract::<tower_sessions::Session>()
+            .await
+            .map_err(|e| ServerFnError::new(format!("session: {e:?}")))?;
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        let ip = client_ip(peer, &parts.headers, &auth.config.site.trusted_proxies);
+        let referer_path = parts
+            .headers
+            .get(http::header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|r| auth.policy.same_origin_path(r));
+        let locale = crate::i18n::locale_of(&parts.uri, &parts.headers);
+        Ok(Edge {
+            locale,
+            auth,
+            csrf,
+            session,
+            ip,
+            referer_path,
+        })
+    }
+
+    /// The request of an account action.
+    pub fn request(&self) -> Request<'_> {
+        Request {
+            auth: &self.auth,
+            csrf: &self.csrf,
+            session: &self.session,
+            ip: self.ip,
+        }
+    }
+
+    /// Answers `outcome`, back to `callback_url` (through the policy) or
+    /// the `Referer`'s page.
+    pub fn answer(
+        &self,
+        outcome: Result<&str, AuthError>,
+        callback_url: Option<&str>,
+        json: Option<&str>,
+    ) -> UrlResponse {
+        let back = callback_url
+            .and_then(|url| self.auth.resolve_callback(Some(url)).ok())
+            .or_else(|| self.referer_path.clone())
+            .unwrap_or_else(|| "/".into());
+        let answer = Answer::account(&back, outcome, form_flag(json));
+        let response = expect_context::<leptos_axum::ResponseOptions>();
+        response.set_status(answer.status);
+        for (name, value) in answer.headers() {
+            response.append_header(name, value);
+        }
+        answer.body
+    }
+}

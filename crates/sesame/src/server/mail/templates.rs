@@ -1,0 +1,164 @@
+//! The catalog of account emails, text and HTML, in the languages of the
+//! pages. Each message is a subject, a few lines, and one link; the HTML is
+//! the same lines with the link as a button (values are escaped: the only
+//! values are the site's name and a link Sesame built).
+
+use super::Mail;
+use crate::i18n::Locale;
+
+/// The account emails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A link that sets a new password.
+    ResetPassword,
+    /// A link that confirms the address of a new account.
+    VerifyEmail,
+    /// Someone tried to sign up with an address that has an account.
+    SignUpAttempted,
+}
+
+struct Text {
+    subject: &'static str,
+    lines: &'static [&'static str],
+    button: &'static str,
+    footer: &'static str,
+}
+
+fn text(kind: Kind, locale: Locale) -> Text {
+    use Kind::*;
+    match (locale, kind) {
+        (Locale::En, ResetPassword) => Text {
+            subject: "Set a new password",
+            lines: &[
+                "Someone (we hope you) asked to set a new password for your account.",
+                "The link works once, for one hour.",
+            ],
+            button: "Set a new password",
+            footer: "If it was not you, ignore this message: your password stays as it is.",
+        },
+        (Locale::De, ResetPassword) => Text {
+            subject: "Neues Passwort festlegen",
+            lines: &[
+                "Jemand (hoffentlich Sie) möchte ein neues Passwort für Ihr Konto festlegen.",
+                "Der Link gilt einmal, eine Stunde lang.",
+            ],
+            button: "Neues Passwort festlegen",
+            footer: "Waren Sie es nicht, ignorieren Sie diese Nachricht: Ihr Passwort bleibt, wie es ist.",
+        },
+        (Locale::En, VerifyEmail) => Text {
+            subject: "Confirm your email address",
+            lines: &[
+                "Welcome! Confirm that this address is yours to finish signing up.",
+                "The link works once, for 24 hours.",
+            ],
+            button: "Confirm my address",
+            footer: "If you did not sign up, ignore this message.",
+        },
+        (Locale::De, VerifyEmail) => Text {
+            subject: "Bestätigen Sie Ihre E-Mail-Adresse",
+            lines: &[
+                "Willkommen! Bestätigen Sie, dass diese Adresse Ihnen gehört.",
+                "Der Link gilt einmal, 24 Stunden lang.",
+            ],
+            button: "Adresse bestätigen",
+            footer: "Haben Sie sich nicht registriert, ignorieren Sie diese Nachricht.",
+        },
+        (Locale::En, SignUpAttempted) => Text {
+            subject: "Someone tried to sign up with your address",
+            lines: &[
+                "Someone tried to create an account with this address, which already has one.",
+                "If it was you, sign in instead; if you forgot your password, set a new one.",
+            ],
+            button: "Sign in",
+            footer: "If it was not you, ignore this message: nothing changed.",
+        },
+        (Locale::De, SignUpAttempted) => Text {
+            subject: "Jemand wollte sich mit Ihrer Adresse registrieren",
+            lines: &[
+                "Jemand wollte mit dieser Adresse ein Konto anlegen; sie hat schon eines.",
+                "Waren Sie es, melden Sie sich an; haben Sie Ihr Passwort vergessen, legen Sie ein neues fest.",
+            ],
+            button: "Anmelden",
+            footer: "Waren Sie es nicht, ignorieren Sie diese Nachricht: Es hat sich nichts geändert.",
+        },
+    }
+}
+
+/// `&`, `<`, `>` and quotes as HTML entities (a dozen lines: no crate needed
+/// for the two kinds of value these messages hold).
+fn escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The message `kind` to `to`, in `locale`, with `link`; `site` names the
+/// site in the subject.
+pub fn render(kind: Kind, locale: Locale, site: &str, to: &str, link: &str) -> Mail {
+    let t = text(kind, locale);
+    let mut plain = String::new();
+    for line in t.lines {
+        plain.push_str(line);
+        plain.push_str("\n\n");
+    }
+    plain.push_str(&format!("{}: {link}\n\n{}\n", t.button, t.footer));
+    let mut html = String::from(
+        "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5\">",
+    );
+    for line in t.lines {
+        html.push_str(&format!("<p>{}</p>", escape(line)));
+    }
+    html.push_str(&format!(
+        "<p><a href=\"{}\" style=\"display:inline-block;padding:.6em 1.2em;background:#0b5cad;\
+         color:#fff;border-radius:6px;text-decoration:none\">{}</a></p>\
+         <p style=\"color:#57606a;font-size:.9em\">{}</p></body></html>",
+        escape(link),
+        escape(t.button),
+        escape(t.footer)
+    ));
+    Mail {
+        to: to.to_string(),
+        subject: format!("{} · {site}", t.subject),
+        text: plain,
+        html,
+        link: Some(link.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_has_its_link_in_both_bodies_in_every_language() {
+        for locale in Locale::ALL {
+            for kind in [
+                Kind::ResetPassword,
+                Kind::VerifyEmail,
+                Kind::SignUpAttempted,
+            ] {
+                let mail = render(kind, locale, "Site", "a@b.c", "http://x/?token=a&b=c");
+                assert!(mail.text.contains("http://x/?token=a&b=c"));
+                assert!(mail.html.contains("href=\"http://x/?token=a&amp;b=c\""));
+                assert!(mail.subject.ends_with(" · Site"));
+            }
+        }
+        assert_ne!(
+            render(Kind::ResetPassword, Locale::En, "S", "a@b.c", "l").subject,
+            render(Kind::ResetPassword, Locale::De, "S", "a@b.c", "l").subject
+        );
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! Single-use account tokens (password reset, email verification): 32 random
+//! bytes from the OS, sent in a link as base64url, stored only as their
+//! SHA-256 with a purpose, a user, the address they were sent to and an
+//! expiry. Taking one deletes it in the same statement, so two requests with
+//! the same link cannot both use it.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use rand::{rngs::OsRng, RngCore};
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+use time::OffsetDateTime;
+
+/// What a token is for: a token of one purpose never serves another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Sets a new password.
+    ResetPassword,
+    /// Confirms an email address.
+    VerifyEmail,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::ResetPassword => "reset-password",
+            Purpose::VerifyEmail => "verify-email",
+        }
+    }
+}
+
+/// What a valid token names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenFor {
+    /// The user.
+    pub user_id: i64,
+    /// The address the link was sent to.
+    pub email: String,
+}
+
+/// The tokens in the `account_tokens` table.
+#[derive(Debug, Clone)]
+pub struct TokenStore {
+    pool: SqlitePool,
+}
+
+fn hash(raw: &str) -> [u8; 32] {
+    Sha256::digest(raw.as_bytes()).into()
+}
+
+fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+impl TokenStore {
+    /// Tokens in `pool`'s `account_tokens` table.
+    pub fn new(pool: SqlitePool) -> TokenStore {
+        TokenStore { pool }
+    }
+
+    /// A new token for `user_id` (sent to `email`), valid for `ttl`; the
+    /// user's earlier tokens of this purpose stop working.
+    pub async fn issue(
+        &self,
+        purpose: Purpose,
+        user_id: i64,
+        email: &str,
+        ttl: std::time::Duration,
+    ) -> Result<String, sqlx::Error> {
+        let mut bytes = [0u8; 32];
+        OsRng.fill_bytes(&mut bytes);
+        let raw = URL_SAFE_NO_PAD.encode(bytes);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM account_tokens WHERE user_id = ? AND purpose = ?")
+            .bind(user_id)
+            .bind(purpose.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO account_tokens (token_hash, purpose, user_id, email, expires_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&hash(&raw)[..])
+        .bind(purpose.as_str())
+        .bind(user_id)
+        .bind(email)
+        .bind(now().saturating_add(ttl.as_secs() as i64))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(raw)
+    }
+
+    /// What the live token `raw` names, leaving it in place (to check a
+    /// form before the token is spent).
+    pub async fn peek(&self, purpose: Purpose, raw: &str) -> Result<Option<TokenFor>, sqlx::Error> {
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "SELECT user_id, email FROM account_tokens \
+             WHERE token_hash = ? AND purpose = ? AND expires_at > ?",
+        )
+        .bind(&hash(raw)[..])
+        .bind(purpose.as_str())
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(user_id, email)| TokenFor { user_id, email }))
+    }
+
+    /// Takes the live token `raw`: what it names, once.
+    pub async fn take(&self, purpose: Purpose, raw: &str) -> Result<Option<TokenFor>, sqlx::Error> {
+        let row: Option<(i64, String, i64)> = sqlx::query_as(
+            "DELETE FROM account_tokens WHERE token_hash = ? AND purpose = ? \
+             RETURNING user_id, email, expires_at",
+        )
+        .bind(&hash(raw)[..])
+        .bind(purpose.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .filter(|(_, _, expires_at)| *expires_at > now())
+            .map(|(user_id, email, _)| TokenFor { user_id, email }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::sqlite::SqlitePoolOptions;
+    use std::time::Duration;
+
+    async fn store() -> (TokenStore, SqlitePool) {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::migrate!("./migrations").run(&pool).await.unwrap();
+        sqlx::query("INSERT INTO users (id, email, password_hash) VALUES (1, 'a@b.c', 'x'), (2, 'd@e.f', 'x')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        (TokenStore::new(pool.clone()), pool)
+    }
+
+    #[tokio::test]
+    async fn a_token_serves_once_for_its_purpose_until_it_expires() {
+        let (tokens, pool) = store().await;
+        let hour = Duration::from_secs(3600);
+        let raw = tokens
+            .issue(Purpose::ResetPassword, 1, "a@b.c", hour)
+            .await
+            .unwrap();
+        assert_eq!(raw.len(), 43);
+        let named = TokenFor {
+            user_id: 1,
+            email: "a@b.c".into(),
+        };
+        assert_eq!(tokens.peek(Purpose::VerifyEmail, &raw).await.unwrap(), None);
+        assert_eq!(tokens.take(Purpose::VerifyEmail, &raw).await.unwrap(), None);
+        assert_eq!(
+            tokens.peek(Purpose::ResetPassword, &raw).await.unwrap(),
+            Some(named.clone())
+        );
+        assert_eq!(
+            tokens.take(Purpose::ResetPassword, &raw).await.unwrap(),
+            Some(named)
+        );
+        assert_eq!(
+            tokens.take(Purpose::ResetPassword, &raw).await.unwrap(),
+            None,
+            "once"
+        );
+        assert_eq!(
+            tokens
+                .take(Purpose::ResetPassword, "made-up")
+                .await
+                .unwrap(),
+            None
+        );
+
+        // Only the hash is stored.
+        let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token_hash FROM account_tokens")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        let second = tokens
+            .issue(Purpose::ResetPassword, 2, "d@e.f", hour)
+            .await
+            .unwrap();
+        let stored_now: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token_hash FROM account_tokens")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert!(stored.is_empty());
+        assert_eq!(stored_now, vec![hash(&second).to_vec()]);
+
+        // A newer token replaces the older one of the same user and purpose.
+        let newer = tokens
+            .issue(Purpose::ResetPassword, 2, "d@e.f", hour)
+            .await
+            .unwrap();
+        assert_eq!(
+            tokens.peek(Purpose::ResetPassword, &second).await.unwrap(),
+            None
+        );
+        assert!(tokens
+            .peek(Purpose::ResetPassword, &newer)
+            .await
+            .unwrap()
+            .is_some());
+
+        // Expired: neither peeked nor taken.
+        let expired = tokens
+            .issue(Purpose::VerifyEmail, 1, "a@b.c", Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(
+            tokens.peek(Purpose::VerifyEmail, &expired).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            tokens.take(Purpose::VerifyEmail, &expired).await.unwrap(),
+            None
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! Black-box tests of the flows that send email, through a real SMTP server
+//! (aiosmtpd on a loopback port): password reset.
+
+mod common;
+
+use common::{smtp::SmtpServer, spawn, EMAIL, PASSWORD};
+use serde_json::Value;
+
+const NEW: &str = "a brand new passphrase";
+
+/// A JSON post of an action with this browser's CSRF token.
+async fn action(
+    browser: &mut common::TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, Value) {
+    let token = browser.csrf_token().await;
+    let mut all = fields.to_vec();
+    all.push(("csrfToken", &token));
+    all.push(("json", "true"));
+    let res = browser.post_form(path, &all).await;
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap())
+}
+
+/// The token of a reset link.
+fn token_of(link: &str) -> String {
+    link.split("token=").nth(1).unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_reset_link_by_email_sets_a_new_password_once_and_ends_every_session() {
+    let smtp = SmtpServer::start();
+    let app = spawn(&smtp.config()).await;
+    let mut signed_in = app.new_browser();
+    assert_eq!(
+        signed_in.sign_in_json(EMAIL, PASSWORD, "/").await.status(),
+        200
+    );
+
+    let mut a = app.new_browser();
+    let (status, body) = action(
+        &mut a,
+        sesame::RESET_REQUEST_PATH,
+        &[("email", "Demo@Example.com")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/api/auth/reset?done=link-sent"));
+    let mail = smtp.wait_for(EMAIL, 1).await.remove(0);
+    let link = mail.link("/api/auth/reset?token=").expect("a reset link");
+    assert!(link.starts_with(&app.base), "{link}");
+    let token = token_of(&link);
+    assert_eq!(token.len(), 43);
+
+    // The page of the link asks for the new password.
+    let page = a.get(&format!("/api/auth/reset?token={token}")).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("newPassword"));
+
+    // Refusals leave the link usable.
+    for (new, confirm, code) in [
+        (NEW, "something else entirely", "PasswordMismatch"),
+        ("password1", "password1", "WeakPassword"),
+    ] {
+        let fields = [
+            ("token", token.as_str()),
+            ("newPassword", new),
+            ("confirmPassword", confirm),
+        ];
+        let (status, body) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some(code)));
+    }
+    let fields = [
+        ("token", token.as_str()),
+        ("newPassword", NEW),
+        ("confirmPassword", NEW),
+    ];
+    let (status, body) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/api/auth/reset?done=password-set"));
+
+    // Every session ended; the old password is gone, the new one works.
+    assert_eq!(signed_in.session().await, serde_json::json!({}));
+    assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 401);
+    assert_eq!(a.sign_in_json(EMAIL, NEW, "/").await.status(), 200);
+
+    // Once: the same link again is `Verification` (403), as is a made-up one.
+    let mut b = app.new_browser();
+    for token in [token.as_str(), "made-up-token"] {
+        let fields = [
+            ("token", token),
+            ("newPassword", "yet another passphrase"),
+            ("confirmPassword", "yet another passphrase"),
+        ];
+        let (status, body) = action(&mut b, sesame::RESET_CONFIRM_PATH, &fields).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("Verification"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn asking_for_a_link_answers_the_same_for_every_address_and_sends_only_to_accounts() {
+    let smtp = SmtpServer::start();
+    let app = spawn(&smtp.config()).await;
+    let mut a = app.new_browser();
+    let known = action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+    let unknown = action(
+        &mut a,
+        sesame::RESET_REQUEST_PATH,
+        &[("email", "nobody@example.com")],
+    )
+    .await;
+    assert_eq!(known, unknown);
+    assert_eq!(known.0, 200);
+    smtp.wait_for(EMAIL, 1).await;
+    // A disabled account gets nothing either.
+    app.auth().set_disabled(EMAIL, true).await.unwrap();
+    let disabled = action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+    assert_eq!(disabled, known);
+    // Ask once more for a known, enabled one, so that its message marks
+    // the end: nothing went to the unknown or the disabled address before it.
+    app.auth().set_disabled(EMAIL, false).await.unwrap();
+    action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+    smtp.wait_for(EMAIL, 2).await;
+    let all = smtp.received();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(all.iter().all(|m| m.to.contains(EMAIL)));
+    // The earlier link stopped working when the newer one was sent.
+    let first = token_of(&all[0].link("token=").unwrap());
+    let fields = [
+        ("token", first.as_str()),
+        ("newPassword", NEW),
+        ("confirmPassword", NEW),
+    ];
+    let (status, _) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+    assert_eq!(status, 403);
+    // A malformed address is a typed error (it tells nothing about accounts).
+    let (status, body) = action(
+        &mut a,
+        sesame::RESET_REQUEST_PATH,
+        &[("email", "not an address")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("InvalidRequest"))
+    );
+}
+
+/// The answer does not wait for the lookup or the delivery: with an SMTP
+/// server that accepts connections and never answers, asking for a link
+/// for a real account still answers at once (a delivery in the request
+/// would hold it for lettre's 10 s timeout, past this client's 3 s).
+#[tokio::test]
+async fn asking_for_a_link_never_waits_on_the_mail_server() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let config =
+        format!("[email.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n");
+    let mut app = spawn(&config).await;
+    app.client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let (status, _) = action(&mut app, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+    assert_eq!(status, 200);
+    drop(silent);
+}
+
+#[tokio::test]
+async fn a_plain_form_comes_back_to_the_reset_page() {
+    let smtp = SmtpServer::start();
+    let mut app = spawn(&smtp.config()).await;
+    let token = app.csrf_token().await;
+    let res = app
+        .post_form(
+            sesame::RESET_REQUEST_PATH,
+            &[("email", EMAIL), ("csrfToken", &token)],
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    assert!(res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .ends_with("/api/auth/reset?done=link-sent"));
+    let link = smtp.wait_for(EMAIL, 1).await[0].link("token=").unwrap();
+    let reset = token_of(&link);
+    let token = app.csrf_token().await;
+    let res = app
+        .post_form(
+            sesame::RESET_CONFIRM_PATH,
+            &[
+                ("token", &reset),
+                ("newPassword", NEW),
+                ("confirmPassword", "other"),
+                ("csrfToken", &token),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.ends_with(&format!(
+            "/api/auth/reset?token={reset}&error=PasswordMismatch"
+        )),
+        "{location}"
+    );
+    // A forged CSRF token changes nothing.
+    let res = app
+        .post_form(
+            sesame::RESET_CONFIRM_PATH,
+            &[
+                ("token", &reset),
+                ("newPassword", NEW),
+                ("confirmPassword", NEW),
+                ("csrfToken", "forged|x"),
+                ("json", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+}
