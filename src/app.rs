@@ -23,7 +23,9 @@ use sesame::{
 
 use crate::{
     i18n::{current_locale, use_texts},
-    pages::{AccountPage, HomePage, PasswordPage, ProfilePage, SessionsPage, SignInPage},
+    pages::{
+        AccountPage, HomePage, PasswordPage, ProfilePage, SessionsPage, SignInPage, SignUpPage,
+    },
 };
 
 /// The HTML document around the app (server only).
@@ -72,6 +74,7 @@ pub fn App() -> impl IntoView {
                     <Routes fallback=move || view! { <p class="card">{t.not_found}</p> }>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                         <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
+                        <Route path=path!("/sign-up") view=SignUpPage ssr=SsrMode::Async />
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                         <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
                         <Route path=path!("/account/password") view=PasswordPage ssr=SsrMode::Async />

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use serde::Serialize;
-use sesame::server::{AccountError, AuthorizeError, NewPassword, Sesame, UserRecord};
+use sesame::server::{AccountError, AuthorizeError, InviteError, NewPassword, Sesame, UserRecord};
 
 use crate::server::{AppConfig, AppError};
 
@@ -47,6 +47,14 @@ pub enum Command {
 pub enum UserCommand {
     /// Add a user (verified); the password is read from SESAME_NEW_PASSWORD or stdin.
     Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Invite a user: creates the account and emails a link that sets its
+    /// password (and confirms the address).
+    Invite {
         #[arg(long)]
         email: String,
         #[arg(long)]
@@ -217,6 +225,22 @@ pub async fn run_admin(config: AppConfig, json: bool, command: Command) -> Resul
                 })?;
             print(json, &UserOut::from(&user), || {
                 format!("created user {} ({})", user.email, user.id)
+            });
+        }
+        Command::User(UserCommand::Invite { email, name }) => {
+            let user = auth
+                .invite(&email, name, sesame::i18n::Locale::En)
+                .await
+                .map_err(|e| match e {
+                    InviteError::Exists => CliError::Refused(format!("{email}: {e}")),
+                    InviteError::Account(e) => CliError::account(&email, e),
+                    InviteError::Mail(_) => CliError::Failed(e.to_string()),
+                })?;
+            print(json, &UserOut::from(&user), || {
+                format!(
+                    "invited {} ({}): the link is on its way",
+                    user.email, user.id
+                )
             });
         }
         Command::User(UserCommand::List) => {

@@ -239,3 +239,39 @@ async fn sessions_of_a_running_server_are_listed_and_revoked() {
     assert_eq!(a.session().await, serde_json::json!({}));
     assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 401);
 }
+
+#[tokio::test]
+async fn an_invitation_from_the_cli_is_emailed() {
+    let smtp = common::smtp::SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/cli.db", dir.path().display());
+    let config = config_file(dir.path(), &db);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&smtp.config());
+    std::fs::write(&config, text).unwrap();
+    let cfg = config.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        json(&sesame(
+            &cfg,
+            &["user", "invite", "--email", "Guest@Example.com", "--json"],
+            None,
+        ))
+    })
+    .await
+    .unwrap();
+    assert_eq!(out["email"], "guest@example.com");
+    assert_eq!(out["email_verified"], false);
+    let mail = smtp.wait_for("guest@example.com", 1).await.remove(0);
+    assert!(
+        mail.link("/api/auth/reset?token=").is_some(),
+        "{}",
+        mail.body
+    );
+    // Twice: refused, exit code 4.
+    let again = sesame(
+        &config,
+        &["user", "invite", "--email", "guest@example.com"],
+        None,
+    );
+    assert_eq!(again.status.code(), Some(4), "{}", stderr(&again));
+}

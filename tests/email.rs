@@ -231,3 +231,263 @@ async fn a_plain_form_comes_back_to_the_reset_page() {
     assert_eq!(res.status(), 403);
     assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
 }
+
+fn open_sign_up(smtp: &SmtpServer) -> String {
+    format!("{}\n[accounts]\nsign_up = \"open\"\n", smtp.config())
+}
+
+fn sign_up_fields<'a>(
+    email: &'a str,
+    password: &'a str,
+    confirm: &'a str,
+) -> [(&'a str, &'a str); 4] {
+    [
+        ("email", email),
+        ("name", "New Person"),
+        ("password", password),
+        ("confirmPassword", confirm),
+    ]
+}
+
+#[tokio::test]
+async fn signing_up_sends_a_link_and_the_account_waits_for_it() {
+    let smtp = SmtpServer::start();
+    let app = spawn(&open_sign_up(&smtp)).await;
+    let mut a = app.new_browser();
+    let new = "new@example.com";
+    let (status, body) = action(
+        &mut a,
+        sesame::SIGN_UP_ACTION_PATH,
+        &sign_up_fields(new, NEW, NEW),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/api/auth/signup?done=check-email"));
+    let link = smtp.wait_for(new, 1).await[0]
+        .link("/api/auth/verify?token=")
+        .expect("a verification link");
+
+    // Before the address is confirmed: the right password gets
+    // EmailNotVerified (a wrong one still gets the wrong-password answer).
+    let res = a.sign_in_json(new, NEW, "/").await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "EmailNotVerified"
+    );
+    assert_eq!(
+        a.sign_in_json(new, "wrong password here", "/")
+            .await
+            .status(),
+        401
+    );
+
+    // Following the link shows a button; only the post confirms.
+    let token = token_of(&link);
+    let page = a.get(&format!("/api/auth/verify?token={token}")).await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(
+        a.sign_in_json(new, NEW, "/").await.status(),
+        403,
+        "a GET confirms nothing"
+    );
+    let (status, body) = action(&mut a, sesame::VERIFY_CONFIRM_PATH, &[("token", &token)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/api/auth/verify?done=verified"));
+    assert_eq!(a.sign_in_json(new, NEW, "/").await.status(), 200);
+    let user = app.auth().user_by_email(new).await.unwrap();
+    assert_eq!(user.name.as_deref(), Some("New Person"));
+    assert!(user.email_verified_at.is_some());
+    // Once.
+    let (status, body) = action(&mut a, sesame::VERIFY_CONFIRM_PATH, &[("token", &token)]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("Verification"))
+    );
+}
+
+#[tokio::test]
+async fn signing_up_with_a_taken_address_answers_the_same_and_tells_its_owner() {
+    let smtp = SmtpServer::start();
+    let app = spawn(&open_sign_up(&smtp)).await;
+    let mut a = app.new_browser();
+    let taken = action(
+        &mut a,
+        sesame::SIGN_UP_ACTION_PATH,
+        &sign_up_fields(EMAIL, NEW, NEW),
+    )
+    .await;
+    let fresh = action(
+        &mut a,
+        sesame::SIGN_UP_ACTION_PATH,
+        &sign_up_fields("fresh@example.com", NEW, NEW),
+    )
+    .await;
+    assert_eq!(taken, fresh);
+    assert_eq!(taken.0, 200);
+    let notice = smtp.wait_for(EMAIL, 1).await.remove(0);
+    assert!(notice.body.contains("already has one"), "{}", notice.body);
+    assert!(
+        notice.link("/api/auth/verify").is_none(),
+        "no link that verifies anything"
+    );
+    // The existing account is untouched: its password still works.
+    assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    smtp.wait_for("fresh@example.com", 1).await;
+}
+
+#[tokio::test]
+async fn sign_up_checks_its_form_and_can_be_closed() {
+    let smtp = SmtpServer::start();
+    let app = spawn(&open_sign_up(&smtp)).await;
+    let mut a = app.new_browser();
+    for (fields, status, code) in [
+        (
+            sign_up_fields("x@example.com", NEW, "something else"),
+            400,
+            "PasswordMismatch",
+        ),
+        (
+            sign_up_fields("x@example.com", "password1", "password1"),
+            400,
+            "WeakPassword",
+        ),
+        (
+            sign_up_fields("not an address", NEW, NEW),
+            400,
+            "InvalidRequest",
+        ),
+    ] {
+        let (s, body) = action(&mut a, sesame::SIGN_UP_ACTION_PATH, &fields).await;
+        assert_eq!(
+            (s, body["error"].as_str()),
+            (status, Some(code)),
+            "{fields:?}"
+        );
+    }
+    let long_name = "n".repeat(101);
+    let mut fields = sign_up_fields("x@example.com", NEW, NEW);
+    fields[1] = ("name", &long_name);
+    let (s, _) = action(&mut a, sesame::SIGN_UP_ACTION_PATH, &fields).await;
+    assert_eq!(s, 400);
+    assert!(
+        app.auth().user_by_email("x@example.com").await.is_err(),
+        "nothing was made"
+    );
+
+    // Off (the library's default) and by invitation: closed to the public.
+    for mode in ["off", "invite"] {
+        let closed = spawn(&format!(
+            "{}\n[accounts]\nsign_up = \"{mode}\"\n",
+            smtp.config()
+        ))
+        .await;
+        let mut b = closed.new_browser();
+        let (s, body) = action(
+            &mut b,
+            sesame::SIGN_UP_ACTION_PATH,
+            &sign_up_fields("y@example.com", NEW, NEW),
+        )
+        .await;
+        assert_eq!(
+            (s, body["error"].as_str()),
+            (403, Some("SignUpClosed")),
+            "{mode}"
+        );
+        let page = b.get("/api/auth/signup").await.text().await.unwrap();
+        assert!(page.contains("sign-up-closed"), "{mode}");
+    }
+}
+
+#[tokio::test]
+async fn the_verification_link_can_be_sent_again_once_a_minute() {
+    let smtp = SmtpServer::start();
+    let app = spawn(&open_sign_up(&smtp)).await;
+    let mut a = app.new_browser();
+    let new = "again@example.com";
+    action(
+        &mut a,
+        sesame::SIGN_UP_ACTION_PATH,
+        &sign_up_fields(new, NEW, NEW),
+    )
+    .await;
+    let first = token_of(&smtp.wait_for(new, 1).await[0].link("token=").unwrap());
+    // Within the minute: the same answer, and nothing sent.
+    let (status, _) = action(&mut a, sesame::VERIFY_RESEND_PATH, &[("email", new)]).await;
+    assert_eq!(status, 200);
+    let (status, _) = action(
+        &mut a,
+        sesame::VERIFY_RESEND_PATH,
+        &[("email", "nobody@example.com")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    // A minute later (the token aged behind the server's back): a new link,
+    // and the first one stops working.
+    sqlx::query("UPDATE account_tokens SET created_at = created_at - 120")
+        .execute(&app.db().await)
+        .await
+        .unwrap();
+    action(&mut a, sesame::VERIFY_RESEND_PATH, &[("email", new)]).await;
+    let mails = smtp.wait_for(new, 2).await;
+    assert_eq!(mails.len(), 2, "the resend within the minute sent nothing");
+    let second = token_of(&mails[1].link("token=").unwrap());
+    let (status, _) = action(&mut a, sesame::VERIFY_CONFIRM_PATH, &[("token", &first)]).await;
+    assert_eq!(status, 403);
+    let (status, _) = action(&mut a, sesame::VERIFY_CONFIRM_PATH, &[("token", &second)]).await;
+    assert_eq!(status, 200);
+    // A confirmed account gets no more links.
+    sqlx::query("UPDATE account_tokens SET created_at = created_at - 120")
+        .execute(&app.db().await)
+        .await
+        .unwrap();
+    action(&mut a, sesame::VERIFY_RESEND_PATH, &[("email", new)]).await;
+    action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", new)]).await;
+    // The reset link marks the end: no verification link came before it.
+    let mails = smtp.wait_for(new, 3).await;
+    assert_eq!(mails.len(), 3);
+    assert!(mails[2].link("/api/auth/reset?token=").is_some());
+}
+
+#[tokio::test]
+async fn an_invitation_makes_the_account_and_its_link_sets_the_password() {
+    let smtp = SmtpServer::start();
+    let app = spawn(&format!(
+        "{}\n[accounts]\nsign_up = \"invite\"\n",
+        smtp.config()
+    ))
+    .await;
+    let invited = "invited@example.com";
+    let user = app
+        .auth()
+        .invite(invited, Some("Invited".into()), sesame::i18n::Locale::En)
+        .await
+        .unwrap();
+    assert!(user.email_verified_at.is_none());
+    assert!(matches!(
+        app.auth()
+            .invite(invited, None, sesame::i18n::Locale::En)
+            .await,
+        Err(sesame::server::InviteError::Exists)
+    ));
+    let link = smtp.wait_for(invited, 1).await[0]
+        .link("/api/auth/reset?token=")
+        .expect("a link that sets the password");
+    let mut a = app.new_browser();
+    let fields = [
+        ("token", token_of(&link)),
+        ("newPassword", NEW.into()),
+        ("confirmPassword", NEW.into()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, body) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+    assert_eq!(status, 200, "{body}");
+    // The link came by email: the address is confirmed, and the account signs in.
+    assert_eq!(a.sign_in_json(invited, NEW, "/").await.status(), 200);
+}

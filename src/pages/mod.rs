@@ -8,9 +8,11 @@ mod account_security;
 mod home;
 mod profile;
 mod sign_in;
+mod sign_up;
 
 pub use account::{account_details, AccountInfo, AccountPage};
 pub use account_security::{PasswordPage, SessionsPage};
 pub use home::HomePage;
 pub use profile::ProfilePage;
 pub use sign_in::SignInPage;
+pub use sign_up::SignUpPage;

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use sesame::components::page_credentials_form;
+use sesame::components::{page_credentials_form, SignUpLink};
 
 use crate::i18n::use_texts;
 
@@ -16,6 +16,7 @@ pub fn SignInPage() -> impl IntoView {
             <h1>{t.sign_in_to_app}</h1>
             <p class="muted">{t.sign_in_lead}</p>
             <SignInForm />
+            <SignUpLink href="/sign-up" />
         </section>
     }
 }

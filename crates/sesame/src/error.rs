@@ -47,6 +47,12 @@ pub enum AuthError {
     WeakPassword,
     /// Sesame: the new password and its confirmation differ: 400.
     PasswordMismatch,
+    /// Sesame: the password was right, but the email is not confirmed yet
+    /// (`accounts.unverified_sign_in = false`): 403.
+    EmailNotVerified,
+    /// Sesame: sign-up is off, or by invitation and the invitation is
+    /// missing or not for this address: 403.
+    SignUpClosed,
     /// Any other failure: 400.
     Default,
 }
@@ -61,7 +67,7 @@ impl std::error::Error for AuthError {}
 
 impl AuthError {
     /// Every variant, for catalogs and tests.
-    pub const ALL: [AuthError; 17] = [
+    pub const ALL: [AuthError; 19] = [
         AuthError::CredentialsSignin,
         AuthError::SessionRequired,
         AuthError::AccessDenied,
@@ -78,6 +84,8 @@ impl AuthError {
         AuthError::ReauthRequired,
         AuthError::WeakPassword,
         AuthError::PasswordMismatch,
+        AuthError::EmailNotVerified,
+        AuthError::SignUpClosed,
         AuthError::Default,
     ];
 
@@ -100,6 +108,8 @@ impl AuthError {
             AuthError::ReauthRequired => "ReauthRequired",
             AuthError::WeakPassword => "WeakPassword",
             AuthError::PasswordMismatch => "PasswordMismatch",
+            AuthError::EmailNotVerified => "EmailNotVerified",
+            AuthError::SignUpClosed => "SignUpClosed",
             AuthError::Default => "default",
         }
     }
@@ -120,7 +130,9 @@ impl AuthError {
             AuthError::AccessDenied
             | AuthError::MissingCSRF
             | AuthError::Verification
-            | AuthError::ReauthRequired => 403,
+            | AuthError::ReauthRequired
+            | AuthError::EmailNotVerified
+            | AuthError::SignUpClosed => 403,
             AuthError::InvalidCallbackUrl
             | AuthError::InvalidRequest
             | AuthError::WeakPassword
@@ -166,7 +178,10 @@ impl AuthError {
         self.redirects_to_sign_in_page()
             || matches!(
                 self,
-                AuthError::MissingCSRF | AuthError::RateLimited | AuthError::ServiceUnavailable
+                AuthError::MissingCSRF
+                    | AuthError::RateLimited
+                    | AuthError::ServiceUnavailable
+                    | AuthError::EmailNotVerified
             )
     }
 }

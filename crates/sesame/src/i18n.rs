@@ -86,6 +86,8 @@ impl Locale {
                 ReauthRequired => "Enter your password again to do this.",
                 WeakPassword => "Choose a longer or less common password (at least 8 characters).",
                 PasswordMismatch => "The two new passwords differ.",
+                EmailNotVerified => "Confirm your email address first: follow the link we sent you (or have it sent again).",
+                SignUpClosed => "Sign-up is closed here, or needs an invitation for this address.",
                 Default => "Unable to sign in.",
             },
             (Locale::De, e) => match e {
@@ -104,6 +106,8 @@ impl Locale {
                 ReauthRequired => "Geben Sie dafür Ihr Passwort noch einmal ein.",
                 WeakPassword => "Wählen Sie ein längeres oder weniger gebräuchliches Passwort (mindestens 8 Zeichen).",
                 PasswordMismatch => "Die beiden neuen Passwörter stimmen nicht überein.",
+                EmailNotVerified => "Bestätigen Sie zuerst Ihre E-Mail-Adresse: Folgen Sie dem Link, den wir Ihnen geschickt haben (oder lassen Sie ihn erneut senden).",
+                SignUpClosed => "Die Registrierung ist hier geschlossen oder braucht eine Einladung für diese Adresse.",
                 Default => "Anmeldung nicht möglich.",
             },
         }
@@ -174,6 +178,32 @@ pub struct Messages {
     pub set_password: &'static str,
     /// After the new password was set.
     pub password_set: &'static str,
+    /// "Create an account": title, button, link.
+    pub create_account: &'static str,
+    /// The optional name field's label.
+    pub name_optional: &'static str,
+    /// After signing up.
+    pub check_email: &'static str,
+    /// When sign-up is not open.
+    pub sign_up_closed: &'static str,
+    /// Before the sign-in link of the sign-up page.
+    pub have_account: &'static str,
+    /// The verification page's title.
+    pub verify_title: &'static str,
+    /// Above the confirmation button.
+    pub confirm_lead: &'static str,
+    /// The confirmation button.
+    pub confirm_address: &'static str,
+    /// After the address was confirmed.
+    pub email_verified: &'static str,
+    /// What the resend form does.
+    pub resend_lead: &'static str,
+    /// After a verification link was asked for.
+    pub verification_sent: &'static str,
+    /// Before the sign-up link of a sign-in page.
+    pub no_account: &'static str,
+    /// The sign-in form's link when the address is not confirmed.
+    pub resend_link: &'static str,
 }
 
 static EN: Messages = Messages {
@@ -208,6 +238,19 @@ static EN: Messages = Messages {
     reset_sent: "If an account has this address, a link is on its way. It works once, for one hour.",
     set_password: "Set the password",
     password_set: "Your new password is set, and every session of your account is signed out. Sign in with the new password.",
+    create_account: "Create an account",
+    name_optional: "Name (optional)",
+    check_email: "Almost done: we sent a link to that address. Follow it to confirm the address, then sign in.",
+    sign_up_closed: "Accounts here are made by invitation.",
+    have_account: "Have an account?",
+    verify_title: "Confirm your email address",
+    confirm_lead: "Confirm that this address is yours:",
+    confirm_address: "Confirm my address",
+    email_verified: "Your address is confirmed. You can sign in now.",
+    resend_lead: "Enter your address to get a new confirmation link.",
+    verification_sent: "If an account with this address waits for confirmation, a new link is on its way.",
+    no_account: "No account yet?",
+    resend_link: "Send the confirmation link again",
 };
 
 static DE: Messages = Messages {
@@ -242,6 +285,19 @@ static DE: Messages = Messages {
     reset_sent: "Hat ein Konto diese Adresse, ist ein Link unterwegs. Er gilt einmal, eine Stunde lang.",
     set_password: "Passwort festlegen",
     password_set: "Ihr neues Passwort ist festgelegt, und alle Sitzungen Ihres Kontos sind abgemeldet. Melden Sie sich mit dem neuen Passwort an.",
+    create_account: "Konto anlegen",
+    name_optional: "Name (freiwillig)",
+    check_email: "Fast geschafft: Wir haben einen Link an diese Adresse geschickt. Folgen Sie ihm, um die Adresse zu bestätigen, und melden Sie sich dann an.",
+    sign_up_closed: "Konten werden hier auf Einladung angelegt.",
+    have_account: "Schon ein Konto?",
+    verify_title: "E-Mail-Adresse bestätigen",
+    confirm_lead: "Bestätigen Sie, dass diese Adresse Ihnen gehört:",
+    confirm_address: "Adresse bestätigen",
+    email_verified: "Ihre Adresse ist bestätigt. Sie können sich jetzt anmelden.",
+    resend_lead: "Geben Sie Ihre Adresse ein, um einen neuen Bestätigungslink zu erhalten.",
+    verification_sent: "Wartet ein Konto mit dieser Adresse auf Bestätigung, ist ein neuer Link unterwegs.",
+    no_account: "Noch kein Konto?",
+    resend_link: "Bestätigungslink erneut senden",
 };
 
 /// The locale of the page being rendered (server) or shown (browser).

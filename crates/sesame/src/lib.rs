@@ -83,6 +83,7 @@ pub mod page;
 pub mod pages;
 pub mod reset;
 pub mod session_state;
+pub mod sign_up;
 #[cfg(feature = "hydrate")]
 mod tabs;
 mod types;

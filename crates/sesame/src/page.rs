@@ -50,6 +50,21 @@ pub fn query_param(name: &str) -> Option<String> {
     }
 }
 
+/// Whether anyone may sign up here (`accounts.sign_up = "open"`), for the
+/// server-rendered parts of a page (in the browser: `false`).
+pub fn sign_up_open() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::from_request().is_some_and(|(auth, _, _)| {
+            auth.config.accounts.sign_up == crate::server::config::SignUpMode::Open
+        })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
+    }
+}
+
 /// The CSRF token of the page: minted or read from the cookie while rendering on
 /// the server, read back from the page's `<meta>` in the browser.
 pub fn page_csrf_token() -> String {

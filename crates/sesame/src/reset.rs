@@ -27,13 +27,7 @@ pub async fn reset_request_action(
 ) -> Result<UrlResponse, ServerFnError> {
     use crate::server::{action_edge::Edge, reset};
     let edge = Edge::of_request().await?;
-    let req = reset::Request {
-        auth: &edge.auth,
-        csrf: &edge.csrf,
-        session: &edge.session,
-        ip: edge.ip,
-        locale: edge.locale,
-    };
+    let req = edge.visitor();
     let outcome = reset::request_link(&req, &csrf_token, &email).await;
     let back = callback_url.unwrap_or_else(|| crate::RESET_PATH.to_string());
     Ok(edge.answer(outcome.map(|()| "link-sent"), Some(&back), json.as_deref()))
@@ -57,13 +51,7 @@ pub async fn reset_confirm_action(
 ) -> Result<UrlResponse, ServerFnError> {
     use crate::server::{action_edge::Edge, reset};
     let edge = Edge::of_request().await?;
-    let req = reset::Request {
-        auth: &edge.auth,
-        csrf: &edge.csrf,
-        session: &edge.session,
-        ip: edge.ip,
-        locale: edge.locale,
-    };
+    let req = edge.visitor();
     let form = reset::NewPasswordForm {
         token: token.clone(),
         new: new_password,

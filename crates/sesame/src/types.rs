@@ -115,6 +115,16 @@ pub const RESET_PATH: &str = "/api/auth/reset";
 pub const RESET_REQUEST_PATH: &str = "/api/auth/reset/request";
 /// Sets the new password of a reset link (POST `token`, `newPassword`, `confirmPassword`).
 pub const RESET_CONFIRM_PATH: &str = "/api/auth/reset/confirm";
+/// The built-in sign-up page.
+pub const SIGN_UP_PATH: &str = "/api/auth/signup";
+/// Creates an account (POST `email`, `name`, `password`, `confirmPassword`).
+pub const SIGN_UP_ACTION_PATH: &str = "/api/auth/signup/create";
+/// The email verification page (GET; `?token=` for the confirmation button).
+pub const VERIFY_PATH: &str = "/api/auth/verify";
+/// Confirms an address (POST `token`).
+pub const VERIFY_CONFIRM_PATH: &str = "/api/auth/verify/confirm";
+/// Sends the verification link again (POST `email`).
+pub const VERIFY_RESEND_PATH: &str = "/api/auth/verify/resend";
 /// The user's sessions (GET, JSON).
 pub const SESSIONS_PATH: &str = "/api/auth/account/sessions";
 /// Ends one of the user's sessions (POST `id`).

@@ -83,6 +83,11 @@ pub fn CredentialsForm(
             >
                 {move || error.get().map(|e| locale.error(e))}
             </div>
+            <Show when=move || error.get() == Some(AuthError::EmailNotVerified)>
+                <p>
+                    <a href=crate::VERIFY_PATH data-testid="resend-link">{t.resend_link}</a>
+                </p>
+            </Show>
             <input type="hidden" name="csrfToken" value=csrf_token />
             <input type="hidden" name="callbackUrl" value=callback_url />
             <label for="email">{t.email}</label>

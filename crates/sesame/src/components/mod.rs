@@ -10,6 +10,7 @@ mod hydrated;
 mod reset_forms;
 mod sessions_list;
 mod sign_out_button;
+mod sign_up_forms;
 mod themed;
 
 pub use auth_meta::AuthMeta;
@@ -19,6 +20,7 @@ pub use hydrated::Hydrated;
 pub use reset_forms::{ResetPasswordForm, ResetRequestForm};
 pub use sessions_list::{SessionsList, SessionsPanel};
 pub use sign_out_button::{SignOutButton, SignOutForm};
+pub use sign_up_forms::{ResendVerificationForm, SignUpForm, SignUpLink, VerifyEmailForm};
 pub use themed::ThemedCard;
 
 use crate::{page::query_param, AuthError};

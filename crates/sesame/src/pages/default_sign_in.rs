@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{page_credentials_form, ThemedCard};
+use crate::components::{page_credentials_form, SignUpLink, ThemedCard};
 use crate::i18n::use_i18n;
 
 /// The built-in sign-in page (`/api/auth/signin`): the credentials form in the themed card.
@@ -17,6 +17,7 @@ pub fn DefaultSignInPage() -> impl IntoView {
         <ThemedCard>
             <h1>{t.sign_in}</h1>
             <DefaultSignInForm />
+            <SignUpLink />
         </ThemedCard>
     }
 }

@@ -1,5 +1,6 @@
 //! The built-in pages under `/api/auth` (NextAuth's default pages): sign-in,
-//! sign-out and error, and Sesame's password reset. Server-rendered, working without JavaScript; their forms
+//! sign-out and error, and Sesame's sign-up, email verification and password
+//! reset. Server-rendered, working without JavaScript; their forms
 //! hydrate as islands. An app routes them with [`AuthRoutes`].
 
 mod default_sign_in;
@@ -7,9 +8,11 @@ mod error;
 mod reset;
 mod routes;
 mod sign_out;
+mod sign_up;
 
 pub use default_sign_in::DefaultSignInPage;
 pub use error::ErrorPage;
 pub use reset::ResetPage;
 pub use routes::AuthRoutes;
 pub use sign_out::SignOutPage;
+pub use sign_up::{DefaultSignUpPage, VerifyPage};

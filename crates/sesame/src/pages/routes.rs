@@ -1,6 +1,6 @@
 //! The routes of the built-in pages, for an app's `<Routes>`:
-//! `/api/auth/signin`, `/api/auth/signout`, `/api/auth/error` and
-//! `/api/auth/reset`.
+//! `/api/auth/signin`, `/api/auth/signout`, `/api/auth/error`,
+//! `/api/auth/reset`, `/api/auth/signup` and `/api/auth/verify`.
 
 use leptos::prelude::*;
 use leptos_router::{
@@ -8,7 +8,7 @@ use leptos_router::{
     path, SsrMode,
 };
 
-use super::{DefaultSignInPage, ErrorPage, ResetPage, SignOutPage};
+use super::{DefaultSignInPage, DefaultSignUpPage, ErrorPage, ResetPage, SignOutPage, VerifyPage};
 
 /// Routes the built-in pages; place it inside the app's `<Routes>`:
 ///
@@ -29,6 +29,8 @@ pub fn AuthRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
             <Route path=path!("/signout") view=SignOutPage ssr=SsrMode::Async />
             <Route path=path!("/error") view=ErrorPage ssr=SsrMode::Async />
             <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async />
+            <Route path=path!("/signup") view=DefaultSignUpPage ssr=SsrMode::Async />
+            <Route path=path!("/verify") view=VerifyPage ssr=SsrMode::Async />
         </ParentRoute>
     }
     .into_inner()

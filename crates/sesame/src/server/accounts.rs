@@ -33,6 +33,9 @@ pub enum AccountError {
     /// The session store failed.
     #[error("sessions: {0}")]
     Sessions(#[source] sqlx::Error),
+    /// The token store failed.
+    #[error("tokens: {0}")]
+    Tokens(#[source] sqlx::Error),
 }
 
 impl Auth {

@@ -53,6 +53,17 @@ impl Edge {
         })
     }
 
+    /// The request of an action a signed-out visitor may take.
+    pub fn visitor(&self) -> crate::server::visitor::Visitor<'_> {
+        crate::server::visitor::Visitor {
+            auth: &self.auth,
+            csrf: &self.csrf,
+            session: &self.session,
+            ip: self.ip,
+            locale: self.locale,
+        }
+    }
+
     /// The request of an account action.
     pub fn request(&self) -> Request<'_> {
         Request {

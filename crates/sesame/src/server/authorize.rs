@@ -41,6 +41,11 @@ pub enum AuthorizeError {
     #[error("{0}")]
     /// Anything else, with its message (an application's own `authorize`).
     Other(String),
+    #[error("refused: {0:?}")]
+    /// The credentials are right but the account may not sign in yet, for a
+    /// reason the client is told (`EmailNotVerified`). Only after the
+    /// password was checked, so it tells nothing to whoever does not know it.
+    Refused(crate::AuthError),
 }
 
 /// The application's credentials check (NextAuth's `authorize(credentials, req)`).
@@ -62,12 +67,24 @@ pub trait Authorize: Send + Sync + 'static {
 pub struct DatabaseAuthorize {
     users: Arc<dyn UserStore>,
     gate: Arc<HashGate>,
+    allow_unverified: bool,
 }
 
 impl DatabaseAuthorize {
     /// The default check over `users`, hashing on `gate`.
     pub fn new(users: Arc<dyn UserStore>, gate: Arc<HashGate>) -> Self {
-        DatabaseAuthorize { users, gate }
+        DatabaseAuthorize {
+            users,
+            gate,
+            allow_unverified: false,
+        }
+    }
+
+    /// Whether an account whose email is not confirmed may sign in (default
+    /// `false`: it gets `EmailNotVerified`, after its password was checked).
+    pub fn allow_unverified(mut self, allow: bool) -> Self {
+        self.allow_unverified = allow;
+        self
     }
 }
 
@@ -100,6 +117,9 @@ impl Authorize for DatabaseAuthorize {
         // A disabled account answers as a wrong password, after the same work.
         if !verified.matches || user.is_disabled() {
             return Ok(None);
+        }
+        if user.email_verified_at.is_none() && !self.allow_unverified {
+            return Err(AuthorizeError::Refused(crate::AuthError::EmailNotVerified));
         }
         if verified.needs_rehash {
             let rehashed = password::hash(&self.gate, &credentials.password).await?;

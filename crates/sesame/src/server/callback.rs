@@ -16,7 +16,7 @@ use tower_sessions::Session;
 
 use super::{
     audit::{AuditAction, AuditEvent, Outcome},
-    authorize::Credentials,
+    authorize::{AuthorizeError, Credentials},
     callbacks::SignInDecision,
     client_session::to_client_session,
     csrf::Csrf,
@@ -197,6 +197,13 @@ pub async fn credentials(
         Ok(None) => {
             failed(attempt, Outcome::WrongCredentials, None).await;
             return wrong();
+        }
+        Err(AuthorizeError::Refused(error)) => {
+            // The password was right: not a failure to count, and not a
+            // session either.
+            attempt.succeeded();
+            auth.audit(audit(Outcome::Refused, None)).await;
+            return Err(fail(error));
         }
         Err(cause) if cause.is_busy() => {
             // Nothing was checked: the attempt counts as nothing.

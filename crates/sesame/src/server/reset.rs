@@ -7,47 +7,20 @@
 //! per-IP limit. Each returns a domain result; the server functions in
 //! [`crate::reset`] make the answer.
 
-use std::{net::IpAddr, time::Duration};
+use std::time::Duration;
 
 use super::{
-    csrf::Csrf,
     mail::templates::{render, Kind},
     password::NewPassword,
-    session::{self},
     state::Auth,
     tokens::Purpose,
     users::Email,
+    visitor::{site_name, Visitor},
 };
 use crate::{i18n::Locale, AuthError};
 
 /// How long a reset link works.
 pub const RESET_TTL: Duration = Duration::from_secs(60 * 60);
-
-/// The request a step runs for.
-pub struct Request<'a> {
-    pub auth: &'a Auth,
-    pub csrf: &'a Csrf,
-    pub session: &'a tower_sessions::Session,
-    pub ip: Option<IpAddr>,
-    pub locale: Locale,
-}
-
-impl Request<'_> {
-    /// The CSRF token (bound to the session, if signed in), then the per-IP limit.
-    async fn check(&self, csrf_token: &str) -> Result<(), AuthError> {
-        let current = session::signed_in(self.session, &self.auth.config).await;
-        if !self.csrf.verify(
-            csrf_token,
-            current.as_ref().and_then(|(d, _)| d.csrf_binding()),
-        ) {
-            return Err(AuthError::MissingCSRF);
-        }
-        self.auth
-            .limits
-            .attempt(self.ip)
-            .map_err(|_| AuthError::RateLimited)
-    }
-}
 
 /// The link of a reset token.
 pub fn reset_link(auth: &Auth, token: &str) -> String {
@@ -60,7 +33,7 @@ pub fn reset_link(auth: &Auth, token: &str) -> String {
 
 /// Asks for a reset link for `email`. `Ok` says nothing about the account.
 pub async fn request_link(
-    req: &Request<'_>,
+    req: &Visitor<'_>,
     csrf_token: &str,
     email: &str,
 ) -> Result<(), AuthError> {
@@ -93,13 +66,7 @@ async fn send_link(auth: &Auth, email: &Email, locale: Locale) -> Result<(), Str
         .issue(Purpose::ResetPassword, user.id, &user.email, RESET_TTL)
         .await
         .map_err(|e| e.to_string())?;
-    let site = auth
-        .config
-        .site
-        .url
-        .host_str()
-        .unwrap_or("Sesame")
-        .to_string();
+    let site = site_name(auth);
     let mail = render(
         Kind::ResetPassword,
         locale,
@@ -121,7 +88,7 @@ pub struct NewPasswordForm {
 /// ends every session of the user. A used, expired or made-up token is
 /// `Verification`; a password the policy refuses leaves the token usable.
 pub async fn set_password(
-    req: &Request<'_>,
+    req: &Visitor<'_>,
     csrf_token: &str,
     form: NewPasswordForm,
 ) -> Result<(), AuthError> {
@@ -155,6 +122,13 @@ pub async fn set_password(
         .await
         .map_err(store_error)?
         .ok_or(AuthError::Verification)?;
+    // The link came by email: the address is proven too (an invitation is
+    // a reset link to a new account).
+    if user.email_verified_at.is_none() {
+        if let Err(cause) = req.auth.users.set_email_verified(user.id).await {
+            tracing::error!(%cause, "marking the email verified failed");
+        }
+    }
     req.auth
         .set_password(&user.email, &new, None)
         .await

@@ -116,7 +116,10 @@ impl AuthBuilder {
         let users = self
             .users
             .unwrap_or_else(|| Arc::new(SqliteUserStore::new(pool.clone())));
-        let hooks = hooks(DatabaseAuthorize::new(users.clone(), gate.clone()));
+        let hooks = hooks(
+            DatabaseAuthorize::new(users.clone(), gate.clone())
+                .allow_unverified(self.config.accounts.unverified_sign_in),
+        );
         Ok(Auth(Arc::new(Inner {
             config: self.config,
             policy,

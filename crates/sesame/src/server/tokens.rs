@@ -90,6 +90,24 @@ impl TokenStore {
         Ok(raw)
     }
 
+    /// Whether a token of this purpose was issued to `user_id` within `within`.
+    pub async fn issued_within(
+        &self,
+        purpose: Purpose,
+        user_id: i64,
+        within: std::time::Duration,
+    ) -> Result<bool, sqlx::Error> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM account_tokens WHERE user_id = ? AND purpose = ? AND created_at > ?",
+        )
+        .bind(user_id)
+        .bind(purpose.as_str())
+        .bind(now() - within.as_secs() as i64)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
     /// What the live token `raw` names, leaving it in place (to check a
     /// form before the token is spent).
     pub async fn peek(&self, purpose: Purpose, raw: &str) -> Result<Option<TokenFor>, sqlx::Error> {

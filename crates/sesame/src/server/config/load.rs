@@ -25,6 +25,7 @@ impl Config {
         "limits",
         "audit",
         "email",
+        "accounts",
     ];
 
     /// Reads `path` (if it exists) and the `SESAME_*` environment, then checks

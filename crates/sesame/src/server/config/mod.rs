@@ -69,6 +69,51 @@ pub struct Config {
     /// How account emails (password reset, verification) are delivered.
     #[serde(default)]
     pub email: EmailConfig,
+    /// Sign-up and email verification.
+    #[serde(default)]
+    pub accounts: AccountsConfig,
+}
+
+/// Sign-up and email verification.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountsConfig {
+    /// Who may create an account: `off` (the default), `open`, or `invite`.
+    #[serde(default)]
+    pub sign_up: SignUpMode,
+    /// Whether an account whose email is not confirmed may sign in (`false`).
+    #[serde(default)]
+    pub unverified_sign_in: bool,
+    /// How long a verification (or invitation) link works (24 hours).
+    #[serde(with = "humantime_serde", default = "default_verification_ttl")]
+    pub verification_ttl: Duration,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        AccountsConfig {
+            sign_up: SignUpMode::Off,
+            unverified_sign_in: false,
+            verification_ttl: default_verification_ttl(),
+        }
+    }
+}
+
+fn default_verification_ttl() -> Duration {
+    Duration::from_secs(24 * 60 * 60)
+}
+
+/// Who may create an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignUpMode {
+    /// Nobody: accounts are made by an administrator.
+    #[default]
+    Off,
+    /// Anyone with an email address.
+    Open,
+    /// Whoever has an invitation link for their address.
+    Invite,
 }
 
 /// Email delivery: SMTP when `smtp` is set; otherwise, in development, files

@@ -15,6 +15,8 @@ pub enum Kind {
     VerifyEmail,
     /// Someone tried to sign up with an address that has an account.
     SignUpAttempted,
+    /// An administrator made an account: a link that sets its password.
+    Invitation,
 }
 
 struct Text {
@@ -71,6 +73,24 @@ fn text(kind: Kind, locale: Locale) -> Text {
             ],
             button: "Sign in",
             footer: "If it was not you, ignore this message: nothing changed.",
+        },
+        (Locale::En, Invitation) => Text {
+            subject: "You are invited",
+            lines: &[
+                "An account was made for you with this address.",
+                "Choose your password through the link; it works once, for 24 hours.",
+            ],
+            button: "Choose my password",
+            footer: "If you did not expect this, ignore this message.",
+        },
+        (Locale::De, Invitation) => Text {
+            subject: "Sie sind eingeladen",
+            lines: &[
+                "Für diese Adresse wurde ein Konto angelegt.",
+                "Wählen Sie Ihr Passwort über den Link; er gilt einmal, 24 Stunden lang.",
+            ],
+            button: "Passwort wählen",
+            footer: "Haben Sie das nicht erwartet, ignorieren Sie diese Nachricht.",
         },
         (Locale::De, SignUpAttempted) => Text {
             subject: "Jemand wollte sich mit Ihrer Adresse registrieren",
@@ -145,6 +165,7 @@ mod tests {
                 Kind::ResetPassword,
                 Kind::VerifyEmail,
                 Kind::SignUpAttempted,
+                Kind::Invitation,
             ] {
                 let mail = render(kind, locale, "Site", "a@b.c", "http://x/?token=a&b=c");
                 assert!(mail.text.contains("http://x/?token=a&b=c"));

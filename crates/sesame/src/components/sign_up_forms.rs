@@ -1,0 +1,188 @@
+//! The sign-up form, and the two forms of email verification (confirm the
+//! address of a link; send the link again). Without JavaScript each is a
+//! plain post that comes back with `done=` or `error=`; hydrated, each posts
+//! with `fetch` and shows the outcome in place.
+
+use leptos::{html, prelude::*, task::spawn_local};
+
+use crate::{
+    client::post_action, i18n::use_i18n, page, AuthError, ClientError, SIGN_UP_ACTION_PATH,
+    VERIFY_CONFIRM_PATH, VERIFY_RESEND_PATH,
+};
+
+fn query_error() -> Option<AuthError> {
+    page::query_param("error").map(|c| AuthError::from_code(&c))
+}
+
+fn value(r: NodeRef<html::Input>) -> String {
+    r.get_untracked().map(|i| i.value()).unwrap_or_default()
+}
+
+/// "No account? Create one" under a sign-in form, when sign-up is open
+/// (rendered on the server: place it outside the form's island).
+#[component]
+pub fn SignUpLink(
+    /// The sign-up page (default: the built-in one).
+    #[prop(into, default = crate::SIGN_UP_PATH.into())]
+    href: String,
+) -> impl IntoView {
+    let (_, t) = use_i18n();
+    page::sign_up_open().then(|| {
+        view! {
+            <p class="muted sign-up-link">
+                {t.no_account} " " <a href=href>{t.create_account}</a>
+            </p>
+        }
+    })
+}
+
+/// Creates an account; then the page says to check the mailbox.
+#[island]
+pub fn SignUpForm(
+    /// The page's own path: where a form post comes back to.
+    back_to: String,
+) -> impl IntoView {
+    let (locale, t) = use_i18n();
+    let csrf_token = page::page_csrf_token();
+    let done = RwSignal::new(page::query_param("done").as_deref() == Some("check-email"));
+    let error = RwSignal::new(query_error());
+    let pending = RwSignal::new(false);
+    let (email_ref, name_ref, password_ref, confirm_ref) = (
+        NodeRef::<html::Input>::new(),
+        NodeRef::<html::Input>::new(),
+        NodeRef::<html::Input>::new(),
+        NodeRef::<html::Input>::new(),
+    );
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (email, name, password, confirm) = (
+            value(email_ref),
+            value(name_ref),
+            value(password_ref),
+            value(confirm_ref),
+        );
+        pending.set(true);
+        spawn_local(async move {
+            let fields = [
+                ("email", email.as_str()),
+                ("name", name.as_str()),
+                ("password", password.as_str()),
+                ("confirmPassword", confirm.as_str()),
+            ];
+            let outcome = post_action(SIGN_UP_ACTION_PATH, &fields).await;
+            pending.set(false);
+            match outcome {
+                Ok(()) => {
+                    error.set(None);
+                    done.set(true);
+                }
+                Err(ClientError::Refused(refused)) => error.set(Some(refused)),
+                Err(_) => error.set(Some(AuthError::Default)),
+            }
+        });
+    };
+    view! {
+        <Show
+            when=move || !done.get()
+            fallback=move || view! { <p role="status" data-testid="sign-up-done">{t.check_email}</p> }
+        >
+            <form class="sign-up" method="post" action=SIGN_UP_ACTION_PATH on:submit=on_submit>
+                <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
+                    {move || error.get().map(|e| locale.error(e))}
+                </div>
+                <input type="hidden" name="csrfToken" value=csrf_token.clone() />
+                <input type="hidden" name="callbackUrl" value=back_to.clone() />
+                <label for="sign-up-email">{t.email}</label>
+                <input id="sign-up-email" name="email" type="email" autocomplete="email" required node_ref=email_ref />
+                <label for="sign-up-name">{t.name_optional}</label>
+                <input id="sign-up-name" name="name" type="text" autocomplete="name" maxlength="100" node_ref=name_ref />
+                <label for="sign-up-password">{t.password}</label>
+                <input id="sign-up-password" name="password" type="password" autocomplete="new-password" minlength="8" required node_ref=password_ref />
+                <label for="sign-up-confirm">{t.confirm_password}</label>
+                <input id="sign-up-confirm" name="confirmPassword" type="password" autocomplete="new-password" minlength="8" required node_ref=confirm_ref />
+                <button type="submit" disabled=move || pending.get()>{t.create_account}</button>
+            </form>
+        </Show>
+    }
+}
+
+/// Confirms the address of the link whose token is in the page's query (a
+/// button, so that a mail scanner following the link confirms nothing).
+#[island]
+pub fn VerifyEmailForm() -> impl IntoView {
+    let (locale, t) = use_i18n();
+    let csrf_token = page::page_csrf_token();
+    let token = page::query_param("token").unwrap_or_default();
+    let error = RwSignal::new(query_error());
+    let pending = RwSignal::new(false);
+    let form_token = token.clone();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let token = form_token.clone();
+        pending.set(true);
+        spawn_local(async move {
+            match post_action(VERIFY_CONFIRM_PATH, &[("token", token.as_str())]).await {
+                Ok(()) => page::navigate(&format!("{}?done=verified", crate::VERIFY_PATH)),
+                Err(ClientError::Refused(refused)) => {
+                    pending.set(false);
+                    error.set(Some(refused));
+                }
+                Err(_) => {
+                    pending.set(false);
+                    error.set(Some(AuthError::Default));
+                }
+            }
+        });
+    };
+    view! {
+        <form class="verify-email" method="post" action=VERIFY_CONFIRM_PATH on:submit=on_submit>
+            <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
+                {move || error.get().map(|e| locale.error(e))}
+            </div>
+            <input type="hidden" name="csrfToken" value=csrf_token />
+            <input type="hidden" name="token" value=token />
+            <button type="submit" disabled=move || pending.get()>{t.confirm_address}</button>
+        </form>
+    }
+}
+
+/// Sends the verification link again (the same answer for every address).
+#[island]
+pub fn ResendVerificationForm() -> impl IntoView {
+    let (locale, t) = use_i18n();
+    let csrf_token = page::page_csrf_token();
+    let sent = RwSignal::new(page::query_param("done").as_deref() == Some("link-sent"));
+    let error = RwSignal::new(query_error());
+    let pending = RwSignal::new(false);
+    let email_ref = NodeRef::<html::Input>::new();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let email = value(email_ref);
+        pending.set(true);
+        spawn_local(async move {
+            let outcome = post_action(VERIFY_RESEND_PATH, &[("email", email.as_str())]).await;
+            pending.set(false);
+            match outcome {
+                Ok(()) => {
+                    error.set(None);
+                    sent.set(true);
+                }
+                Err(ClientError::Refused(refused)) => error.set(Some(refused)),
+                Err(_) => error.set(Some(AuthError::Default)),
+            }
+        });
+    };
+    view! {
+        <form class="verify-resend" method="post" action=VERIFY_RESEND_PATH on:submit=on_submit>
+            <p class="muted">{t.resend_lead}</p>
+            <p role="status" data-testid="resend-status">{move || sent.get().then_some(t.verification_sent)}</p>
+            <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
+                {move || error.get().map(|e| locale.error(e))}
+            </div>
+            <input type="hidden" name="csrfToken" value=csrf_token />
+            <label for="resend-email">{t.email}</label>
+            <input id="resend-email" name="email" type="email" autocomplete="email" required node_ref=email_ref />
+            <button type="submit" disabled=move || pending.get()>{t.send_link}</button>
+        </form>
+    }
+}

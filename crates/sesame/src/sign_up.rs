@@ -1,0 +1,82 @@
+//! Sign-up and email verification as Leptos server functions (the edge):
+//! create an account (POST `/api/auth/signup/create`), confirm an address
+//! (POST `/api/auth/verify/confirm`), send the link again (POST
+//! `/api/auth/verify/resend`). A plain form post comes back to its page with
+//! `done=` or `error=`; a `fetch` caller gets `{url, error?}` JSON. The flows
+//! are `server::sign_up`.
+
+// The `#[server]` macro generates public argument structs whose fields
+// cannot carry docs.
+#![allow(missing_docs)]
+
+use leptos::prelude::*;
+
+use crate::UrlResponse;
+
+/// POST `/api/auth/signup/create`: a new account, its link by email; the
+/// same answer when the address has an account (its owner is told).
+#[server(prefix = "/api/auth", endpoint = "signup/create")]
+pub async fn sign_up_action(
+    #[server(default)] email: String,
+    #[server(default)] name: Option<String>,
+    #[server(default)] password: String,
+    #[server(rename = "confirmPassword")]
+    #[server(default)]
+    confirm_password: String,
+    #[server(rename = "csrfToken")]
+    #[server(default)]
+    csrf_token: String,
+    #[server(rename = "callbackUrl")]
+    #[server(default)]
+    callback_url: Option<String>,
+    #[server(default)] json: Option<String>,
+) -> Result<UrlResponse, ServerFnError> {
+    use crate::server::{action_edge::Edge, sign_up};
+    let edge = Edge::of_request().await?;
+    let form = sign_up::SignUpForm {
+        email,
+        name,
+        password,
+        confirm: confirm_password,
+    };
+    let outcome = sign_up::sign_up(&edge.visitor(), &csrf_token, form).await;
+    let back = callback_url.unwrap_or_else(|| crate::SIGN_UP_PATH.to_string());
+    Ok(edge.answer(
+        outcome.map(|()| "check-email"),
+        Some(&back),
+        json.as_deref(),
+    ))
+}
+
+/// POST `/api/auth/verify/confirm`: the `token` of a verification link.
+#[server(prefix = "/api/auth", endpoint = "verify/confirm")]
+pub async fn verify_confirm_action(
+    #[server(default)] token: String,
+    #[server(rename = "csrfToken")]
+    #[server(default)]
+    csrf_token: String,
+    #[server(default)] json: Option<String>,
+) -> Result<UrlResponse, ServerFnError> {
+    use crate::server::{action_edge::Edge, sign_up};
+    let edge = Edge::of_request().await?;
+    let outcome = sign_up::confirm_email(&edge.visitor(), &csrf_token, &token).await;
+    let back = crate::VERIFY_PATH.to_string();
+    Ok(edge.answer(outcome.map(|()| "verified"), Some(&back), json.as_deref()))
+}
+
+/// POST `/api/auth/verify/resend`: the verification link again, if `email`
+/// has an account that is not confirmed; the same answer either way.
+#[server(prefix = "/api/auth", endpoint = "verify/resend")]
+pub async fn verify_resend_action(
+    #[server(default)] email: String,
+    #[server(rename = "csrfToken")]
+    #[server(default)]
+    csrf_token: String,
+    #[server(default)] json: Option<String>,
+) -> Result<UrlResponse, ServerFnError> {
+    use crate::server::{action_edge::Edge, sign_up};
+    let edge = Edge::of_request().await?;
+    let outcome = sign_up::resend(&edge.visitor(), &csrf_token, &email).await;
+    let back = crate::VERIFY_PATH.to_string();
+    Ok(edge.answer(outcome.map(|()| "link-sent"), Some(&back), json.as_deref()))
+}
