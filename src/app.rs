@@ -24,7 +24,8 @@ use sesame::{
 use crate::{
     i18n::{current_locale, use_texts},
     pages::{
-        AccountPage, HomePage, PasswordPage, ProfilePage, SessionsPage, SignInPage, SignUpPage,
+        AccountPage, DeletePage, EmailPage, HomePage, PasswordPage, ProfilePage, SessionsPage,
+        SignInPage, SignUpPage,
     },
 };
 
@@ -78,6 +79,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                         <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
                         <Route path=path!("/account/password") view=PasswordPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/email") view=EmailPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/delete") view=DeletePage ssr=SsrMode::Async />
                         <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
                         <AuthRoutes />
                     </Routes>

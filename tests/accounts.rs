@@ -430,3 +430,55 @@ async fn changing_the_password_checks_it_and_ends_every_other_session() {
     assert_eq!(fresh.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 401);
     assert_eq!(fresh.sign_in_json(EMAIL, new, "/").await.status(), 200);
 }
+
+#[tokio::test]
+async fn deleting_the_account_needs_the_password_and_ends_everything() {
+    let app = spawn("").await;
+    let id = demo_id(&app).await;
+    let mut a = app.new_browser();
+    let mut b = app.new_browser();
+    assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    assert_eq!(b.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    for password in [None, Some("not the password")] {
+        let mut fields = vec![];
+        if let Some(p) = password {
+            fields.push(("password", p));
+        }
+        let (status, body) = action(&mut a, sesame::DELETE_ACCOUNT_PATH, &fields).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("ReauthRequired"))
+        );
+    }
+    assert!(app.auth().user_by_email(EMAIL).await.is_ok(), "still there");
+
+    let (status, body) = action(
+        &mut a,
+        sesame::DELETE_ACCOUNT_PATH,
+        &[("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/?done=account-deleted"));
+    assert_eq!(a.session().await, serde_json::json!({}));
+    assert_eq!(b.session().await, serde_json::json!({}));
+    assert!(matches!(
+        app.auth().user_by_email(EMAIL).await,
+        Err(sesame::server::AccountError::NoSuchUser)
+    ));
+    assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 401);
+    assert!(app
+        .auth()
+        .sessions_of(&demo_id_of_nobody())
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// The demo user's id in a fresh test database (the first row).
+fn demo_id_of_nobody() -> String {
+    "1".into()
+}

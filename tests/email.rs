@@ -491,3 +491,106 @@ async fn an_invitation_makes_the_account_and_its_link_sets_the_password() {
     // The link came by email: the address is confirmed, and the account signs in.
     assert_eq!(a.sign_in_json(invited, NEW, "/").await.status(), 200);
 }
+
+#[tokio::test]
+async fn moving_to_a_new_address_goes_through_a_link_to_it_and_tells_the_old_one() {
+    let smtp = SmtpServer::start();
+    let app = spawn(&format!(
+        "{}\n[session]\ncache_ttl = \"0s\"\n",
+        smtp.config()
+    ))
+    .await;
+    let mut a = app.new_browser();
+    let mut b = app.new_browser();
+    assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    assert_eq!(b.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    let moved = "moved@example.com";
+
+    // Not the same address, not a malformed one.
+    for (email, code) in [(EMAIL, "InvalidRequest"), ("nope", "InvalidRequest")] {
+        let (status, body) = action(&mut a, sesame::CHANGE_EMAIL_PATH, &[("email", email)]).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some(code)));
+    }
+    // A sign-in that is not recent needs the password.
+    app.age_session("signed_in_at", 3600).await;
+    let (status, body) = action(&mut a, sesame::CHANGE_EMAIL_PATH, &[("email", moved)]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("ReauthRequired"))
+    );
+    let fields = [
+        ("email", moved),
+        ("password", PASSWORD),
+        ("callbackUrl", "/account/email"),
+    ];
+    let (status, body) = action(&mut a, sesame::CHANGE_EMAIL_PATH, &fields).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/account/email?done=email-link-sent"));
+
+    let notice = smtp.wait_for(EMAIL, 1).await.remove(0);
+    assert!(
+        notice.body.contains("another email address"),
+        "{}",
+        notice.body
+    );
+    let link = smtp.wait_for(moved, 1).await[0]
+        .link("/api/auth/verify?token=")
+        .expect("a link to the new address");
+    assert!(link.ends_with("&change=1"), "{link}");
+    // Nothing moved yet.
+    assert_eq!(app.auth().user_by_email(EMAIL).await.unwrap().email, EMAIL);
+
+    let token = token_of(&link).trim_end_matches("&change=1").to_string();
+    let mut c = app.new_browser();
+    let fields = [("token", token.as_str()), ("change", "1")];
+    let (status, body) = action(&mut c, sesame::VERIFY_CONFIRM_PATH, &fields).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/api/auth/verify?done=email-changed"));
+    // Every session ended; the account signs in with the new address only.
+    assert_eq!(a.session().await, serde_json::json!({}));
+    assert_eq!(b.session().await, serde_json::json!({}));
+    assert_eq!(c.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 401);
+    assert_eq!(c.sign_in_json(moved, PASSWORD, "/").await.status(), 200);
+    // Once; and a change token does not verify a sign-up (nor the reverse).
+    let (status, _) = action(&mut c, sesame::VERIFY_CONFIRM_PATH, &fields).await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn moving_to_a_taken_address_answers_the_same_and_sends_it_nothing() {
+    let smtp = SmtpServer::start();
+    let app = spawn(&smtp.config()).await;
+    let other = sesame::server::NewPassword::parse(PASSWORD, &["taken@example.com"]).unwrap();
+    app.sesame
+        .create_user("taken@example.com", &other, None)
+        .await
+        .unwrap();
+    let mut a = app.new_browser();
+    assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    let taken = action(
+        &mut a,
+        sesame::CHANGE_EMAIL_PATH,
+        &[("email", "taken@example.com")],
+    )
+    .await;
+    let free = action(
+        &mut a,
+        sesame::CHANGE_EMAIL_PATH,
+        &[("email", "free@example.com")],
+    )
+    .await;
+    assert_eq!(taken, free);
+    // The free address's link marks the end: the taken one got nothing before.
+    smtp.wait_for("free@example.com", 1).await;
+    smtp.wait_for(EMAIL, 2).await;
+    assert!(smtp
+        .received()
+        .iter()
+        .all(|m| !m.to.contains("taken@example.com")));
+}

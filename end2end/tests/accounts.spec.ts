@@ -159,3 +159,50 @@ for (const js of [true, false]) {
     });
   });
 }
+
+for (const js of [true, false]) {
+  test.describe(js ? "email and deletion, with JavaScript" : "email and deletion, without JavaScript", () => {
+    test.use({ javaScriptEnabled: js });
+
+    test("the account moves to a new address through the link sent there", async ({ page, browser }) => {
+      const email = addUser("moving");
+      const moved = email.replace("moving-", "moved-");
+      const other = await elsewhere(browser, email);
+      await signIn(page, email, PASSWORD, "/account/email");
+      if (js) await hydrated(page);
+      await page.getByLabel("New email address").fill(moved);
+      await page.getByRole("button", { name: "Change email address" }).click();
+      await expect(page.getByTestId("email-status")).toContainText("A link is on its way to the new address");
+      expect(await mailTo(email)).toContain("another email address");
+
+      const link = linkIn(await mailTo(moved), "/api/auth/verify?token=");
+      await page.goto(link);
+      if (js) await hydrated(page);
+      await page.getByRole("button", { name: "Confirm my address" }).click();
+      await expect(page.getByTestId("verified")).toContainText("Your account now uses the new address");
+      expect(await sessionOf(page)).toEqual({});
+      await expectSignedOut(other);
+      await signIn(other, moved);
+      await other.context().close();
+    });
+
+    test("deleting the account takes the password and signs out everywhere", async ({ page, browser }) => {
+      const email = addUser("deleting");
+      const other = await elsewhere(browser, email);
+      await signIn(page, email, PASSWORD, "/account/delete");
+      if (js) await hydrated(page);
+      await page.getByLabel("Password").fill("not the password");
+      await page.getByRole("button", { name: "Delete account" }).click();
+      await expect(page.getByRole("alert")).toContainText("Enter your password again");
+      expect((await sessionOf(page)).user.email).toBe(email);
+
+      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Delete account" }).click();
+      await expect(page).toHaveURL(/\/\?done=account-deleted$/);
+      await expect(page.getByTestId("account-deleted")).toHaveText("Your account is deleted.");
+      expect(await sessionOf(page)).toEqual({});
+      await expectSignedOut(other);
+      await other.context().close();
+    });
+  });
+}

@@ -108,6 +108,10 @@ fn AccountCard() -> impl IntoView {
                 <a href="/account/sessions">{auth_text.sessions_title}</a>
                 " · "
                 <a href="/account/password">{auth_text.change_password}</a>
+                " · "
+                <a href="/account/email">{auth_text.change_email}</a>
+                " · "
+                <a href="/account/delete">{auth_text.delete_account}</a>
             </nav>
             <SignOutForm />
         </section>

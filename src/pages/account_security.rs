@@ -1,12 +1,13 @@
-//! `/account/sessions` and `/account/password`: the library's account forms
-//! placed in the app's pages, behind `<RequireAuth>`. Both work without
+//! `/account/sessions`, `/account/password`, `/account/email` and
+//! `/account/delete`: the library's account forms placed in the app's pages,
+//! behind `<RequireAuth>`. Both work without
 //! JavaScript (their routes render in `SsrMode::Async`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use sesame::{
-    components::{ChangePasswordForm, SessionsPanel},
+    components::{ChangeEmailForm, ChangePasswordForm, DeleteAccountForm, SessionsPanel},
     RequireAuth,
 };
 
@@ -47,6 +48,36 @@ pub fn PasswordPage() -> impl IntoView {
             <section class="card">
                 <h1>{auth_text.change_password}</h1>
                 <ChangePasswordForm back_to="/account/password".to_string() />
+                <BackToAccount />
+            </section>
+        </RequireAuth>
+    }
+}
+
+#[component]
+pub fn EmailPage() -> impl IntoView {
+    let (_, auth_text, _) = use_texts();
+    view! {
+        <Title text=auth_text.change_email />
+        <RequireAuth>
+            <section class="card">
+                <h1>{auth_text.change_email}</h1>
+                <ChangeEmailForm back_to="/account/email".to_string() />
+                <BackToAccount />
+            </section>
+        </RequireAuth>
+    }
+}
+
+#[component]
+pub fn DeletePage() -> impl IntoView {
+    let (_, auth_text, _) = use_texts();
+    view! {
+        <Title text=auth_text.delete_account />
+        <RequireAuth>
+            <section class="card">
+                <h1>{auth_text.delete_account}</h1>
+                <DeleteAccountForm back_to="/account/delete".to_string() />
                 <BackToAccount />
             </section>
         </RequireAuth>

@@ -16,10 +16,20 @@ pub fn HomePage() -> impl IntoView {
         <section class="card">
             <h1>"Sesame"</h1>
             <p class="muted">{t.app_tagline}</p>
+            <AccountDeleted />
             <HomeStatus />
             <LanguageLinks />
         </section>
     }
+}
+
+/// After an account deleted itself (`?done=account-deleted`).
+#[component]
+fn AccountDeleted() -> impl IntoView {
+    let (_, auth_text, _) = use_texts();
+    (sesame::page::query_param("done").as_deref() == Some("account-deleted")).then(|| {
+        view! { <p role="status" data-testid="account-deleted">{auth_text.account_deleted}</p> }
+    })
 }
 
 /// Who is signed in, kept live (another tab signing in or out shows here).

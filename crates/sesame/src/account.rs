@@ -1,5 +1,6 @@
 //! The account actions as Leptos server functions (the edge): the user's
-//! sessions (GET, JSON), ending one or all others, changing the password.
+//! sessions (GET, JSON), ending one or all others, changing the password,
+//! moving to another address, deleting the account.
 //! Each takes a form body with `csrfToken`, `callbackUrl` (the page to go
 //! back to; default the `Referer`'s page) and `json`; it answers `{url,
 //! error?}` JSON with the error's status for `fetch` callers, and a 302 back
@@ -117,4 +118,52 @@ pub async fn change_password_action(
         callback_url.as_deref(),
         json.as_deref(),
     ))
+}
+
+/// POST `/api/auth/account/change-email`: a link to the new `email` that
+/// moves the account there (`password` when the sign-in is not recent).
+#[server(prefix = "/api/auth", endpoint = "account/change-email")]
+pub async fn change_email_action(
+    #[server(default)] email: String,
+    #[server(default)] password: Option<String>,
+    #[server(rename = "csrfToken")]
+    #[server(default)]
+    csrf_token: String,
+    #[server(rename = "callbackUrl")]
+    #[server(default)]
+    callback_url: Option<String>,
+    #[server(default)] json: Option<String>,
+) -> Result<UrlResponse, ServerFnError> {
+    use crate::server::account_actions::{change_email, Done};
+    let edge = crate::server::action_edge::Edge::of_request().await?;
+    let outcome = change_email(&edge.request(), &csrf_token, &email, password).await;
+    Ok(edge.answer(
+        outcome.map(Done::code),
+        callback_url.as_deref(),
+        json.as_deref(),
+    ))
+}
+
+/// POST `/api/auth/account/delete`: deletes the account and every session
+/// of it (`password` always).
+#[server(prefix = "/api/auth", endpoint = "account/delete")]
+pub async fn delete_account_action(
+    #[server(default)] password: Option<String>,
+    #[server(rename = "csrfToken")]
+    #[server(default)]
+    csrf_token: String,
+    #[server(rename = "callbackUrl")]
+    #[server(default)]
+    callback_url: Option<String>,
+    #[server(default)] json: Option<String>,
+) -> Result<UrlResponse, ServerFnError> {
+    use crate::server::account_actions::{delete_account, Done};
+    let edge = crate::server::action_edge::Edge::of_request().await?;
+    let outcome = delete_account(&edge.request(), &csrf_token, password).await;
+    // A refusal goes back to the form; the deleted account goes home.
+    let back = match outcome {
+        Ok(_) => Some("/"),
+        Err(_) => callback_url.as_deref(),
+    };
+    Ok(edge.answer(outcome.map(Done::code), back, json.as_deref()))
 }

@@ -204,6 +204,22 @@ pub struct Messages {
     pub no_account: &'static str,
     /// The sign-in form's link when the address is not confirmed.
     pub resend_link: &'static str,
+    /// "Change email address": title and button.
+    pub change_email: &'static str,
+    /// The new address's label.
+    pub new_email: &'static str,
+    /// The password field of an action that needs it only after a while.
+    pub password_if_asked: &'static str,
+    /// After the change link was sent.
+    pub email_link_sent: &'static str,
+    /// After the account moved to the new address.
+    pub email_changed: &'static str,
+    /// "Delete account": title and button.
+    pub delete_account: &'static str,
+    /// What deleting does.
+    pub delete_lead: &'static str,
+    /// After the account was deleted.
+    pub account_deleted: &'static str,
 }
 
 static EN: Messages = Messages {
@@ -251,6 +267,14 @@ static EN: Messages = Messages {
     verification_sent: "If an account with this address waits for confirmation, a new link is on its way.",
     no_account: "No account yet?",
     resend_link: "Send the confirmation link again",
+    change_email: "Change email address",
+    new_email: "New email address",
+    password_if_asked: "Password (needed if you signed in a while ago)",
+    email_link_sent: "A link is on its way to the new address (if no other account has it), and a notice to this one. The account moves when you follow the link.",
+    email_changed: "Your account now uses the new address, and every session of it is signed out. Sign in with the new address.",
+    delete_account: "Delete account",
+    delete_lead: "This deletes your account and signs out every session of it. It cannot be undone.",
+    account_deleted: "Your account is deleted.",
 };
 
 static DE: Messages = Messages {
@@ -298,6 +322,14 @@ static DE: Messages = Messages {
     verification_sent: "Wartet ein Konto mit dieser Adresse auf Bestätigung, ist ein neuer Link unterwegs.",
     no_account: "Noch kein Konto?",
     resend_link: "Bestätigungslink erneut senden",
+    change_email: "E-Mail-Adresse ändern",
+    new_email: "Neue E-Mail-Adresse",
+    password_if_asked: "Passwort (nötig, wenn Ihre Anmeldung eine Weile her ist)",
+    email_link_sent: "Ein Link ist an die neue Adresse unterwegs (falls kein anderes Konto sie hat), und ein Hinweis an diese. Das Konto zieht um, wenn Sie dem Link folgen.",
+    email_changed: "Ihr Konto verwendet jetzt die neue Adresse, und alle seine Sitzungen sind abgemeldet. Melden Sie sich mit der neuen Adresse an.",
+    delete_account: "Konto löschen",
+    delete_lead: "Das löscht Ihr Konto und meldet alle seine Sitzungen ab. Es lässt sich nicht rückgängig machen.",
+    account_deleted: "Ihr Konto ist gelöscht.",
 };
 
 /// The locale of the page being rendered (server) or shown (browser).

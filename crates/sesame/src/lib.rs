@@ -92,9 +92,9 @@ mod types;
 pub mod server;
 
 pub use client::{
-    change_password, get_csrf_token, get_providers, get_session, list_sessions,
-    revoke_other_sessions, revoke_session, sign_in, sign_out, update_session, ClientError,
-    SignInOptions, SignOutOptions,
+    change_email, change_password, delete_account, get_csrf_token, get_providers, get_session,
+    list_sessions, revoke_other_sessions, revoke_session, sign_in, sign_out, update_session,
+    ClientError, SignInOptions, SignOutOptions,
 };
 pub use error::AuthError;
 pub use session_state::{

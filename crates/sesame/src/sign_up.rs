@@ -48,19 +48,29 @@ pub async fn sign_up_action(
     ))
 }
 
-/// POST `/api/auth/verify/confirm`: the `token` of a verification link.
+/// POST `/api/auth/verify/confirm`: the `token` of a verification link
+/// (`change=1`: of a link that moves an account to a new address).
 #[server(prefix = "/api/auth", endpoint = "verify/confirm")]
 pub async fn verify_confirm_action(
     #[server(default)] token: String,
+    #[server(default)] change: Option<String>,
     #[server(rename = "csrfToken")]
     #[server(default)]
     csrf_token: String,
     #[server(default)] json: Option<String>,
 ) -> Result<UrlResponse, ServerFnError> {
-    use crate::server::{action_edge::Edge, sign_up};
+    use crate::server::{action_edge::Edge, body::form_flag, sign_up};
     let edge = Edge::of_request().await?;
-    let outcome = sign_up::confirm_email(&edge.visitor(), &csrf_token, &token).await;
     let back = crate::VERIFY_PATH.to_string();
+    if form_flag(change.as_deref()) {
+        let outcome = sign_up::confirm_email_change(&edge.visitor(), &csrf_token, &token).await;
+        return Ok(edge.answer(
+            outcome.map(|()| "email-changed"),
+            Some(&back),
+            json.as_deref(),
+        ));
+    }
+    let outcome = sign_up::confirm_email(&edge.visitor(), &csrf_token, &token).await;
     Ok(edge.answer(outcome.map(|()| "verified"), Some(&back), json.as_deref()))
 }
 

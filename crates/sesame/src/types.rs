@@ -131,6 +131,10 @@ pub const SESSIONS_PATH: &str = "/api/auth/account/sessions";
 pub const REVOKE_SESSION_PATH: &str = "/api/auth/account/revoke-session";
 /// Ends every other session of the user (POST).
 pub const REVOKE_OTHER_SESSIONS_PATH: &str = "/api/auth/account/revoke-other-sessions";
+/// Asks to move the account to a new address (POST `email`, `password`).
+pub const CHANGE_EMAIL_PATH: &str = "/api/auth/account/change-email";
+/// Deletes the account (POST `password`).
+pub const DELETE_ACCOUNT_PATH: &str = "/api/auth/account/delete";
 /// Changes the user's password (POST `currentPassword`, `newPassword`, `confirmPassword`).
 pub const CHANGE_PASSWORD_PATH: &str = "/api/auth/account/change-password";
 /// Name of the `<meta>` element that carries the CSRF token into the page, so the

@@ -191,6 +191,26 @@ pub async fn change_password(current: &str, new: &str, confirm: &str) -> Result<
     )
 }
 
+/// Asks to move the signed-in user's account to `email`: a link goes there
+/// (`password` when the sign-in is not recent).
+pub async fn change_email(email: &str, password: Option<&str>) -> Result<(), ClientError> {
+    in_browser!(
+        transport::account_action(
+            crate::CHANGE_EMAIL_PATH,
+            &[("email", email), ("password", password.unwrap_or(""))]
+        )
+        .await,
+        email,
+        password
+    )
+}
+
+/// Deletes the signed-in user's account and every session of it (the other
+/// tabs learn they are signed out).
+pub async fn delete_account(password: &str) -> Result<(), ClientError> {
+    in_browser!(transport::delete_account(password).await, password)
+}
+
 /// Posts an action's form fields (with the CSRF token and `json=true`);
 /// its typed refusal, if any. For the built-in forms.
 pub(crate) async fn post_action(path: &str, fields: &[(&str, &str)]) -> Result<(), ClientError> {

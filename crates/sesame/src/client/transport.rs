@@ -223,6 +223,12 @@ pub async fn account_action(path: &str, fields: &[(&str, &str)]) -> Result<(), C
     }
 }
 
+pub async fn delete_account(password: &str) -> Result<(), ClientError> {
+    account_action(crate::DELETE_ACCOUNT_PATH, &[("password", password)]).await?;
+    crate::tabs::publish(None, false);
+    Ok(())
+}
+
 pub async fn get_json(path: &str) -> Result<serde_json::Value, ClientError> {
     Ok(js::to_value(&get_js(path).await?))
 }

@@ -3,6 +3,7 @@
 //! sign-out button, the themed card, the hydration marker, and the account
 //! forms (the sessions list, the change-password form).
 
+mod account_forms;
 mod auth_meta;
 mod change_password_form;
 mod credentials_form;
@@ -13,6 +14,7 @@ mod sign_out_button;
 mod sign_up_forms;
 mod themed;
 
+pub use account_forms::{ChangeEmailForm, DeleteAccountForm};
 pub use auth_meta::AuthMeta;
 pub use change_password_form::ChangePasswordForm;
 pub use credentials_form::{page_credentials_form, CredentialsForm};

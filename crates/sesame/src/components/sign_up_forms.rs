@@ -113,6 +113,7 @@ pub fn VerifyEmailForm() -> impl IntoView {
     let (locale, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let token = page::query_param("token").unwrap_or_default();
+    let change = page::query_param("change").as_deref() == Some("1");
     let error = RwSignal::new(query_error());
     let pending = RwSignal::new(false);
     let form_token = token.clone();
@@ -121,8 +122,13 @@ pub fn VerifyEmailForm() -> impl IntoView {
         let token = form_token.clone();
         pending.set(true);
         spawn_local(async move {
-            match post_action(VERIFY_CONFIRM_PATH, &[("token", token.as_str())]).await {
-                Ok(()) => page::navigate(&format!("{}?done=verified", crate::VERIFY_PATH)),
+            let kind = if change { "1" } else { "" };
+            let fields = [("token", token.as_str()), ("change", kind)];
+            match post_action(VERIFY_CONFIRM_PATH, &fields).await {
+                Ok(()) => {
+                    let done = if change { "email-changed" } else { "verified" };
+                    page::navigate(&format!("{}?done={done}", crate::VERIFY_PATH))
+                }
                 Err(ClientError::Refused(refused)) => {
                     pending.set(false);
                     error.set(Some(refused));
@@ -141,6 +147,7 @@ pub fn VerifyEmailForm() -> impl IntoView {
             </div>
             <input type="hidden" name="csrfToken" value=csrf_token />
             <input type="hidden" name="token" value=token />
+            {change.then(|| view! { <input type="hidden" name="change" value="1" /> })}
             <button type="submit" disabled=move || pending.get()>{t.confirm_address}</button>
         </form>
     }

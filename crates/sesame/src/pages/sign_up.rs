@@ -40,9 +40,16 @@ pub fn DefaultSignUpPage() -> impl IntoView {
 #[component]
 pub fn VerifyPage() -> impl IntoView {
     let (_, t) = use_i18n();
-    let verified = query_param("done").as_deref() == Some("verified");
+    let done = query_param("done");
+    let verified = done.as_deref() == Some("verified");
     let has_token = query_param("token").is_some_and(|t| !t.is_empty());
-    let body = if verified {
+    let body = if done.as_deref() == Some("email-changed") {
+        view! {
+            <p role="status" data-testid="verified">{t.email_changed}</p>
+            <p><a href=SIGN_IN_PATH>{t.sign_in}</a></p>
+        }
+        .into_any()
+    } else if verified {
         view! {
             <p role="status" data-testid="verified">{t.email_verified}</p>
             <p><a href=SIGN_IN_PATH>{t.sign_in}</a></p>

@@ -1,5 +1,6 @@
 //! What a signed-in user does to their own account: end one of their
-//! sessions, end the others, change the password. Each checks, in order, the
+//! sessions, end the others, change the password, move to another email
+//! address, delete the account. Each checks, in order, the
 //! session, the CSRF token bound to it, and for what is sensitive a recent
 //! sign-in (`session.recent_sign_in`) or the password again (counted by the
 //! per-IP limit, hashed on the gate like a sign-in). Each returns a domain
@@ -14,11 +15,14 @@ use tower_sessions::Session;
 
 use super::{
     csrf::Csrf,
+    mail::templates::{render, Kind},
     password::{self, NewPassword, Password},
     session::{self, SessionData, SessionHandle},
     state::Auth,
+    tokens::Purpose,
     user_agent::describe_user_agent,
-    users::UserRecord,
+    users::{Email, UserRecord},
+    visitor::site_name,
 };
 use crate::{AuthError, SessionInfo};
 
@@ -28,6 +32,8 @@ pub struct Request<'a> {
     pub csrf: &'a Csrf,
     pub session: &'a Session,
     pub ip: Option<IpAddr>,
+    /// The language of the email an action sends.
+    pub locale: crate::i18n::Locale,
 }
 
 /// What an action did.
@@ -39,6 +45,10 @@ pub enum Done {
     OthersEnded(u64),
     /// The password was changed and the other sessions ended (how many).
     PasswordChanged(u64),
+    /// A link went to the new address (and a notice to the old one).
+    EmailChangeSent,
+    /// The account and its sessions are gone.
+    AccountDeleted,
 }
 
 impl Done {
@@ -48,6 +58,8 @@ impl Done {
             Done::SessionEnded => "session-ended",
             Done::OthersEnded(_) => "others-ended",
             Done::PasswordChanged(_) => "password-changed",
+            Done::EmailChangeSent => "email-link-sent",
+            Done::AccountDeleted => "account-deleted",
         }
     }
 }
@@ -249,4 +261,101 @@ pub async fn change_password(
             }
         })?;
     Ok(Done::PasswordChanged(ended))
+}
+
+/// Asks to move the account to `new_email` (a sign-in within
+/// `session.recent_sign_in` or the password again): a link to the new
+/// address moves it, a notice goes to the old one. The answer does not wait
+/// for either, and says nothing about whether the new address is taken (a
+/// taken one gets no link).
+pub async fn change_email(
+    req: &Request<'_>,
+    csrf_token: &str,
+    new_email: &str,
+    password: Option<String>,
+) -> Result<Done, AuthError> {
+    let (data, _) = checked(req, csrf_token).await?;
+    let new = Email::parse(new_email).map_err(|_| AuthError::InvalidRequest)?;
+    confirm(req, &data, password).await?;
+    let user = user_of(req.auth, &data).await?;
+    if new.as_str() == user.email {
+        return Err(AuthError::InvalidRequest);
+    }
+    let auth = req.auth.clone();
+    let locale = req.locale;
+    tokio::spawn(async move {
+        if let Err(cause) = send_email_change(&auth, &user, &new, locale).await {
+            tracing::error!(%cause, "sending an email change failed");
+        }
+    });
+    Ok(Done::EmailChangeSent)
+}
+
+/// The part after the answer of [`change_email`].
+async fn send_email_change(
+    auth: &Auth,
+    user: &UserRecord,
+    new: &Email,
+    locale: crate::i18n::Locale,
+) -> Result<(), String> {
+    let site = site_name(auth);
+    let reset = format!("{}{}", auth.config.base_url(), crate::RESET_PATH);
+    let notice = render(Kind::EmailChangeNotice, locale, &site, &user.email, &reset);
+    auth.mailer.send(notice).await.map_err(|e| e.to_string())?;
+    if auth
+        .users
+        .find_by_email(new)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_some()
+    {
+        tracing::info!(
+            user_id = user.id,
+            "an email change asked for a taken address"
+        );
+        return Ok(());
+    }
+    let token = auth
+        .tokens
+        .issue(
+            Purpose::ChangeEmail,
+            user.id,
+            new.as_str(),
+            auth.config.accounts.verification_ttl,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let link = format!(
+        "{}{}?token={token}&change=1",
+        auth.config.base_url(),
+        crate::VERIFY_PATH
+    );
+    let mail = render(Kind::ChangeEmail, locale, &site, new.as_str(), &link);
+    auth.mailer.send(mail).await.map_err(|e| e.to_string())
+}
+
+/// Deletes the signed-in user's account (the password is always needed):
+/// the user first, so no new sign-in gets through, then every session.
+pub async fn delete_account(
+    req: &Request<'_>,
+    csrf_token: &str,
+    password: Option<String>,
+) -> Result<Done, AuthError> {
+    let (data, _) = checked(req, csrf_token).await?;
+    let user = check_password(req, &data, password).await?;
+    let failed = |cause: String| {
+        tracing::error!(%cause, "deleting an account failed");
+        AuthError::Signin
+    };
+    req.auth
+        .users
+        .delete(user.id)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    req.auth
+        .end_sessions(&data.user_id, None)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    tracing::info!(user_id = user.id, "an account was deleted by its user");
+    Ok(Done::AccountDeleted)
 }

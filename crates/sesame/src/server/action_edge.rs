@@ -71,6 +71,7 @@ impl Edge {
             csrf: &self.csrf,
             session: &self.session,
             ip: self.ip,
+            locale: self.locale,
         }
     }
 

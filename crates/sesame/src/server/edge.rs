@@ -92,6 +92,8 @@ const ACTIONS: &[(Method, &str)] = &[
     (Method::POST, crate::REVOKE_SESSION_PATH),
     (Method::POST, crate::REVOKE_OTHER_SESSIONS_PATH),
     (Method::POST, crate::CHANGE_PASSWORD_PATH),
+    (Method::POST, crate::CHANGE_EMAIL_PATH),
+    (Method::POST, crate::DELETE_ACCOUNT_PATH),
 ];
 
 /// A state-changing request (REST posts and every server function, the app's

@@ -189,6 +189,40 @@ pub async fn confirm_email(
     }
 }
 
+/// Moves an account to the address a change link was sent to, and ends
+/// every session of it (they show the old address; sign in with the new).
+/// A used, expired or made-up token, or an address taken meanwhile, is
+/// `Verification`.
+pub async fn confirm_email_change(
+    v: &Visitor<'_>,
+    csrf_token: &str,
+    token: &str,
+) -> Result<(), AuthError> {
+    v.check(csrf_token).await?;
+    let failed = |cause: String| {
+        tracing::error!(%cause, "moving an account to a new address failed");
+        AuthError::Signin
+    };
+    let named = v
+        .auth
+        .tokens
+        .take(Purpose::ChangeEmail, token)
+        .await
+        .map_err(|e| failed(e.to_string()))?
+        .ok_or(AuthError::Verification)?;
+    let email = Email::parse(&named.email).map_err(|_| AuthError::Verification)?;
+    match v.auth.users.set_email(named.user_id, &email).await {
+        Ok(()) => {}
+        Err(StoreError::Duplicate | StoreError::NotFound) => return Err(AuthError::Verification),
+        Err(e) => return Err(failed(e.to_string())),
+    }
+    v.auth
+        .end_sessions(&named.user_id.to_string(), None)
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    Ok(())
+}
+
 /// Sends the verification link again, if `email` has an account that is
 /// not confirmed yet (and none was sent in the last minute). `Ok` says
 /// nothing about the account.

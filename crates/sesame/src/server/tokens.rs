@@ -17,6 +17,8 @@ pub enum Purpose {
     ResetPassword,
     /// Confirms an email address.
     VerifyEmail,
+    /// Moves an account to a new address (the token's `email`).
+    ChangeEmail,
 }
 
 impl Purpose {
@@ -24,6 +26,7 @@ impl Purpose {
         match self {
             Purpose::ResetPassword => "reset-password",
             Purpose::VerifyEmail => "verify-email",
+            Purpose::ChangeEmail => "change-email",
         }
     }
 }

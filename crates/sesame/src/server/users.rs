@@ -191,6 +191,11 @@ pub trait UserStore: Send + Sync + 'static {
     async fn set_disabled(&self, id: i64, disabled: bool) -> Result<(), StoreError>;
     /// Marks a user's email as verified; [`StoreError::NotFound`] if none.
     async fn set_email_verified(&self, id: i64) -> Result<(), StoreError>;
+    /// Gives a user a new (verified) email; [`StoreError::Duplicate`] if
+    /// another user has it, [`StoreError::NotFound`] if there is no such user.
+    async fn set_email(&self, id: i64, email: &Email) -> Result<(), StoreError>;
+    /// Removes a user (and, with them, their tokens); [`StoreError::NotFound`] if none.
+    async fn delete(&self, id: i64) -> Result<(), StoreError>;
 }
 
 /// `NotFound` unless a row was changed.
@@ -281,6 +286,31 @@ impl UserStore for SqliteUserStore {
             .bind(id)
             .execute(&self.pool)
             .await?,
+        )
+    }
+
+    async fn set_email(&self, id: i64, email: &Email) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "UPDATE users SET email = ?, email_verified_at = unixepoch(), updated_at = unixepoch() \
+             WHERE id = ?",
+        )
+        .bind(email.as_str())
+        .bind(id)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(done) => changed(done),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Duplicate),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn delete(&self, id: i64) -> Result<(), StoreError> {
+        changed(
+            sqlx::query("DELETE FROM users WHERE id = ?")
+                .bind(id)
+                .execute(&self.pool)
+                .await?,
         )
     }
 

@@ -17,6 +17,10 @@ pub enum Kind {
     SignUpAttempted,
     /// An administrator made an account: a link that sets its password.
     Invitation,
+    /// To a new address: a link that moves the account there.
+    ChangeEmail,
+    /// To the old address: the account is moving to another one.
+    EmailChangeNotice,
 }
 
 struct Text {
@@ -92,6 +96,42 @@ fn text(kind: Kind, locale: Locale) -> Text {
             button: "Passwort wählen",
             footer: "Haben Sie das nicht erwartet, ignorieren Sie diese Nachricht.",
         },
+        (Locale::En, ChangeEmail) => Text {
+            subject: "Confirm your new email address",
+            lines: &[
+                "Your account asked to use this address from now on.",
+                "Confirm it through the link; it works once, for 24 hours. Every session of the account then ends: sign in with this address.",
+            ],
+            button: "Use this address",
+            footer: "If you did not ask for it, ignore this message: nothing changes.",
+        },
+        (Locale::De, ChangeEmail) => Text {
+            subject: "Bestätigen Sie Ihre neue E-Mail-Adresse",
+            lines: &[
+                "Ihr Konto möchte ab jetzt diese Adresse verwenden.",
+                "Bestätigen Sie sie über den Link; er gilt einmal, 24 Stunden lang. Danach enden alle Sitzungen des Kontos: Melden Sie sich mit dieser Adresse an.",
+            ],
+            button: "Diese Adresse verwenden",
+            footer: "Haben Sie das nicht veranlasst, ignorieren Sie diese Nachricht: Es ändert sich nichts.",
+        },
+        (Locale::En, EmailChangeNotice) => Text {
+            subject: "Your account is moving to another address",
+            lines: &[
+                "Your account asked to use another email address. It moves once the new address is confirmed.",
+                "If it was not you, set a new password now: that ends every session.",
+            ],
+            button: "Set a new password",
+            footer: "If it was you, there is nothing more to do here.",
+        },
+        (Locale::De, EmailChangeNotice) => Text {
+            subject: "Ihr Konto zieht auf eine andere Adresse um",
+            lines: &[
+                "Ihr Konto möchte eine andere E-Mail-Adresse verwenden. Es zieht um, sobald die neue Adresse bestätigt ist.",
+                "Waren Sie es nicht, legen Sie jetzt ein neues Passwort fest: Das beendet alle Sitzungen.",
+            ],
+            button: "Neues Passwort festlegen",
+            footer: "Waren Sie es, ist hier nichts weiter zu tun.",
+        },
         (Locale::De, SignUpAttempted) => Text {
             subject: "Jemand wollte sich mit Ihrer Adresse registrieren",
             lines: &[
@@ -166,6 +206,8 @@ mod tests {
                 Kind::VerifyEmail,
                 Kind::SignUpAttempted,
                 Kind::Invitation,
+                Kind::ChangeEmail,
+                Kind::EmailChangeNotice,
             ] {
                 let mail = render(kind, locale, "Site", "a@b.c", "http://x/?token=a&b=c");
                 assert!(mail.text.contains("http://x/?token=a&b=c"));
