@@ -40,7 +40,7 @@ fi
 step "cargo leptos build --split (the app and examples/minimal: server + WASM, islands split into lazy chunks)"
 if cargo leptos build --split; then
   step "playwright (Debian Chromium)"
-  rm -rf target/e2e
+  rm -rf target/e2e target/e2e-mail
   (cd end2end && timeout 1200 npx playwright test) 2>&1 | tee "$logs/playwright.log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || failed_step="$failed_step playwright"
 else

@@ -470,15 +470,5 @@ async fn deleting_the_account_needs_the_password_and_ends_everything() {
         Err(sesame::server::AccountError::NoSuchUser)
     ));
     assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 401);
-    assert!(app
-        .auth()
-        .sessions_of(&demo_id_of_nobody())
-        .await
-        .unwrap()
-        .is_empty());
-}
-
-/// The demo user's id in a fresh test database (the first row).
-fn demo_id_of_nobody() -> String {
-    "1".into()
+    assert!(app.auth().sessions_of(&id).await.unwrap().is_empty());
 }

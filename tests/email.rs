@@ -177,6 +177,29 @@ async fn asking_for_a_link_never_waits_on_the_mail_server() {
     drop(silent);
 }
 
+/// The same for sign-up: signing up with a taken address (whose owner gets
+/// a message) answers at once, whatever the mail server does.
+#[tokio::test]
+async fn signing_up_never_waits_on_the_mail_server() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let config = format!(
+        "[email.smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n[accounts]\nsign_up = \"open\"\n"
+    );
+    let mut app = spawn(&config).await;
+    app.client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(3))
+        .build()
+        .unwrap();
+    for email in [EMAIL, "brand-new@example.com"] {
+        let fields = sign_up_fields(email, NEW, NEW);
+        let (status, _) = action(&mut app, sesame::SIGN_UP_ACTION_PATH, &fields).await;
+        assert_eq!(status, 200, "{email}");
+    }
+    drop(silent);
+}
+
 #[tokio::test]
 async fn a_plain_form_comes_back_to_the_reset_page() {
     let smtp = SmtpServer::start();

@@ -14,7 +14,7 @@ export const MINIMAL_DIR = path.join(REPO_ROOT, "examples/minimal");
 export const DEMO = { email: "demo@example.com", password: "open sesame, demo" };
 /** The suite's SMTP server and the Maildir it writes. */
 export const SMTP_PORT = 3125;
-export const MAILDIR = path.join(REPO_ROOT, "target/e2e/mail");
+export const MAILDIR = path.join(REPO_ROOT, "target/e2e-mail");
 export const AIOSMTPD = path.join(REPO_ROOT, "target/tools/venv/bin/aiosmtpd");
 
 /** The environment of an app on `port`: its site root, a data folder `name`
