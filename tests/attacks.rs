@@ -472,11 +472,15 @@ async fn old_password_hashes_are_upgraded_at_sign_in() {
             .unwrap()
             .to_string()
     };
-    sqlx::query("INSERT INTO users (email, password_hash) VALUES ('legacy@example.com', ?)")
-        .bind(&weak)
-        .execute(&db)
-        .await
-        .unwrap();
+    // (Migrated rows count as verified.)
+    sqlx::query(
+        "INSERT INTO users (email, password_hash, email_verified_at) \
+         VALUES ('legacy@example.com', ?, unixepoch())",
+    )
+    .bind(&weak)
+    .execute(&db)
+    .await
+    .unwrap();
     let res = app
         .sign_in_json("legacy@example.com", "legacy password", "/")
         .await;
