@@ -243,4 +243,80 @@ mod tests {
             None
         );
     }
+
+    #[tokio::test]
+    async fn expiry_is_against_the_clock() {
+        let (tokens, pool) = store().await;
+        let raw = tokens
+            .issue(
+                Purpose::ResetPassword,
+                1,
+                "a@b.c",
+                Duration::from_secs(3600),
+            )
+            .await
+            .unwrap();
+        let real_now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let expires: i64 = sqlx::query_scalar("SELECT expires_at FROM account_tokens")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert!((expires - (real_now + 3600)).abs() <= 2, "{expires}");
+        // A second ago, behind the store's back: expired.
+        sqlx::query("UPDATE account_tokens SET expires_at = ?")
+            .bind(real_now - 1)
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            tokens.peek(Purpose::ResetPassword, &raw).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            tokens.take(Purpose::ResetPassword, &raw).await.unwrap(),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn issued_within_looks_at_this_user_and_purpose_and_the_time() {
+        let (tokens, pool) = store().await;
+        let minute = Duration::from_secs(60);
+        assert!(!tokens
+            .issued_within(Purpose::VerifyEmail, 1, minute)
+            .await
+            .unwrap());
+        tokens
+            .issue(Purpose::VerifyEmail, 1, "a@b.c", Duration::from_secs(3600))
+            .await
+            .unwrap();
+        assert!(tokens
+            .issued_within(Purpose::VerifyEmail, 1, minute)
+            .await
+            .unwrap());
+        assert!(!tokens
+            .issued_within(Purpose::VerifyEmail, 2, minute)
+            .await
+            .unwrap());
+        assert!(!tokens
+            .issued_within(Purpose::ResetPassword, 1, minute)
+            .await
+            .unwrap());
+        // Two minutes old: not within the minute, but within three.
+        sqlx::query("UPDATE account_tokens SET created_at = created_at - 120")
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert!(!tokens
+            .issued_within(Purpose::VerifyEmail, 1, minute)
+            .await
+            .unwrap());
+        assert!(tokens
+            .issued_within(Purpose::VerifyEmail, 1, Duration::from_secs(180))
+            .await
+            .unwrap());
+    }
 }
