@@ -399,10 +399,18 @@ async fn sign_up_checks_its_form_and_can_be_closed() {
     fields[1] = ("name", &long_name);
     let (s, _) = action(&mut a, sesame::SIGN_UP_ACTION_PATH, &fields).await;
     assert_eq!(s, 400);
+    fields[1] = ("name", "a\u{7}bell");
+    let (s, _) = action(&mut a, sesame::SIGN_UP_ACTION_PATH, &fields).await;
+    assert_eq!(s, 400, "control characters in the name");
     assert!(
         app.auth().user_by_email("x@example.com").await.is_err(),
         "nothing was made"
     );
+    // A name of exactly the longest length is fine.
+    let longest = "n".repeat(100);
+    fields[1] = ("name", &longest);
+    let (s, _) = action(&mut a, sesame::SIGN_UP_ACTION_PATH, &fields).await;
+    assert_eq!(s, 200);
 
     // Off (the library's default) and by invitation: closed to the public.
     for mode in ["off", "invite"] {
@@ -616,4 +624,113 @@ async fn moving_to_a_taken_address_answers_the_same_and_sends_it_nothing() {
         .received()
         .iter()
         .all(|m| !m.to.contains("taken@example.com")));
+}
+
+/// A reset link works for one hour, a verification link for a day (as the
+/// database keeps them).
+#[tokio::test]
+async fn links_live_as_long_as_they_say() {
+    let smtp = SmtpServer::start();
+    let app = spawn(&open_sign_up(&smtp)).await;
+    let mut a = app.new_browser();
+    action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+    action(
+        &mut a,
+        sesame::SIGN_UP_ACTION_PATH,
+        &sign_up_fields("ttl@example.com", NEW, NEW),
+    )
+    .await;
+    smtp.wait_for(EMAIL, 1).await;
+    smtp.wait_for("ttl@example.com", 1).await;
+    let lives: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT purpose, expires_at - created_at FROM account_tokens ORDER BY purpose",
+    )
+    .fetch_all(&app.db().await)
+    .await
+    .unwrap();
+    let near = |(purpose, secs): &(String, i64), want: i64| {
+        assert!((secs - want).abs() <= 2, "{purpose}: {secs}");
+    };
+    assert_eq!(lives.len(), 2, "{lives:?}");
+    near(&lives[0], 3600);
+    assert_eq!(lives[0].0, "reset-password");
+    near(&lives[1], 86400);
+    assert_eq!(lives[1].0, "verify-email");
+}
+
+/// A reset link stops working while its account is disabled, and for good
+/// once the account moved to another address.
+#[tokio::test]
+async fn a_reset_link_needs_its_account_as_it_was_sent() {
+    let smtp = SmtpServer::start();
+    let app = spawn(&smtp.config()).await;
+    let mut a = app.new_browser();
+    action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+    let token = token_of(&smtp.wait_for(EMAIL, 1).await[0].link("token=").unwrap());
+    let fields = [
+        ("token", token.as_str()),
+        ("newPassword", NEW),
+        ("confirmPassword", NEW),
+    ];
+    app.auth().set_disabled(EMAIL, true).await.unwrap();
+    let (status, body) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("Verification"))
+    );
+    app.auth().set_disabled(EMAIL, false).await.unwrap();
+    // Moved to another address behind the link's back.
+    sqlx::query("UPDATE users SET email = 'elsewhere@example.com' WHERE email = ?")
+        .bind(EMAIL)
+        .execute(&app.db().await)
+        .await
+        .unwrap();
+    let (status, body) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("Verification"))
+    );
+    // Back at the address it was sent to, the unspent link works.
+    sqlx::query("UPDATE users SET email = ? WHERE email = 'elsewhere@example.com'")
+        .bind(EMAIL)
+        .execute(&app.db().await)
+        .await
+        .unwrap();
+    let (status, _) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+    assert_eq!(status, 200);
+}
+
+/// A verification link confirms the address it was sent to, not whatever
+/// address the account has now.
+#[tokio::test]
+async fn a_verification_link_confirms_only_the_address_it_went_to() {
+    let smtp = SmtpServer::start();
+    let app = spawn(&open_sign_up(&smtp)).await;
+    let mut a = app.new_browser();
+    action(
+        &mut a,
+        sesame::SIGN_UP_ACTION_PATH,
+        &sign_up_fields("first@example.com", NEW, NEW),
+    )
+    .await;
+    let token = token_of(
+        &smtp.wait_for("first@example.com", 1).await[0]
+            .link("token=")
+            .unwrap(),
+    );
+    sqlx::query("UPDATE users SET email = 'second@example.com' WHERE email = 'first@example.com'")
+        .execute(&app.db().await)
+        .await
+        .unwrap();
+    let (status, body) = action(&mut a, sesame::VERIFY_CONFIRM_PATH, &[("token", &token)]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("Verification"))
+    );
+    let user = app
+        .auth()
+        .user_by_email("second@example.com")
+        .await
+        .unwrap();
+    assert!(user.email_verified_at.is_none());
 }

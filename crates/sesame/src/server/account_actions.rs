@@ -148,7 +148,16 @@ async fn confirm(
 /// Whether the session signed in within `session.recent_sign_in`.
 pub fn is_recent(data: &SessionData, auth: &Auth) -> bool {
     let window = auth.config.session.recent_sign_in.as_secs() as i64;
-    OffsetDateTime::now_utc().unix_timestamp() - data.signed_in_at < window
+    recent_at(
+        data.signed_in_at,
+        window,
+        OffsetDateTime::now_utc().unix_timestamp(),
+    )
+}
+
+/// Whether a sign-in at `signed_in_at` is less than `window` seconds old at `now`.
+fn recent_at(signed_in_at: i64, window: i64, now: i64) -> bool {
+    now - signed_in_at < window
 }
 
 fn rfc3339(unix: i64) -> String {
@@ -253,12 +262,7 @@ pub async fn change_password(
         .await
         .map_err(|cause| {
             tracing::error!(%cause, "changing a password failed");
-            match cause {
-                super::AccountError::Hash(password::HashError::Busy(_)) => {
-                    AuthError::ServiceUnavailable
-                }
-                _ => AuthError::Signin,
-            }
+            cause.answer()
         })?;
     Ok(Done::PasswordChanged(ended))
 }
@@ -358,4 +362,26 @@ pub async fn delete_account(
         .map_err(|e| failed(e.to_string()))?;
     tracing::info!(user_id = user.id, "an account was deleted by its user");
     Ok(Done::AccountDeleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sign_in_is_recent_for_less_than_the_window() {
+        assert!(recent_at(1000, 600, 1000));
+        assert!(recent_at(1000, 600, 1599));
+        assert!(
+            !recent_at(1000, 600, 1600),
+            "the window's end is not within it"
+        );
+        assert!(!recent_at(1000, 0, 1000), "a zero window: never recent");
+    }
+
+    #[test]
+    fn times_are_rfc3339_in_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_796_000_000), "2026-11-30T00:53:20Z");
+    }
 }

@@ -38,6 +38,18 @@ pub enum AccountError {
     Tokens(#[source] sqlx::Error),
 }
 
+impl AccountError {
+    /// How a request that failed this way is answered: `ServiceUnavailable`
+    /// when the hashing gate was full (try again), `Signin` otherwise (the
+    /// cause stays in the log).
+    pub(crate) fn answer(&self) -> crate::AuthError {
+        match self {
+            AccountError::Hash(HashError::Busy(_)) => crate::AuthError::ServiceUnavailable,
+            _ => crate::AuthError::Signin,
+        }
+    }
+}
+
 impl Auth {
     /// The user with this email.
     pub async fn user_by_email(&self, email: &str) -> Result<UserRecord, AccountError> {
@@ -115,5 +127,24 @@ impl Auth {
             .revoke_one(user_id, handle)
             .await
             .map_err(AccountError::Sessions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{server::hash_gate::Busy, AuthError};
+
+    #[test]
+    fn a_full_hashing_gate_is_answered_as_busy_and_anything_else_as_a_failure() {
+        assert_eq!(
+            AccountError::Hash(HashError::Busy(Busy)).answer(),
+            AuthError::ServiceUnavailable
+        );
+        assert_eq!(
+            AccountError::Hash(HashError::Hash("x".into())).answer(),
+            AuthError::Signin
+        );
+        assert_eq!(AccountError::NoSuchUser.answer(), AuthError::Signin);
     }
 }

@@ -134,12 +134,7 @@ pub async fn set_password(
         .await
         .map_err(|cause| {
             tracing::error!(%cause, "setting a password from a reset link failed");
-            match cause {
-                super::AccountError::Hash(super::password::HashError::Busy(_)) => {
-                    AuthError::ServiceUnavailable
-                }
-                _ => AuthError::Signin,
-            }
+            cause.answer()
         })?;
     Ok(())
 }
