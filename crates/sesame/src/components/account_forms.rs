@@ -21,7 +21,7 @@ pub fn ChangeEmailForm(
     /// The page's own path: where a form post comes back to.
     back_to: String,
 ) -> impl IntoView {
-    let (locale, t) = use_i18n();
+    let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let sent = RwSignal::new(page::query_param("done").as_deref() == Some("email-link-sent"));
     let error = RwSignal::new(page::query_param("error").map(|c| AuthError::from_code(&c)));
@@ -51,9 +51,7 @@ pub fn ChangeEmailForm(
     view! {
         <form class="change-email" method="post" action=CHANGE_EMAIL_PATH on:submit=on_submit>
             <p role="status" data-testid="email-status">{move || sent.get().then_some(t.email_link_sent)}</p>
-            <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
-                {move || error.get().map(|e| locale.error(e))}
-            </div>
+            <super::FormAlert error />
             <input type="hidden" name="csrfToken" value=csrf_token />
             <input type="hidden" name="callbackUrl" value=back_to />
             <label for="new-email">{t.new_email}</label>
@@ -71,7 +69,7 @@ pub fn DeleteAccountForm(
     /// The page's own path: where a refused form post comes back to.
     back_to: String,
 ) -> impl IntoView {
-    let (locale, t) = use_i18n();
+    let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let error = RwSignal::new(page::query_param("error").map(|c| AuthError::from_code(&c)));
     let pending = RwSignal::new(false);
@@ -97,9 +95,7 @@ pub fn DeleteAccountForm(
     view! {
         <form class="delete-account" method="post" action=DELETE_ACCOUNT_PATH on:submit=on_submit>
             <p>{t.delete_lead}</p>
-            <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
-                {move || error.get().map(|e| locale.error(e))}
-            </div>
+            <super::FormAlert error />
             <input type="hidden" name="csrfToken" value=csrf_token />
             <input type="hidden" name="callbackUrl" value=back_to />
             <label for="delete-password">{t.password}</label>

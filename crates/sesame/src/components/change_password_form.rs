@@ -14,7 +14,7 @@ pub fn ChangePasswordForm(
     /// The page's own path: where a form post comes back to.
     back_to: String,
 ) -> impl IntoView {
-    let (locale, t) = use_i18n();
+    let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let done = RwSignal::new(page::query_param("done").as_deref() == Some("password-changed"));
     let error = RwSignal::new(page::query_param("error").map(|c| AuthError::from_code(&c)));
@@ -57,9 +57,7 @@ pub fn ChangePasswordForm(
             <p role="status" data-testid="password-status">
                 {move || done.get().then_some(t.password_changed)}
             </p>
-            <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
-                {move || error.get().map(|e| locale.error(e))}
-            </div>
+            <super::FormAlert error />
             <input type="hidden" name="csrfToken" value=csrf_token />
             <input type="hidden" name="callbackUrl" value=back_to />
             <label for="current-password">{t.current_password}</label>

@@ -25,7 +25,46 @@ pub use sign_out_button::{SignOutButton, SignOutForm};
 pub use sign_up_forms::{ResendVerificationForm, SignUpForm, SignUpLink, VerifyEmailForm};
 pub use themed::ThemedCard;
 
-use crate::{page::query_param, AuthError};
+use leptos::prelude::*;
+
+use crate::{i18n::use_i18n, page::query_param, AuthError, ClientError};
+
+/// Shows an action's outcome in `error` (a refusal's typed error; a failure
+/// to reach the server as `Default`) and ends `pending`; whether it went
+/// through.
+fn settle(
+    outcome: Result<(), ClientError>,
+    error: RwSignal<Option<AuthError>>,
+    pending: RwSignal<bool>,
+) -> bool {
+    pending.set(false);
+    match outcome {
+        Ok(()) => {
+            error.set(None);
+            true
+        }
+        Err(ClientError::Refused(refused)) => {
+            error.set(Some(refused));
+            false
+        }
+        Err(_) => {
+            error.set(Some(AuthError::Default));
+            false
+        }
+    }
+}
+
+/// A form's alert: the error's text in the page's language (hidden while
+/// there is none), its code in `data-error`.
+#[component]
+fn FormAlert(error: RwSignal<Option<AuthError>>) -> impl IntoView {
+    let (locale, _) = use_i18n();
+    view! {
+        <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
+            {move || error.get().map(|e| locale.error(e))}
+        </div>
+    }
+}
 
 /// `callbackUrl` and `error` of the current page's query (read alike on the
 /// server and, in an island, in the browser).

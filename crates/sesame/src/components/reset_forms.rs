@@ -14,7 +14,7 @@ use crate::{
 /// has an account.
 #[island]
 pub fn ResetRequestForm() -> impl IntoView {
-    let (locale, t) = use_i18n();
+    let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let sent = RwSignal::new(page::query_param("done").as_deref() == Some("link-sent"));
     let error = RwSignal::new(page::query_param("error").map(|c| AuthError::from_code(&c)));
@@ -29,14 +29,8 @@ pub fn ResetRequestForm() -> impl IntoView {
         pending.set(true);
         spawn_local(async move {
             let outcome = post_action(RESET_REQUEST_PATH, &[("email", &email)]).await;
-            pending.set(false);
-            match outcome {
-                Ok(()) => {
-                    error.set(None);
-                    sent.set(true);
-                }
-                Err(ClientError::Refused(refused)) => error.set(Some(refused)),
-                Err(_) => error.set(Some(AuthError::Default)),
+            if super::settle(outcome, error, pending) {
+                sent.set(true);
             }
         });
     };
@@ -44,9 +38,7 @@ pub fn ResetRequestForm() -> impl IntoView {
         <form class="reset-request" method="post" action=RESET_REQUEST_PATH on:submit=on_submit>
             <p class="muted">{t.reset_lead}</p>
             <p role="status" data-testid="reset-status">{move || sent.get().then_some(t.reset_sent)}</p>
-            <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
-                {move || error.get().map(|e| locale.error(e))}
-            </div>
+            <super::FormAlert error />
             <input type="hidden" name="csrfToken" value=csrf_token />
             <label for="reset-email">{t.email}</label>
             <input id="reset-email" name="email" type="email" autocomplete="username" required node_ref=email_ref />
@@ -58,7 +50,7 @@ pub fn ResetRequestForm() -> impl IntoView {
 /// Sets the new password of the link whose token is in the page's query.
 #[island]
 pub fn ResetPasswordForm() -> impl IntoView {
-    let (locale, t) = use_i18n();
+    let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let token = page::query_param("token").unwrap_or_default();
     let error = RwSignal::new(page::query_param("error").map(|c| AuthError::from_code(&c)));
@@ -94,9 +86,7 @@ pub fn ResetPasswordForm() -> impl IntoView {
     };
     view! {
         <form class="reset-password" method="post" action=RESET_CONFIRM_PATH on:submit=on_submit>
-            <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
-                {move || error.get().map(|e| locale.error(e))}
-            </div>
+            <super::FormAlert error />
             <input type="hidden" name="csrfToken" value=csrf_token />
             <input type="hidden" name="token" value=token />
             <label for="new-password">{t.new_password}</label>

@@ -70,7 +70,7 @@ pub fn SessionsList(
     #[prop(optional_no_strip)]
     error: Option<AuthError>,
 ) -> impl IntoView {
-    let (locale, t) = use_i18n();
+    let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let sessions = RwSignal::new(sessions);
     let done = RwSignal::new(done);
@@ -131,9 +131,7 @@ pub fn SessionsList(
     view! {
         <form class="sessions" method="post" action=REVOKE_SESSION_PATH on:submit=on_submit>
             <p role="status" data-testid="sessions-status">{status}</p>
-            <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
-                {move || error.get().map(|e| locale.error(e))}
-            </div>
+            <super::FormAlert error />
             <input type="hidden" name="csrfToken" value=csrf_token />
             <input type="hidden" name="callbackUrl" value=back_to />
             <Show when=needs_password>

@@ -42,7 +42,7 @@ pub fn SignUpForm(
     /// The page's own path: where a form post comes back to.
     back_to: String,
 ) -> impl IntoView {
-    let (locale, t) = use_i18n();
+    let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let done = RwSignal::new(page::query_param("done").as_deref() == Some("check-email"));
     let error = RwSignal::new(query_error());
@@ -70,14 +70,8 @@ pub fn SignUpForm(
                 ("confirmPassword", confirm.as_str()),
             ];
             let outcome = post_action(SIGN_UP_ACTION_PATH, &fields).await;
-            pending.set(false);
-            match outcome {
-                Ok(()) => {
-                    error.set(None);
-                    done.set(true);
-                }
-                Err(ClientError::Refused(refused)) => error.set(Some(refused)),
-                Err(_) => error.set(Some(AuthError::Default)),
+            if super::settle(outcome, error, pending) {
+                done.set(true);
             }
         });
     };
@@ -87,9 +81,7 @@ pub fn SignUpForm(
             fallback=move || view! { <p role="status" data-testid="sign-up-done">{t.check_email}</p> }
         >
             <form class="sign-up" method="post" action=SIGN_UP_ACTION_PATH on:submit=on_submit>
-                <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
-                    {move || error.get().map(|e| locale.error(e))}
-                </div>
+                <super::FormAlert error />
                 <input type="hidden" name="csrfToken" value=csrf_token.clone() />
                 <input type="hidden" name="callbackUrl" value=back_to.clone() />
                 <label for="sign-up-email">{t.email}</label>
@@ -110,7 +102,7 @@ pub fn SignUpForm(
 /// button, so that a mail scanner following the link confirms nothing).
 #[island]
 pub fn VerifyEmailForm() -> impl IntoView {
-    let (locale, t) = use_i18n();
+    let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let token = page::query_param("token").unwrap_or_default();
     let change = page::query_param("change").as_deref() == Some("1");
@@ -142,9 +134,7 @@ pub fn VerifyEmailForm() -> impl IntoView {
     };
     view! {
         <form class="verify-email" method="post" action=VERIFY_CONFIRM_PATH on:submit=on_submit>
-            <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
-                {move || error.get().map(|e| locale.error(e))}
-            </div>
+            <super::FormAlert error />
             <input type="hidden" name="csrfToken" value=csrf_token />
             <input type="hidden" name="token" value=token />
             {change.then(|| view! { <input type="hidden" name="change" value="1" /> })}
@@ -156,7 +146,7 @@ pub fn VerifyEmailForm() -> impl IntoView {
 /// Sends the verification link again (the same answer for every address).
 #[island]
 pub fn ResendVerificationForm() -> impl IntoView {
-    let (locale, t) = use_i18n();
+    let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let sent = RwSignal::new(page::query_param("done").as_deref() == Some("link-sent"));
     let error = RwSignal::new(query_error());
@@ -168,14 +158,8 @@ pub fn ResendVerificationForm() -> impl IntoView {
         pending.set(true);
         spawn_local(async move {
             let outcome = post_action(VERIFY_RESEND_PATH, &[("email", email.as_str())]).await;
-            pending.set(false);
-            match outcome {
-                Ok(()) => {
-                    error.set(None);
-                    sent.set(true);
-                }
-                Err(ClientError::Refused(refused)) => error.set(Some(refused)),
-                Err(_) => error.set(Some(AuthError::Default)),
+            if super::settle(outcome, error, pending) {
+                sent.set(true);
             }
         });
     };
@@ -183,9 +167,7 @@ pub fn ResendVerificationForm() -> impl IntoView {
         <form class="verify-resend" method="post" action=VERIFY_RESEND_PATH on:submit=on_submit>
             <p class="muted">{t.resend_lead}</p>
             <p role="status" data-testid="resend-status">{move || sent.get().then_some(t.verification_sent)}</p>
-            <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
-                {move || error.get().map(|e| locale.error(e))}
-            </div>
+            <super::FormAlert error />
             <input type="hidden" name="csrfToken" value=csrf_token />
             <label for="resend-email">{t.email}</label>
             <input id="resend-email" name="email" type="email" autocomplete="email" required node_ref=email_ref />
