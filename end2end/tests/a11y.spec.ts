@@ -12,6 +12,13 @@ const PAGES = [
   "/api/auth/signout",
   "/api/auth/error?error=AccessDenied",
   "/api/auth/error?error=Configuration",
+  "/api/auth/signup",
+  "/api/auth/signup?error=PasswordMismatch",
+  "/sign-up",
+  "/api/auth/reset",
+  "/api/auth/reset?token=not-a-real-token&error=WeakPassword",
+  "/api/auth/verify",
+  "/api/auth/verify?token=not-a-real-token",
   "/",
 ];
 
