@@ -65,9 +65,66 @@ pub async fn connect(url: &str) -> Result<SqlitePool, DbError> {
     Ok(pool)
 }
 
-/// Applies Sesame's embedded migrations (`users`, `sessions`) to `pool`; the
+/// Applies Sesame's embedded migrations (users, sessions, accounts, tokens) to `pool`; the
 /// ones already applied are skipped. Opening the database runs it.
 pub async fn migrate(pool: &SqlitePool) -> Result<(), DbError> {
     sqlx::migrate!("./migrations").run(pool).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::sqlite::SqlitePoolOptions;
+
+    /// A database from before the accounts migration: its users count as
+    /// verified (they keep signing in) and its sessions join the per-user index.
+    #[tokio::test]
+    async fn an_older_database_keeps_its_users_signing_in_and_indexes_its_sessions() {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let all = sqlx::migrate!("./migrations");
+        let before_accounts = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(all.migrations[..2].to_vec()),
+            ..sqlx::migrate!("./migrations")
+        };
+        before_accounts.run(&pool).await.unwrap();
+        sqlx::query("INSERT INTO users (email, password_hash) VALUES ('old@example.com', 'x')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, data, expires_at) \
+             VALUES (x'00', '{\"sesame\":{\"user_id\":\"1\"}}', 9999999999)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+
+        super::migrate(&pool).await.unwrap();
+        let verified: Option<i64> = sqlx::query_scalar("SELECT email_verified_at FROM users")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert!(verified.is_some(), "an existing user counts as verified");
+        let user_id: Option<String> = sqlx::query_scalar("SELECT user_id FROM sessions")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(user_id.as_deref(), Some("1"));
+        // New users after the migration are not verified by default.
+        sqlx::query("INSERT INTO users (email, password_hash) VALUES ('new@example.com', 'x')")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let new: Option<i64> = sqlx::query_scalar(
+            "SELECT email_verified_at FROM users WHERE email = 'new@example.com'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(new, None);
+    }
 }
