@@ -34,8 +34,8 @@ mod server {
 
     use sesame::{
         server::{
-            async_trait, AuthUser, Authorize, AuthorizeError, Callbacks, Credentials,
-            DatabaseAuthorize, SessionData,
+            async_trait, AuthUser, Authorize, AuthorizeError, AuthorizedUser, Callbacks,
+            Credentials, DatabaseAuthorize, SessionData, UserRecord,
         },
         Session,
     };
@@ -69,15 +69,32 @@ mod server {
             &self,
             credentials: &Credentials,
         ) -> Result<Option<AppUser>, AuthorizeError> {
-            Ok(self.passwords.authorize(credentials).await?.map(|user| {
-                let admin = self.admins.contains(&user.email);
-                AppUser {
-                    id: user.id,
-                    email: user.email,
-                    name: user.name,
-                    role: if admin { Role::Admin } else { Role::Member },
-                }
-            }))
+            Ok(self
+                .passwords
+                .authorize(credentials)
+                .await?
+                .map(|user| self.app_user(user)))
+        }
+
+        async fn user_for(&self, record: &UserRecord) -> Result<Option<AppUser>, AuthorizeError> {
+            Ok(self
+                .passwords
+                .user_for(record)
+                .await?
+                .map(|user| self.app_user(user)))
+        }
+    }
+
+    impl AppAuthorize {
+        /// Sesame's user with the app's role.
+        fn app_user(&self, user: AuthorizedUser) -> AppUser {
+            let admin = self.admins.contains(&user.email);
+            AppUser {
+                id: user.id,
+                email: user.email,
+                name: user.name,
+                role: if admin { Role::Admin } else { Role::Member },
+            }
         }
     }
 

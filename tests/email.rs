@@ -319,10 +319,14 @@ async fn signing_up_sends_a_link_and_the_account_waits_for_it() {
     );
     let (status, body) = action(&mut a, sesame::VERIFY_CONFIRM_PATH, &[("token", &token)]).await;
     assert_eq!(status, 200, "{body}");
+    // The link came from the mailbox: the browser that followed it is signed in.
     assert!(body["url"]
         .as_str()
         .unwrap()
-        .ends_with("/api/auth/verify?done=verified"));
+        .ends_with("/api/auth/verify?done=signed-in"));
+    let session = a.session().await;
+    assert_eq!(session["user"]["email"], new);
+    assert_eq!(session["role"], "member", "the app's own user type");
     assert_eq!(a.sign_in_json(new, NEW, "/").await.status(), 200);
     let user = app.auth().user_by_email(new).await.unwrap();
     assert_eq!(user.name.as_deref(), Some("New Person"));
@@ -733,4 +737,39 @@ async fn a_verification_link_confirms_only_the_address_it_went_to() {
         .await
         .unwrap();
     assert!(user.email_verified_at.is_none());
+}
+
+/// With `accounts.sign_in_after_verification = false` the link only
+/// confirms; the password signs in.
+#[tokio::test]
+async fn confirming_can_leave_the_sign_in_to_the_password() {
+    let smtp = SmtpServer::start();
+    let app = spawn(&format!(
+        "{}\n[accounts]\nsign_up = \"open\"\nsign_in_after_verification = false\n",
+        smtp.config()
+    ))
+    .await;
+    let mut a = app.new_browser();
+    action(
+        &mut a,
+        sesame::SIGN_UP_ACTION_PATH,
+        &sign_up_fields("plain@example.com", NEW, NEW),
+    )
+    .await;
+    let token = token_of(
+        &smtp.wait_for("plain@example.com", 1).await[0]
+            .link("token=")
+            .unwrap(),
+    );
+    let (status, body) = action(&mut a, sesame::VERIFY_CONFIRM_PATH, &[("token", &token)]).await;
+    assert_eq!(status, 200);
+    assert!(body["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/api/auth/verify?done=verified"));
+    assert_eq!(a.session().await, serde_json::json!({}));
+    assert_eq!(
+        a.sign_in_json("plain@example.com", NEW, "/").await.status(),
+        200
+    );
 }

@@ -44,15 +44,19 @@ for (const js of [true, false]) {
         await page.goto(link);
         if (js) await hydrated(page);
         await page.getByRole("button", { name: "Confirm my address" }).click();
-        await expect(page.getByTestId("verified")).toHaveText("Your address is confirmed. You can sign in now.");
-
-        await page.getByRole("link", { name: "Sign in" }).click();
-        if (js) await hydrated(page);
-        await signInWith(page, email);
-        await expect(page).toHaveURL(/\/$/);
+        // The link came from the mailbox: this browser is signed in.
+        await expect(page.getByTestId("verified")).toHaveText("Your address is confirmed, and you are signed in.");
         const session = await sessionOf(page);
         expect(session.user.email).toBe(email);
         expect(session.user.name).toBe("New Person");
+
+        // And the password works from now on.
+        await page.context().clearCookies();
+        await page.goto("/api/auth/signin");
+        if (js) await hydrated(page);
+        await signInWith(page, email);
+        await expect(page).toHaveURL(/\/$/);
+        expect((await sessionOf(page)).user.email).toBe(email);
       });
     }
 

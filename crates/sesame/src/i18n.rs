@@ -220,6 +220,8 @@ pub struct Messages {
     pub delete_lead: &'static str,
     /// After the account was deleted.
     pub account_deleted: &'static str,
+    /// After the address was confirmed and the browser signed in.
+    pub email_verified_signed_in: &'static str,
 }
 
 static EN: Messages = Messages {
@@ -275,6 +277,7 @@ static EN: Messages = Messages {
     delete_account: "Delete account",
     delete_lead: "This deletes your account and signs out every session of it. It cannot be undone.",
     account_deleted: "Your account is deleted.",
+    email_verified_signed_in: "Your address is confirmed, and you are signed in.",
 };
 
 static DE: Messages = Messages {
@@ -330,6 +333,7 @@ static DE: Messages = Messages {
     delete_account: "Konto löschen",
     delete_lead: "Das löscht Ihr Konto und meldet alle seine Sitzungen ab. Es lässt sich nicht rückgängig machen.",
     account_deleted: "Ihr Konto ist gelöscht.",
+    email_verified_signed_in: "Ihre Adresse ist bestätigt, und Sie sind angemeldet.",
 };
 
 /// The locale of the page being rendered (server) or shown (browser).

@@ -71,7 +71,11 @@ pub async fn verify_confirm_action(
         ));
     }
     let outcome = sign_up::confirm_email(&edge.visitor(), &csrf_token, &token).await;
-    Ok(edge.answer(outcome.map(|()| "verified"), Some(&back), json.as_deref()))
+    let done = outcome.map(|verified| match verified {
+        sign_up::Verified::Confirmed => "verified",
+        sign_up::Verified::SignedIn => "signed-in",
+    });
+    Ok(edge.answer(done, Some(&back), json.as_deref()))
 }
 
 /// POST `/api/auth/verify/resend`: the verification link again, if `email`

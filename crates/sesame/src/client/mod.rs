@@ -217,6 +217,15 @@ pub(crate) async fn post_action(path: &str, fields: &[(&str, &str)]) -> Result<(
     in_browser!(transport::account_action(path, fields).await, path, fields)
 }
 
+/// Posts an action's form fields like [`post_action`]; where its answer
+/// says to go.
+pub(crate) async fn post_action_url(
+    path: &str,
+    fields: &[(&str, &str)],
+) -> Result<String, ClientError> {
+    in_browser!(transport::action_url(path, fields).await, path, fields)
+}
+
 /// Reads a sign-in answer's error code: the `error` field, else `?error=` of `url`.
 pub fn error_of(status: u16, body: &crate::UrlResponse) -> Option<AuthError> {
     if (200..300).contains(&status) {

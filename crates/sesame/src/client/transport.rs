@@ -212,6 +212,17 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, ClientError> {
     serde_json::from_str(&text).map_err(|e| ClientError::BadResponse(e.to_string()))
 }
 
+/// Posts an action; where its answer says to go, or its typed refusal.
+pub async fn action_url(path: &str, fields: &[(&str, &str)]) -> Result<String, ClientError> {
+    let mut all = fields.to_vec();
+    all.push(("json", "true"));
+    let (status, body) = post_with_token(path, &all).await?;
+    match error_of(status, &body) {
+        Some(error) => Err(ClientError::Refused(error)),
+        None => Ok(body.url),
+    }
+}
+
 /// Posts an account action; its typed refusal, if any.
 pub async fn account_action(path: &str, fields: &[(&str, &str)]) -> Result<(), ClientError> {
     let mut all = fields.to_vec();

@@ -6,8 +6,9 @@
 use leptos::{html, prelude::*, task::spawn_local};
 
 use crate::{
-    client::post_action, i18n::use_i18n, page, AuthError, ClientError, SIGN_UP_ACTION_PATH,
-    VERIFY_CONFIRM_PATH, VERIFY_RESEND_PATH,
+    client::{post_action, post_action_url},
+    i18n::use_i18n,
+    page, AuthError, ClientError, SIGN_UP_ACTION_PATH, VERIFY_CONFIRM_PATH, VERIFY_RESEND_PATH,
 };
 
 fn query_error() -> Option<AuthError> {
@@ -116,11 +117,9 @@ pub fn VerifyEmailForm() -> impl IntoView {
         spawn_local(async move {
             let kind = if change { "1" } else { "" };
             let fields = [("token", token.as_str()), ("change", kind)];
-            match post_action(VERIFY_CONFIRM_PATH, &fields).await {
-                Ok(()) => {
-                    let done = if change { "email-changed" } else { "verified" };
-                    page::navigate(&format!("{}?done={done}", crate::VERIFY_PATH))
-                }
+            match post_action_url(VERIFY_CONFIRM_PATH, &fields).await {
+                // The answer says where: confirmed, signed in, or moved.
+                Ok(url) => page::navigate(&url),
                 Err(ClientError::Refused(refused)) => {
                     pending.set(false);
                     error.set(Some(refused));

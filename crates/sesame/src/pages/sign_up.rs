@@ -43,7 +43,13 @@ pub fn VerifyPage() -> impl IntoView {
     let done = query_param("done");
     let verified = done.as_deref() == Some("verified");
     let has_token = query_param("token").is_some_and(|t| !t.is_empty());
-    let body = if done.as_deref() == Some("email-changed") {
+    let body = if done.as_deref() == Some("signed-in") {
+        view! {
+            <p role="status" data-testid="verified">{t.email_verified_signed_in}</p>
+            <p><a href="/">{t.back_home}</a></p>
+        }
+        .into_any()
+    } else if done.as_deref() == Some("email-changed") {
         view! {
             <p role="status" data-testid="verified">{t.email_changed}</p>
             <p><a href=SIGN_IN_PATH>{t.sign_in}</a></p>

@@ -17,7 +17,7 @@ pub use super::app_user::{AuthUser, AuthorizedUser};
 use super::{
     hash_gate::HashGate,
     password::{self, NewPassword, Password},
-    users::{Email, UserStore},
+    users::{Email, UserRecord, UserStore},
 };
 
 /// What the sign-in form sent.
@@ -60,6 +60,14 @@ pub trait Authorize: Send + Sync + 'static {
         &self,
         credentials: &Credentials,
     ) -> Result<Option<Self::User>, AuthorizeError>;
+
+    /// The user of a row of Sesame's user store, for a sign-in without a
+    /// password: right after the link of a new account's email was followed
+    /// (`accounts.sign_in_after_verification`). `Ok(None)` (the default)
+    /// means "sign in with the password instead".
+    async fn user_for(&self, _user: &UserRecord) -> Result<Option<Self::User>, AuthorizeError> {
+        Ok(None)
+    }
 }
 
 /// The default `authorize`: argon2id against a [`UserStore`].
@@ -98,6 +106,10 @@ impl AuthorizeError {
 #[async_trait]
 impl Authorize for DatabaseAuthorize {
     type User = AuthorizedUser;
+
+    async fn user_for(&self, user: &UserRecord) -> Result<Option<AuthorizedUser>, AuthorizeError> {
+        Ok((!user.is_disabled()).then(|| user.clone().into()))
+    }
 
     async fn authorize(
         &self,

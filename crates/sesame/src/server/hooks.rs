@@ -15,6 +15,7 @@ use super::{
     callback_url::CallbackPolicy,
     callbacks::{Callbacks, Events, SignInDecision},
     session::SessionData,
+    users::UserRecord,
 };
 use crate::{AuthError, Session};
 
@@ -59,6 +60,7 @@ pub(crate) trait Hooks: Send + Sync + 'static {
         credentials: &Credentials,
     ) -> Result<Option<SignedInUser>, AuthorizeError>;
     async fn sign_in(&self, user: &SignedInUser) -> SignInDecision;
+    async fn user_for(&self, user: &UserRecord) -> Result<Option<SignedInUser>, AuthorizeError>;
     fn redirect(&self, url: Option<&str>, policy: &CallbackPolicy) -> Result<String, AuthError>;
     fn session(&self, session: Session, data: &SessionData) -> Session;
     async fn update_session(
@@ -94,6 +96,14 @@ impl<U: AuthUser> Hooks for Typed<U> {
 
     async fn sign_in(&self, user: &SignedInUser) -> SignInDecision {
         self.callbacks.sign_in(user.typed::<U>()).await
+    }
+
+    async fn user_for(&self, user: &UserRecord) -> Result<Option<SignedInUser>, AuthorizeError> {
+        self.authorize
+            .user_for(user)
+            .await?
+            .map(SignedInUser::new)
+            .transpose()
     }
 
     fn redirect(&self, url: Option<&str>, policy: &CallbackPolicy) -> Result<String, AuthError> {

@@ -157,19 +157,28 @@ async fn send_verification(auth: &Auth, user: &UserRecord, locale: Locale) -> Re
     auth.mailer.send(mail).await.map_err(|e| e.to_string())
 }
 
-/// Confirms the address a verification link was sent to. A used, expired
-/// or made-up token, or one for an address the account no longer has, is
-/// `Verification`.
+/// Confirms the address a verification link was sent to and, with
+/// `accounts.sign_in_after_verification`, signs this browser in (the link
+/// came from the mailbox). A used, expired or made-up token, or one for an
+/// address the account no longer has, is `Verification`.
 pub async fn confirm_email(
     v: &Visitor<'_>,
     csrf_token: &str,
     token: &str,
-) -> Result<(), AuthError> {
+) -> Result<Verified, AuthError> {
     v.check(csrf_token).await?;
     let store_error = |cause: String| {
         tracing::error!(%cause, "confirming an email failed");
         AuthError::Signin
     };
+    // Read before the token is spent, as a sign-in reads it before the
+    // password: a revocation after this keeps the session from being stored.
+    let revocation_seq = v
+        .auth
+        .sessions
+        .revocation_seq()
+        .await
+        .map_err(|e| store_error(e.to_string()))?;
     let named = v
         .auth
         .tokens
@@ -177,16 +186,54 @@ pub async fn confirm_email(
         .await
         .map_err(|e| store_error(e.to_string()))?
         .ok_or(AuthError::Verification)?;
-    match v.auth.users.find_by_id(named.user_id).await {
-        Ok(Some(user)) if user.email == named.email => v
-            .auth
-            .users
-            .set_email_verified(user.id)
-            .await
-            .map_err(|e| store_error(e.to_string())),
-        Ok(_) => Err(AuthError::Verification),
-        Err(e) => Err(store_error(e.to_string())),
+    let user = match v.auth.users.find_by_id(named.user_id).await {
+        Ok(Some(user)) if user.email == named.email => user,
+        Ok(_) => return Err(AuthError::Verification),
+        Err(e) => return Err(store_error(e.to_string())),
+    };
+    v.auth
+        .users
+        .set_email_verified(user.id)
+        .await
+        .map_err(|e| store_error(e.to_string()))?;
+    if !v.auth.config.accounts.sign_in_after_verification {
+        return Ok(Verified::Confirmed);
     }
+    // The link came from the mailbox: sign this browser in, if the
+    // application can name its user without a password.
+    let signed_in = match v.auth.hooks.user_for(&user).await {
+        Ok(Some(signed_in)) => signed_in,
+        Ok(None) => return Ok(Verified::Confirmed),
+        Err(cause) => {
+            tracing::error!(%cause, "no user for a sign-in after verification");
+            return Ok(Verified::Confirmed);
+        }
+    };
+    let origin = super::session::Origin {
+        ip: v.ip,
+        user_agent: None,
+        revocation_seq,
+    };
+    match super::session::start(v.session, &signed_in, &origin, &v.auth.config, false).await {
+        Ok((data, _)) => {
+            v.csrf.rotate(data.csrf_binding());
+            v.auth.hooks.signed_in(&signed_in).await;
+            Ok(Verified::SignedIn)
+        }
+        Err(cause) => {
+            tracing::error!(%cause, "could not start a session after verification");
+            Ok(Verified::Confirmed)
+        }
+    }
+}
+
+/// What confirming an address did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    /// The address is confirmed; sign in with the password.
+    Confirmed,
+    /// The address is confirmed and this browser is signed in.
+    SignedIn,
 }
 
 /// Moves an account to the address a change link was sent to, and ends

@@ -87,6 +87,14 @@ pub struct AccountsConfig {
     /// How long a verification (or invitation) link works (24 hours).
     #[serde(with = "humantime_serde", default = "default_verification_ttl")]
     pub verification_ttl: Duration,
+    /// Whether confirming a new account's address signs the browser in
+    /// (`true`), as far as the application's `Authorize::user_for` allows.
+    #[serde(default = "yes")]
+    pub sign_in_after_verification: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for AccountsConfig {
@@ -95,6 +103,7 @@ impl Default for AccountsConfig {
             sign_up: SignUpMode::Off,
             unverified_sign_in: false,
             verification_ttl: default_verification_ttl(),
+            sign_in_after_verification: true,
         }
     }
 }
