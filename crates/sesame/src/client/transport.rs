@@ -225,13 +225,7 @@ pub async fn action_url(path: &str, fields: &[(&str, &str)]) -> Result<String, C
 
 /// Posts an account action; its typed refusal, if any.
 pub async fn account_action(path: &str, fields: &[(&str, &str)]) -> Result<(), ClientError> {
-    let mut all = fields.to_vec();
-    all.push(("json", "true"));
-    let (status, body) = post_with_token(path, &all).await?;
-    match error_of(status, &body) {
-        Some(error) => Err(ClientError::Refused(error)),
-        None => Ok(()),
-    }
+    action_url(path, fields).await.map(drop)
 }
 
 pub async fn delete_account(password: &str) -> Result<(), ClientError> {
