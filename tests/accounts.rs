@@ -136,7 +136,19 @@ async fn sessions_are_listed_per_user_with_where_they_came_from() {
 /// before the disable stores its session after it, and keeps it.)
 #[tokio::test]
 async fn ending_a_users_sessions_is_final_against_sign_ins_racing_it() {
-    let app = spawn("").await;
+    revocation_race(spawn("").await).await;
+}
+
+/// The same race on PostgreSQL (with the session cache in Redis), where
+/// writes run side by side and the revocation rule rests on a table lock.
+#[tokio::test]
+async fn ending_a_users_sessions_is_final_against_sign_ins_racing_it_on_postgres() {
+    let shared =
+        common::services::scale_out(common::services::postgres(), common::services::redis());
+    revocation_race(spawn(&shared).await).await;
+}
+
+async fn revocation_race(app: common::TestApp) {
     let user_id = demo_id(&app).await;
     let mut browsers: Vec<common::TestApp> = (0..6).map(|_| app.new_browser()).collect();
     for round in 0..25 {

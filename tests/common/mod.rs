@@ -3,6 +3,7 @@
 //! replay or drop one).
 #![allow(dead_code)]
 
+pub mod services;
 pub mod smtp;
 
 use std::collections::BTreeMap;

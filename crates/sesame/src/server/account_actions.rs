@@ -17,7 +17,8 @@ use super::{
     csrf::Csrf,
     mail::templates::{render, Kind},
     password::{self, NewPassword, Password},
-    session::{self, SessionData, SessionHandle},
+    session::{self, SessionData},
+    session_store::SessionHandle,
     state::Auth,
     tokens::Purpose,
     user_agent::describe_user_agent,
@@ -119,7 +120,8 @@ async fn check_password(
     req.auth
         .limits
         .attempt(req.ip)
-        .map_err(|_| AuthError::RateLimited)?;
+        .await
+        .map_err(|limited| limited.error())?;
     let user = user_of(req.auth, data).await?;
     match password::verify(&req.auth.gate, &password, &user.password_hash).await {
         Ok(verified) if verified.matches => Ok(user),

@@ -2,15 +2,17 @@
 //! account pages and an application's own code do to an account. Disable or
 //! enable it, set its password, verify its email, list and end its sessions.
 //! A change that must end sessions (disabling, a new password) has ended them
-//! when it returns, on every request of this instance at once.
+//! when it returns, on every request of this instance at once (of every
+//! instance, with the session cache in Redis or none).
 //!
 //! Sessions are indexed by the user id the session carries
 //! ([`AuthUser::id`](super::AuthUser::id)); for Sesame's store that is the
 //! row id, as text.
 
 use super::{
+    db::unavailable,
     password::{self, HashError, NewPassword},
-    session::{SessionHandle, UserSession},
+    session_store::{SessionHandle, SessionStoreError, UserSession},
     state::Auth,
     users::{Email, EmailError, StoreError, UserRecord},
 };
@@ -32,7 +34,7 @@ pub enum AccountError {
     Hash(#[from] HashError),
     /// The session store failed.
     #[error("sessions: {0}")]
-    Sessions(#[source] sqlx::Error),
+    Sessions(#[source] SessionStoreError),
     /// The token store failed.
     #[error("tokens: {0}")]
     Tokens(#[source] sqlx::Error),
@@ -40,12 +42,22 @@ pub enum AccountError {
 
 impl AccountError {
     /// How a request that failed this way is answered: `ServiceUnavailable`
-    /// when the hashing gate was full (try again), `Signin` otherwise (the
-    /// cause stays in the log).
+    /// when the hashing gate was full or a backend did not answer (try
+    /// again), `Signin` otherwise (the cause stays in the log).
     pub(crate) fn answer(&self) -> crate::AuthError {
-        match self {
-            AccountError::Hash(HashError::Busy(_)) => crate::AuthError::ServiceUnavailable,
-            _ => crate::AuthError::Signin,
+        let unavailable = match self {
+            AccountError::Hash(HashError::Busy(_)) => true,
+            AccountError::Store(StoreError::Database(e)) | AccountError::Tokens(e) => {
+                unavailable(e)
+            }
+            AccountError::Sessions(SessionStoreError::Rows(e)) => unavailable(e),
+            AccountError::Sessions(SessionStoreError::Cache(_)) => true,
+            _ => false,
+        };
+        if unavailable {
+            crate::AuthError::ServiceUnavailable
+        } else {
+            crate::AuthError::Signin
         }
     }
 }
@@ -102,7 +114,7 @@ impl Auth {
         self.sessions
             .list_user(user_id)
             .await
-            .map_err(AccountError::Sessions)
+            .map_err(|e| AccountError::Sessions(e.into()))
     }
 
     /// Ends every session of `user_id` but `keep`, at once; how many ended.

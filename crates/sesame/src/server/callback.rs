@@ -20,8 +20,8 @@ use super::{
     callbacks::SignInDecision,
     client_session::to_client_session,
     csrf::Csrf,
-    limits::whole_seconds,
-    lockout::Locked,
+    limits::{whole_seconds, Limited},
+    lockout::{self, Locked},
     password::Password,
     session::{self, csrf_binding},
     state::Auth,
@@ -134,9 +134,13 @@ pub async fn credentials(
     let wrong = || Err(fail(AuthError::CredentialsSignin));
 
     // Every attempt counts against its IP, before any work is spent on it.
-    if let Err(wait) = auth.limits.attempt(caller.ip) {
-        auth.audit(audit(Outcome::RateLimited, None)).await;
-        return Err(fail(AuthError::RateLimited).retry_after(wait));
+    if let Err(limited) = auth.limits.attempt(caller.ip).await {
+        let outcome = match limited {
+            Limited::Wait(_) => Outcome::RateLimited,
+            Limited::Unavailable => Outcome::Error,
+        };
+        auth.audit(audit(outcome, None)).await;
+        return Err(fail(limited.error()).retry_after(limited.retry_after()));
     }
     // Incomplete or oversized credentials cost no hashing, and answer as a
     // wrong password does.
@@ -151,27 +155,33 @@ pub async fn credentials(
     let attempt = match auth
         .lockout
         .check(identifier, caller.device_cookie.as_deref())
+        .await
     {
         Ok(attempt) => attempt,
-        Err(locked) => {
+        Err(lockout::Refused::Locked(locked)) => {
             auth.audit(audit(Outcome::Locked, None)).await;
             return Err(fail(AuthError::RateLimited).retry_after(whole_seconds(locked.wait)));
         }
+        Err(lockout::Refused::Unavailable) => {
+            auth.audit(audit(Outcome::Error, None)).await;
+            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+        }
     };
     let failed = |attempt: super::lockout::Attempt, outcome, user_id: Option<&str>| {
-        let lock = attempt.failed();
-        let events = [
-            Some(audit(outcome, user_id)),
-            lock.map(|Locked { wait, hard }| AuditEvent {
-                action: AuditAction::Lockout,
-                outcome: Outcome::Started {
-                    wait_seconds: wait.as_secs(),
-                    hard,
-                },
-                ..audit(outcome, user_id)
-            }),
-        ];
+        let (event, lock_event) = (audit(outcome, user_id), audit(outcome, user_id));
         async move {
+            let lock = attempt.failed().await;
+            let events = [
+                Some(event),
+                lock.map(|Locked { wait, hard }| AuditEvent {
+                    action: AuditAction::Lockout,
+                    outcome: Outcome::Started {
+                        wait_seconds: wait.as_secs(),
+                        hard,
+                    },
+                    ..lock_event
+                }),
+            ];
             for event in events.into_iter().flatten() {
                 auth.audit(event).await;
             }
@@ -185,7 +195,7 @@ pub async fn credentials(
             tracing::error!(%cause, "reading the revocation sequence failed");
             drop(attempt);
             auth.audit(audit(Outcome::Error, None)).await;
-            return Err(fail(AuthError::Signin));
+            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
         }
     };
     let credentials = Credentials {
@@ -201,7 +211,7 @@ pub async fn credentials(
         Err(AuthorizeError::Refused(error)) => {
             // The password was right: not a failure to count, and not a
             // session either.
-            attempt.succeeded();
+            attempt.succeeded().await;
             auth.audit(audit(Outcome::Refused, None)).await;
             return Err(fail(error));
         }
@@ -228,7 +238,7 @@ pub async fn credentials(
             return wrong();
         }
         SignInDecision::Redirect(to) => {
-            attempt.succeeded();
+            attempt.succeeded().await;
             auth.audit(audit(Outcome::Refused, Some(&user.id))).await;
             return match auth.resolve_callback(Some(&to)) {
                 Ok(url) => Ok(SignedIn { url, session: None }),
@@ -248,10 +258,10 @@ pub async fn credentials(
             tracing::error!(%cause, "could not start a session");
             drop(attempt);
             auth.audit(audit(Outcome::Error, Some(&user.id))).await;
-            return Err(fail(AuthError::Signin));
+            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
         }
     };
-    attempt.succeeded();
+    attempt.succeeded().await;
     let csrf_token = csrf.rotate(data.csrf_binding());
     auth.audit(audit(Outcome::Success, Some(&user.id))).await;
     auth.hooks.signed_in(&user).await;

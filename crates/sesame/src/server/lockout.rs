@@ -18,7 +18,9 @@
 //!   attempt. They live in a bounded cache (`tracked` entries, the least used
 //!   evicted first): a flood of distinct identifiers cannot grow memory.
 //!   Counters below the lock are forgotten `forget_after` their last attempt;
-//!   one at the hard cap is kept until a reset.
+//!   one at the hard cap is kept until a reset. With `redis.url` the
+//!   counters are Redis's, the same rules in one script per step, so
+//!   attempts on every instance count together.
 //! - Attempts in flight count: a burst of parallel attempts gets at most the
 //!   free failures evaluated, then one at a time.
 
@@ -30,6 +32,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use async_trait::async_trait;
 use http::HeaderValue;
 use moka::sync::Cache;
 use sha2::{Digest, Sha256};
@@ -44,6 +47,7 @@ const DEVICE_MAX_AGE: u64 = 365 * 24 * 60 * 60;
 /// Refused: wait this long (a hard lock answers `max_wait`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Locked {
+    /// How long to wait.
     pub wait: Duration,
     /// At the hard cap: no attempt until a reset.
     pub hard: bool,
@@ -65,17 +69,21 @@ struct Counter {
 
 /// The numbers of the policy.
 #[derive(Debug, Clone, Copy)]
-struct Policy {
-    free: u32,
-    first_wait: Duration,
-    max_wait: Duration,
-    max_failures: u32,
+pub struct Policy {
+    /// Failures that cost nothing.
+    pub free: u32,
+    /// The wait once they are used up.
+    pub first_wait: Duration,
+    /// The longest wait.
+    pub max_wait: Duration,
+    /// Failures in a row after which no attempt is taken.
+    pub max_failures: u32,
 }
 
 impl Policy {
     /// The wait after the `failures`-th failure in a row: none while within
     /// the free ones, `first_wait` once they are used up, then doubling.
-    fn wait_after(&self, failures: u32) -> Option<Duration> {
+    pub fn wait_after(&self, failures: u32) -> Option<Duration> {
         let over = failures.checked_sub(self.free)?;
         let doubled = self
             .first_wait
@@ -124,6 +132,44 @@ impl Policy {
     }
 }
 
+/// Which counter an attempt is charged to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CounterKey {
+    /// An account's (SHA-256 of the normalised identifier).
+    Account([u8; 32]),
+    /// A trusted device's (SHA-256 of its cookie's nonce).
+    Device([u8; 32]),
+}
+
+/// The counters could not be reached (the cause, for the log).
+#[derive(Debug, thiserror::Error)]
+#[error("lockout counters: {0}")]
+pub struct CounterError(pub String);
+
+/// Where the failure counters live: in this process ([`MemoryCounters`]) or
+/// in Redis, shared by every instance. Each step is atomic per counter.
+#[async_trait]
+pub trait FailureCounters: Send + Sync + 'static {
+    /// Lets one attempt through (counting it in flight) or says how long to wait.
+    async fn reserve(
+        &self,
+        key: CounterKey,
+        policy: &Policy,
+    ) -> Result<Result<(), Locked>, CounterError>;
+    /// Records a failure of an attempt let through; the lock it starts.
+    async fn fail(&self, key: CounterKey, policy: &Policy) -> Result<Option<Locked>, CounterError>;
+    /// A success: the account's counter and the device's start over.
+    async fn reset(&self, account: [u8; 32], device: Option<[u8; 32]>) -> Result<(), CounterError>;
+    /// An attempt let through that ended without an outcome gives its place back.
+    fn release(&self, key: CounterKey);
+    /// How many counters are kept here (for tests and metrics).
+    fn tracked(&self) -> u64 {
+        0
+    }
+    /// Forgets expired counters.
+    fn shrink(&self) {}
+}
+
 /// Counters below the hard cap are forgotten `forget_after` their last use.
 struct Forget(Duration);
 
@@ -160,11 +206,93 @@ impl Forget {
 
 type Counters = Cache<[u8; 32], Arc<Counter>>;
 
-/// The failure policy of one instance (see the module header).
-pub struct Lockout {
-    policy: Policy,
+/// The counters of one instance, in bounded caches.
+pub struct MemoryCounters {
     accounts: Counters,
     devices: Counters,
+}
+
+fn counters(config: &LockoutConfig) -> Counters {
+    Cache::builder()
+        .max_capacity(config.tracked)
+        .expire_after(Forget(config.forget_after))
+        .build()
+}
+
+impl MemoryCounters {
+    /// Counters bounded and forgotten as `config` says.
+    pub fn new(config: &LockoutConfig) -> MemoryCounters {
+        MemoryCounters {
+            accounts: counters(config),
+            devices: counters(config),
+        }
+    }
+
+    fn cache(&self, key: CounterKey) -> (&Counters, [u8; 32]) {
+        match key {
+            CounterKey::Account(k) => (&self.accounts, k),
+            CounterKey::Device(k) => (&self.devices, k),
+        }
+    }
+}
+
+#[async_trait]
+impl FailureCounters for MemoryCounters {
+    async fn reserve(
+        &self,
+        key: CounterKey,
+        policy: &Policy,
+    ) -> Result<Result<(), Locked>, CounterError> {
+        let (cache, k) = self.cache(key);
+        let counter = cache.get_with(k, Arc::default);
+        Ok(policy.check(&counter, Instant::now()))
+    }
+
+    async fn fail(&self, key: CounterKey, policy: &Policy) -> Result<Option<Locked>, CounterError> {
+        let (cache, k) = self.cache(key);
+        let counter = cache.get_with(k, Arc::default);
+        let lock = policy.fail(&counter, Instant::now());
+        if lock.as_ref().is_some_and(|l| l.hard) {
+            // Written again, so the cache asks its expiry again: a counter
+            // at the hard cap is kept, not forgotten `forget_after` the
+            // attempt that capped it.
+            cache.insert(k, counter);
+        }
+        Ok(lock)
+    }
+
+    async fn reset(&self, account: [u8; 32], device: Option<[u8; 32]>) -> Result<(), CounterError> {
+        self.accounts.invalidate(&account);
+        if let Some(device) = &device {
+            self.devices.invalidate(device);
+        }
+        Ok(())
+    }
+
+    fn release(&self, key: CounterKey) {
+        let (cache, k) = self.cache(key);
+        if let Some(counter) = cache.get(&k) {
+            let mut s = counter.state.lock().expect("lockout state");
+            s.in_flight = s.in_flight.saturating_sub(1);
+        }
+    }
+
+    fn tracked(&self) -> u64 {
+        self.accounts.run_pending_tasks();
+        self.devices.run_pending_tasks();
+        self.accounts.entry_count() + self.devices.entry_count()
+    }
+
+    fn shrink(&self) {
+        self.accounts.run_pending_tasks();
+        self.devices.run_pending_tasks();
+    }
+}
+
+/// The failure policy of the instance (see the module header).
+pub struct Lockout {
+    policy: Policy,
+    counters: Arc<dyn FailureCounters>,
     secrets: Arc<Secrets>,
     cookie_name: &'static str,
     secure: bool,
@@ -178,44 +306,47 @@ impl std::fmt::Debug for Lockout {
     }
 }
 
+/// Why an attempt was not let through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The policy refuses it: wait.
+    Locked(Locked),
+    /// The shared counters did not answer.
+    Unavailable,
+}
+
 /// One attempt let through: report how it ended. Dropped without a word
 /// (the password check never ran: busy, a store error, a closed connection),
 /// it counts as nothing.
 #[must_use]
 pub struct Attempt {
     policy: Policy,
-    counter: Arc<Counter>,
+    counters: Arc<dyn FailureCounters>,
+    key: CounterKey,
     account: [u8; 32],
     device: Option<[u8; 32]>,
-    accounts: Counters,
-    devices: Counters,
     done: bool,
 }
 
 impl Attempt {
     /// The credentials were wrong (or the account may not sign in): counted.
     /// Returns the lock this failure starts, if any.
-    pub fn failed(mut self) -> Option<Locked> {
+    pub async fn failed(mut self) -> Option<Locked> {
         self.done = true;
-        let lock = self.policy.fail(&self.counter, Instant::now());
-        if lock.as_ref().is_some_and(|l| l.hard) {
-            // Written again, so the cache asks its expiry again: a counter
-            // at the hard cap is kept, not forgotten `forget_after` the
-            // attempt that capped it.
-            match self.device {
-                Some(device) => self.devices.insert(device, self.counter.clone()),
-                None => self.accounts.insert(self.account, self.counter.clone()),
+        match self.counters.fail(self.key, &self.policy).await {
+            Ok(lock) => lock,
+            Err(cause) => {
+                tracing::error!(%cause, "a failed sign-in could not be counted");
+                None
             }
         }
-        lock
     }
 
     /// Signed in: the account's and the device's counters start over.
-    pub fn succeeded(mut self) {
+    pub async fn succeeded(mut self) {
         self.done = true;
-        self.accounts.invalidate(&self.account);
-        if let Some(device) = &self.device {
-            self.devices.invalidate(device);
+        if let Err(cause) = self.counters.reset(self.account, self.device).await {
+            tracing::error!(%cause, "the failure counters could not be reset");
         }
     }
 }
@@ -223,21 +354,19 @@ impl Attempt {
 impl Drop for Attempt {
     fn drop(&mut self) {
         if !self.done {
-            let mut s = self.counter.state.lock().expect("lockout state");
-            s.in_flight = s.in_flight.saturating_sub(1);
+            self.counters.release(self.key);
         }
     }
 }
 
-fn counters(config: &LockoutConfig) -> Counters {
-    Cache::builder()
-        .max_capacity(config.tracked)
-        .expire_after(Forget(config.forget_after))
-        .build()
-}
-
 impl Lockout {
-    pub fn new(config: &LockoutConfig, secrets: Arc<Secrets>, secure: bool) -> Self {
+    /// The policy of `config`, counted in `counters`.
+    pub fn new(
+        config: &LockoutConfig,
+        counters: Arc<dyn FailureCounters>,
+        secrets: Arc<Secrets>,
+        secure: bool,
+    ) -> Self {
         Lockout {
             policy: Policy {
                 free: config.free_failures,
@@ -245,8 +374,7 @@ impl Lockout {
                 max_wait: config.max_wait,
                 max_failures: config.max_failures,
             },
-            accounts: counters(config),
-            devices: counters(config),
+            counters,
             secrets,
             cookie_name: if secure {
                 "__Host-sesame.device"
@@ -262,33 +390,34 @@ impl Lockout {
         self.cookie_name
     }
 
-    fn counter(cache: &Counters, key: [u8; 32]) -> Arc<Counter> {
-        cache.get_with(key, Arc::default)
-    }
-
-    /// Lets one attempt on `account` through, or says how long to wait. A valid
+    /// Lets one attempt on `account` through, or says why not. A valid
     /// `device_cookie` for this account charges the device instead.
-    pub fn check(
+    pub async fn check(
         &self,
         account: &Identifier,
         device_cookie: Option<&str>,
-    ) -> Result<Attempt, Locked> {
-        let key = *account.key();
-        let device = device_cookie.and_then(|c| self.device_key(&key, c));
-        let counter = match device {
-            Some(device) => Self::counter(&self.devices, device),
-            None => Self::counter(&self.accounts, key),
+    ) -> Result<Attempt, Refused> {
+        let account = *account.key();
+        let device = device_cookie.and_then(|c| self.device_key(&account, c));
+        let key = match device {
+            Some(device) => CounterKey::Device(device),
+            None => CounterKey::Account(account),
         };
-        self.policy.check(&counter, Instant::now())?;
-        Ok(Attempt {
-            policy: self.policy,
-            counter,
-            account: key,
-            device,
-            accounts: self.accounts.clone(),
-            devices: self.devices.clone(),
-            done: false,
-        })
+        match self.counters.reserve(key, &self.policy).await {
+            Ok(Ok(())) => Ok(Attempt {
+                policy: self.policy,
+                counters: self.counters.clone(),
+                key,
+                account,
+                device,
+                done: false,
+            }),
+            Ok(Err(locked)) => Err(Refused::Locked(locked)),
+            Err(cause) => {
+                tracing::error!(%cause, "the lockout counters did not answer");
+                Err(Refused::Unavailable)
+            }
+        }
     }
 
     /// The counter key of a device cookie that is valid for `account`.
@@ -318,17 +447,15 @@ impl Lockout {
         .expect("the cookie is ASCII")
     }
 
-    /// How many accounts and devices are tracked now (for tests and metrics).
+    /// How many accounts and devices are tracked in this process now (for
+    /// tests and metrics).
     pub fn tracked(&self) -> u64 {
-        self.accounts.run_pending_tasks();
-        self.devices.run_pending_tasks();
-        self.accounts.entry_count() + self.devices.entry_count()
+        self.counters.tracked()
     }
 
     /// Forgets expired counters (the cleanup task calls it).
     pub fn shrink(&self) {
-        self.accounts.run_pending_tasks();
-        self.devices.run_pending_tasks();
+        self.counters.shrink();
     }
 }
 
@@ -428,7 +555,12 @@ mod tests {
         let secrets = Arc::new(Secrets::new(vec![
             b"0123456789abcdef0123456789abcdef".to_vec()
         ]));
-        Lockout::new(&config, secrets, false)
+        Lockout::new(
+            &config,
+            Arc::new(MemoryCounters::new(&config)),
+            secrets,
+            false,
+        )
     }
 
     fn id(s: &str) -> Identifier {
@@ -441,14 +573,14 @@ mod tests {
         pair.split_once('=').unwrap().1.to_string()
     }
 
-    #[test]
-    fn counters_below_the_cap_are_forgotten_and_capped_ones_kept() {
+    #[tokio::test]
+    async fn counters_below_the_cap_are_forgotten_and_capped_ones_kept() {
         let l = lockout(Duration::from_millis(300));
         // One failure (the counter is created), two (created, then read),
         // three (the hard cap).
         for (account, failures) in [("a@x.example", 1), ("b@x.example", 2), ("c@x.example", 3)] {
             for _ in 0..failures {
-                l.check(&id(account), None).unwrap().failed();
+                l.check(&id(account), None).await.unwrap().failed().await;
             }
         }
         assert_eq!(l.tracked(), 3);
@@ -458,32 +590,30 @@ mod tests {
             if tracked <= 1 {
                 break;
             }
-            std::thread::sleep(Duration::from_millis(10));
+            tokio::time::sleep(Duration::from_millis(10)).await;
             tracked = l.tracked();
         }
         assert_eq!(tracked, 1, "only the capped counter is kept");
-        assert!(l.check(&id("a@x.example"), None).is_ok());
-        assert!(
-            l.check(&id("c@x.example"), None)
-                .err()
-                .expect("locked")
-                .hard
-        );
+        assert!(l.check(&id("a@x.example"), None).await.is_ok());
+        assert!(matches!(
+            l.check(&id("c@x.example"), None).await.err(),
+            Some(Refused::Locked(Locked { hard: true, .. }))
+        ));
     }
 
-    #[test]
-    fn attempts_dropped_without_an_outcome_give_their_place_back() {
+    #[tokio::test]
+    async fn attempts_dropped_without_an_outcome_give_their_place_back() {
         let l = lockout(Duration::from_secs(60));
         // More than the free failures, each dropped (a busy gate, a client
         // that left): none counts.
         for _ in 0..10 {
-            drop(l.check(&id("d@x.example"), None).unwrap());
+            drop(l.check(&id("d@x.example"), None).await.unwrap());
         }
-        assert!(l.check(&id("d@x.example"), None).is_ok());
+        assert!(l.check(&id("d@x.example"), None).await.is_ok());
     }
 
-    #[test]
-    fn a_device_cookie_counts_only_for_its_account_and_only_when_signed() {
+    #[tokio::test]
+    async fn a_device_cookie_counts_only_for_its_account_and_only_when_signed() {
         let l = lockout(Duration::from_secs(60));
         let (a, b) = (id("a@x.example"), id("b@x.example"));
         let cookie = cookie_value(&l.device_cookie(&a));
@@ -493,8 +623,8 @@ mod tests {
         let forged = format!("{nonce}.{}", "00".repeat(32));
         assert_eq!(l.device_key(a.key(), &forged), None, "a forged tag");
         // The device's counter and the account's are two counters.
-        l.check(&a, Some(&cookie)).unwrap().failed();
-        l.check(&a, None).unwrap().failed();
+        l.check(&a, Some(&cookie)).await.unwrap().failed().await;
+        l.check(&a, None).await.unwrap().failed().await;
         assert_eq!(l.tracked(), 2);
     }
 }

@@ -24,12 +24,12 @@ use super::{
     authorize::{create_user, Authorize, AuthorizeError, DatabaseAuthorize},
     callbacks::{Callbacks, Defaults, Events},
     config::{Config, ConfigError},
-    db::{self, DbError},
-    edge,
+    edge, health,
     hooks::{Hooks, Typed},
     password::{self, NewPassword},
     routes, security, session, session_check,
     state::{Auth, AuthBuilder},
+    stores::{BackendError, Backends},
     users::{Email, UserRecord, UserStore},
 };
 
@@ -44,7 +44,7 @@ pub enum StartError {
     Config(#[from] ConfigError),
     /// The database could not be opened or migrated.
     #[error(transparent)]
-    Db(#[from] DbError),
+    Backend(#[from] BackendError),
     /// `callbacks` or `events` were set for another user type than the one
     /// `authorize` returns.
     #[error(
@@ -167,7 +167,7 @@ impl<U: AuthUser> SesameBuilder<U> {
         if self.user_type_changed {
             return Err(StartError::UserType);
         }
-        let pool = db::connect(&self.auth.config().database.url).await?;
+        let backends = Backends::connect(self.auth.config()).await?;
         let (make, callbacks, events) = (self.authorize, self.callbacks, self.events);
         let hooks = Box::new(move |database| -> Arc<dyn Hooks> {
             Arc::new(Typed {
@@ -177,7 +177,7 @@ impl<U: AuthUser> SesameBuilder<U> {
                 user: PhantomData,
             })
         });
-        let auth = self.auth.build(pool, hooks)?;
+        let auth = self.auth.build(backends, hooks)?;
         // Computed once before the first sign-in, off the request path.
         let _ = auth.gate.run(|| password::dummy_hash().len()).await;
         Ok(Sesame {
@@ -301,7 +301,16 @@ impl Sesame {
             .merge(self.routes.clone())
             .merge(pages)
             .layer(layers);
-        session_check::in_front_of(app, auth.clone())
+        health::watch(auth);
+        Router::new()
+            .route(health::HEALTH_PATH, axum::routing::get(health::health))
+            .route(health::READY_PATH, axum::routing::get(health::ready))
+            .merge(session_check::in_front_of(app, auth.clone()))
+            .layer(
+                ServiceBuilder::new()
+                    .layer(Extension(auth.clone()))
+                    .layer(middleware::from_fn(health::availability)),
+            )
     }
 }
 

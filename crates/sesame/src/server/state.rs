@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
-
 use super::{
     audit::{AccountNamer, AuditEvent},
     authorize::DatabaseAuthorize,
@@ -17,9 +15,10 @@ use super::{
     limits::SignInLimits,
     lockout::Lockout,
     mail::Mailer,
-    session::SqliteSessionStore,
-    tokens::TokenStore,
-    users::{Identifier, SqliteUserStore, UserStore},
+    session_store::Sessions,
+    stores::Backends,
+    tokens::Tokens,
+    users::{Identifier, UserStore},
 };
 
 /// The auth system. Cheap to clone.
@@ -40,7 +39,7 @@ pub struct Inner {
     pub(crate) users: Arc<dyn UserStore>,
     /// The application's `authorize`, callbacks and events.
     pub(crate) hooks: Arc<dyn Hooks>,
-    pub(crate) sessions: SqliteSessionStore,
+    pub(crate) sessions: Sessions,
     pub(crate) limits: SignInLimits,
     pub(crate) lockout: Lockout,
     pub(crate) gate: Arc<HashGate>,
@@ -48,7 +47,11 @@ pub struct Inner {
     /// Account email.
     pub(crate) mailer: Mailer,
     /// Single-use tokens sent by email.
-    pub(crate) tokens: TokenStore,
+    pub(crate) tokens: Tokens,
+    /// The database and Redis, for `/ready`.
+    pub(crate) backends: Backends,
+    /// Which of them were down at the last look.
+    pub(crate) health: super::health::Health,
 }
 
 impl std::ops::Deref for Auth {
@@ -62,8 +65,8 @@ impl std::ops::Deref for Auth {
 pub(crate) type MakeHooks = Box<dyn FnOnce(DatabaseAuthorize) -> Arc<dyn Hooks> + Send>;
 
 /// Assembles an [`Auth`]; every part but the configuration and the
-/// application's parts has a default. The database pool (users and sessions)
-/// comes at [`build`](AuthBuilder::build).
+/// application's parts has a default. The backends (users, sessions, tokens,
+/// counters) come at [`build`](AuthBuilder::build).
 pub(crate) struct AuthBuilder {
     config: Config,
     users: Option<Arc<dyn UserStore>>,
@@ -81,8 +84,8 @@ impl AuthBuilder {
         &self.config
     }
 
-    /// The auth system over `pool`, with the application's parts that `hooks` makes.
-    pub fn build(self, pool: SqlitePool, hooks: MakeHooks) -> Result<Auth, ConfigError> {
+    /// The auth system over `backends`, with the application's parts that `hooks` makes.
+    pub fn build(self, backends: Backends, hooks: MakeHooks) -> Result<Auth, ConfigError> {
         let mut secrets = vec![self.config.resolve_secret()?];
         secrets.extend(self.config.previous_secrets()?);
         let secrets = Arc::new(Secrets::new(secrets));
@@ -93,9 +96,16 @@ impl AuthBuilder {
             limits_config.hash_concurrency,
             limits_config.hash_queue,
         ));
-        let limits =
-            SignInLimits::in_memory(limits_config.sign_in_per_ip, limits_config.ipv6_prefix);
-        let lockout = Lockout::new(&limits_config.lockout, secrets.clone(), secure);
+        let limits = SignInLimits::new(
+            backends.rate_limiter("limit:ip", limits_config.sign_in_per_ip),
+            limits_config.ipv6_prefix,
+        );
+        let lockout = Lockout::new(
+            &limits_config.lockout,
+            backends.lockout_counters(&limits_config.lockout),
+            secrets.clone(),
+            secure,
+        );
         let policy = CallbackPolicy::new(
             self.config.site.url.clone(),
             &self.config.site.redirect_origins,
@@ -110,12 +120,13 @@ impl AuthBuilder {
             )
             .collect();
         let accounts = AccountNamer::new(self.config.audit.account);
-        let sessions = SqliteSessionStore::new(pool.clone(), self.config.session.cache_ttl);
+        let sessions = Sessions::new(
+            backends.session_rows(),
+            backends.session_cache(self.config.session_cache_ttl()),
+        );
         let mailer = Mailer::new(&self.config)?;
-        let tokens = TokenStore::new(pool.clone());
-        let users = self
-            .users
-            .unwrap_or_else(|| Arc::new(SqliteUserStore::new(pool.clone())));
+        let tokens = Tokens::new(backends.tokens());
+        let users = self.users.unwrap_or_else(|| backends.users());
         let hooks = hooks(
             DatabaseAuthorize::new(users.clone(), gate.clone())
                 .allow_unverified(self.config.accounts.unverified_sign_in),
@@ -135,6 +146,8 @@ impl AuthBuilder {
             accounts,
             mailer,
             tokens,
+            backends,
+            health: Default::default(),
         })))
     }
 }
@@ -154,6 +167,14 @@ impl Auth {
     /// Accounts and devices the lockout is counting failures for now.
     pub fn tracked_accounts(&self) -> u64 {
         self.lockout.tracked()
+    }
+
+    /// Each backend (database, Redis) and whether it answers within `within`.
+    pub async fn check_backends(
+        &self,
+        within: std::time::Duration,
+    ) -> Vec<(super::stores::Dependency, Result<(), String>)> {
+        self.backends.check(within).await
     }
 
     /// Sessions stored and not yet expired.

@@ -4,10 +4,12 @@
 //! expiry. Taking one deletes it in the same statement, so two requests with
 //! the same link cannot both use it.
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::{rngs::OsRng, RngCore};
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
 use time::OffsetDateTime;
 
 /// What a token is for: a token of one purpose never serves another.
@@ -22,7 +24,8 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn as_str(self) -> &'static str {
+    /// Its name in the `purpose` column.
+    pub fn as_str(self) -> &'static str {
         match self {
             Purpose::ResetPassword => "reset-password",
             Purpose::VerifyEmail => "verify-email",
@@ -40,10 +43,55 @@ pub struct TokenFor {
     pub email: String,
 }
 
-/// The tokens in the `account_tokens` table.
-#[derive(Debug, Clone)]
-pub struct TokenStore {
-    pool: SqlitePool,
+/// Where tokens are kept: the `account_tokens` table (SQLite and PostgreSQL
+/// in [`super::stores`]). Tokens are named by their SHA-256 only.
+#[async_trait]
+pub trait TokenStore: Send + Sync + 'static {
+    /// Stores a token, removing the user's earlier tokens of this purpose
+    /// (one transaction).
+    async fn replace(&self, token: NewToken<'_>) -> Result<(), sqlx::Error>;
+    /// Whether a token of this purpose was issued to `user_id` after `since`.
+    async fn issued_since(
+        &self,
+        purpose: Purpose,
+        user_id: i64,
+        since: i64,
+    ) -> Result<bool, sqlx::Error>;
+    /// What the token with this hash names, if it is live at `now`.
+    async fn find(
+        &self,
+        purpose: Purpose,
+        hash: &[u8; 32],
+        now: i64,
+    ) -> Result<Option<TokenFor>, sqlx::Error>;
+    /// Deletes the token with this hash (one statement); what it named and
+    /// when it expires.
+    async fn take(
+        &self,
+        purpose: Purpose,
+        hash: &[u8; 32],
+    ) -> Result<Option<(TokenFor, i64)>, sqlx::Error>;
+}
+
+/// A token to store.
+#[derive(Debug, Clone, Copy)]
+pub struct NewToken<'a> {
+    /// What it is for.
+    pub purpose: Purpose,
+    /// SHA-256 of the token.
+    pub hash: &'a [u8; 32],
+    /// Its user.
+    pub user_id: i64,
+    /// The address it is sent to.
+    pub email: &'a str,
+    /// Unix seconds when it expires.
+    pub expires_at: i64,
+}
+
+/// The tokens: issued, checked and taken.
+#[derive(Clone)]
+pub struct Tokens {
+    store: Arc<dyn TokenStore>,
 }
 
 fn hash(raw: &str) -> [u8; 32] {
@@ -54,10 +102,10 @@ fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
-impl TokenStore {
-    /// Tokens in `pool`'s `account_tokens` table.
-    pub fn new(pool: SqlitePool) -> TokenStore {
-        TokenStore { pool }
+impl Tokens {
+    /// Tokens kept in `store`.
+    pub fn new(store: Arc<dyn TokenStore>) -> Tokens {
+        Tokens { store }
     }
 
     /// A new token for `user_id` (sent to `email`), valid for `ttl`; the
@@ -72,24 +120,15 @@ impl TokenStore {
         let mut bytes = [0u8; 32];
         OsRng.fill_bytes(&mut bytes);
         let raw = URL_SAFE_NO_PAD.encode(bytes);
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM account_tokens WHERE user_id = ? AND purpose = ?")
-            .bind(user_id)
-            .bind(purpose.as_str())
-            .execute(&mut *tx)
+        self.store
+            .replace(NewToken {
+                purpose,
+                hash: &hash(&raw),
+                user_id,
+                email,
+                expires_at: now().saturating_add(ttl.as_secs() as i64),
+            })
             .await?;
-        sqlx::query(
-            "INSERT INTO account_tokens (token_hash, purpose, user_id, email, expires_at) \
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&hash(&raw)[..])
-        .bind(purpose.as_str())
-        .bind(user_id)
-        .bind(email)
-        .bind(now().saturating_add(ttl.as_secs() as i64))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
         Ok(raw)
     }
 
@@ -100,66 +139,50 @@ impl TokenStore {
         user_id: i64,
         within: std::time::Duration,
     ) -> Result<bool, sqlx::Error> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM account_tokens WHERE user_id = ? AND purpose = ? AND created_at > ?",
-        )
-        .bind(user_id)
-        .bind(purpose.as_str())
-        .bind(now() - within.as_secs() as i64)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(found.is_some())
+        self.store
+            .issued_since(purpose, user_id, now() - within.as_secs() as i64)
+            .await
     }
 
     /// What the live token `raw` names, leaving it in place (to check a
     /// form before the token is spent).
     pub async fn peek(&self, purpose: Purpose, raw: &str) -> Result<Option<TokenFor>, sqlx::Error> {
-        let row: Option<(i64, String)> = sqlx::query_as(
-            "SELECT user_id, email FROM account_tokens \
-             WHERE token_hash = ? AND purpose = ? AND expires_at > ?",
-        )
-        .bind(&hash(raw)[..])
-        .bind(purpose.as_str())
-        .bind(now())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(user_id, email)| TokenFor { user_id, email }))
+        self.store.find(purpose, &hash(raw), now()).await
     }
 
     /// Takes the live token `raw`: what it names, once.
     pub async fn take(&self, purpose: Purpose, raw: &str) -> Result<Option<TokenFor>, sqlx::Error> {
-        let row: Option<(i64, String, i64)> = sqlx::query_as(
-            "DELETE FROM account_tokens WHERE token_hash = ? AND purpose = ? \
-             RETURNING user_id, email, expires_at",
-        )
-        .bind(&hash(raw)[..])
-        .bind(purpose.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row
-            .filter(|(_, _, expires_at)| *expires_at > now())
-            .map(|(user_id, email, _)| TokenFor { user_id, email }))
+        Ok(self
+            .store
+            .take(purpose, &hash(raw))
+            .await?
+            .filter(|(_, expires_at)| *expires_at > now())
+            .map(|(token, _)| token))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqlx::sqlite::SqlitePoolOptions;
+    use sqlx::{sqlite::SqlitePoolOptions, SqlitePool};
     use std::time::Duration;
 
-    async fn store() -> (TokenStore, SqlitePool) {
+    async fn store() -> (Tokens, SqlitePool) {
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect("sqlite::memory:")
             .await
             .unwrap();
-        sqlx::migrate!("./migrations").run(&pool).await.unwrap();
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .unwrap();
         sqlx::query("INSERT INTO users (id, email, password_hash) VALUES (1, 'a@b.c', 'x'), (2, 'd@e.f', 'x')")
             .execute(&pool)
             .await
             .unwrap();
-        (TokenStore::new(pool.clone()), pool)
+        let store = super::super::stores::sqlite::SqliteTokenStore::new(pool.clone());
+        (Tokens::new(Arc::new(store)), pool)
     }
 
     #[tokio::test]

@@ -1,4 +1,5 @@
-//! The user store: a small trait, and its SQLite implementation over sqlx.
+//! The user store: a small trait (its SQLite and PostgreSQL implementations
+//! are in [`super::stores`]), the user record, and the parsed email.
 //!
 //! [`Email`] is the parsed form of a user's email: trimmed, lower-cased, at most
 //! [`MAX_EMAIL_BYTES`], one `@` with something on each side. [`Identifier`] is
@@ -7,7 +8,6 @@
 
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
 
 /// Longest email accepted (RFC 5321's path limit).
 pub const MAX_EMAIL_BYTES: usize = 254;
@@ -143,7 +143,7 @@ impl UserRecord {
 }
 
 /// The columns of a [`UserRecord`], in its order.
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, email, name, image, password_hash, created_at, disabled_at, email_verified_at";
 
 /// A user to create.
@@ -198,132 +198,19 @@ pub trait UserStore: Send + Sync + 'static {
     async fn delete(&self, id: i64) -> Result<(), StoreError>;
 }
 
-/// `NotFound` unless a row was changed.
-fn changed(result: sqlx::sqlite::SqliteQueryResult) -> Result<(), StoreError> {
-    if result.rows_affected() == 0 {
+/// `NotFound` unless a row was changed (`rows` is how many).
+pub(crate) fn changed(rows: u64) -> Result<(), StoreError> {
+    if rows == 0 {
         return Err(StoreError::NotFound);
     }
     Ok(())
 }
 
-/// Users in the `users` table of a SQLite database.
-#[derive(Debug, Clone)]
-pub struct SqliteUserStore {
-    pool: SqlitePool,
-}
-
-impl SqliteUserStore {
-    /// Users in the `users` table of `pool`.
-    pub fn new(pool: SqlitePool) -> Self {
-        SqliteUserStore { pool }
-    }
-}
-
-#[async_trait]
-impl UserStore for SqliteUserStore {
-    async fn find_by_email(&self, email: &Email) -> Result<Option<UserRecord>, StoreError> {
-        Ok(
-            sqlx::query_as::<_, UserRecord>(&format!(
-                "SELECT {COLUMNS} FROM users WHERE email = ?"
-            ))
-            .bind(email.as_str())
-            .fetch_optional(&self.pool)
-            .await?,
-        )
-    }
-
-    async fn create(&self, user: NewUser) -> Result<UserRecord, StoreError> {
-        let result = sqlx::query_as::<_, UserRecord>(&format!(
-            "INSERT INTO users (email, name, password_hash, email_verified_at) \
-             VALUES (?, ?, ?, CASE WHEN ? THEN unixepoch() END) RETURNING {COLUMNS}"
-        ))
-        .bind(user.email.as_str())
-        .bind(&user.name)
-        .bind(&user.password_hash)
-        .bind(user.email_verified)
-        .fetch_one(&self.pool)
-        .await;
-        match result {
-            Ok(record) => Ok(record),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Duplicate),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    async fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET password_hash = ?, updated_at = unixepoch() WHERE id = ?")
-            .bind(password_hash)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn find_by_id(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
-        Ok(
-            sqlx::query_as::<_, UserRecord>(&format!("SELECT {COLUMNS} FROM users WHERE id = ?"))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
-    }
-
-    async fn list(&self) -> Result<Vec<UserRecord>, StoreError> {
-        Ok(
-            sqlx::query_as::<_, UserRecord>(&format!("SELECT {COLUMNS} FROM users ORDER BY id"))
-                .fetch_all(&self.pool)
-                .await?,
-        )
-    }
-
-    async fn set_disabled(&self, id: i64, disabled: bool) -> Result<(), StoreError> {
-        changed(
-            sqlx::query(
-                "UPDATE users SET disabled_at = CASE WHEN ?1 THEN COALESCE(disabled_at, unixepoch()) END, \
-                 updated_at = unixepoch() WHERE id = ?2",
-            )
-            .bind(disabled)
-            .bind(id)
-            .execute(&self.pool)
-            .await?,
-        )
-    }
-
-    async fn set_email(&self, id: i64, email: &Email) -> Result<(), StoreError> {
-        let result = sqlx::query(
-            "UPDATE users SET email = ?, email_verified_at = unixepoch(), updated_at = unixepoch() \
-             WHERE id = ?",
-        )
-        .bind(email.as_str())
-        .bind(id)
-        .execute(&self.pool)
-        .await;
-        match result {
-            Ok(done) => changed(done),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Duplicate),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    async fn delete(&self, id: i64) -> Result<(), StoreError> {
-        changed(
-            sqlx::query("DELETE FROM users WHERE id = ?")
-                .bind(id)
-                .execute(&self.pool)
-                .await?,
-        )
-    }
-
-    async fn set_email_verified(&self, id: i64) -> Result<(), StoreError> {
-        changed(
-            sqlx::query(
-                "UPDATE users SET email_verified_at = COALESCE(email_verified_at, unixepoch()), \
-                 updated_at = unixepoch() WHERE id = ?",
-            )
-            .bind(id)
-            .execute(&self.pool)
-            .await?,
-        )
+/// A unique-constraint violation is [`StoreError::Duplicate`].
+pub(crate) fn duplicate_or(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::Database(e) if e.is_unique_violation() => StoreError::Duplicate,
+        e => e.into(),
     }
 }
 

@@ -30,7 +30,8 @@ impl Visitor<'_> {
         self.auth
             .limits
             .attempt(self.ip)
-            .map_err(|_| AuthError::RateLimited)
+            .await
+            .map_err(|limited| limited.error())
     }
 }
 

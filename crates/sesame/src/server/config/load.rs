@@ -19,6 +19,7 @@ impl Config {
         "session",
         "theme",
         "database",
+        "redis",
         "secret",
         "secret_file",
         "previous_secrets",

@@ -49,6 +49,9 @@ pub struct Config {
     pub theme: crate::Theme,
     /// Where users and sessions are stored.
     pub database: DatabaseConfig,
+    /// Shared counters and session cache for several instances.
+    #[serde(default)]
+    pub redis: Option<RedisConfig>,
     /// The secret that keys CSRF tokens. Required in production.
     #[serde(default)]
     pub secret: Option<SecretString>,
@@ -421,9 +424,13 @@ pub struct SessionConfig {
     /// with the browser session. Read it through [`SessionConfig::short_max_age`].
     #[serde(with = "humantime_serde", default)]
     pub short_max_age: Option<Duration>,
-    /// How long session reads stay cached in this process (`0s`: no cache).
-    #[serde(with = "humantime_serde", default = "default_cache_ttl")]
-    pub cache_ttl: Duration,
+    /// How long session reads stay cached (`0s`: no cache): in this process,
+    /// or in Redis when `redis.url` is set. Unset, it is 30 seconds, except on
+    /// PostgreSQL without Redis, where several instances would each serve
+    /// their own copy of an ended session: there it is `0s` unless set (read
+    /// it through [`Config::session_cache_ttl`]).
+    #[serde(with = "humantime_serde", default)]
+    pub cache_ttl: Option<Duration>,
     /// How recent a sign-in must be for a sensitive action (ending sessions)
     /// without the password again (10 minutes).
     #[serde(with = "humantime_serde", default = "default_recent_sign_in")]
@@ -434,17 +441,13 @@ fn default_recent_sign_in() -> Duration {
     Duration::from_secs(10 * 60)
 }
 
-fn default_cache_ttl() -> Duration {
-    Duration::from_secs(30)
-}
-
 impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
             max_age: default_max_age(),
             idle_timeout: default_idle_timeout(),
             short_max_age: None,
-            cache_ttl: default_cache_ttl(),
+            cache_ttl: None,
             recent_sign_in: default_recent_sign_in(),
         }
     }
@@ -474,8 +477,51 @@ impl SessionConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// `sqlite://path/to/file.db` (created if missing) or `sqlite::memory:`.
+    /// `sqlite://path/to/file.db` (created if missing), `sqlite::memory:`, or
+    /// `postgres://user:password@host/database`.
     pub url: String,
+    /// Apply the migrations at start (default). Several instances may all
+    /// do it (PostgreSQL: one at a time, under sqlx's lock), or run
+    /// `migrate` once and start with `false`.
+    #[serde(default = "yes")]
+    pub migrate: bool,
+    /// The most connections this instance holds (PostgreSQL; 10).
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// How long a request waits for a connection before it is answered
+    /// `503 ServiceUnavailable` (PostgreSQL; 3 s).
+    #[serde(with = "humantime_serde", default = "default_acquire_timeout")]
+    pub acquire_timeout: Duration,
+}
+
+fn default_max_connections() -> u32 {
+    10
+}
+fn default_acquire_timeout() -> Duration {
+    Duration::from_secs(3)
+}
+
+/// Redis, shared by several instances: the per-IP limit, the lockout
+/// counters and the session cache live there (`redis.url` unset: in each
+/// process).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://host:port/db` (or `rediss://` with TLS, if compiled in).
+    pub url: String,
+    /// Prefix of every key Sesame writes (`sesame:`), to share a server.
+    #[serde(default = "default_redis_prefix")]
+    pub prefix: String,
+    /// How long a command may take before the request gets `503` (2 s).
+    #[serde(with = "humantime_serde", default = "default_redis_timeout")]
+    pub timeout: Duration,
+}
+
+fn default_redis_prefix() -> String {
+    "sesame:".to_string()
+}
+fn default_redis_timeout() -> Duration {
+    Duration::from_secs(2)
 }
 
 fn default_max_age() -> Duration {
@@ -514,6 +560,20 @@ impl ConfigError {
 }
 
 impl Config {
+    /// How long session reads stay cached: `session.cache_ttl`, or when unset
+    /// 30 seconds, except `0s` on PostgreSQL without Redis (see
+    /// [`SessionConfig::cache_ttl`]).
+    pub fn session_cache_ttl(&self) -> Duration {
+        let shared_database = !self.database.url.starts_with("sqlite:");
+        self.session
+            .cache_ttl
+            .unwrap_or(if shared_database && self.redis.is_none() {
+                Duration::ZERO
+            } else {
+                Duration::from_secs(30)
+            })
+    }
+
     /// Whether cookies are `Secure` (and `__Host-` prefixed).
     pub fn secure_cookies(&self) -> bool {
         self.site

@@ -161,11 +161,48 @@ impl Config {
                 "must be more than zero",
             ));
         }
-        if !self.database.url.starts_with("sqlite:") {
+        let url = &self.database.url;
+        let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        if !url.starts_with("sqlite:") && !postgres {
             return Err(ConfigError::invalid(
                 "database.url",
-                format!("`{}` is not a sqlite: URL", self.database.url),
+                format!(
+                    "`{}` is neither a sqlite: nor a postgres:// URL",
+                    super::super::db::redact(url)
+                ),
             ));
+        }
+        if postgres && !cfg!(feature = "postgres") {
+            return Err(ConfigError::invalid(
+                "database.url",
+                "this build has no PostgreSQL driver (cargo feature `postgres`)",
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::invalid(
+                "database.max_connections",
+                "must be at least 1",
+            ));
+        }
+        if let Some(redis) = &self.redis {
+            if !redis.url.starts_with("redis://") && !redis.url.starts_with("rediss://") {
+                return Err(ConfigError::invalid(
+                    "redis.url",
+                    "must be a redis:// or rediss:// URL",
+                ));
+            }
+            if !cfg!(feature = "redis") {
+                return Err(ConfigError::invalid(
+                    "redis.url",
+                    "this build has no Redis client (cargo feature `redis`)",
+                ));
+            }
+            if redis.timeout.is_zero() {
+                return Err(ConfigError::invalid(
+                    "redis.timeout",
+                    "must be more than zero",
+                ));
+            }
         }
         Ok(())
     }

@@ -1,0 +1,10 @@
+//! The PostgreSQL implementations of the store traits: one database shared
+//! by several instances.
+
+mod sessions;
+mod tokens;
+mod users;
+
+pub use sessions::PgSessionRows;
+pub use tokens::PgTokenStore;
+pub use users::PgUserStore;

@@ -1,0 +1,202 @@
+//! Session rows in PostgreSQL. Unlike SQLite, PostgreSQL runs writes side by
+//! side, so the revocation rule needs a lock: a revocation holds
+//! `session_revocations` in `EXCLUSIVE` mode while it numbers itself and
+//! deletes the rows, and a signed-in insert holds it in `SHARE` mode (sign-ins
+//! do not wait for each other, only for a revocation in progress). So the
+//! sequence grows in commit order, an insert sees every revocation committed
+//! before it, and a revocation's `DELETE` sees every insert committed before it.
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+
+use crate::server::session_store::{Inserted, Key, NewRow, Row, SessionRows};
+
+/// The `sessions` table of a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgSessionRows {
+    pool: PgPool,
+}
+
+impl PgSessionRows {
+    /// Rows in `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        PgSessionRows { pool }
+    }
+}
+
+fn key_of(bytes: &[u8]) -> Option<Key> {
+    Key::try_from(bytes).ok()
+}
+
+#[async_trait]
+impl SessionRows for PgSessionRows {
+    async fn insert(&self, row: NewRow<'_>) -> Result<Inserted, sqlx::Error> {
+        let insert = "INSERT INTO sessions (id_hash, data, expires_at, user_id) \
+                      VALUES ($1, $2, $3, $4) ON CONFLICT (id_hash) DO NOTHING";
+        let Some(user_id) = row.user_id else {
+            let inserted = sqlx::query(insert)
+                .bind(&row.key[..])
+                .bind(row.data)
+                .bind(row.expires_at)
+                .bind(None::<&str>)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+            return Ok(if inserted == 1 {
+                Inserted::Stored
+            } else {
+                Inserted::Taken
+            });
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("LOCK TABLE session_revocations IN SHARE MODE")
+            .execute(&mut *tx)
+            .await?;
+        let revoked: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM session_revocations WHERE user_id = $1 AND seq > $2")
+                .bind(user_id)
+                .bind(row.revocation_seq)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if revoked.is_some() {
+            tx.rollback().await?;
+            return Ok(Inserted::Revoked);
+        }
+        let inserted = sqlx::query(insert)
+            .bind(&row.key[..])
+            .bind(row.data)
+            .bind(row.expires_at)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(if inserted == 1 {
+            Inserted::Stored
+        } else {
+            Inserted::Taken
+        })
+    }
+
+    async fn update(
+        &self,
+        key: &Key,
+        data: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let updated = sqlx::query(
+            "UPDATE sessions SET data = $1, expires_at = $2 WHERE id_hash = $3 AND expires_at > $4",
+        )
+        .bind(data)
+        .bind(expires_at)
+        .bind(&key[..])
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn load(&self, key: &Key, now: i64) -> Result<Option<(String, i64)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(&key[..])
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    async fn delete(&self, key: &Key) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(&key[..])
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_expired(&self, now: i64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    async fn revocation_seq(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM session_revocations")
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    async fn revoke_user(
+        &self,
+        user_id: &str,
+        keep: Option<&Key>,
+    ) -> Result<Vec<Key>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("LOCK TABLE session_revocations IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO session_revocations (user_id, seq) \
+             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_revocations)) \
+             ON CONFLICT (user_id) DO UPDATE SET seq = excluded.seq",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        let ended: Vec<Vec<u8>> = sqlx::query_scalar(
+            "DELETE FROM sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2 \
+             RETURNING id_hash",
+        )
+        .bind(user_id)
+        .bind(keep.map(|k| k.to_vec()))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ended.iter().filter_map(|k| key_of(k)).collect())
+    }
+
+    async fn owned_by(&self, user_id: &str, key: &Key) -> Result<bool, sqlx::Error> {
+        let owned: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM sessions WHERE id_hash = $1 AND user_id = $2")
+                .bind(&key[..])
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(owned.is_some())
+    }
+
+    async fn delete_owned(&self, user_id: &str, key: &Key) -> Result<bool, sqlx::Error> {
+        let deleted = sqlx::query("DELETE FROM sessions WHERE id_hash = $1 AND user_id = $2")
+            .bind(&key[..])
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(deleted == 1)
+    }
+
+    async fn list_user(&self, user_id: &str, now: i64) -> Result<Vec<Row>, sqlx::Error> {
+        let rows: Vec<(Vec<u8>, String, i64)> = sqlx::query_as(
+            "SELECT id_hash, data, expires_at FROM sessions WHERE user_id = $1 AND expires_at > $2",
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(key, data, expires)| Some((key_of(&key)?, data, expires)))
+            .collect())
+    }
+
+    async fn count_live(&self, now: i64) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE expires_at > $1")
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+    }
+}

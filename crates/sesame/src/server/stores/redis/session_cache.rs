@@ -1,0 +1,141 @@
+//! The session cache in Redis, shared by every instance: a session ended on
+//! one instance is gone from the cache of all at once. An entry is the
+//! record's JSON under `<prefix>session:<key>` for `session.cache_ttl`; a
+//! delete leaves a tombstone `<prefix>ended:<key>` first, and a fill only
+//! writes if no tombstone is there (one script), so a read that found the row
+//! just before a `DELETE` on another instance cannot put it back.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+
+use super::Redis;
+use crate::server::session_store::{CacheError, Key, Loaded, SessionCache};
+
+/// KEYS: entry, tombstone. ARGV: value, ttl (ms). 1 if written.
+const FILL: &str = r"
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+";
+
+/// KEYS: entry, tombstone. ARGV: tombstone ttl (ms).
+const KILL: &str = r"
+redis.call('SET', KEYS[2], 1, 'PX', ARGV[1])
+redis.call('DEL', KEYS[1])
+return 1
+";
+
+/// What an entry holds.
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    id: String,
+    data: HashMap<String, serde_json::Value>,
+    expires: i64,
+}
+
+/// A [`SessionCache`] every instance shares.
+pub struct RedisSessionCache {
+    redis: Redis,
+    ttl_ms: u64,
+    tombstone_ms: u64,
+    fill: redis::Script,
+    kill: redis::Script,
+}
+
+impl RedisSessionCache {
+    /// Entries kept for `ttl` (more than zero).
+    pub fn new(redis: Redis, ttl: Duration) -> RedisSessionCache {
+        RedisSessionCache {
+            redis,
+            ttl_ms: ttl.as_millis().max(1) as u64,
+            // Outlives any read that started before the delete.
+            tombstone_ms: (ttl + Duration::from_secs(60)).as_millis() as u64,
+            fill: redis::Script::new(FILL),
+            kill: redis::Script::new(KILL),
+        }
+    }
+
+    fn keys(&self, key: &Key) -> (String, String) {
+        let hex = hex::encode(key);
+        (
+            self.redis.key(&format!("session:{hex}")),
+            self.redis.key(&format!("ended:{hex}")),
+        )
+    }
+}
+
+fn decode(value: &str) -> Option<Arc<Loaded>> {
+    let entry: Entry = serde_json::from_str(value).ok()?;
+    Some(Loaded::new(Record {
+        id: entry.id.parse::<Id>().ok()?,
+        data: entry.data,
+        expiry_date: OffsetDateTime::from_unix_timestamp(entry.expires).ok()?,
+    }))
+}
+
+#[async_trait]
+impl SessionCache for RedisSessionCache {
+    async fn get(&self, key: &Key) -> Result<Option<Arc<Loaded>>, CacheError> {
+        let (entry, _) = self.keys(key);
+        let value: Option<String> = self
+            .redis
+            .run(|mut c| async move { redis::cmd("GET").arg(entry).query_async(&mut c).await })
+            .await
+            .map_err(CacheError)?;
+        Ok(value.as_deref().and_then(decode))
+    }
+
+    async fn fill(&self, key: &Key, loaded: &Arc<Loaded>) -> Result<bool, CacheError> {
+        let (entry, tombstone) = self.keys(key);
+        let value = serde_json::to_string(&Entry {
+            id: loaded.record.id.to_string(),
+            data: loaded.record.data.clone(),
+            expires: loaded.record.expiry_date.unix_timestamp(),
+        })
+        .map_err(|e| CacheError(e.to_string()))?;
+        let written: i64 = self
+            .redis
+            .run(|mut c| async move {
+                self.fill
+                    .key(entry)
+                    .key(tombstone)
+                    .arg(value)
+                    .arg(self.ttl_ms)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await
+            .map_err(CacheError)?;
+        Ok(written == 1)
+    }
+
+    async fn kill(&self, key: &Key) -> Result<(), CacheError> {
+        let (entry, tombstone) = self.keys(key);
+        self.redis
+            .run(|mut c| async move {
+                self.kill
+                    .key(entry)
+                    .key(tombstone)
+                    .arg(self.tombstone_ms)
+                    .invoke_async::<i64>(&mut c)
+                    .await
+            })
+            .await
+            .map(drop)
+            .map_err(CacheError)
+    }
+
+    async fn forget(&self, key: &Key) -> Result<(), CacheError> {
+        let (entry, _) = self.keys(key);
+        self.redis
+            .run(
+                |mut c| async move { redis::cmd("DEL").arg(entry).query_async::<()>(&mut c).await },
+            )
+            .await
+            .map_err(CacheError)
+    }
+}

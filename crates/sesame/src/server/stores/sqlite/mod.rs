@@ -1,0 +1,9 @@
+//! The SQLite implementations of the store traits (the embedded default).
+
+mod sessions;
+mod tokens;
+mod users;
+
+pub use sessions::SqliteSessionRows;
+pub use tokens::SqliteTokenStore;
+pub use users::SqliteUserStore;

@@ -1,0 +1,624 @@
+//! One suite for every store behind Sesame's traits, run against each backend:
+//! the user, session and token stores on SQLite and on a real PostgreSQL, and
+//! the per-IP limiter, the lockout counters and the session cache in this
+//! process and in a real Redis. A backend passes when it behaves exactly as
+//! the embedded default does.
+
+mod common;
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use sesame::server::{
+    config::{LockoutConfig, Rate, RedisConfig},
+    db::{self, Database},
+    limits::{RateLimiter, Refusal},
+    lockout::{CounterKey, FailureCounters, Locked, Policy},
+    session_store::{id_hash, Loaded, SessionHandle, Sessions},
+    stores::{sqlite, Backends},
+    tokens::{Purpose, Tokens},
+    users::{Email, NewUser, StoreError},
+    Config,
+};
+use time::OffsetDateTime;
+use tower_sessions::{
+    session::{Id, Record},
+    SessionStore,
+};
+
+/// A migrated database of each kind.
+async fn databases() -> Vec<Database> {
+    let sqlite = db::connect(&database_config("sqlite::memory:"))
+        .await
+        .unwrap();
+    let postgres = db::connect(&database_config(&common::services::postgres().database()))
+        .await
+        .unwrap();
+    vec![sqlite, postgres]
+}
+
+fn database_config(url: &str) -> sesame::server::config::DatabaseConfig {
+    Config::from_toml_str(&format!(
+        "[site]\nurl = \"http://127.0.0.1:3000\"\n[database]\nurl = \"{url}\""
+    ))
+    .unwrap()
+    .database
+}
+
+fn backends(database: Database) -> Backends {
+    Backends {
+        database,
+        redis: None,
+    }
+}
+
+fn new_user(email: &str) -> NewUser {
+    NewUser {
+        email: Email::parse(email).unwrap(),
+        name: Some("Name".into()),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$x$y".into(),
+        email_verified: false,
+    }
+}
+
+#[tokio::test]
+async fn the_user_store_behaves_alike_on_every_database() {
+    for database in databases().await {
+        let kind = database.kind();
+        let users = backends(database).users();
+        let created = users.create(new_user("a@example.com")).await.unwrap();
+        assert_eq!(created.email, "a@example.com", "{kind}");
+        assert!(created.email_verified_at.is_none(), "{kind}");
+        assert!(created.created_at > 1_700_000_000, "{kind}: unix seconds");
+        assert!(
+            matches!(
+                users.create(new_user("a@example.com")).await,
+                Err(StoreError::Duplicate)
+            ),
+            "{kind}: one account per address"
+        );
+        let found = users
+            .find_by_email(&Email::parse("A@Example.com").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.id, created.id, "{kind}");
+        users.set_password_hash(created.id, "new").await.unwrap();
+        assert_eq!(
+            users
+                .find_by_id(created.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .password_hash,
+            "new",
+            "{kind}"
+        );
+        users.set_disabled(created.id, true).await.unwrap();
+        assert!(users
+            .find_by_id(created.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_disabled());
+        users.set_disabled(created.id, false).await.unwrap();
+        assert!(!users
+            .find_by_id(created.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_disabled());
+        users.set_email_verified(created.id).await.unwrap();
+        assert!(users
+            .find_by_id(created.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .email_verified_at
+            .is_some());
+        let other = users.create(new_user("b@example.com")).await.unwrap();
+        assert!(
+            matches!(
+                users
+                    .set_email(other.id, &Email::parse("a@example.com").unwrap())
+                    .await,
+                Err(StoreError::Duplicate)
+            ),
+            "{kind}: a taken address"
+        );
+        users
+            .set_email(other.id, &Email::parse("c@example.com").unwrap())
+            .await
+            .unwrap();
+        let listed: Vec<String> = users
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.email)
+            .collect();
+        assert_eq!(listed, ["a@example.com", "c@example.com"], "{kind}: by id");
+        users.delete(other.id).await.unwrap();
+        assert!(matches!(
+            users.delete(other.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            users.set_disabled(other.id, true).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            users.find_by_id(other.id).await.unwrap().is_none(),
+            "{kind}"
+        );
+    }
+}
+
+fn record(user_id: Option<&str>, seq: i64) -> Record {
+    let mut data = HashMap::from([("k".to_string(), serde_json::json!("v"))]);
+    if let Some(user_id) = user_id {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        data.insert(
+            "sesame".into(),
+            serde_json::json!({
+                "user_id": user_id, "email": "a@example.com", "name": null, "image": null,
+                "signed_in_at": now, "last_seen": now, "revocation_seq": seq,
+            }),
+        );
+    }
+    Record {
+        id: Id(0),
+        data,
+        expiry_date: OffsetDateTime::now_utc() + time::Duration::hours(1),
+    }
+}
+
+/// Every session store: each database, with no cache, this process's cache
+/// and (for PostgreSQL) Redis's.
+async fn session_stores() -> Vec<(String, Sessions)> {
+    let mut stores = Vec::new();
+    for database in databases().await {
+        let kind = database.kind();
+        let plain = backends(database.clone());
+        for ttl in [Duration::ZERO, Duration::from_secs(60)] {
+            stores.push((
+                format!("{kind}, local cache {ttl:?}"),
+                Sessions::new(plain.session_rows(), plain.session_cache(ttl)),
+            ));
+        }
+        if kind == "postgres" {
+            let shared = Backends {
+                database,
+                redis: Some(redis_connection().await),
+            };
+            stores.push((
+                format!("{kind}, redis cache"),
+                Sessions::new(
+                    shared.session_rows(),
+                    shared.session_cache(Duration::from_secs(60)),
+                ),
+            ));
+        }
+    }
+    stores
+}
+
+async fn redis_connection() -> sesame::server::stores::redis::Redis {
+    let redis = common::services::redis();
+    sesame::server::stores::redis::Redis::connect(&RedisConfig {
+        url: redis.url(),
+        prefix: redis.prefix(),
+        timeout: Duration::from_secs(2),
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_session_store_behaves_alike_on_every_backend() {
+    for (kind, store) in session_stores().await {
+        // Only a hash of the id is the key; ids are drawn fresh.
+        let mut rec = record(None, 0);
+        store.create(&mut rec).await.unwrap();
+        assert_ne!(rec.id, Id(0), "{kind}");
+        assert_eq!(
+            store.load(&rec.id).await.unwrap().unwrap().data,
+            rec.data,
+            "{kind}"
+        );
+        // A delete is final: a later save does not bring it back.
+        store.delete(&rec.id).await.unwrap();
+        assert!(store.load(&rec.id).await.unwrap().is_none(), "{kind}");
+        store.save(&rec).await.unwrap();
+        assert!(
+            store.load(&rec.id).await.unwrap().is_none(),
+            "{kind}: no resurrection"
+        );
+        // Expired rows do not load and are cleaned up.
+        let mut old = record(None, 0);
+        old.expiry_date = OffsetDateTime::now_utc() - time::Duration::seconds(1);
+        store.create(&mut old).await.unwrap();
+        assert!(store.load(&old.id).await.unwrap().is_none(), "{kind}");
+        assert!(store.delete_expired().await.unwrap() >= 1, "{kind}");
+
+        // A user's sessions: listed, one ended, all others ended.
+        let user = format!("u-{}", rand_suffix());
+        let seq = store.revocation_seq().await.unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let mut rec = record(Some(&user), seq);
+            store.create(&mut rec).await.unwrap();
+            ids.push(rec.id);
+        }
+        assert_eq!(store.list_user(&user).await.unwrap().len(), 3, "{kind}");
+        assert!(store
+            .revoke_one(&user, &SessionHandle::of(&ids[0]))
+            .await
+            .unwrap());
+        assert!(
+            !store
+                .revoke_one("someone else", &SessionHandle::of(&ids[1]))
+                .await
+                .unwrap(),
+            "{kind}: another user's handle ends nothing"
+        );
+        assert!(store.load(&ids[0]).await.unwrap().is_none(), "{kind}");
+        assert!(store.load(&ids[1]).await.unwrap().is_some(), "{kind}");
+        let ended = store
+            .revoke_user(&user, Some(&SessionHandle::of(&ids[2])))
+            .await
+            .unwrap();
+        assert_eq!(ended, 1, "{kind}: all but the kept one");
+        assert!(store.load(&ids[1]).await.unwrap().is_none(), "{kind}");
+        assert!(store.load(&ids[2]).await.unwrap().is_some(), "{kind}: kept");
+        // A sign-in that read the sequence before the revocation stores nothing.
+        let mut late = record(Some(&user), seq);
+        store.create(&mut late).await.unwrap();
+        assert!(
+            store.load(&late.id).await.unwrap().is_none(),
+            "{kind}: raced"
+        );
+        let mut after = record(Some(&user), store.revocation_seq().await.unwrap());
+        store.create(&mut after).await.unwrap();
+        assert!(store.load(&after.id).await.unwrap().is_some(), "{kind}");
+        assert!(store.count_live().await.unwrap() >= 2, "{kind}");
+    }
+}
+
+fn rand_suffix() -> String {
+    format!("{:x}", rand::random::<u64>())
+}
+
+/// The race of a sign-out against a reader, on each cache: the reader found
+/// the row just before the `DELETE` and fills the cache after it.
+#[tokio::test]
+async fn a_read_that_raced_a_delete_does_not_bring_the_session_back_on_any_cache() {
+    let local = Backends {
+        database: db::connect(&database_config("sqlite::memory:"))
+            .await
+            .unwrap(),
+        redis: None,
+    }
+    .session_cache(Duration::from_secs(60));
+    let redis = Backends {
+        database: db::connect(&database_config("sqlite::memory:"))
+            .await
+            .unwrap(),
+        redis: Some(redis_connection().await),
+    }
+    .session_cache(Duration::from_secs(60));
+    for (kind, cache) in [("local", local), ("redis", redis)] {
+        let mut rec = record(None, 0);
+        rec.id = Id(rand::random());
+        let key = id_hash(&rec.id);
+        let stale = Loaded::new(rec.clone());
+        assert!(cache.fill(&key, &stale).await.unwrap(), "{kind}");
+        assert!(cache.get(&key).await.unwrap().is_some(), "{kind}");
+        cache.kill(&key).await.unwrap();
+        assert!(cache.get(&key).await.unwrap().is_none(), "{kind}");
+        assert!(
+            !cache.fill(&key, &stale).await.unwrap(),
+            "{kind}: tombstoned"
+        );
+        assert!(cache.get(&key).await.unwrap().is_none(), "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn the_token_store_behaves_alike_on_every_database() {
+    for database in databases().await {
+        let kind = database.kind();
+        let backends = backends(database);
+        let user = backends
+            .users()
+            .create(new_user("t@example.com"))
+            .await
+            .unwrap();
+        let tokens = Tokens::new(backends.tokens());
+        let hour = Duration::from_secs(3600);
+        let first = tokens
+            .issue(Purpose::ResetPassword, user.id, "t@example.com", hour)
+            .await
+            .unwrap();
+        assert!(tokens
+            .issued_within(Purpose::ResetPassword, user.id, Duration::from_secs(60))
+            .await
+            .unwrap());
+        assert!(!tokens
+            .issued_within(Purpose::VerifyEmail, user.id, Duration::from_secs(60))
+            .await
+            .unwrap());
+        let second = tokens
+            .issue(Purpose::ResetPassword, user.id, "t@example.com", hour)
+            .await
+            .unwrap();
+        assert_eq!(
+            tokens.peek(Purpose::ResetPassword, &first).await.unwrap(),
+            None,
+            "{kind}: a newer token voids the older"
+        );
+        assert_eq!(
+            tokens.peek(Purpose::VerifyEmail, &second).await.unwrap(),
+            None,
+            "{kind}: one purpose only"
+        );
+        let named = tokens
+            .peek(Purpose::ResetPassword, &second)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (named.user_id, named.email.as_str()),
+            (user.id, "t@example.com")
+        );
+        assert!(tokens
+            .take(Purpose::ResetPassword, &second)
+            .await
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            tokens.take(Purpose::ResetPassword, &second).await.unwrap(),
+            None,
+            "{kind}: single use"
+        );
+        let expired = tokens
+            .issue(
+                Purpose::VerifyEmail,
+                user.id,
+                "t@example.com",
+                Duration::ZERO,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            tokens.take(Purpose::VerifyEmail, &expired).await.unwrap(),
+            None
+        );
+        // Deleting the user deletes their tokens.
+        let live = tokens
+            .issue(Purpose::VerifyEmail, user.id, "t@example.com", hour)
+            .await
+            .unwrap();
+        backends.users().delete(user.id).await.unwrap();
+        assert_eq!(
+            tokens.peek(Purpose::VerifyEmail, &live).await.unwrap(),
+            None,
+            "{kind}"
+        );
+    }
+}
+
+/// The per-IP limiter: this process's and Redis's let the same burst through
+/// and then say how long to wait.
+#[tokio::test]
+async fn the_rate_limiter_behaves_alike_in_memory_and_in_redis() {
+    let rate = Rate {
+        count: 3,
+        per: Duration::from_secs(60),
+    };
+    let memory = backends(
+        db::connect(&database_config("sqlite::memory:"))
+            .await
+            .unwrap(),
+    );
+    let shared = Backends {
+        database: memory.database.clone(),
+        redis: Some(redis_connection().await),
+    };
+    for (kind, limiter) in [
+        ("memory", memory.rate_limiter("ip", rate)),
+        ("redis", shared.rate_limiter("ip", rate)),
+    ] {
+        for _ in 0..3 {
+            assert_eq!(limiter.check("a").await, Ok(()), "{kind}");
+        }
+        let Err(Refusal::Wait(wait)) = limiter.check("a").await else {
+            panic!("{kind}: over the limit")
+        };
+        assert!(
+            wait > Duration::from_secs(10) && wait <= Duration::from_secs(20),
+            "{kind}: {wait:?}"
+        );
+        assert_eq!(
+            limiter.check("b").await,
+            Ok(()),
+            "{kind}: keys are separate"
+        );
+    }
+}
+
+/// A burst on a shared limiter from many tasks at once gets exactly the quota.
+#[tokio::test]
+async fn a_parallel_burst_on_the_redis_limiter_gets_exactly_the_quota() {
+    let shared = Backends {
+        database: db::connect(&database_config("sqlite::memory:"))
+            .await
+            .unwrap(),
+        redis: Some(redis_connection().await),
+    };
+    let limiter: Arc<dyn RateLimiter> = Arc::from(shared.rate_limiter(
+        "burst",
+        Rate {
+            count: 10,
+            per: Duration::from_secs(600),
+        },
+    ));
+    for round in 0..5 {
+        let key = format!("k{round}");
+        let tasks: Vec<_> = (0..40)
+            .map(|_| {
+                let (limiter, key) = (limiter.clone(), key.clone());
+                tokio::spawn(async move { limiter.check(&key).await.is_ok() })
+            })
+            .collect();
+        let mut admitted = 0;
+        for task in tasks {
+            admitted += usize::from(task.await.unwrap());
+        }
+        assert_eq!(admitted, 10, "round {round}");
+    }
+}
+
+fn policy() -> Policy {
+    Policy {
+        free: 3,
+        first_wait: Duration::from_secs(30),
+        max_wait: Duration::from_secs(900),
+        max_failures: 6,
+    }
+}
+
+/// The lockout counters: the same free failures, waits and hard cap, and a
+/// success resets them, in this process and in Redis.
+#[tokio::test]
+async fn the_lockout_counters_behave_alike_in_memory_and_in_redis() {
+    let config = LockoutConfig {
+        free_failures: 3,
+        first_wait: Duration::from_secs(30),
+        max_wait: Duration::from_secs(900),
+        max_failures: 6,
+        forget_after: Duration::from_secs(3600),
+        tracked: 1000,
+    };
+    let memory = backends(
+        db::connect(&database_config("sqlite::memory:"))
+            .await
+            .unwrap(),
+    );
+    let shared = Backends {
+        database: memory.database.clone(),
+        redis: Some(redis_connection().await),
+    };
+    let p = policy();
+    for (kind, counters) in [
+        ("memory", memory.lockout_counters(&config)),
+        ("redis", shared.lockout_counters(&config)),
+    ] {
+        let account = CounterKey::Account(rand::random());
+        for _ in 0..2 {
+            counters.reserve(account, &p).await.unwrap().unwrap();
+            assert_eq!(counters.fail(account, &p).await.unwrap(), None, "{kind}");
+        }
+        counters.reserve(account, &p).await.unwrap().unwrap();
+        assert_eq!(
+            counters.fail(account, &p).await.unwrap(),
+            Some(Locked {
+                wait: Duration::from_secs(30),
+                hard: false
+            }),
+            "{kind}: the free ones used up"
+        );
+        let Err(locked) = counters.reserve(account, &p).await.unwrap() else {
+            panic!("{kind}: locked");
+        };
+        assert!(
+            !locked.hard && locked.wait <= Duration::from_secs(30),
+            "{kind}"
+        );
+        // A success resets it.
+        let CounterKey::Account(raw) = account else {
+            unreachable!()
+        };
+        counters.reset(raw, None).await.unwrap();
+        counters.reserve(account, &p).await.unwrap().unwrap();
+        counters.release(account);
+
+        // Parallel attempts get only the free ones through.
+        let burst = CounterKey::Account(rand::random());
+        let counters: Arc<dyn FailureCounters> = counters;
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let counters = counters.clone();
+                tokio::spawn(async move { counters.reserve(burst, &p).await.unwrap().is_ok() })
+            })
+            .collect();
+        let mut admitted = 0;
+        for task in tasks {
+            admitted += usize::from(task.await.unwrap());
+        }
+        assert_eq!(admitted, 3, "{kind}: the free failures, in flight");
+
+        // The hard cap: no attempt, whatever the wait.
+        let capped = CounterKey::Device(rand::random());
+        for _ in 0..6 {
+            let _ = counters.fail(capped, &p).await.unwrap();
+        }
+        assert_eq!(
+            counters.reserve(capped, &p).await.unwrap(),
+            Err(Locked {
+                wait: Duration::from_secs(900),
+                hard: true
+            }),
+            "{kind}"
+        );
+    }
+}
+
+/// The SQLite store is what `sqlite::` URLs get; the module is public for apps.
+#[test]
+fn the_sqlite_stores_are_public() {
+    fn is_user_store<T: sesame::server::UserStore>() {}
+    is_user_store::<sqlite::SqliteUserStore>();
+}
+
+/// A sign-in's insert racing the end of its user's sessions, at the rows,
+/// many times over on each database: a session whose sign-in read the
+/// sequence before the revocation started never survives it. (On PostgreSQL
+/// this rests on the table lock: without it the insert's check and the
+/// revocation's `DELETE` can each miss the other.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_insert_racing_a_revocation_never_survives_it_on_any_database() {
+    for database in databases().await {
+        let kind = database.kind();
+        let rows = backends(database).session_rows();
+        let user = format!("race-{}", rand_suffix());
+        for round in 0..300 {
+            let seq = rows.revocation_seq().await.unwrap();
+            let key: [u8; 32] = rand::random();
+            let data = "{}";
+            let insert = {
+                let (rows, user) = (rows.clone(), user.clone());
+                tokio::spawn(async move {
+                    rows.insert(sesame::server::session_store::NewRow {
+                        key: &key,
+                        data,
+                        expires_at: i64::MAX / 2,
+                        user_id: Some(&user),
+                        revocation_seq: seq,
+                    })
+                    .await
+                    .unwrap()
+                })
+            };
+            let revoke = {
+                let (rows, user) = (rows.clone(), user.clone());
+                tokio::spawn(async move { rows.revoke_user(&user, None).await.unwrap() })
+            };
+            let (inserted, _) = (insert.await.unwrap(), revoke.await.unwrap());
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            assert!(
+                rows.load(&key, now).await.unwrap().is_none(),
+                "{kind}, round {round}: the session survived ({inserted:?})"
+            );
+        }
+    }
+}
