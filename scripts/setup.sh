@@ -43,6 +43,24 @@ if [ "${1:-}" = "--e2e" ]; then
   fi
 fi
 if [ "${1:-}" = "--e2e" ] || [ "${1:-}" = "--test" ]; then
+  # PostgreSQL and Redis from Debian's packages: the scale-out and fault tests
+  # start their own servers from these binaries (loopback ports, throw-away
+  # data folders), so nothing here starts a service.
+  missing=()
+  compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing ${missing[*]} (the scale-out tests' servers)"
+    apt-get update -qq
+    # A policy-rc.d of our own keeps the packages' services from starting.
+    own_policy=
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+      own_policy=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    [ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
+  fi
   # The SMTP server the tests send mail to (a real one on a loopback port).
   AIOSMTPD_VERSION=1.4.6
   venv=target/tools/venv

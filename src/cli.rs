@@ -35,6 +35,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve the app (the default).
     Serve,
+    /// Apply the database migrations and exit: run it once before starting
+    /// several instances with `database.migrate = false`.
+    Migrate,
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -206,13 +209,27 @@ fn read_new_password(context: &[&str]) -> Result<NewPassword, CliError> {
 
 /// Runs an admin command.
 pub async fn run_admin(config: AppConfig, json: bool, command: Command) -> Result<(), CliError> {
+    if let Command::Migrate = command {
+        let mut database = config.auth.database.clone();
+        database.migrate = true;
+        let db = sesame::server::db::connect(&database)
+            .await
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+        let kind = db.kind();
+        if json {
+            println!("{}", serde_json::json!({ "migrated": kind }));
+        } else {
+            println!("{kind} database migrated");
+        }
+        return Ok(());
+    }
     let sesame = Sesame::builder(config.auth)
         .build()
         .await
         .map_err(AppError::from)?;
     let auth = sesame.auth();
     match command {
-        Command::Serve => unreachable!("serve is not an admin command"),
+        Command::Serve | Command::Migrate => unreachable!("not an admin command on users"),
         Command::User(UserCommand::Add { email, name }) => {
             let password = read_new_password(&[email.as_str(), name.as_deref().unwrap_or("")])?;
             let user = sesame

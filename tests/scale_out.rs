@@ -191,3 +191,52 @@ async fn csrf_tokens_of_one_instance_are_accepted_by_the_other() {
         .await;
     assert_eq!(res.status(), 403);
 }
+
+/// Migrations run once, by `sesame migrate`; instances then start with
+/// `database.migrate = false` and serve.
+#[tokio::test]
+async fn migrations_run_once_from_the_command_line_then_instances_start_without() {
+    let url = services::postgres().database();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("migrate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "secret = \"{}\"\n[site]\nurl = \"http://127.0.0.1:3000\"\n[database]\nurl = \"{url}\"\n",
+            common::SECRET
+        ),
+    )
+    .unwrap();
+    let migrate = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sesame"))
+            .args(["--config", config.to_str().unwrap(), "--json", "migrate"])
+            .env_remove("SESAME_DATABASE__URL")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    for _ in 0..2 {
+        let out = migrate();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let said: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            said["migrated"], "postgres",
+            "and again: nothing left to do"
+        );
+    }
+    let redis = services::redis();
+    let shared = format!(
+        "[database]\nurl = \"{url}\"\nmigrate = false\n[redis]\nurl = \"{}\"\nprefix = \"{}\"\n",
+        redis.url(),
+        redis.prefix()
+    );
+    let a = spawn(&shared).await;
+    let b = spawn(&shared).await;
+    let mut on_a = a.new_browser();
+    on_a.sign_in_demo(false).await;
+    assert_eq!(on(&b, &on_a).session().await["user"]["email"], EMAIL);
+}

@@ -622,3 +622,28 @@ async fn an_insert_racing_a_revocation_never_survives_it_on_any_database() {
         }
     }
 }
+
+/// Only SHA-256 of a session's id is stored, on every database: a copy of
+/// the table opens no session.
+#[tokio::test]
+async fn only_a_hash_of_the_session_id_is_stored_on_every_database() {
+    for database in databases().await {
+        let kind = database.kind();
+        let plain = backends(database.clone());
+        let store = Sessions::new(plain.session_rows(), plain.session_cache(Duration::ZERO));
+        let mut rec = record(None, 0);
+        store.create(&mut rec).await.unwrap();
+        let stored: Vec<Vec<u8>> = match &database {
+            Database::Sqlite(pool) => sqlx::query_scalar("SELECT id_hash FROM sessions")
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+            Database::Postgres(pool) => sqlx::query_scalar("SELECT id_hash FROM sessions")
+                .fetch_all(pool)
+                .await
+                .unwrap(),
+        };
+        assert_eq!(stored, [id_hash(&rec.id).to_vec()], "{kind}");
+        assert_ne!(stored[0], rec.id.0.to_le_bytes().to_vec(), "{kind}");
+    }
+}

@@ -196,3 +196,61 @@ fn development_without_a_secret_has_one_for_the_process_only() {
     assert_eq!(a.len(), 64);
     assert_ne!(a, b, "random each time: nothing is written anywhere");
 }
+
+#[test]
+fn the_database_is_sqlite_or_postgres_and_redis_is_optional() {
+    let pg =
+        "[site]\nurl = \"http://127.0.0.1:3000\"\n[database]\nurl = \"postgres://u:pw@db/app\"";
+    let config = Config::from_toml_str(pg).unwrap();
+    assert_eq!(config.database.max_connections, 10);
+    assert_eq!(config.database.acquire_timeout, Duration::from_secs(3));
+    assert!(config.database.migrate);
+    assert!(config.redis.is_none());
+
+    let err = Config::from_toml_str_with(MINIMAL, &[("database.url", "mysql://u:secret@db/x")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("database.url"), "{err}");
+    assert!(!err.contains("secret"), "the password stays out: {err}");
+
+    let err = Config::from_toml_str(&format!("{MINIMAL}\n[redis]\nurl = \"http://cache\""))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("redis.url"), "{err}");
+    let err = Config::from_toml_str(&format!(
+        "{MINIMAL}\n[redis]\nurl = \"redis://cache\"\ntimeout = \"0s\""
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("redis.timeout"), "{err}");
+    let redis = Config::from_toml_str(&format!("{MINIMAL}\n[redis]\nurl = \"redis://cache\""))
+        .unwrap()
+        .redis
+        .unwrap();
+    assert_eq!(redis.prefix, "sesame:");
+    assert_eq!(redis.timeout, Duration::from_secs(2));
+}
+
+/// Several instances on PostgreSQL without Redis would each serve their own
+/// cached copy of an ended session: the cache is off there unless set.
+#[test]
+fn the_session_cache_is_off_on_postgres_without_redis_unless_set() {
+    let cache = |toml: &str| Config::from_toml_str(toml).unwrap().session_cache_ttl();
+    let pg = "[site]\nurl = \"http://127.0.0.1:3000\"\n[database]\nurl = \"postgres://db/app\"";
+    assert_eq!(cache(MINIMAL), Duration::from_secs(30), "sqlite");
+    assert_eq!(cache(pg), Duration::ZERO, "postgres alone");
+    assert_eq!(
+        cache(&format!("{pg}\n[redis]\nurl = \"redis://cache\"")),
+        Duration::from_secs(30),
+        "postgres with the cache in redis"
+    );
+    assert_eq!(
+        cache(&format!("{pg}\n[session]\ncache_ttl = \"5s\"")),
+        Duration::from_secs(5),
+        "the lag, accepted"
+    );
+    assert_eq!(
+        cache(&format!("{MINIMAL}\n[session]\ncache_ttl = \"0s\"")),
+        Duration::ZERO
+    );
+}
