@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""`make bench`: Sesame against NextAuth v4 and a bare axum handler, in one run.
+"""`make bench`: Sesame against NextAuth v4, Better Auth 1.7 and a bare axum
+handler, in one run, and Sesame scaled out.
 
-Builds Sesame in release (size-tuned WASM, wasm-opt, precompressed assets) and
-the NextAuth reference app (benches/nextauth, pinned npm packages, `next build`),
-starts both on 127.0.0.1, and measures with bounded load (wrk, seconds per
-phase): session checks, sign-in cost, behaviour under a sign-in flood,
-footprint, hydration, memory and cold start. Prints a table with each goal and
+Builds Sesame in release (size-tuned WASM, wasm-opt, precompressed assets), the
+NextAuth reference app (benches/nextauth, pinned npm packages, `next build`)
+and the Better Auth one (benches/better-auth), starts them on 127.0.0.1, and
+measures with bounded load (wrk, seconds per phase): session checks, sign-in
+cost, behaviour under a sign-in flood, footprint, hydration, memory and cold
+start; then session checks and sign-ins per second for one and for two Sesame
+instances on PostgreSQL + Redis (started from Debian's packages, see
+backends.py) beside the SQLite figure. Prints a table with each goal and
 writes target/bench/results.json; `--readme` also rewrites the README's table.
 """
 
@@ -22,11 +26,17 @@ import sys
 import time
 import urllib.parse
 
+import backends
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "target", "bench")
-SESAME_PORT, NEXT_PORT = 3300, 3301
+SESAME_PORT, NEXT_PORT, BETTER_PORT = 3300, 3301, 3302
+# The scale-out phase: two instances, PostgreSQL, Redis.
+SCALE_PORTS, PG_PORT, REDIS_PORT = (3310, 3311), 3320, 3321
 SESAME = f"http://127.0.0.1:{SESAME_PORT}"
 NEXT = f"http://127.0.0.1:{NEXT_PORT}"
+BETTER = f"http://127.0.0.1:{BETTER_PORT}"
+BENCH_SECRET = "bench-secret-bench-secret-bench-secret-0123"
 DEMO_EMAIL, DEMO_PASSWORD = "demo@example.com", "open sesame, demo"
 PHASE_SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNECTIONS = 32
@@ -40,6 +50,10 @@ def log(msg):
 def run(cmd, **kw):
     log(" ".join(cmd) if isinstance(cmd, list) else cmd)
     subprocess.run(cmd, check=True, cwd=kw.pop("cwd", ROOT), **kw)
+
+
+def base(port):
+    return f"http://127.0.0.1:{port}"
 
 
 def ensure_tools():
@@ -70,30 +84,32 @@ def build():
     sources = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(app, "pages")) for f in fs]
     if not os.path.exists(build_id) or any(os.path.getmtime(s) > os.path.getmtime(build_id) for s in sources + [lock]):
         run(["npx", "next", "build"], cwd=app, env={**os.environ, "NEXT_TELEMETRY_DISABLED": "1"})
+    backends.build_better_auth(os.path.join(ROOT, "benches", "better-auth"), run)
 
 
-def sesame_env():
-    data = os.path.join(OUT, "data")
+def sesame_env(port=SESAME_PORT, extra=None):
+    data = os.path.join(OUT, "data" if port == SESAME_PORT else f"data-{port}")
     return {
         **os.environ,
         "RUST_LOG": os.environ.get("BENCH_RUST_LOG", "warn"),
-        "LEPTOS_SITE_ADDR": f"127.0.0.1:{SESAME_PORT}",
+        "LEPTOS_SITE_ADDR": f"127.0.0.1:{port}",
         "LEPTOS_SITE_ROOT": os.path.join(ROOT, "target", "site"),
         "LEPTOS_ENV": "PROD",
-        "SESAME_SITE__URL": SESAME,
+        "SESAME_SITE__URL": base(port),
         "SESAME_DATA_DIR": data,
         "SESAME_DATABASE__URL": f"sqlite://{data}/sesame.db",
         # The flood is meant to reach the hashing gate, not stop at the rate limits.
         "SESAME_LIMITS__SIGN_IN_PER_IP": "1000000000/1s",
         "SESAME_LIMITS__LOCKOUT__FREE_FAILURES": "99",  # the sign-in cost phase alternates right and wrong
+        **(extra or {}),
     }
 
 
-def start_sesame():
+def start_sesame(port=SESAME_PORT, extra=None):
     proc = subprocess.Popen([os.path.join(ROOT, "target", "release", "sesame")], cwd=ROOT,
-                            env=sesame_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=sesame_env(port, extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     children.append(proc)
-    return proc, wait_ready(SESAME + "/api/auth/csrf", proc)
+    return proc, wait_ready(base(port) + "/api/auth/csrf", proc)
 
 
 def start_next():
@@ -178,6 +194,21 @@ def wrk(url, headers=None, connections=CONNECTIONS, seconds=PHASE_SECONDS, scrip
     out = subprocess.run(cmd + [url], capture_output=True, text=True, env={**os.environ, **(env or {})},
                          timeout=seconds + 30).stdout
     return parse_wrk(out)
+
+
+def wrk_together(loads, seconds=PHASE_SECONDS):
+    """Runs one wrk per (url, headers, connections, script, env) at once; the
+    parsed results, in order (for two instances loaded side by side)."""
+    procs = []
+    for url, headers, connections, script, env in loads:
+        cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+        for k, v in (headers or {}).items():
+            cmd += ["-H", f"{k}: {v}"]
+        if script:
+            cmd += ["-s", script]
+        procs.append(subprocess.Popen(cmd + [url], stdout=subprocess.PIPE, text=True,
+                                      env={**os.environ, **(env or {})}))
+    return [parse_wrk(p.communicate(timeout=seconds + 30)[0]) for p in procs]
 
 
 def to_ms(value):
@@ -271,6 +302,79 @@ def sign_in_cost(rounds=25):
             "sign_in_overhead_ms": pct * argon / 100, "sign_in_rounds": t}
 
 
+def signin_env(url):
+    """signin.lua's environment for the instance at `url` (its CSRF cookie and token)."""
+    jar, token = csrf(url)
+    return {"BENCH_ORIGIN": url, "BENCH_TOKEN": token, "BENCH_COOKIE": "; ".join(f"{k}={v}" for k, v in jar.items())}
+
+
+SIGNIN_LUA = os.path.join(ROOT, "benches", "signin.lua")
+
+
+def better_auth(rounds=25):
+    """Better Auth 1.7 on SQLite: session checks (a valid cookie, signed out)
+    and the sign-in POST's median over one keep-alive connection, as
+    sign_in_cost times Sesame's."""
+    app = os.path.join(ROOT, "benches", "better-auth")
+    proc = backends.start_better_auth(app, OUT, BETTER_PORT)
+    children.append(proc)
+    wait_ready(BETTER + "/api/auth/ok", proc, timeout=60)
+    time.sleep(0.5)
+    r = {"rss_idle_mib": rss_mib(proc.pid)[0]}
+    body = json.dumps({"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    headers = {"Content-Type": "application/json", "Origin": BETTER}
+    conn = http.client.HTTPConnection("127.0.0.1", BETTER_PORT, timeout=30)
+    times, jar = [], {}
+    for _ in range(rounds):
+        start = time.perf_counter()
+        conn.request("POST", "/api/auth/sign-in/email", body=body, headers=headers)
+        res = conn.getresponse()
+        res.read()
+        times.append((time.perf_counter() - start) * 1000)
+        assert res.status == 200, res.status
+        jar = cookies_of(res.getheaders())
+    conn.close()
+    cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+    assert b"demo@example.com" in request("GET", BETTER + "/api/auth/get-session", cookie)[2], "Better Auth sign-in"
+    r["sign_in_ms"] = median(times)
+    r["session_valid"] = wrk(BETTER + "/api/auth/get-session", cookie)
+    r["session_signed_out"] = wrk(BETTER + "/api/auth/get-session")
+    r["rss_after_load_mib"] = rss_mib(proc.pid)[0]
+    stop(proc)
+    return r
+
+
+def scale_out():
+    """One and two Sesame instances on one PostgreSQL and one Redis: session
+    checks and sign-ins per second, the two instances loaded side by side
+    with half the connections each (the sum is the figure)."""
+    pg, pg_url = backends.start_postgres(OUT, PG_PORT)
+    children.append(pg)
+    redis, redis_url = backends.start_redis(REDIS_PORT)
+    children.append(redis)
+    extra = {"SESAME_DATABASE__URL": pg_url, "SESAME_REDIS__URL": redis_url, "SESAME_SECRET": BENCH_SECRET}
+    a_port, b_port = SCALE_PORTS
+    a, _ = start_sesame(a_port, extra)
+    b, _ = start_sesame(b_port, extra)
+    a_url, b_url = base(a_port), base(b_port)
+    status, _, jar = sign_in(a_url)
+    assert status == 200, status
+    cookie = {"Cookie": f"sesame.session-token={jar['sesame.session-token']}"}
+    assert b"demo@example.com" in request("GET", b_url + "/api/auth/session", cookie)[2], "A's session on B"
+    callback = "/api/auth/callback/credentials"
+    r = {
+        "session_one": wrk(a_url + "/api/auth/session", cookie),
+        "session_two": wrk_together([(a_url + "/api/auth/session", cookie, CONNECTIONS // 2, None, None),
+                                     (b_url + "/api/auth/session", cookie, CONNECTIONS // 2, None, None)]),
+        "sign_ins_one": wrk(a_url + callback, script=SIGNIN_LUA, env=signin_env(a_url)),
+        "sign_ins_two": wrk_together([(a_url + callback, None, CONNECTIONS // 2, SIGNIN_LUA, signin_env(a_url)),
+                                      (b_url + callback, None, CONNECTIONS // 2, SIGNIN_LUA, signin_env(b_url))]),
+    }
+    for proc in (a, b, redis, pg):
+        stop(proc)
+    return r
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     ensure_tools()
@@ -337,6 +441,7 @@ def main():
 
     log("sign-in cost")
     r.update(sign_in_cost())
+    r["sign_ins_sqlite"] = wrk(SESAME + "/api/auth/callback/credentials", script=SIGNIN_LUA, env=signin_env(SESAME))
 
     log("under attack")
     # The quiet reference is taken just before the flood, so that both p99s
@@ -374,6 +479,11 @@ def main():
 
     stop(nextauth)
     stop(sesame)
+
+    log("Better Auth 1.7")
+    r["better_auth"] = better_auth()
+    log("scale-out: PostgreSQL + Redis, one and two instances")
+    r["scale_out"] = scale_out()
     report(r)
 
 
@@ -418,6 +528,25 @@ def report(r):
     row("hydrated (median of 7)", f"{r['hydration_ms']:.0f} ms", "< 300 ms", r["hydration_ms"] < 300)
     row("RSS idle / after load", f"{r['rss_idle_mib']:.1f} / {r['rss_after_load_mib']:.1f} MiB", "idle < 30 MiB", r["rss_idle_mib"] < 30)
     row("cold start to first 200 (median of 5)", f"{r['cold_start_ms']:.0f} ms", "< 200 ms", r["cold_start_ms"] < 200)
+    ba = r["better_auth"]
+    bv = ba["session_valid"]
+    row("Better Auth 1.7 get-session, valid cookie (SQLite, a database read per check)", f"{bv['rps']:.0f} req/s, p50 {bv['p50_ms']:.2f} ms, p99 {bv['p99_ms']:.2f} ms", "", True)
+    row("Better Auth 1.7 get-session, signed out", f"{ba['session_signed_out']['rps']:.0f} req/s", "", True)
+    row("Sesame / Better Auth session-check throughput", f"{valid['rps'] / bv['rps']:.1f}x (NextAuth: {valid['rps'] / nxt['rps']:.1f}x)", "", True)
+    row("sign-in POST, right password: Sesame / Better Auth (both argon2id m=19456 t=2 p=1)", f"{si['right']:.2f} / {ba['sign_in_ms']:.2f} ms", "", True)
+    row("Better Auth RSS idle / after load (node)", f"{ba['rss_idle_mib']:.1f} / {ba['rss_after_load_mib']:.1f} MiB", "", True)
+    so = r["scale_out"]
+    one, two = so["session_one"], so["session_two"]
+    two_rps = sum(x["rps"] for x in two)
+    row("session checks: SQLite, one instance", f"{valid['rps']:.0f} req/s", "", True)
+    row("session checks: PostgreSQL + Redis, one instance (cache in Redis)", f"{one['rps']:.0f} req/s, p99 {one['p99_ms']:.2f} ms", "", True)
+    row("session checks: PostgreSQL + Redis, two instances side by side", f"{two_rps:.0f} req/s ({two_rps / one['rps']:.2f}x one; p99 {max(x['p99_ms'] for x in two):.2f} ms)", "", True)
+    sq, s1, s2 = r["sign_ins_sqlite"], so["sign_ins_one"], so["sign_ins_two"]
+    s2_rps = sum(x["rps"] for x in s2)
+    ok = lambda x: x["non_2xx"] == 0  # noqa: E731 - every sign-in answered 200
+    row("sign-ins/s (argon2id each): SQLite, one instance", f"{sq['rps']:.1f}/s, p50 {sq['p50_ms']:.0f} ms", "", ok(sq))
+    row("sign-ins/s: PostgreSQL + Redis, one instance", f"{s1['rps']:.1f}/s, p50 {s1['p50_ms']:.0f} ms", "", ok(s1))
+    row("sign-ins/s: PostgreSQL + Redis, two instances side by side", f"{s2_rps:.1f}/s ({s2_rps / s1['rps']:.2f}x one)", "", all(ok(x) for x in s2))
 
     r["table"] = rows
     with open(os.path.join(OUT, "results.json"), "w") as f:
