@@ -13,6 +13,7 @@ test:
 check:
 	cargo check --workspace --features ssr --all-targets
 	cargo check --workspace --features hydrate --target wasm32-unknown-unknown
+	cargo check --features bench --bin sesame
 
 ## Benchmarks against NextAuth v4 and bare axum (release build; minutes, bounded load).
 ## Prints the table, writes target/bench/results.json and the README's table.
