@@ -19,8 +19,11 @@ cargo fmt --check || failed_step="$failed_step fmt"
 step "cargo clippy (ssr, hydrate; the library, the app, the example)"
 cargo clippy --workspace --features ssr --all-targets -- -D warnings || failed_step="$failed_step clippy-ssr"
 cargo clippy --workspace --features hydrate --target wasm32-unknown-unknown -- -D warnings || failed_step="$failed_step clippy-hydrate"
-# The bench build (`make bench`) too, so it cannot rot unseen.
+# The bench build (`make bench`) too, so it cannot rot unseen, and the library
+# with only its embedded store (no `postgres`, no `redis` cargo feature).
 cargo clippy --features bench --bin sesame -- -D warnings || failed_step="$failed_step clippy-bench"
+cargo clippy -p sesame --no-default-features --features ssr,sqlite -- -D warnings \
+  || failed_step="$failed_step clippy-sqlite-only"
 
 step "cargo doc -p sesame (no warnings); cargo publish --dry-run -p sesame (packaging)"
 RUSTDOCFLAGS="-D warnings" cargo doc -p sesame --no-deps --features ssr || failed_step="$failed_step doc"

@@ -137,11 +137,11 @@ impl Backends {
 
     /// Each backend and whether it answers within `within`.
     pub async fn check(&self, within: Duration) -> Vec<(Dependency, Result<(), String>)> {
-        let mut checks = vec![(Dependency::Database, self.database.ping(within).await)];
+        let database = (Dependency::Database, self.database.ping(within).await);
         #[cfg(feature = "redis")]
         if let Some(redis) = &self.redis {
-            checks.push((Dependency::Redis, redis.ping(within).await));
+            return vec![database, (Dependency::Redis, redis.ping(within).await)];
         }
-        checks
+        vec![database]
     }
 }
