@@ -507,7 +507,7 @@ fn default_acquire_timeout() -> Duration {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisConfig {
-    /// `redis://host:port/db` (or `rediss://` with TLS, if compiled in).
+    /// `redis://host:port/db` (TLS, `rediss://`, is not compiled in).
     pub url: String,
     /// Prefix of every key Sesame writes (`sesame:`), to share a server.
     #[serde(default = "default_redis_prefix")]

@@ -217,6 +217,10 @@ fn the_database_is_sqlite_or_postgres_and_redis_is_optional() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("redis.url"), "{err}");
+    let err = Config::from_toml_str(&format!("{MINIMAL}\n[redis]\nurl = \"rediss://cache\""))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("redis.url") && err.contains("TLS"), "{err}");
     let err = Config::from_toml_str(&format!(
         "{MINIMAL}\n[redis]\nurl = \"redis://cache\"\ntimeout = \"0s\""
     ))
