@@ -16,7 +16,7 @@ fn value(r: NodeRef<html::Input>) -> String {
 
 /// Asks for a link to a new address (and the password, which a recent
 /// sign-in makes optional: the field is there either way).
-#[island]
+#[island(lazy)]
 pub fn ChangeEmailForm(
     /// The page's own path: where a form post comes back to.
     back_to: String,
@@ -64,7 +64,7 @@ pub fn ChangeEmailForm(
 }
 
 /// Deletes the account, with the password.
-#[island]
+#[island(lazy)]
 pub fn DeleteAccountForm(
     /// The page's own path: where a refused form post comes back to.
     back_to: String,

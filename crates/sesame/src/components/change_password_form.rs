@@ -9,7 +9,7 @@ use leptos::{html, prelude::*, task::spawn_local};
 use crate::{change_password, i18n::use_i18n, page, AuthError, ClientError, CHANGE_PASSWORD_PATH};
 
 /// The form for a page at `back_to`, with `done=` / `error=` from its query.
-#[island]
+#[island(lazy)]
 pub fn ChangePasswordForm(
     /// The page's own path: where a form post comes back to.
     back_to: String,

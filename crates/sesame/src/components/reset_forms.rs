@@ -12,7 +12,7 @@ use crate::{
 
 /// Asks for a reset link; the answer is the same whether or not the address
 /// has an account.
-#[island]
+#[island(lazy)]
 pub fn ResetRequestForm() -> impl IntoView {
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
@@ -48,7 +48,7 @@ pub fn ResetRequestForm() -> impl IntoView {
 }
 
 /// Sets the new password of the link whose token is in the page's query.
-#[island]
+#[island(lazy)]
 pub fn ResetPasswordForm() -> impl IntoView {
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();

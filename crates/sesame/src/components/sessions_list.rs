@@ -57,7 +57,7 @@ enum Pressed {
 }
 
 /// The list and its form (an island: it works without JavaScript too).
-#[island]
+#[island(lazy)]
 pub fn SessionsList(
     /// The sessions, the current one first.
     sessions: Vec<SessionInfo>,

@@ -38,7 +38,7 @@ pub fn SignUpLink(
 }
 
 /// Creates an account; then the page says to check the mailbox.
-#[island]
+#[island(lazy)]
 pub fn SignUpForm(
     /// The page's own path: where a form post comes back to.
     back_to: String,
@@ -101,7 +101,7 @@ pub fn SignUpForm(
 
 /// Confirms the address of the link whose token is in the page's query (a
 /// button, so that a mail scanner following the link confirms nothing).
-#[island]
+#[island(lazy)]
 pub fn VerifyEmailForm() -> impl IntoView {
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
@@ -143,7 +143,7 @@ pub fn VerifyEmailForm() -> impl IntoView {
 }
 
 /// Sends the verification link again (the same answer for every address).
-#[island]
+#[island(lazy)]
 pub fn ResendVerificationForm() -> impl IntoView {
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
