@@ -66,16 +66,27 @@ impl Health {
     }
 }
 
+/// Asks every backend now and records the ones down; every answer.
+async fn check(auth: &Auth) -> Vec<(Dependency, Result<(), String>)> {
+    let checks = auth.check_backends(CHECK_WITHIN).await;
+    auth.health.set(
+        checks
+            .iter()
+            .filter_map(|(dependency, result)| {
+                result
+                    .as_ref()
+                    .err()
+                    .map(|cause| (*dependency, cause.clone()))
+            })
+            .collect(),
+    );
+    checks
+}
+
 /// Looks at every backend now; the ones down.
 pub async fn look(auth: &Auth) -> Vec<(Dependency, String)> {
-    let down: Vec<(Dependency, String)> = auth
-        .check_backends(CHECK_WITHIN)
-        .await
-        .into_iter()
-        .filter_map(|(dependency, result)| result.err().map(|cause| (dependency, cause)))
-        .collect();
-    auth.health.set(down.clone());
-    down
+    check(auth).await;
+    auth.health.down()
 }
 
 /// Starts the watcher (see the module header).
@@ -105,7 +116,7 @@ pub async fn health() -> Response {
 
 /// `GET /ready`.
 pub async fn ready(axum::Extension(auth): axum::Extension<Auth>) -> Response {
-    let checks = auth.check_backends(CHECK_WITHIN).await;
+    let checks = check(&auth).await;
     let all_up = checks.iter().all(|(_, r)| r.is_ok());
     let detail: serde_json::Map<String, serde_json::Value> = checks
         .iter()
@@ -117,12 +128,6 @@ pub async fn ready(axum::Extension(auth): axum::Extension<Auth>) -> Response {
             (dependency.name().to_string(), value)
         })
         .collect();
-    auth.health.set(
-        checks
-            .into_iter()
-            .filter_map(|(d, r)| r.err().map(|cause| (d, cause)))
-            .collect(),
-    );
     let status = if all_up {
         StatusCode::OK
     } else {

@@ -90,6 +90,22 @@ pub enum Inserted {
 /// A stored row: key, data (JSON), expiry (Unix seconds).
 pub type Row = (Key, String, i64);
 
+/// The keys among raw `id_hash` values (a value of another length is no key).
+pub(crate) fn keys_of(raw: Vec<Vec<u8>>) -> Vec<Key> {
+    raw.iter()
+        .filter_map(|k| Key::try_from(k.as_slice()).ok())
+        .collect()
+}
+
+/// The rows among raw `(id_hash, data, expires_at)` values.
+pub(crate) fn rows_of(raw: Vec<(Vec<u8>, String, i64)>) -> Vec<Row> {
+    raw.into_iter()
+        .filter_map(|(key, data, expires)| {
+            Some((Key::try_from(key.as_slice()).ok()?, data, expires))
+        })
+        .collect()
+}
+
 /// The `sessions` and `session_revocations` tables of a database. Times are
 /// Unix seconds; `now` is passed in so every backend reads one clock.
 #[async_trait]

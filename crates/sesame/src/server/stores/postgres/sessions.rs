@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 use sqlx::PgPool;
 
-use crate::server::session_store::{Inserted, Key, NewRow, Row, SessionRows};
+use crate::server::session_store::{keys_of, rows_of, Inserted, Key, NewRow, Row, SessionRows};
 
 /// The `sessions` table of a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -22,10 +22,6 @@ impl PgSessionRows {
     pub fn new(pool: PgPool) -> Self {
         PgSessionRows { pool }
     }
-}
-
-fn key_of(bytes: &[u8]) -> Option<Key> {
-    Key::try_from(bytes).ok()
 }
 
 #[async_trait]
@@ -156,7 +152,7 @@ impl SessionRows for PgSessionRows {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(ended.iter().filter_map(|k| key_of(k)).collect())
+        Ok(keys_of(ended))
     }
 
     async fn owned_by(&self, user_id: &str, key: &Key) -> Result<bool, sqlx::Error> {
@@ -187,10 +183,7 @@ impl SessionRows for PgSessionRows {
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(key, data, expires)| Some((key_of(&key)?, data, expires)))
-            .collect())
+        Ok(rows_of(rows))
     }
 
     async fn count_live(&self, now: i64) -> Result<i64, sqlx::Error> {

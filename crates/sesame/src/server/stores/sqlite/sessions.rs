@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use sqlx::SqlitePool;
 
-use crate::server::session_store::{Inserted, Key, NewRow, Row, SessionRows};
+use crate::server::session_store::{keys_of, rows_of, Inserted, Key, NewRow, Row, SessionRows};
 
 /// The `sessions` table of a SQLite database.
 #[derive(Debug, Clone)]
@@ -18,10 +18,6 @@ impl SqliteSessionRows {
     pub fn new(pool: SqlitePool) -> Self {
         SqliteSessionRows { pool }
     }
-}
-
-fn key_of(bytes: &[u8]) -> Option<Key> {
-    Key::try_from(bytes).ok()
 }
 
 #[async_trait]
@@ -133,7 +129,7 @@ impl SessionRows for SqliteSessionRows {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(ended.iter().filter_map(|k| key_of(k)).collect())
+        Ok(keys_of(ended))
     }
 
     async fn owned_by(&self, user_id: &str, key: &Key) -> Result<bool, sqlx::Error> {
@@ -164,10 +160,7 @@ impl SessionRows for SqliteSessionRows {
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(key, data, expires)| Some((key_of(&key)?, data, expires)))
-            .collect())
+        Ok(rows_of(rows))
     }
 
     async fn count_live(&self, now: i64) -> Result<i64, sqlx::Error> {
