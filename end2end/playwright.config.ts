@@ -28,7 +28,7 @@ export default defineConfig({
   workers: 2,
   forbidOnly: !!process.env.CI,
   // One retry in CI, reported as "flaky" in the summary line of scripts/test.sh.
-  retries: process.env.CI ? 1 : 0,
+  retries: 0,
   reporter: [["list"], ["json", { outputFile: "test-results/results.json" }]],
   use: {
     baseURL: DEFAULT_URL,

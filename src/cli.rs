@@ -85,6 +85,11 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Clear a user's sign-in lockout (its failures and a hard lock).
+    Unlock {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -191,20 +196,81 @@ fn print(json: bool, value: &impl Serialize, text: impl FnOnce() -> String) {
     }
 }
 
-/// A new password from `SESAME_NEW_PASSWORD` or the first line of stdin,
-/// through the password policy.
+/// A new password from `SESAME_NEW_PASSWORD`, else typed at the terminal
+/// (without echo), else the first line of stdin; through the password policy.
 fn read_new_password(context: &[&str]) -> Result<NewPassword, CliError> {
+    use std::io::IsTerminal;
+    let failed = |e: std::io::Error| CliError::Failed(format!("reading the password: {e}"));
     let raw = match std::env::var("SESAME_NEW_PASSWORD") {
         Ok(p) => p,
+        Err(_) if std::io::stdin().is_terminal() => {
+            rpassword::prompt_password("New password: ").map_err(failed)?
+        }
         Err(_) => {
             let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .map_err(|e| CliError::Failed(format!("reading the password: {e}")))?;
+            std::io::stdin().read_line(&mut line).map_err(failed)?;
             line.trim_end_matches(['\r', '\n']).to_string()
         }
     };
     NewPassword::parse(raw, context).map_err(|e| CliError::Refused(e.to_string()))
+}
+
+/// Tells the running server (see [`tell_running_server`]) that user `id`'s
+/// sessions ended.
+async fn forget_on_running_server(auth: &sesame::server::Auth, id: i64) -> Result<(), CliError> {
+    tell_running_server(auth, serde_json::json!({ "forget_user": id.to_string() })).await
+}
+
+/// Tells the server running on this machine, if one is, what this command
+/// did: `{"forget_user": id}` when a user's sessions ended (its in-process
+/// cache would serve them for up to `session.cache_ttl`), `{"unlock":
+/// email}` to clear a lockout (counted in its memory without Redis); waits
+/// for its answer. The server is found at
+/// `site.url` when that is a loopback address, else at Leptos's
+/// `site_addr` on loopback. No server there: nothing to tell.
+async fn tell_running_server(
+    auth: &sesame::server::Auth,
+    call: serde_json::Value,
+) -> Result<(), CliError> {
+    use sesame::server::admin_route::{ADMIN_HEADER, ADMIN_PATH};
+    let site = &auth.config().site.url;
+    let loopback = site
+        .host_str()
+        .is_some_and(|h| h == "localhost" || h == "127.0.0.1" || h == "[::1]");
+    let base = if loopback {
+        auth.config().origin()
+    } else {
+        let addr = leptos::prelude::get_configuration(None)
+            .map(|c| c.leptos_options.site_addr)
+            .map_err(|e| CliError::Failed(format!("finding the running server: {e}")))?;
+        format!("http://127.0.0.1:{}", addr.port())
+    };
+    let body = call.to_string();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    let answer = client
+        .post(format!("{base}{ADMIN_PATH}"))
+        .header(ADMIN_HEADER, auth.admin_signature(body.as_bytes()))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await;
+    match answer {
+        Ok(res) if res.status().is_success() => Ok(()),
+        Err(e) if e.is_connect() => Ok(()),
+        Ok(res) => Err(CliError::Failed(format!(
+            "the change is made, but the server running at {base} answered {}: \
+             it may serve the user's sessions until session.cache_ttl ends",
+            res.status()
+        ))),
+        Err(e) => Err(CliError::Failed(format!(
+            "the change is made, but the server running at {base} did not answer ({e}): \
+             it may serve the user's sessions until session.cache_ttl ends"
+        ))),
+    }
 }
 
 /// Runs an admin command.
@@ -293,6 +359,11 @@ pub async fn run_admin(config: AppConfig, json: bool, command: Command) -> Resul
                 .set_disabled(&email, true)
                 .await
                 .map_err(|e| CliError::account(&email, e))?;
+            let user = auth
+                .user_by_email(&email)
+                .await
+                .map_err(|e| CliError::account(&email, e))?;
+            forget_on_running_server(auth, user.id).await?;
             let out =
                 serde_json::json!({ "email": email, "disabled": true, "sessions_ended": ended });
             print(json, &out, || {
@@ -317,6 +388,7 @@ pub async fn run_admin(config: AppConfig, json: bool, command: Command) -> Resul
                 .set_password(&email, &password, None)
                 .await
                 .map_err(|e| CliError::account(&email, e))?;
+            forget_on_running_server(auth, user.id).await?;
             let out = serde_json::json!({ "email": email, "sessions_ended": ended });
             print(json, &out, || {
                 format!("set the password of {email}; {ended} session(s) ended")
@@ -328,6 +400,14 @@ pub async fn run_admin(config: AppConfig, json: bool, command: Command) -> Resul
                 .map_err(|e| CliError::account(&email, e))?;
             let out = serde_json::json!({ "email": email, "email_verified": true });
             print(json, &out, || format!("verified the email of {email}"));
+        }
+        Command::User(UserCommand::Unlock { email }) => {
+            auth.unlock(&email)
+                .await
+                .map_err(|e| CliError::account(&email, e))?;
+            tell_running_server(auth, serde_json::json!({ "unlock": email })).await?;
+            let out = serde_json::json!({ "email": email, "unlocked": true });
+            print(json, &out, || format!("cleared the lockout of {email}"));
         }
         Command::Sessions(SessionsCommand::List { user }) => {
             let record = auth
@@ -372,6 +452,7 @@ pub async fn run_admin(config: AppConfig, json: bool, command: Command) -> Resul
                 .end_sessions(&record.id.to_string(), None)
                 .await
                 .map_err(|e| CliError::Failed(e.to_string()))?;
+            forget_on_running_server(auth, record.id).await?;
             let out = serde_json::json!({ "email": user, "sessions_ended": ended });
             print(json, &out, || format!("{ended} session(s) of {user} ended"));
         }

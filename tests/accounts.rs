@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{spawn, EMAIL, PASSWORD};
+use common::{action, spawn, EMAIL, PASSWORD};
 use sesame::server::{NewPassword, SessionHandle};
 
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -199,21 +199,6 @@ async fn revocation_race(app: common::TestApp) {
         browsers = done.into_iter().map(|(b, _)| b).collect();
         app.auth().set_disabled(EMAIL, false).await.unwrap();
     }
-}
-
-/// A signed-in browser's JSON post of an account action with its page token.
-async fn action(
-    browser: &mut common::TestApp,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (u16, serde_json::Value) {
-    let token = browser.csrf_token().await;
-    let mut all = fields.to_vec();
-    all.push(("csrfToken", &token));
-    all.push(("json", "true"));
-    let res = browser.post_form(path, &all).await;
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap())
 }
 
 async fn list(browser: &mut common::TestApp) -> Vec<serde_json::Value> {

@@ -11,15 +11,35 @@ use serde_json::Value;
 
 /// A `Leptos.toml` for the database at `db_url`, in `dir`.
 fn config_file(dir: &std::path::Path, db_url: &str) -> std::path::PathBuf {
+    config_for_site(dir, db_url, "http://127.0.0.1:3000")
+}
+
+/// A `Leptos.toml` for the database at `db_url` of the site at `site`.
+fn config_for_site(dir: &std::path::Path, db_url: &str, site: &str) -> std::path::PathBuf {
     let path = dir.join("cli.toml");
     std::fs::write(
         &path,
         format!(
-            "secret = \"{SECRET}\"\n[site]\nurl = \"http://127.0.0.1:3000\"\n[database]\nurl = \"{db_url}\"\n"
+            "secret = \"{SECRET}\"\n[site]\nurl = \"{site}\"\n[database]\nurl = \"{db_url}\"\n"
         ),
     )
     .unwrap();
     path
+}
+
+/// Runs the CLI off the test's runtime; its JSON.
+async fn run_json(config: &std::path::Path, args: &[&str], password: Option<&str>) -> Value {
+    let (config, args, password) = (
+        config.to_path_buf(),
+        args.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+        password.map(str::to_string),
+    );
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        json(&sesame(&config, &args, password.as_deref()))
+    })
+    .await
+    .unwrap()
 }
 
 /// Runs `sesame --config <config> <args>` with `password` as the new password.
@@ -238,6 +258,106 @@ async fn sessions_of_a_running_server_are_listed_and_revoked() {
     assert_eq!(out["sessions_ended"], 1);
     assert_eq!(a.session().await, serde_json::json!({}));
     assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 401);
+}
+
+/// Item 14 of issue 22: the running server keeps its session cache in its
+/// own process (SQLite, the default `session.cache_ttl`); the CLI, another
+/// process, ends sessions and they are refused by the server before the
+/// command returns. An unlock reaches the server's in-memory lockout too.
+#[tokio::test]
+async fn the_cli_ends_sessions_on_the_running_server_before_it_returns() {
+    let app =
+        spawn("[limits.lockout]\nfree_failures = 1\nfirst_wait = \"1h\"\nmax_wait = \"1h\"").await;
+    let config = config_for_site(app.dir.path(), &app.db_url, &app.base);
+    let new = "another long and unusual passphrase";
+    let commands: [&[&str]; 3] = [
+        &["user", "disable", "--email", EMAIL, "--json"],
+        &["sessions", "revoke", "--user", EMAIL, "--json"],
+        &["user", "set-password", "--email", EMAIL, "--json"],
+    ];
+    for command in commands {
+        app.auth().set_disabled(EMAIL, false).await.unwrap();
+        let mut a = app.new_browser();
+        let mut b = app.new_browser();
+        assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+        assert_eq!(b.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+        // Both served from the server's cache from here on.
+        for browser in [&mut a, &mut b] {
+            assert_eq!(browser.session().await["user"]["email"], EMAIL);
+        }
+        let out = run_json(&config, command, Some(new)).await;
+        assert_eq!(out["sessions_ended"], 2, "{command:?}");
+        assert_eq!(a.session().await, serde_json::json!({}), "{command:?}");
+        assert_eq!(b.session().await, serde_json::json!({}), "{command:?}");
+    }
+
+    // The lockout lives in the server's memory: the CLI's unlock reaches it.
+    let mut c = app.new_browser();
+    assert_eq!(
+        c.sign_in_json(EMAIL, "not the password", "/")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(c.sign_in_json(EMAIL, new, "/").await.status(), 429);
+    let out = run_json(
+        &config,
+        &["user", "unlock", "--email", EMAIL, "--json"],
+        None,
+    )
+    .await;
+    assert_eq!(out["unlocked"], true);
+    assert_eq!(c.sign_in_json(EMAIL, new, "/").await.status(), 200);
+}
+
+/// A call to the admin route must be signed with the server secret.
+#[tokio::test]
+async fn the_admin_route_refuses_unsigned_and_forged_calls() {
+    let mut app = spawn("").await;
+    let path = sesame::server::admin_route::ADMIN_PATH;
+    let body = br#"{"forget_user":"1"}"#.to_vec();
+    let res = app
+        .post_raw(path, "application/json", body.clone(), &[])
+        .await;
+    assert_eq!(res.status(), 401);
+    let forged = format!(
+        "{}.{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+        "00".repeat(32)
+    );
+    let res = app
+        .post_raw(
+            path,
+            "application/json",
+            body.clone(),
+            &[("x-sesame-admin", &forged)],
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+    // Signed for another body: refused.
+    let signed = app.auth().admin_signature(br#"{"forget_user":"2"}"#);
+    let res = app
+        .post_raw(
+            path,
+            "application/json",
+            body.clone(),
+            &[("x-sesame-admin", &signed)],
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+    let signed = app.auth().admin_signature(&body);
+    let res = app
+        .post_raw(
+            path,
+            "application/json",
+            body,
+            &[("x-sesame-admin", &signed)],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
 }
 
 #[tokio::test]

@@ -3,30 +3,10 @@
 
 mod common;
 
-use common::{smtp::SmtpServer, spawn, EMAIL, PASSWORD};
+use common::{action, smtp::SmtpServer, spawn, token_of, EMAIL, PASSWORD};
 use serde_json::Value;
 
 const NEW: &str = "a brand new passphrase";
-
-/// A JSON post of an action with this browser's CSRF token.
-async fn action(
-    browser: &mut common::TestApp,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> (u16, Value) {
-    let token = browser.csrf_token().await;
-    let mut all = fields.to_vec();
-    all.push(("csrfToken", &token));
-    all.push(("json", "true"));
-    let res = browser.post_form(path, &all).await;
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap())
-}
-
-/// The token of a reset link.
-fn token_of(link: &str) -> String {
-    link.split("token=").nth(1).unwrap().to_string()
-}
 
 #[tokio::test]
 async fn a_reset_link_by_email_sets_a_new_password_once_and_ends_every_session() {
@@ -293,13 +273,14 @@ async fn signing_up_sends_a_link_and_the_account_waits_for_it() {
         .link("/api/auth/verify?token=")
         .expect("a verification link");
 
-    // Before the address is confirmed: the right password gets
-    // EmailNotVerified (a wrong one still gets the wrong-password answer).
+    // Before the address is confirmed: the right password gets the
+    // wrong-password answer (so signing up then signing in tells nobody
+    // whether the address had an account; see tests/takeover.rs).
     let res = a.sign_in_json(new, NEW, "/").await;
-    assert_eq!(res.status(), 403);
+    assert_eq!(res.status(), 401);
     assert_eq!(
         res.json::<Value>().await.unwrap()["error"],
-        "EmailNotVerified"
+        "CredentialsSignin"
     );
     assert_eq!(
         a.sign_in_json(new, "wrong password here", "/")
@@ -314,7 +295,7 @@ async fn signing_up_sends_a_link_and_the_account_waits_for_it() {
     assert_eq!(page.status(), 200);
     assert_eq!(
         a.sign_in_json(new, NEW, "/").await.status(),
-        403,
+        401,
         "a GET confirms nothing"
     );
     let (status, body) = action(&mut a, sesame::VERIFY_CONFIRM_PATH, &[("token", &token)]).await;
@@ -546,8 +527,7 @@ async fn moving_to_a_new_address_goes_through_a_link_to_it_and_tells_the_old_one
         let (status, body) = action(&mut a, sesame::CHANGE_EMAIL_PATH, &[("email", email)]).await;
         assert_eq!((status, body["error"].as_str()), (400, Some(code)));
     }
-    // A sign-in that is not recent needs the password.
-    app.age_session("signed_in_at", 3600).await;
+    // The password is needed, however recent the sign-in.
     let (status, body) = action(&mut a, sesame::CHANGE_EMAIL_PATH, &[("email", moved)]).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -611,13 +591,13 @@ async fn moving_to_a_taken_address_answers_the_same_and_sends_it_nothing() {
     let taken = action(
         &mut a,
         sesame::CHANGE_EMAIL_PATH,
-        &[("email", "taken@example.com")],
+        &[("email", "taken@example.com"), ("password", PASSWORD)],
     )
     .await;
     let free = action(
         &mut a,
         sesame::CHANGE_EMAIL_PATH,
-        &[("email", "free@example.com")],
+        &[("email", "free@example.com"), ("password", PASSWORD)],
     )
     .await;
     assert_eq!(taken, free);
@@ -662,8 +642,9 @@ async fn links_live_as_long_as_they_say() {
     assert_eq!(lives[1].0, "verify-email");
 }
 
-/// A reset link stops working while its account is disabled, and for good
-/// once the account moved to another address.
+/// A reset link stops working when its account is disabled (for good: a
+/// disable voids every pending link), and while the account is at another
+/// address than the one it was sent to.
 #[tokio::test]
 async fn a_reset_link_needs_its_account_as_it_was_sent() {
     let smtp = SmtpServer::start();
@@ -683,6 +664,18 @@ async fn a_reset_link_needs_its_account_as_it_was_sent() {
         (403, Some("Verification"))
     );
     app.auth().set_disabled(EMAIL, false).await.unwrap();
+    let (status, _) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+    assert_eq!(
+        status, 403,
+        "voided by the disable, not only while disabled"
+    );
+    action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+    let token = token_of(&smtp.wait_for(EMAIL, 2).await[1].link("token=").unwrap());
+    let fields = [
+        ("token", token.as_str()),
+        ("newPassword", NEW),
+        ("confirmPassword", NEW),
+    ];
     // Moved to another address behind the link's back.
     sqlx::query("UPDATE users SET email = 'elsewhere@example.com' WHERE email = ?")
         .bind(EMAIL)

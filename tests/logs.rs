@@ -81,6 +81,13 @@ async fn events_are_logged_and_secrets_are_not() {
         .await;
     assert_eq!(res.status(), 200);
     bodies.push(res.text().await.unwrap());
+    // A link page's token is in its query string: the request span names
+    // the path only.
+    let link_token = "link-token-9c2e7d41b0";
+    for page in ["/api/auth/reset", "/api/auth/verify"] {
+        let res = app.get(&format!("{page}?token={link_token}")).await;
+        assert_eq!(res.status(), 200);
+    }
 
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     for event in [
@@ -96,7 +103,12 @@ async fn events_are_logged_and_secrets_are_not() {
     }
     assert!(text.contains("ip=127.0.0.1"), "the client IP is logged");
     assert!(text.contains("user_id="), "the user id is logged");
+    assert!(
+        text.contains("path=/api/auth/reset"),
+        "the request span names the path:\n{text}"
+    );
     for secret in [
+        link_token,
         PASSWORD,
         wrong_password,
         &session_token,

@@ -240,3 +240,218 @@ async fn migrations_run_once_from_the_command_line_then_instances_start_without(
     on_a.sign_in_demo(false).await;
     assert_eq!(on(&b, &on_a).session().await["user"]["email"], EMAIL);
 }
+
+/// Item 8: nothing Redis holds lets anyone sign in: the session cache is
+/// keyed by the id's SHA-256 and its entries carry no session id.
+#[tokio::test]
+async fn redis_holds_no_session_id() {
+    let config = services::scale_out(services::postgres(), services::redis());
+    let prefix = services::prefix_of(&config);
+    let a = spawn(&config).await;
+    let mut browser = a.new_browser();
+    browser.sign_in_demo(true).await;
+    assert_eq!(browser.session().await["user"]["email"], EMAIL);
+    let cookie = browser.session_cookie().unwrap();
+    let redis = services::redis();
+    let keys = redis.keys(&format!("{prefix}session:*"));
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let value = redis.cli(&["GET", &keys[0]]).join("\n");
+    assert!(value.contains("csrf_key"), "the cached entry: {value}");
+    assert!(
+        !value.contains(&cookie),
+        "the session id is in Redis: {value}"
+    );
+    assert!(!keys[0].contains(&cookie));
+    // Everything under the prefix, not only the cache.
+    for key in redis.keys(&format!("{prefix}*")) {
+        assert!(!key.contains(&cookie), "{key}");
+        let kind = redis.cli(&["TYPE", &key]).join("");
+        if kind == "string" {
+            let value = redis.cli(&["GET", &key]).join("\n");
+            assert!(!value.contains(&cookie), "{key}: {value}");
+        }
+    }
+}
+
+/// Item 9: one signed-in user firing a burst of "sign out everywhere else"
+/// at both instances neither stalls other users' sign-ins nor makes any
+/// instance answer 503: the account actions' budgets refuse most of the
+/// burst, a revocation locks only its user, and a busy pool is not a down
+/// database.
+#[tokio::test]
+async fn a_burst_of_revocations_by_one_user_stalls_nobody_else() {
+    let (a, b) = pair("").await;
+    let other = "other@example.com";
+    let password = sesame::server::NewPassword::parse(PASSWORD, &[other]).unwrap();
+    b.sesame.create_user(other, &password, None).await.unwrap();
+    let mut user = a.new_browser();
+    user.sign_in_demo(true).await;
+    let token = user.csrf_token().await;
+    let burst: Vec<_> = (0..160)
+        .map(|i| {
+            let instance = if i % 2 == 0 { &a } else { &b };
+            let mut browser = on(instance, &user);
+            let token = token.clone();
+            tokio::spawn(async move {
+                browser
+                    .post_form(
+                        sesame::REVOKE_OTHER_SESSIONS_PATH,
+                        &[("csrfToken", &token), ("json", "true")],
+                    )
+                    .await
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let sign_ins: Vec<_> = (0..8)
+        .map(|i| {
+            let mut browser = if i % 2 == 0 {
+                b.new_browser()
+            } else {
+                a.new_browser()
+            };
+            tokio::spawn(async move { browser.sign_in_json(other, PASSWORD, "/").await.status() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in burst {
+        statuses.push(task.await.unwrap());
+    }
+    for task in sign_ins {
+        assert_eq!(task.await.unwrap(), 200, "another user's sign-in");
+    }
+    assert!(!statuses.contains(&503), "{statuses:?}");
+    assert!(statuses.contains(&200), "{statuses:?}");
+    assert!(
+        statuses.contains(&429),
+        "the budgets refuse the rest: {statuses:?}"
+    );
+    for instance in [&a, &b] {
+        assert_eq!(instance.new_browser().get("/ready").await.status(), 200);
+    }
+    assert_eq!(
+        user.session().await["user"]["email"],
+        EMAIL,
+        "this session stays"
+    );
+}
+
+/// Item 10: requests that answer 5xx by their own choice (the error page)
+/// and `/ready` do not make the instance probe its backends: only a
+/// backend's own failure does, and looks caused by requests start at most
+/// once a second. `/ready` says up or down, nothing more.
+#[tokio::test]
+async fn error_pages_and_ready_do_not_make_the_instance_probe_its_backends() {
+    let redis = services::Redis::start();
+    let app = spawn(&services::scale_out(services::postgres(), &redis)).await;
+    let pings = || -> u64 {
+        redis
+            .cli(&["INFO", "commandstats"])
+            .iter()
+            .find_map(|l| l.strip_prefix("cmdstat_ping:calls="))
+            .map(|rest| rest.split(',').next().unwrap().parse().unwrap())
+            .unwrap_or(0)
+    };
+    let before = pings();
+    let started = std::time::Instant::now();
+    let flood: Vec<_> = (0..300)
+        .map(|i| {
+            let mut browser = app.new_browser();
+            tokio::spawn(async move {
+                let path = match i % 3 {
+                    0 => "/api/auth/error?error=Configuration",
+                    1 => "/api/auth/error?error=ServiceUnavailable",
+                    _ => "/ready",
+                };
+                let res = browser.get(path).await;
+                (path, res.status().as_u16(), res.text().await.unwrap())
+            })
+        })
+        .collect();
+    for task in flood {
+        let (path, status, body) = task.await.unwrap();
+        match path {
+            "/ready" => {
+                assert_eq!(status, 200, "{body}");
+                let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+                assert_eq!(
+                    body["checks"]["redis"],
+                    serde_json::json!({ "status": "up" })
+                );
+                assert_eq!(
+                    body["checks"]["database"],
+                    serde_json::json!({ "status": "up" })
+                );
+            }
+            "/api/auth/error?error=Configuration" => assert_eq!(status, 500),
+            _ => assert_eq!(status, 503),
+        }
+    }
+    let seconds = started.elapsed().as_secs() + 1;
+    let probes = pings() - before;
+    // One look a second from requests at most, and the watcher's (every 5 s).
+    assert!(
+        probes <= seconds + seconds / 5 + 2,
+        "{probes} probes of Redis in {seconds} s"
+    );
+}
+
+/// Item 11: a flood of distinct identifiers and IPv6 networks keeps a
+/// bounded number of keys in Redis (`limits.lockout.tracked` counters,
+/// `limits.tracked_keys` per-IP keys); a hard lock ends with an
+/// administrator's unlock or a completed reset.
+#[tokio::test]
+async fn a_flood_of_identifiers_and_networks_keeps_redis_bounded() {
+    let config = format!(
+        "{}\n[site]\ntrusted_proxies = [\"127.0.0.1\"]\n[limits]\ntracked_keys = 10\n\
+         [limits.lockout]\ntracked = 10\nfree_failures = 1\nmax_failures = 2\nfirst_wait = \"1ms\"\nmax_wait = \"1ms\"\n",
+        services::scale_out(services::postgres(), services::redis())
+    );
+    let prefix = services::prefix_of(&config);
+    let app = spawn(&config).await;
+    let redis = services::redis();
+    // One after another: each hashes (a dummy hash), and a parallel flood
+    // would meet the hashing queue's 503 instead.
+    for i in 0..40 {
+        let mut browser = app.new_browser();
+        let token = browser.csrf_token().await;
+        let status = browser
+            .post_form_with(
+                "/api/auth/callback/credentials",
+                &[
+                    ("email", &format!("flood-{i}@example.com")),
+                    ("password", "not the password"),
+                    ("csrfToken", &token),
+                    ("json", "true"),
+                ],
+                &[("x-forwarded-for", &format!("2001:db8:{i:x}::1"))],
+            )
+            .await
+            .status();
+        assert_eq!(status, 401);
+    }
+    let counters = redis.keys(&format!("{prefix}lockout:a:*"));
+    assert!(counters.len() <= 10, "{} lockout counters", counters.len());
+    let networks: Vec<String> = redis
+        .keys(&format!("{prefix}limit:ip:*"))
+        .into_iter()
+        .filter(|k| !k.ends_with(":index"))
+        .collect();
+    assert!(networks.len() <= 10, "{} per-IP keys", networks.len());
+
+    // A hard lock (two failures here), then the way back.
+    let mut owner = app.new_browser();
+    for _ in 0..2 {
+        assert_eq!(
+            owner
+                .sign_in_json(EMAIL, "not the password", "/")
+                .await
+                .status(),
+            401
+        );
+    }
+    assert_eq!(owner.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 429);
+    app.auth().unlock(EMAIL).await.unwrap();
+    assert_eq!(owner.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+}

@@ -16,7 +16,7 @@ use sesame::server::{
     session_store::{id_hash, Loaded, SessionHandle, SessionRows, Sessions},
     stores::{sqlite, Backends},
     tokens::{Purpose, Tokens},
-    users::{Email, NewUser, StoreError},
+    users::{AccountChange, Email, NewUser, StoreError},
     Config,
 };
 use time::OffsetDateTime;
@@ -277,7 +277,11 @@ async fn the_session_store_behaves_alike_on_every_backend() {
         assert!(store.load(&ids[0]).await.unwrap().is_none(), "{kind}");
         assert!(store.load(&ids[1]).await.unwrap().is_some(), "{kind}");
         let ended = store
-            .revoke_user(&user, Some(&SessionHandle::of(&ids[2])))
+            .revoke_user(
+                &user,
+                Some(&SessionHandle::of(&ids[2])),
+                AccountChange::None,
+            )
             .await
             .unwrap();
         assert_eq!(ended, 1, "{kind}: all but the kept one");
@@ -325,14 +329,14 @@ async fn a_read_that_raced_a_delete_does_not_bring_the_session_back_on_any_cache
         let key = id_hash(&rec.id);
         let stale = Loaded::new(rec.clone());
         assert!(cache.fill(&key, &stale).await.unwrap(), "{kind}");
-        assert!(cache.get(&key).await.unwrap().is_some(), "{kind}");
+        assert!(cache.get(&key, &rec.id).await.unwrap().is_some(), "{kind}");
         cache.kill(&key).await.unwrap();
-        assert!(cache.get(&key).await.unwrap().is_none(), "{kind}");
+        assert!(cache.get(&key, &rec.id).await.unwrap().is_none(), "{kind}");
         assert!(
             !cache.fill(&key, &stale).await.unwrap(),
             "{kind}: tombstoned"
         );
-        assert!(cache.get(&key).await.unwrap().is_none(), "{kind}");
+        assert!(cache.get(&key, &rec.id).await.unwrap().is_none(), "{kind}");
     }
 }
 
@@ -438,8 +442,8 @@ async fn the_rate_limiter_behaves_alike_in_memory_and_in_redis() {
         redis: Some(redis_connection().await),
     };
     for (kind, limiter) in [
-        ("memory", memory.rate_limiter("ip", rate)),
-        ("redis", shared.rate_limiter("ip", rate)),
+        ("memory", memory.rate_limiter("ip", rate, 1000)),
+        ("redis", shared.rate_limiter("ip", rate, 1000)),
     ] {
         for _ in 0..3 {
             assert_eq!(limiter.check("a").await, Ok(()), "{kind}");
@@ -474,6 +478,7 @@ async fn a_parallel_burst_on_the_redis_limiter_gets_exactly_the_quota() {
             count: 10,
             per: Duration::from_secs(600),
         },
+        1000,
     ));
     for round in 0..5 {
         let key = format!("k{round}");
@@ -624,7 +629,11 @@ async fn an_insert_racing_a_revocation_never_survives_it_on_any_database() {
             };
             let revoke = {
                 let (rows, user) = (rows.clone(), user.clone());
-                tokio::spawn(async move { rows.revoke_user(&user, None).await.unwrap() })
+                tokio::spawn(async move {
+                    rows.revoke_user(&user, None, AccountChange::None)
+                        .await
+                        .unwrap()
+                })
             };
             let (inserted, _) = (insert.await.unwrap(), revoke.await.unwrap());
             let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -715,4 +724,193 @@ fn session_handles_read_back_from_their_hex_form() {
         None,
         "not hex"
     );
+}
+
+/// A session row of `user_id`, stored through `store`; its id.
+async fn signed_in_session(store: &Sessions, user_id: &str) -> Id {
+    let mut rec = record(Some(user_id), store.revocation_seq().await.unwrap());
+    store.create(&mut rec).await.unwrap();
+    assert!(store.load(&rec.id).await.unwrap().is_some());
+    rec.id
+}
+
+/// Securing an account is one transaction on every database: the change to
+/// the user's row, the end of their sessions and of their pending links
+/// succeed or fail together. And a deleted user's id is never given again.
+#[tokio::test]
+async fn a_revocation_and_its_change_succeed_or_fail_together_on_every_database() {
+    let hour = Duration::from_secs(3600);
+    for database in databases().await {
+        let kind = database.kind();
+        let backends = backends(database);
+        let users = backends.users();
+        let store = Sessions::new(
+            backends.session_rows(),
+            backends.session_cache(Duration::from_secs(60)),
+        );
+        let tokens = Tokens::new(backends.tokens());
+        let a = users
+            .create(new_user(&format!("a-{}@example.com", rand_suffix())))
+            .await
+            .unwrap();
+        let b = users
+            .create(new_user(&format!("b-{}@example.com", rand_suffix())))
+            .await
+            .unwrap();
+        let user = a.id.to_string();
+        let session = signed_in_session(&store, &user).await;
+        let link = tokens
+            .issue(Purpose::ResetPassword, a.id, &a.email, hour)
+            .await
+            .unwrap();
+
+        // Moving to b's address fails in the database: the row, the session
+        // rows and the link are as they were. (The cached copies were
+        // tombstoned before the transaction: that side only ever ends
+        // sessions, see `Sessions::revoke_user`; `Auth` checks the address
+        // before it gets there.)
+        let rows = backends.session_rows();
+        let now = || OffsetDateTime::now_utc().unix_timestamp();
+        let taken = Email::parse(&b.email).unwrap();
+        assert!(
+            store
+                .revoke_user(&user, None, AccountChange::Email(&taken))
+                .await
+                .is_err(),
+            "{kind}"
+        );
+        assert_eq!(
+            rows.list_user(&user, now()).await.unwrap().len(),
+            1,
+            "{kind}"
+        );
+        assert_eq!(
+            users.find_by_id(a.id).await.unwrap().unwrap().email,
+            a.email
+        );
+        assert!(
+            tokens
+                .peek(Purpose::ResetPassword, &link)
+                .await
+                .unwrap()
+                .is_some(),
+            "{kind}"
+        );
+        // No such user: nothing either.
+        assert!(store
+            .revoke_user("999999999", None, AccountChange::Disable)
+            .await
+            .is_err());
+
+        // A new password: all of it at once.
+        let ended = store
+            .revoke_user(&user, None, AccountChange::Password("new-hash"))
+            .await
+            .unwrap();
+        assert_eq!(ended, 1, "{kind}");
+        assert!(store.load(&session).await.unwrap().is_none(), "{kind}");
+        assert!(
+            rows.list_user(&user, now()).await.unwrap().is_empty(),
+            "{kind}"
+        );
+        assert!(
+            tokens
+                .peek(Purpose::ResetPassword, &link)
+                .await
+                .unwrap()
+                .is_none(),
+            "{kind}: the link is void"
+        );
+        let row = users.find_by_id(a.id).await.unwrap().unwrap();
+        assert_eq!(row.password_hash, "new-hash", "{kind}");
+
+        // Disabled, moved, deleted: each with its sessions.
+        for change in [
+            AccountChange::Disable,
+            AccountChange::Email(
+                &Email::parse(&format!("moved-{}@example.com", rand_suffix())).unwrap(),
+            ),
+        ] {
+            let session = signed_in_session(&store, &user).await;
+            store.revoke_user(&user, None, change).await.unwrap();
+            assert!(
+                store.load(&session).await.unwrap().is_none(),
+                "{kind}: {change:?}"
+            );
+        }
+        let row = users.find_by_id(a.id).await.unwrap().unwrap();
+        assert!(
+            row.is_disabled() && row.email.starts_with("moved-"),
+            "{kind}"
+        );
+        assert!(row.email_verified_at.is_some(), "{kind}: a move confirms");
+        let session = signed_in_session(&store, &user).await;
+        store
+            .revoke_user(&user, None, AccountChange::Delete)
+            .await
+            .unwrap();
+        assert!(store.load(&session).await.unwrap().is_none(), "{kind}");
+        assert!(users.find_by_id(a.id).await.unwrap().is_none(), "{kind}");
+
+        // The highest id deleted, then a new user: a new id.
+        users.delete(b.id).await.unwrap();
+        let c = users
+            .create(new_user(&format!("c-{}@example.com", rand_suffix())))
+            .await
+            .unwrap();
+        assert!(c.id > b.id, "{kind}: {} after {}", c.id, b.id);
+    }
+}
+
+/// The cache's part of a revocation comes first: with Redis down, a
+/// password change fails before anything changed in the database.
+#[tokio::test]
+async fn a_revocation_whose_cache_fails_changes_nothing() {
+    let redis = common::services::Redis::start();
+    let connection = sesame::server::stores::redis::Redis::connect(&RedisConfig {
+        url: redis.url(),
+        prefix: redis.prefix(),
+        timeout: Duration::from_secs(1),
+    })
+    .await
+    .unwrap();
+    for database in databases().await {
+        let kind = database.kind();
+        let backends = Backends {
+            database,
+            redis: Some(connection.clone()),
+        };
+        let users = backends.users();
+        let rows = backends.session_rows();
+        let store = Sessions::new(
+            rows.clone(),
+            backends.session_cache(Duration::from_secs(60)),
+        );
+        let a = users
+            .create(new_user(&format!("r-{}@example.com", rand_suffix())))
+            .await
+            .unwrap();
+        let user = a.id.to_string();
+        signed_in_session(&store, &user).await;
+        redis.stop();
+        assert!(
+            store
+                .revoke_user(&user, None, AccountChange::Password("new-hash"))
+                .await
+                .is_err(),
+            "{kind}"
+        );
+        redis.resume();
+        let row = users.find_by_id(a.id).await.unwrap().unwrap();
+        assert_ne!(
+            row.password_hash, "new-hash",
+            "{kind}: the password is unchanged"
+        );
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        assert_eq!(
+            rows.list_user(&user, now).await.unwrap().len(),
+            1,
+            "{kind}: the session row is there"
+        );
+    }
 }

@@ -171,6 +171,7 @@ for (const js of [true, false]) {
       await signIn(page, email, PASSWORD, "/account/email");
       if (js) await hydrated(page);
       await page.getByLabel("New email address").fill(moved);
+      await page.getByLabel("Password").fill(PASSWORD);
       await page.getByRole("button", { name: "Change email address" }).click();
       await expect(page.getByTestId("email-status")).toContainText("A link is on its way to the new address");
       expect(await mailTo(email)).toContain("another email address");

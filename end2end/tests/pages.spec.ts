@@ -64,7 +64,7 @@ test.describe("in German", () => {
     await page.getByLabel("E-Mail").fill("demo@example.com");
     await page.getByLabel("Passwort").fill("falsch");
     await page.getByRole("button", { name: "Mit Zugangsdaten anmelden" }).click();
-    await expect(page.getByRole("alert")).toHaveText("Anmeldung fehlgeschlagen. Bitte prüfen Sie Ihre Angaben.");
+    await expect(page.getByRole("alert")).toHaveText("Anmeldung fehlgeschlagen. Bitte prüfen Sie Ihre Angaben. Ein neues Konto muss zuerst seine E-Mail-Adresse bestätigen: Folgen Sie dem Link, den wir geschickt haben.");
   });
 
   test("?lang= overrides and sticks", async ({ page }) => {

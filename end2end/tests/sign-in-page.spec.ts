@@ -36,7 +36,7 @@ test("wrong password shows the error inline, stays on the page, no session", asy
   await page.getByRole("button", { name: "Sign in" }).click();
   expect((await response).status()).toBe(401);
   const alert = page.getByRole("alert");
-  await expect(alert).toHaveText("Sign in failed. Check the details you provided are correct.");
+  await expect(alert).toHaveText("Sign in failed. Check the details you provided are correct. A new account must confirm its email address first: follow the link we sent.");
   await expect(alert).toBeFocused();
   await expect(page).toHaveURL(/\/sign-in\?callbackUrl=%2Faccount$/);
   expect(await sessionOf(page)).toEqual({});

@@ -32,11 +32,12 @@ for (const js of [true, false]) {
         await page.getByRole("button", { name: "Create an account" }).click();
         await expect(page.getByTestId("sign-up-done")).toContainText("we sent a link to that address");
 
-        // Not confirmed yet: the right password is told so, with a way to a new link.
+        // Not confirmed yet: the right password is answered as a wrong one
+        // (which says to confirm a new account's address), with a way to a new link.
         await page.goto("/api/auth/signin?callbackUrl=%2Faccount");
         if (js) await hydrated(page);
         await signInWith(page, email);
-        await expect(page.getByRole("alert")).toContainText("Confirm your email address first");
+        await expect(page.getByRole("alert")).toContainText("must confirm its email address first");
         await expect(page.getByTestId("resend-link")).toBeVisible();
 
         // The emailed link opens a page with a button; the button confirms.
@@ -59,6 +60,40 @@ for (const js of [true, false]) {
         expect((await sessionOf(page)).user.email).toBe(email);
       });
     }
+
+    test("a link opened in another browser asks for the password chosen at sign-up", async ({ page, browser }) => {
+      const email = newAddress("elsewhere");
+      await page.goto("/sign-up");
+      if (js) await hydrated(page);
+      await page.getByLabel("Email").fill(email);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await page.getByLabel("New password, again").fill(PASSWORD);
+      await page.getByRole("button", { name: "Create an account" }).click();
+      await expect(page.getByTestId("sign-up-done")).toBeVisible();
+
+      // Another browser (the mail read on another device, or the owner of an
+      // address someone else signed up with): the link alone confirms nothing.
+      const other = await browser.newContext({ javaScriptEnabled: js });
+      const elsewhere = await other.newPage();
+      const link = linkIn(await mailTo(email), "/api/auth/verify?token=");
+      await elsewhere.goto(link);
+      if (js) await hydrated(elsewhere);
+      await expect(elsewhere.getByTestId("confirm-needs-password")).toHaveCount(0);
+      await elsewhere.getByRole("button", { name: "Confirm my address" }).click();
+      await expect(elsewhere.getByTestId("confirm-needs-password")).toBeVisible();
+      expect(await sessionOf(elsewhere)).toEqual({});
+      // A wrong password: still asked, nothing confirmed.
+      await elsewhere.getByLabel("Password").fill("not the sign-up passphrase");
+      await elsewhere.getByRole("button", { name: "Confirm my address" }).click();
+      await expect(elsewhere.getByRole("alert")).toContainText("Enter your password again");
+      await expect(elsewhere.getByTestId("confirm-needs-password")).toBeVisible();
+      // The password chosen at sign-up: confirmed and signed in.
+      await elsewhere.getByLabel("Password").fill(PASSWORD);
+      await elsewhere.getByRole("button", { name: "Confirm my address" }).click();
+      await expect(elsewhere.getByTestId("verified")).toHaveText("Your address is confirmed, and you are signed in.");
+      expect((await sessionOf(elsewhere)).user.email).toBe(email);
+      await other.close();
+    });
 
     test("a mistyped confirmation is answered in place and nothing is made", async ({ page }) => {
       const email = newAddress("mismatch");

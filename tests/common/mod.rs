@@ -106,6 +106,28 @@ pub async fn spawn_with(
     }
 }
 
+/// A JSON post of an action (`path`, `fields`) with this browser's CSRF
+/// token: the status and the answer.
+pub async fn action(
+    browser: &mut TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let token = browser.csrf_token().await;
+    let mut all = fields.to_vec();
+    all.push(("csrfToken", &token));
+    all.push(("json", "true"));
+    let res = browser.post_form(path, &all).await;
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap())
+}
+
+/// The token of an emailed link (`...token=T` or `...token=T&...`).
+pub fn token_of(link: &str) -> String {
+    let token = link.split("token=").nth(1).unwrap();
+    token.split('&').next().unwrap().to_string()
+}
+
 /// The full `Set-Cookie` line a response sets for cookie `name`.
 pub fn set_cookie(res: &Response, name: &str) -> Option<String> {
     res.headers()

@@ -312,6 +312,26 @@ impl Redis {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 
+    /// What `redis-cli` prints for `args` (raw, one line each).
+    pub fn cli(&self, args: &[&str]) -> Vec<String> {
+        let out = std::process::Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "--raw"])
+            .args(args)
+            .output()
+            .expect("redis-cli runs");
+        assert!(out.status.success(), "redis-cli {args:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The keys under `pattern` (SCAN, so it never blocks the server).
+    pub fn keys(&self, pattern: &str) -> Vec<String> {
+        self.cli(&["--scan", "--pattern", pattern])
+    }
+
     /// A key prefix no other test uses.
     pub fn prefix(&self) -> String {
         format!(
@@ -332,6 +352,16 @@ pub fn postgres() -> &'static Postgres {
 pub fn redis() -> &'static Redis {
     static REDIS: OnceLock<Redis> = OnceLock::new();
     REDIS.get_or_init(Redis::start)
+}
+
+/// The Redis key prefix of a [`scale_out`] configuration.
+pub fn prefix_of(config: &str) -> String {
+    config
+        .lines()
+        .find_map(|l| l.strip_prefix("prefix = \""))
+        .and_then(|p| p.strip_suffix('"'))
+        .expect("a scale-out configuration")
+        .to_string()
 }
 
 /// TOML that puts a test app on a new database of `pg` and a new prefix of

@@ -57,13 +57,22 @@ pub async fn credentials_callback(
         device_cookie: cookie(headers, auth.lockout.cookie_name()).map(str::to_string),
     };
     let form = CallbackForm {
-        email,
+        email: email.clone(),
         password,
         csrf_token,
         callback_url,
         remember: form_flag(remember.as_deref()),
     };
     let outcome = credentials(&auth, &csrf, &session, &caller, form).await;
+    if outcome.as_ref().is_err_and(|refused| refused.unconfirmed) {
+        // The owner of an unconfirmed address gets its link again.
+        crate::server::verification::resend_in_background(
+            &auth,
+            &email,
+            None,
+            crate::i18n::locale_of(&parts.uri, headers),
+        );
+    }
 
     // A failed form post goes back to its page, if that page passes the
     // callbackUrl policy (a `//host` path would make the way back an open redirect).

@@ -71,7 +71,7 @@ impl Locale {
         use AuthError::*;
         match (self, error) {
             (Locale::En, e) => match e {
-                CredentialsSignin => "Sign in failed. Check the details you provided are correct.",
+                CredentialsSignin => "Sign in failed. Check the details you provided are correct. A new account must confirm its email address first: follow the link we sent.",
                 SessionRequired => "Please sign in to access this page.",
                 AccessDenied => "You do not have permission to sign in.",
                 MissingCSRF => "The form expired or was sent from another site. Please try again.",
@@ -91,7 +91,7 @@ impl Locale {
                 Default => "Unable to sign in.",
             },
             (Locale::De, e) => match e {
-                CredentialsSignin => "Anmeldung fehlgeschlagen. Bitte prüfen Sie Ihre Angaben.",
+                CredentialsSignin => "Anmeldung fehlgeschlagen. Bitte prüfen Sie Ihre Angaben. Ein neues Konto muss zuerst seine E-Mail-Adresse bestätigen: Folgen Sie dem Link, den wir geschickt haben.",
                 SessionRequired => "Bitte melden Sie sich an, um diese Seite zu sehen.",
                 AccessDenied => "Sie haben keine Berechtigung, sich anzumelden.",
                 MissingCSRF => "Das Formular ist abgelaufen oder kam von einer anderen Website. Bitte versuchen Sie es erneut.",
@@ -192,6 +192,8 @@ pub struct Messages {
     pub verify_title: &'static str,
     /// Above the confirmation button.
     pub confirm_lead: &'static str,
+    /// Why a confirmation link asks for the password (opened in another browser).
+    pub confirm_needs_password: &'static str,
     /// The confirmation button.
     pub confirm_address: &'static str,
     /// After the address was confirmed.
@@ -263,6 +265,7 @@ static EN: Messages = Messages {
     have_account: "Have an account?",
     verify_title: "Confirm your email address",
     confirm_lead: "Confirm that this address is yours:",
+    confirm_needs_password: "This link was opened in another browser than the one that signed up: enter the password chosen at sign-up to confirm. If you did not sign up, ignore this link; to use this address, reset the password instead.",
     confirm_address: "Confirm my address",
     email_verified: "Your address is confirmed. You can sign in now.",
     resend_lead: "Enter your address to get a new confirmation link.",
@@ -319,6 +322,7 @@ static DE: Messages = Messages {
     have_account: "Schon ein Konto?",
     verify_title: "E-Mail-Adresse bestätigen",
     confirm_lead: "Bestätigen Sie, dass diese Adresse Ihnen gehört:",
+    confirm_needs_password: "Dieser Link wurde in einem anderen Browser geöffnet als dem, mit dem Sie sich registriert haben: Geben Sie zur Bestätigung das bei der Registrierung gewählte Passwort ein. Haben Sie sich nicht registriert, ignorieren Sie diesen Link; um diese Adresse zu nutzen, setzen Sie stattdessen das Passwort zurück.",
     confirm_address: "Adresse bestätigen",
     email_verified: "Ihre Adresse ist bestätigt. Sie können sich jetzt anmelden.",
     resend_lead: "Geben Sie Ihre Adresse ein, um einen neuen Bestätigungslink zu erhalten.",

@@ -74,7 +74,7 @@ pub async fn reset_confirm_action(
 /// A token as it may appear in the way back: base64url characters only (a
 /// token is never anything else; whatever else was sent is dropped).
 #[cfg(feature = "ssr")]
-fn url_token(token: &str) -> String {
+pub(crate) fn url_token(token: &str) -> String {
     token
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')

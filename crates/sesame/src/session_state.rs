@@ -67,10 +67,16 @@ impl SessionState {
         #[cfg(feature = "hydrate")]
         {
             let state = *self;
-            browser::fetched();
+            let generation = browser::fetched();
             leptos::task::spawn_local(async move {
                 if let Ok(session) = super::get_session().await {
-                    state.set(session);
+                    // Fetches finish in any order: only the latest one
+                    // started (and no session this tab set itself since)
+                    // may set the state, or an older answer could bring a
+                    // signed-out tab back to signed in.
+                    if browser::is_latest(generation) {
+                        state.set(session);
+                    }
                 }
             });
         }
@@ -250,7 +256,11 @@ mod browser {
             std::mem::forget(owner);
             // A session this tab published before the state existed is newer
             // than the page's.
-            if let Some(latest) = crate::tabs::listen_here(move |s| state.set(s)) {
+            if let Some(latest) = crate::tabs::listen_here(move |s| {
+                // This tab's own change is newer than any fetch in flight.
+                next_generation();
+                state.set(s)
+            }) {
                 state.set(latest);
             }
             watch(state);
@@ -258,6 +268,21 @@ mod browser {
         };
         /// When the session was last fetched (ms since the epoch), for the focus cooldown.
         static LAST_FETCH: Cell<f64> = Cell::new(now_ms());
+        /// The number of the latest fetch started or change made here.
+        static GENERATION: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// A new generation: answers of fetches started before it are stale.
+    fn next_generation() -> u64 {
+        GENERATION.with(|g| {
+            g.set(g.get() + 1);
+            g.get()
+        })
+    }
+
+    /// Whether `generation` is still the latest.
+    pub(super) fn is_latest(generation: u64) -> bool {
+        GENERATION.with(Cell::get) == generation
     }
 
     const FOCUS_COOLDOWN_MS: f64 = 5_000.0;
@@ -266,8 +291,10 @@ mod browser {
         web_sys::js_sys::Date::now()
     }
 
-    pub(super) fn fetched() {
+    /// Records a fetch starting now; its generation.
+    pub(super) fn fetched() -> u64 {
         LAST_FETCH.with(|t| t.set(now_ms()));
+        next_generation()
     }
 
     /// The `SessionProvider` options, from the attributes of `<sesame-session>`.

@@ -32,14 +32,20 @@ pub async fn sign_up_action(
     #[server(default)] json: Option<String>,
 ) -> Result<UrlResponse, ServerFnError> {
     use crate::server::{action_edge::Edge, sign_up};
-    let edge = Edge::of_request().await?;
+    let mut edge = Edge::of_request().await?;
     let form = sign_up::SignUpForm {
         email,
         name,
         password,
         confirm: confirm_password,
     };
-    let outcome = sign_up::sign_up(&edge.visitor(), &csrf_token, form).await;
+    let outcome = match sign_up::sign_up(&edge.visitor(), &csrf_token, form).await {
+        Ok(binding_cookie) => {
+            edge.cookies.push(binding_cookie);
+            Ok(())
+        }
+        Err(error) => Err(error),
+    };
     let back = callback_url.unwrap_or_else(|| crate::SIGN_UP_PATH.to_string());
     Ok(edge.answer(
         outcome.map(|()| "check-email"),
@@ -49,18 +55,21 @@ pub async fn sign_up_action(
 }
 
 /// POST `/api/auth/verify/confirm`: the `token` of a verification link
-/// (`change=1`: of a link that moves an account to a new address).
+/// (`change=1`: of a link that moves an account to a new address), and the
+/// account's `password` when the link is followed in another browser than
+/// the one that signed up.
 #[server(prefix = "/api/auth", endpoint = "verify/confirm")]
 pub async fn verify_confirm_action(
     #[server(default)] token: String,
     #[server(default)] change: Option<String>,
+    #[server(default)] password: Option<String>,
     #[server(rename = "csrfToken")]
     #[server(default)]
     csrf_token: String,
     #[server(default)] json: Option<String>,
 ) -> Result<UrlResponse, ServerFnError> {
     use crate::server::{action_edge::Edge, body::form_flag, sign_up};
-    let edge = Edge::of_request().await?;
+    let mut edge = Edge::of_request().await?;
     let back = crate::VERIFY_PATH.to_string();
     if form_flag(change.as_deref()) {
         let outcome = sign_up::confirm_email_change(&edge.visitor(), &csrf_token, &token).await;
@@ -70,11 +79,21 @@ pub async fn verify_confirm_action(
             json.as_deref(),
         ));
     }
-    let outcome = sign_up::confirm_email(&edge.visitor(), &csrf_token, &token).await;
-    let done = outcome.map(|verified| match verified {
-        sign_up::Verified::Confirmed => "verified",
-        sign_up::Verified::SignedIn => "signed-in",
-    });
+    let outcome = sign_up::confirm_email(&edge.visitor(), &csrf_token, &token, password).await;
+    let done = match outcome {
+        Ok(sign_up::Verified::Confirmed) => Ok("verified"),
+        Ok(sign_up::Verified::SignedIn(device_cookie)) => {
+            edge.cookies.push(device_cookie);
+            Ok("signed-in")
+        }
+        Err(error) => Err(error),
+    };
+    // A refusal comes back to the link's page (with its token: the
+    // password field shows on `ReauthRequired`).
+    let back = match done {
+        Ok(_) | Err(crate::AuthError::Verification) => back,
+        Err(_) => format!("{back}?token={}", crate::reset::url_token(&token)),
+    };
     Ok(edge.answer(done, Some(&back), json.as_deref()))
 }
 

@@ -191,8 +191,8 @@ pub async fn change_password(current: &str, new: &str, confirm: &str) -> Result<
     )
 }
 
-/// Asks to move the signed-in user's account to `email`: a link goes there
-/// (`password` when the sign-in is not recent).
+/// Asks to move the signed-in user's account to `email`: a link goes there.
+/// The `password` is always needed (`Refused(ReauthRequired)` without it).
 pub async fn change_email(email: &str, password: Option<&str>) -> Result<(), ClientError> {
     in_browser!(
         transport::account_action(

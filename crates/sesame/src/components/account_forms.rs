@@ -14,8 +14,8 @@ fn value(r: NodeRef<html::Input>) -> String {
     r.get_untracked().map(|i| i.value()).unwrap_or_default()
 }
 
-/// Asks for a link to a new address (and the password, which a recent
-/// sign-in makes optional: the field is there either way).
+/// Asks for a link to a new address, with the password (always: a session
+/// alone, however recent, could be a stolen one).
 #[island(lazy)]
 pub fn ChangeEmailForm(
     /// The page's own path: where a form post comes back to.
@@ -56,8 +56,8 @@ pub fn ChangeEmailForm(
             <input type="hidden" name="callbackUrl" value=back_to />
             <label for="new-email">{t.new_email}</label>
             <input id="new-email" name="email" type="email" autocomplete="email" required node_ref=email_ref />
-            <label for="email-password">{t.password_if_asked}</label>
-            <input id="email-password" name="password" type="password" autocomplete="current-password" node_ref=password_ref />
+            <label for="email-password">{t.password}</label>
+            <input id="email-password" name="password" type="password" autocomplete="current-password" required node_ref=password_ref />
             <button type="submit" disabled=move || pending.get()>{t.change_email}</button>
         </form>
     }

@@ -83,7 +83,10 @@ pub fn CredentialsForm(
             >
                 {move || error.get().map(|e| locale.error(e))}
             </div>
-            <Show when=move || error.get() == Some(AuthError::EmailNotVerified)>
+            // A new account's right password is answered as a wrong one
+            // (nobody learns from it that the address had no account): both
+            // offer the way to a new confirmation link.
+            <Show when=move || matches!(error.get(), Some(AuthError::EmailNotVerified | AuthError::CredentialsSignin))>
                 <p>
                     <a href=crate::VERIFY_PATH data-testid="resend-link">{t.resend_link}</a>
                 </p>

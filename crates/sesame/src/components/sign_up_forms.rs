@@ -101,6 +101,9 @@ pub fn SignUpForm(
 
 /// Confirms the address of the link whose token is in the page's query (a
 /// button, so that a mail scanner following the link confirms nothing).
+/// Opened in another browser than the one that signed up, the server asks
+/// for the password chosen at sign-up (`ReauthRequired`): the field shows
+/// then, with JavaScript on or off.
 #[island(lazy)]
 pub fn VerifyEmailForm() -> impl IntoView {
     let (_, t) = use_i18n();
@@ -109,14 +112,21 @@ pub fn VerifyEmailForm() -> impl IntoView {
     let change = page::query_param("change").as_deref() == Some("1");
     let error = RwSignal::new(query_error());
     let pending = RwSignal::new(false);
+    let password_ref = NodeRef::<html::Input>::new();
+    let needs_password = move || error.get() == Some(AuthError::ReauthRequired);
     let form_token = token.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let token = form_token.clone();
+        let password = value(password_ref);
         pending.set(true);
         spawn_local(async move {
             let kind = if change { "1" } else { "" };
-            let fields = [("token", token.as_str()), ("change", kind)];
+            let fields = [
+                ("token", token.as_str()),
+                ("change", kind),
+                ("password", password.as_str()),
+            ];
             match post_action_url(VERIFY_CONFIRM_PATH, &fields).await {
                 // The answer says where: confirmed, signed in, or moved.
                 Ok(url) => page::navigate(&url),
@@ -137,6 +147,11 @@ pub fn VerifyEmailForm() -> impl IntoView {
             <input type="hidden" name="csrfToken" value=csrf_token />
             <input type="hidden" name="token" value=token />
             {change.then(|| view! { <input type="hidden" name="change" value="1" /> })}
+            <Show when=needs_password>
+                <p class="muted" data-testid="confirm-needs-password">{t.confirm_needs_password}</p>
+                <label for="verify-password">{t.password}</label>
+                <input id="verify-password" name="password" type="password" autocomplete="current-password" required node_ref=password_ref />
+            </Show>
             <button type="submit" disabled=move || pending.get()>{t.confirm_address}</button>
         </form>
     }

@@ -2,9 +2,13 @@
 //! sessions, end the others, change the password, move to another email
 //! address, delete the account. Each checks, in order, the
 //! session, the CSRF token bound to it, and for what is sensitive a recent
-//! sign-in (`session.recent_sign_in`) or the password again (counted by the
-//! per-IP limit, hashed on the gate like a sign-in). Each returns a domain
-//! result; the server functions in [`crate::account`] make the answer.
+//! sign-in (`session.recent_sign_in`) or the password again. Changing the
+//! password or the address and deleting the account always ask for the
+//! password. A password asked again counts as a sign-in attempt: against
+//! the per-IP limit, and against the account's lockout (a wrong one is the
+//! account's failure, with the same waits), hashed on the gate. Each
+//! returns a domain result; the server functions in [`crate::account`] make
+//! the answer.
 //!
 //! These act on Sesame's user store: the session's user id is the store's row id.
 
@@ -16,13 +20,13 @@ use tower_sessions::Session;
 use super::{
     csrf::Csrf,
     mail::templates::{render, Kind},
-    password::{self, NewPassword, Password},
+    password::{NewPassword, Password},
     session::{self, SessionData},
     session_store::SessionHandle,
     state::Auth,
     tokens::Purpose,
     user_agent::describe_user_agent,
-    users::{Email, UserRecord},
+    users::{Email, Identifier, UserRecord},
     visitor::site_name,
 };
 use crate::{AuthError, SessionInfo};
@@ -74,7 +78,8 @@ async fn signed_in(req: &Request<'_>) -> Result<(SessionData, SessionHandle), Au
     Ok((data, SessionHandle::of(&id)))
 }
 
-/// The session, then the CSRF token bound to it.
+/// The session, the CSRF token bound to it, then the action budgets of the
+/// session and of the account.
 async fn checked(
     req: &Request<'_>,
     csrf_token: &str,
@@ -87,6 +92,11 @@ async fn checked(
         );
         return Err(AuthError::MissingCSRF);
     }
+    req.auth
+        .budgets
+        .action(&handle, &data.user_id)
+        .await
+        .map_err(|limited| limited.error())?;
     Ok((data, handle))
 }
 
@@ -107,31 +117,35 @@ async fn user_of(auth: &Auth, data: &SessionData) -> Result<UserRecord, AuthErro
 }
 
 /// Checks `password` against the session's user: a wrong or missing one is
-/// `ReauthRequired`; every check counts against the client's address.
+/// `ReauthRequired`; every check counts against the client's address and
+/// the account's lockout (a locked account is `RateLimited`, the right
+/// password included).
 async fn check_password(
     req: &Request<'_>,
     data: &SessionData,
     password: Option<String>,
 ) -> Result<UserRecord, AuthError> {
-    let password = password
-        .filter(|p| !p.is_empty())
-        .and_then(|p| Password::parse(p).ok())
-        .ok_or(AuthError::ReauthRequired)?;
+    // Refused before anything is counted, as it was: missing, empty or
+    // not a password at all.
+    if password
+        .as_deref()
+        .is_none_or(|p| p.is_empty() || Password::parse(p.to_string()).is_err())
+    {
+        return Err(AuthError::ReauthRequired);
+    }
     req.auth
         .limits
         .attempt(req.ip)
         .await
         .map_err(|limited| limited.error())?;
     let user = user_of(req.auth, data).await?;
-    match password::verify(&req.auth.gate, &password, &user.password_hash).await {
-        Ok(verified) if verified.matches => Ok(user),
-        Ok(_) => Err(AuthError::ReauthRequired),
-        Err(password::HashError::Busy(_)) => Err(AuthError::ServiceUnavailable),
-        Err(cause) => {
-            tracing::error!(%cause, "verifying a password failed");
-            Err(AuthError::Signin)
-        }
-    }
+    let account = Identifier::parse(&user.email).map_err(|_| AuthError::Signin)?;
+    let attempt = req
+        .auth
+        .check_password_again(&user, &account, None, password)
+        .await?;
+    attempt.succeeded().await;
+    Ok(user)
 }
 
 /// A sensitive action's confirmation: a sign-in within
@@ -269,9 +283,9 @@ pub async fn change_password(
     Ok(Done::PasswordChanged(ended))
 }
 
-/// Asks to move the account to `new_email` (a sign-in within
-/// `session.recent_sign_in` or the password again): a link to the new
-/// address moves it, a notice goes to the old one. The answer does not wait
+/// Asks to move the account to `new_email` (the password is always
+/// needed: a session alone, however recent, could be a stolen one): a link
+/// to the new address moves it, a notice goes to the old one. The answer does not wait
 /// for either, and says nothing about whether the new address is taken (a
 /// taken one gets no link).
 pub async fn change_email(
@@ -282,11 +296,10 @@ pub async fn change_email(
 ) -> Result<Done, AuthError> {
     let (data, _) = checked(req, csrf_token).await?;
     let new = Email::parse(new_email).map_err(|_| AuthError::InvalidRequest)?;
-    confirm(req, &data, password).await?;
-    let user = user_of(req.auth, &data).await?;
-    if new.as_str() == user.email {
+    if new.as_str() == user_of(req.auth, &data).await?.email {
         return Err(AuthError::InvalidRequest);
     }
+    let user = check_password(req, &data, password).await?;
     let auth = req.auth.clone();
     let locale = req.locale;
     tokio::spawn(async move {
@@ -307,7 +320,7 @@ async fn send_email_change(
     let site = site_name(auth);
     let reset = format!("{}{}", auth.config.base_url(), crate::RESET_PATH);
     let notice = render(Kind::EmailChangeNotice, locale, &site, &user.email, &reset);
-    auth.mailer.send(notice).await.map_err(|e| e.to_string())?;
+    auth.send_mail(notice, Some(user.id)).await?;
     if auth
         .users
         .find_by_email(new)
@@ -337,7 +350,7 @@ async fn send_email_change(
         crate::VERIFY_PATH
     );
     let mail = render(Kind::ChangeEmail, locale, &site, new.as_str(), &link);
-    auth.mailer.send(mail).await.map_err(|e| e.to_string())
+    auth.send_mail(mail, Some(user.id)).await
 }
 
 /// Deletes the signed-in user's account (the password is always needed):
@@ -349,19 +362,11 @@ pub async fn delete_account(
 ) -> Result<Done, AuthError> {
     let (data, _) = checked(req, csrf_token).await?;
     let user = check_password(req, &data, password).await?;
-    let failed = |cause: String| {
+    // The user, every session and every link, in one transaction.
+    req.auth.delete_user(user.id).await.map_err(|cause| {
         tracing::error!(%cause, "deleting an account failed");
-        AuthError::Signin
-    };
-    req.auth
-        .users
-        .delete(user.id)
-        .await
-        .map_err(|e| failed(e.to_string()))?;
-    req.auth
-        .end_sessions(&data.user_id, None)
-        .await
-        .map_err(|e| failed(e.to_string()))?;
+        cause.answer()
+    })?;
     tracing::info!(user_id = user.id, "an account was deleted by its user");
     Ok(Done::AccountDeleted)
 }

@@ -15,6 +15,8 @@ use crate::{
 
 /// What an action needs of its request.
 pub struct Edge {
+    /// Cookies the answer sets (a device cookie, a binding cookie).
+    pub cookies: Vec<http::HeaderValue>,
     pub auth: Auth,
     pub csrf: Csrf,
     pub session: tower_sessions::Session,
@@ -22,6 +24,12 @@ pub struct Edge {
     pub referer_path: Option<String>,
     /// The language the request asks for (for the email it may send).
     pub locale: crate::i18n::Locale,
+    /// The browser's `User-Agent`.
+    pub user_agent: Option<String>,
+    /// The browser's device cookie, if any.
+    pub device_cookie: Option<String>,
+    /// The browser's link-binding cookie, if any.
+    pub binding_cookie: Option<String>,
 }
 
 impl Edge {
@@ -43,8 +51,20 @@ impl Edge {
             .and_then(|v| v.to_str().ok())
             .and_then(|r| auth.policy.same_origin_path(r));
         let locale = crate::i18n::locale_of(&parts.uri, &parts.headers);
+        let user_agent = crate::server::audit::user_agent(&parts.headers);
+        let device_cookie =
+            crate::server::cookie(&parts.headers, auth.lockout.cookie_name()).map(str::to_string);
+        let binding_cookie = crate::server::cookie(
+            &parts.headers,
+            crate::server::visitor::binding_cookie_name(&auth),
+        )
+        .map(str::to_string);
         Ok(Edge {
+            cookies: Vec::new(),
             locale,
+            user_agent,
+            device_cookie,
+            binding_cookie,
             auth,
             csrf,
             session,
@@ -61,6 +81,9 @@ impl Edge {
             session: &self.session,
             ip: self.ip,
             locale: self.locale,
+            user_agent: self.user_agent.clone(),
+            device_cookie: self.device_cookie.clone(),
+            binding_cookie: self.binding_cookie.clone(),
         }
     }
 
@@ -89,6 +112,9 @@ impl Edge {
             .unwrap_or_else(|| "/".into());
         let answer = Answer::account(&back, outcome, form_flag(json));
         let response = expect_context::<leptos_axum::ResponseOptions>();
+        for cookie in &self.cookies {
+            response.append_header(http::header::SET_COOKIE, cookie.clone());
+        }
         response.set_status(answer.status);
         for (name, value) in answer.headers() {
             response.append_header(name, value);

@@ -20,6 +20,7 @@ use super::{
     callbacks::SignInDecision,
     client_session::to_client_session,
     csrf::Csrf,
+    hooks::SignedInUser,
     limits::{whole_seconds, Limited},
     lockout::{self, Locked},
     password::Password,
@@ -79,6 +80,10 @@ pub struct Refused {
     pub callback_url: Option<String>,
     /// Seconds to wait before another attempt (`Retry-After`).
     pub retry_after: Option<u64>,
+    /// The right password of an account whose address is not confirmed
+    /// (answered as a wrong one): the edge sends the link again. Never
+    /// part of the answer.
+    pub unconfirmed: bool,
 }
 
 impl Refused {
@@ -87,6 +92,7 @@ impl Refused {
             error,
             callback_url: callback_url.map(str::to_string),
             retry_after: None,
+            unconfirmed: false,
         }
     }
 
@@ -192,6 +198,7 @@ pub async fn credentials(
     let revocation_seq = match auth.sessions.revocation_seq().await {
         Ok(seq) => seq,
         Err(cause) => {
+            super::db::unavailable(&cause);
             tracing::error!(%cause, "reading the revocation sequence failed");
             drop(attempt);
             auth.audit(audit(Outcome::Error, None)).await;
@@ -199,7 +206,7 @@ pub async fn credentials(
         }
     };
     let credentials = Credentials {
-        email: form.email,
+        email: form.email.clone(),
         password,
     };
     let user = match auth.hooks.authorize(&credentials).await {
@@ -207,6 +214,18 @@ pub async fn credentials(
         Ok(None) => {
             failed(attempt, Outcome::WrongCredentials, None).await;
             return wrong();
+        }
+        Err(AuthorizeError::Refused(AuthError::EmailNotVerified)) => {
+            // The right password of an account whose address is not
+            // confirmed: answered and counted exactly as a wrong password,
+            // so that signing up then signing in tells nobody whether the
+            // address had an account before. The edge has the owner of the
+            // mailbox sent the link again (at most once a minute); the
+            // answer's message says to confirm the address.
+            failed(attempt, Outcome::WrongCredentials, None).await;
+            let mut refused = fail(AuthError::CredentialsSignin);
+            refused.unconfirmed = true;
+            return Err(refused);
         }
         Err(AuthorizeError::Refused(error)) => {
             // The password was right: not a failure to count, and not a
@@ -224,18 +243,85 @@ pub async fn credentials(
         Err(cause) => {
             // Sesame: the cause stays in the log; the client sees CredentialsSignin,
             // and the failure counts like any other, so nothing tells it apart.
+            if let AuthorizeError::Store(super::users::StoreError::Database(e)) = &cause {
+                super::db::unavailable(e);
+            }
             tracing::error!(%cause, "authorize failed");
             failed(attempt, Outcome::Error, None).await;
             return wrong();
         }
     };
-    match auth.hooks.sign_in(&user).await {
+    let entry = Entry {
+        auth,
+        csrf,
+        session,
+        caller,
+        identifier,
+        revocation_seq,
+        remember: form.remember,
+        callback_url: &callback_url,
+    };
+    enter(&entry, &user, attempt).await
+}
+
+/// What a way into a session knows when its first factor passed: the
+/// request, the account as named, the revocation sequence read before the
+/// factor was checked, and where to go next.
+pub(crate) struct Entry<'a> {
+    pub auth: &'a Auth,
+    pub csrf: &'a Csrf,
+    pub session: &'a Session,
+    pub caller: &'a Caller,
+    /// The account as the sign-in named it (its lockout counter and audit name).
+    pub identifier: &'a Identifier,
+    /// Read before the factor was checked (see the session store).
+    pub revocation_seq: i64,
+    /// "Remember me".
+    pub remember: bool,
+    /// The resolved `callbackUrl`.
+    pub callback_url: &'a str,
+}
+
+/// The sign-in steps every way into a session goes through once its first
+/// factor passed (a password, a link from the mailbox): the application's
+/// `sign_in` callback (a `Deny` answered as wrong credentials and counted,
+/// a `Redirect` followed without a session), a new session under a new id
+/// with the caller's address and browser, the lockout's success, a rotated
+/// CSRF token, the audit event and the `sign_in` event, and a device cookie.
+pub(crate) async fn enter(
+    entry: &Entry<'_>,
+    user: &SignedInUser,
+    attempt: lockout::Attempt,
+) -> Result<SignedIn, Refused> {
+    let Entry { auth, caller, .. } = *entry;
+    let audit = |outcome, user_id: Option<&str>| AuditEvent {
+        action: AuditAction::SignIn,
+        outcome,
+        account: Some(auth.audit_account(entry.identifier)),
+        user_id: user_id.map(str::to_string),
+        ip: caller.ip,
+        user_agent: caller.user_agent.clone(),
+    };
+    let fail = |error| Refused::new(error, Some(entry.callback_url));
+    match auth.hooks.sign_in(user).await {
         SignInDecision::Allow => {}
         SignInDecision::Deny => {
             // Answered as a wrong password: a refusal after the right one
             // would tell an attacker the password.
-            failed(attempt, Outcome::Refused, Some(&user.id)).await;
-            return wrong();
+            let lock = attempt.failed().await;
+            auth.audit(audit(Outcome::Refused, Some(&user.id))).await;
+            if let Some(Locked { wait, hard }) = lock {
+                auth.audit(AuditEvent {
+                    action: AuditAction::Lockout,
+                    outcome: Outcome::Started {
+                        wait_seconds: wait.as_secs(),
+                        hard,
+                    },
+                    ..audit(Outcome::Refused, Some(&user.id))
+                })
+                .await;
+            }
+            return Err(fail(AuthError::CredentialsSignin));
         }
         SignInDecision::Redirect(to) => {
             attempt.succeeded().await;
@@ -249,9 +335,9 @@ pub async fn credentials(
     let origin = session::Origin {
         ip: caller.ip,
         user_agent: caller.user_agent.clone(),
-        revocation_seq,
+        revocation_seq: entry.revocation_seq,
     };
-    let started = session::start(session, &user, &origin, &auth.config, form.remember).await;
+    let started = session::start(entry.session, user, &origin, &auth.config, entry.remember).await;
     let (data, expires) = match started {
         Ok(started) => started,
         Err(cause) => {
@@ -262,15 +348,15 @@ pub async fn credentials(
         }
     };
     attempt.succeeded().await;
-    let csrf_token = csrf.rotate(data.csrf_binding());
+    let csrf_token = entry.csrf.rotate(data.csrf_binding());
     auth.audit(audit(Outcome::Success, Some(&user.id))).await;
-    auth.hooks.signed_in(&user).await;
+    auth.hooks.signed_in(user).await;
     Ok(SignedIn {
-        url: callback_url,
+        url: entry.callback_url.to_string(),
         session: Some(NewSession {
             session: to_client_session(auth, &data, expires),
             csrf_token,
-            device_cookie: auth.lockout.device_cookie(identifier),
+            device_cookie: auth.lockout.device_cookie(entry.identifier),
         }),
     })
 }

@@ -163,9 +163,10 @@ pub async fn migrate(db: &Database) -> Result<(), DbError> {
 
 /// Whether `e` says the database could not be reached (a request that
 /// failed so is answered `503 ServiceUnavailable`), rather than that a
-/// statement went wrong.
+/// statement went wrong. Such a failure during a request makes the instance
+/// look at its backends (see [`super::health`]).
 pub fn unavailable(e: &sqlx::Error) -> bool {
-    matches!(
+    let down = matches!(
         e,
         sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
@@ -173,15 +174,37 @@ pub fn unavailable(e: &sqlx::Error) -> bool {
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed
             | sqlx::Error::Protocol(_)
-    ) || matches!(e, sqlx::Error::Database(d) if d.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")))
+    ) || matches!(e, sqlx::Error::Database(d) if d.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")));
+    if down {
+        super::failures::note_backend_failure();
+    }
+    down
+}
+
+/// Whether every connection `pool` may open is open and in use.
+fn saturated<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> bool {
+    pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections()
 }
 
 impl Database {
     /// Whether the database answers a trivial query within `within`.
+    ///
+    /// A pool whose every connection is in use is busy, not down: the check
+    /// then does not queue behind the requests. SQLite (a local file) counts
+    /// as up; PostgreSQL is asked over a connection of the check's own.
     pub async fn ping(&self, within: Duration) -> Result<(), String> {
         let query = async {
             match self {
+                Database::Sqlite(pool) if saturated(pool) => Ok(()),
                 Database::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
+                #[cfg(feature = "postgres")]
+                Database::Postgres(pool) if saturated(pool) => {
+                    use sqlx::Connection;
+                    let options = pool.connect_options();
+                    let mut own = sqlx::PgConnection::connect_with(&options).await?;
+                    sqlx::query("SELECT 1").execute(&mut own).await?;
+                    own.close().await
+                }
                 #[cfg(feature = "postgres")]
                 Database::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
             }

@@ -3,16 +3,32 @@
 //! - `GET /health` (liveness): 200 while the process serves, whatever its
 //!   backends; a restart would not bring a stopped database back.
 //! - `GET /ready` (readiness): each backend (database, Redis) is asked to
-//!   answer within a second; 200 when all do, else 503, naming the ones down.
+//!   answer within a second; 200 when all do, else 503, naming the ones down
+//!   (`up` or `down` only: the causes stay in the log).
 //! - While a backend is known to be down, every other request is answered at
 //!   once `503 ServiceUnavailable` with `Retry-After` and a message naming it
 //!   (JSON for API calls, a page for browsers), rather than waiting out
-//!   timeouts; a request that failed with a 5xx makes the instance look at
-//!   its backends right then. A watcher looks every few seconds, every
-//!   second while one is down, so the instance serves again by itself within
-//!   a second of the backend coming back.
+//!   timeouts. A request during which a backend itself failed (a query, a
+//!   Redis command, noted by the `failures` module) makes the instance look at
+//!   its backends right then; the status of an answer does not (the error
+//!   page answers 500 for `?error=Configuration`, as NextAuth does). A
+//!   watcher looks every few seconds, every second while one is down, so
+//!   the instance serves again by itself within a second of the backend
+//!   coming back.
+//! - Looks that requests cause (a failure, `/ready`) start at most once a
+//!   second; within that second `/ready` answers from the last look. Every
+//!   look is numbered when it starts, and a look's result never replaces
+//!   that of a look that started later.
+//! - A pool whose connections are all in use is busy, not down (see
+//!   [`Database::ping`](super::db::Database::ping)).
 
-use std::{sync::RwLock, time::Duration};
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Mutex, RwLock,
+    },
+    time::{Duration, Instant},
+};
 
 use axum::{
     extract::Request,
@@ -22,7 +38,7 @@ use axum::{
     Json,
 };
 
-use super::{state::Auth, stores::Dependency};
+use super::{failures, state::Auth, stores::Dependency};
 
 /// `GET` path of the liveness check.
 pub const HEALTH_PATH: &str = "/health";
@@ -35,22 +51,48 @@ const CHECK_WITHIN: Duration = Duration::from_secs(1);
 const WATCH_UP: Duration = Duration::from_secs(5);
 const WATCH_DOWN: Duration = Duration::from_secs(1);
 
+/// How often looks caused by requests may start.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
+
 /// What the instance knows of its backends.
 #[derive(Debug, Default)]
 pub struct Health {
-    /// The backends down at the last look, and why.
-    down: RwLock<Vec<(Dependency, String)>>,
+    /// The backends down at the last look, and why, with the number of
+    /// the look that found it.
+    down: RwLock<(u64, Vec<(Dependency, String)>)>,
+    /// The number of the next look.
+    looks: AtomicU64,
+    /// When the last look caused by a request started.
+    last_request_look: Mutex<Option<Instant>>,
 }
 
 impl Health {
     /// The backends down at the last look.
     pub fn down(&self) -> Vec<(Dependency, String)> {
-        self.down.read().map(|d| d.clone()).unwrap_or_default()
+        self.down.read().map(|d| d.1.clone()).unwrap_or_default()
     }
 
-    fn set(&self, down: Vec<(Dependency, String)>) {
+    /// Claims the right to start a look caused by a request: at most one
+    /// a second.
+    fn claim_request_look(&self, now: Instant) -> bool {
+        let Ok(mut last) = self.last_request_look.lock() else {
+            return false;
+        };
+        if last.is_some_and(|t| now.duration_since(t) < LOOK_EVERY) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+
+    /// Records what look number `look` found, unless a later look's
+    /// result is there already.
+    fn set(&self, look: u64, down: Vec<(Dependency, String)>) {
         if let Ok(mut current) = self.down.write() {
-            let was: Vec<Dependency> = current.iter().map(|(d, _)| *d).collect();
+            if current.0 > look {
+                return;
+            }
+            let was: Vec<Dependency> = current.1.iter().map(|(d, _)| *d).collect();
             let now: Vec<Dependency> = down.iter().map(|(d, _)| *d).collect();
             if was != now {
                 if now.is_empty() {
@@ -61,15 +103,17 @@ impl Health {
                     }
                 }
             }
-            *current = down;
+            *current = (look, down);
         }
     }
 }
 
 /// Asks every backend now and records the ones down; every answer.
 async fn check(auth: &Auth) -> Vec<(Dependency, Result<(), String>)> {
+    let look = auth.health.looks.fetch_add(1, Ordering::Relaxed) + 1;
     let checks = auth.check_backends(CHECK_WITHIN).await;
     auth.health.set(
+        look,
         checks
             .iter()
             .filter_map(|(dependency, result)| {
@@ -114,18 +158,30 @@ pub async fn health() -> Response {
         .into_response()
 }
 
-/// `GET /ready`.
+/// Looks at the backends if no look caused by a request started within the
+/// last second; the ones down (at the last look, if none was started now).
+async fn look_at_most_every_second(auth: &Auth) -> Vec<(Dependency, String)> {
+    if auth.health.claim_request_look(Instant::now()) {
+        check(auth).await;
+    }
+    auth.health.down()
+}
+
+/// `GET /ready`: each backend up or down, nothing more.
 pub async fn ready(axum::Extension(auth): axum::Extension<Auth>) -> Response {
-    let checks = check(&auth).await;
-    let all_up = checks.iter().all(|(_, r)| r.is_ok());
-    let detail: serde_json::Map<String, serde_json::Value> = checks
-        .iter()
-        .map(|(dependency, result)| {
-            let value = match result {
-                Ok(()) => serde_json::json!({ "status": "up" }),
-                Err(cause) => serde_json::json!({ "status": "down", "error": cause }),
-            };
-            (dependency.name().to_string(), value)
+    let down = look_at_most_every_second(&auth).await;
+    let all_up = down.is_empty();
+    let detail: serde_json::Map<String, serde_json::Value> = auth
+        .backends
+        .dependencies()
+        .into_iter()
+        .map(|dependency| {
+            let up = !down.iter().any(|(d, _)| *d == dependency);
+            let status = if up { "up" } else { "down" };
+            (
+                dependency.name().to_string(),
+                serde_json::json!({ "status": status }),
+            )
         })
         .collect();
     let status = if all_up {
@@ -155,9 +211,9 @@ pub async fn availability(
     if !down.is_empty() {
         return unavailable(&auth, &down, json);
     }
-    let res = next.run(req).await;
-    if res.status().is_server_error() {
-        let down = look(&auth).await;
+    let (res, failed) = failures::watch(next.run(req)).await;
+    if failed {
+        let down = look_at_most_every_second(&auth).await;
         if !down.is_empty() {
             return unavailable(&auth, &down, json);
         }
@@ -210,4 +266,38 @@ fn unavailable(auth: &Auth, down: &[(Dependency, String)], json: bool) -> Respon
     headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn down() -> Vec<(Dependency, String)> {
+        vec![(Dependency::Database, "no answer".into())]
+    }
+
+    #[test]
+    fn a_looks_result_never_replaces_a_later_looks() {
+        let health = Health::default();
+        health.set(2, Vec::new());
+        health.set(1, down());
+        assert!(health.down().is_empty(), "look 1 started before look 2");
+        health.set(3, down());
+        assert_eq!(health.down().len(), 1);
+        health.set(3, Vec::new());
+        assert!(
+            health.down().is_empty(),
+            "the same look may finish its record"
+        );
+    }
+
+    #[test]
+    fn looks_caused_by_requests_start_at_most_once_a_second() {
+        let health = Health::default();
+        let t0 = Instant::now();
+        assert!(health.claim_request_look(t0));
+        assert!(!health.claim_request_look(t0 + Duration::from_millis(999)));
+        assert!(health.claim_request_look(t0 + LOOK_EVERY));
+        assert!(!health.claim_request_look(t0 + LOOK_EVERY));
+    }
 }

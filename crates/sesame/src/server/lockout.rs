@@ -447,6 +447,12 @@ impl Lockout {
         .expect("the cookie is ASCII")
     }
 
+    /// Clears `account`'s counter: its failures and any lock, hard or not
+    /// (an administrator's unlock, a completed password reset).
+    pub async fn clear(&self, account: &Identifier) -> Result<(), CounterError> {
+        self.counters.reset(*account.key(), None).await
+    }
+
     /// How many accounts and devices are tracked in this process now (for
     /// tests and metrics).
     pub fn tracked(&self) -> u64 {

@@ -20,6 +20,7 @@ use tower::ServiceBuilder;
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
 use super::{
+    admin_route,
     app_user::{AuthUser, AuthorizedUser},
     authorize::{create_user, Authorize, AuthorizeError, DatabaseAuthorize},
     callbacks::{Callbacks, Defaults, Events},
@@ -291,7 +292,18 @@ impl Sesame {
         // plain types; a `.layer()` call each would box every layer around
         // every route.
         let layers = ServiceBuilder::new()
-            .layer(TraceLayer::new_for_http())
+            // The span names the path, never the query: link pages carry
+            // their token there (`?token=`).
+            .layer(
+                TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
+                    tracing::debug_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        version = ?req.version(),
+                    )
+                }),
+            )
             .layer(Extension(auth.clone()))
             .layer(middleware::from_fn(edge::edge))
             .layer(RequestBodyLimitLayer::new(auth.config.limits.body_bytes))
@@ -305,6 +317,10 @@ impl Sesame {
         Router::new()
             .route(health::HEALTH_PATH, axum::routing::get(health::health))
             .route(health::READY_PATH, axum::routing::get(health::ready))
+            .route(
+                admin_route::ADMIN_PATH,
+                axum::routing::post(admin_route::admin),
+            )
             .merge(session_check::in_front_of(app, auth.clone()))
             .layer(
                 ServiceBuilder::new()
@@ -384,6 +400,7 @@ fn spawn_cleanup(auth: &Auth) {
         loop {
             every.tick().await;
             auth.limits.per_ip.shrink();
+            auth.budgets.shrink();
             auth.lockout.shrink();
             match auth.sessions.delete_expired().await {
                 Ok(0) => {}

@@ -4,8 +4,10 @@
 //! answer nor its timing tells. The link's token is single-use, valid for one
 //! hour, and stored hashed; setting the new password through it ends every
 //! session of the user. Both steps check the CSRF token and count against the
-//! per-IP limit. Each returns a domain result; the server functions in
-//! [`crate::reset`] make the answer.
+//! per-IP limit. A completed reset confirms the address (the link came from
+//! the mailbox), voids every other pending link of the account and clears
+//! its lockout (a hard lock included). Each returns a domain result; the
+//! server functions in [`crate::reset`] make the answer.
 
 use std::time::Duration;
 
@@ -74,7 +76,7 @@ async fn send_link(auth: &Auth, email: &Email, locale: Locale) -> Result<(), Str
         &user.email,
         &reset_link(auth, &token),
     );
-    auth.mailer.send(mail).await.map_err(|e| e.to_string())
+    auth.send_mail(mail, Some(user.id)).await
 }
 
 /// What the new-password form sent.
@@ -136,5 +138,10 @@ pub async fn set_password(
             tracing::error!(%cause, "setting a password from a reset link failed");
             cause.answer()
         })?;
+    // The mailbox's owner chose a new password: the account's lockout,
+    // a hard lock included, ends with it.
+    if let Err(cause) = req.auth.clear_lockout(&user.email).await {
+        tracing::error!(%cause, "clearing the lockout after a reset failed");
+    }
     Ok(())
 }

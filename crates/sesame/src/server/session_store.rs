@@ -32,7 +32,10 @@ use tower_sessions::{
     session_store::{self, SessionStore},
 };
 
-use super::session::{data_of, SessionData, KEY};
+use super::{
+    session::{data_of, SessionData, KEY},
+    users::AccountChange,
+};
 
 /// A session's key in the rows and the cache: SHA-256 of its id.
 pub type Key = [u8; 32];
@@ -129,10 +132,19 @@ pub trait SessionRows: Send + Sync + 'static {
     async fn delete_expired(&self, now: i64) -> Result<u64, sqlx::Error>;
     /// The revocation sequence now.
     async fn revocation_seq(&self) -> Result<i64, sqlx::Error>;
-    /// Bumps `user_id`'s revocation to a new highest sequence number and
-    /// deletes their rows but `keep`, in one transaction; the deleted keys.
-    async fn revoke_user(&self, user_id: &str, keep: Option<&Key>)
-        -> Result<Vec<Key>, sqlx::Error>;
+    /// Secures an account in one transaction: bumps `user_id`'s revocation
+    /// to a new highest sequence number, deletes their rows but `keep`,
+    /// voids every pending account link of theirs (`account_tokens`) and
+    /// makes `change` to their row of Sesame's `users` table. Either all of
+    /// it is done or none; the deleted keys. A `change` that finds no user
+    /// is [`sqlx::Error::RowNotFound`]; an address another user has, a
+    /// unique violation.
+    async fn revoke_user(
+        &self,
+        user_id: &str,
+        keep: Option<&Key>,
+        change: AccountChange<'_>,
+    ) -> Result<Vec<Key>, sqlx::Error>;
     /// Whether `key` is a row of `user_id`.
     async fn owned_by(&self, user_id: &str, key: &Key) -> Result<bool, sqlx::Error>;
     /// Deletes `key` if it is a row of `user_id`; whether it was.
@@ -151,8 +163,10 @@ pub struct CacheError(pub String);
 /// The read cache in front of the rows.
 #[async_trait]
 pub trait SessionCache: Send + Sync + 'static {
-    /// The cached record of `key`, if any (never one deleted since).
-    async fn get(&self, key: &Key) -> Result<Option<Arc<Loaded>>, CacheError>;
+    /// The cached record of `key` (the hash of `id`), if any (never one
+    /// deleted since). A cache outside the process keeps no session id:
+    /// the record it hands back carries the caller's `id`.
+    async fn get(&self, key: &Key, id: &Id) -> Result<Option<Arc<Loaded>>, CacheError>;
     /// Caches what a read or a write found, unless the session was deleted
     /// meanwhile (its tombstone is there); whether it stands.
     async fn fill(&self, key: &Key, loaded: &Arc<Loaded>) -> Result<bool, CacheError>;
@@ -161,6 +175,14 @@ pub trait SessionCache: Send + Sync + 'static {
     async fn kill(&self, key: &Key) -> Result<(), CacheError>;
     /// Drops the entry of `key` (a write found no live row).
     async fn forget(&self, key: &Key) -> Result<(), CacheError>;
+    /// Tombstones every entry of `user_id`'s sessions, and caches none of
+    /// theirs filled for a while after (their rows were deleted by another
+    /// process, which a read racing this may have found before): a cache in
+    /// this process. A shared cache (Redis) was told by that process
+    /// already: nothing to do. How many entries went.
+    async fn forget_user(&self, _user_id: &str) -> Result<u64, CacheError> {
+        Ok(0)
+    }
 }
 
 /// The in-process cache (moka): kept in step with every write and delete of
@@ -171,6 +193,9 @@ pub struct LocalCache {
     entries: moka::sync::Cache<Key, Arc<Loaded>>,
     /// Keys deleted lately: no entry may stand for them.
     deleted: moka::sync::Cache<Key, ()>,
+    /// Users whose sessions another process ended lately: none of theirs
+    /// is cached (they are read from the rows).
+    forgotten: moka::sync::Cache<String, ()>,
 }
 
 impl LocalCache {
@@ -189,13 +214,17 @@ impl LocalCache {
                 .max_capacity(capacity)
                 .time_to_live(tombstone_ttl)
                 .build(),
+            forgotten: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(tombstone_ttl)
+                .build(),
         }
     }
 }
 
 #[async_trait]
 impl SessionCache for LocalCache {
-    async fn get(&self, key: &Key) -> Result<Option<Arc<Loaded>>, CacheError> {
+    async fn get(&self, key: &Key, _id: &Id) -> Result<Option<Arc<Loaded>>, CacheError> {
         Ok(self
             .entries
             .get(key)
@@ -203,6 +232,16 @@ impl SessionCache for LocalCache {
     }
 
     async fn fill(&self, key: &Key, loaded: &Arc<Loaded>) -> Result<bool, CacheError> {
+        let of_forgotten = |l: &Loaded| {
+            l.data
+                .as_ref()
+                .is_some_and(|d| self.forgotten.contains_key(&d.user_id))
+        };
+        if self.forgotten.entry_count() > 0 && of_forgotten(loaded) {
+            // Served from the rows, which are the truth, while the user's
+            // revocation by another process is recent.
+            return Ok(true);
+        }
         self.entries.insert(*key, loaded.clone());
         // Checked after the insert: a delete that ran before it left its
         // tombstone first, and one that runs after it clears the entry itself.
@@ -223,6 +262,21 @@ impl SessionCache for LocalCache {
         self.entries.invalidate(key);
         Ok(())
     }
+
+    async fn forget_user(&self, user_id: &str) -> Result<u64, CacheError> {
+        self.forgotten.insert(user_id.to_string(), ());
+        self.forgotten.run_pending_tasks();
+        let theirs: Vec<Key> = self
+            .entries
+            .iter()
+            .filter(|(_, l)| l.data.as_ref().is_some_and(|d| d.user_id == user_id))
+            .map(|(key, _)| *key)
+            .collect();
+        for key in &theirs {
+            self.kill(key).await?;
+        }
+        Ok(theirs.len() as u64)
+    }
 }
 
 /// The session store: rows behind a cache.
@@ -239,6 +293,7 @@ impl std::fmt::Debug for Sessions {
 }
 
 fn backend(e: impl std::fmt::Display) -> session_store::Error {
+    super::failures::note_backend_failure();
     session_store::Error::Backend(e.to_string())
 }
 
@@ -271,7 +326,7 @@ impl Sessions {
     /// The record of `id` (unexpired), from the cache when it is there.
     pub async fn load_shared(&self, id: &Id) -> session_store::Result<Option<Arc<Loaded>>> {
         let key = id_hash(id);
-        if let Some(loaded) = self.cache.get(&key).await.map_err(backend)? {
+        if let Some(loaded) = self.cache.get(&key, id).await.map_err(backend)? {
             if loaded.record.expiry_date > OffsetDateTime::now_utc() {
                 return Ok(Some(loaded));
             }
@@ -299,17 +354,42 @@ impl Sessions {
         self.rows.revocation_seq().await
     }
 
-    /// Ends every session of `user_id` but `keep` (a session's handle), at
-    /// once: the rows are deleted and their keys tombstoned, and a sign-in of
-    /// that user that read the sequence before this cannot store its session.
-    /// Returns how many sessions ended.
+    /// Ends every session of `user_id` but `keep` (a session's handle) and
+    /// voids their pending account links, at once, with `change` to their
+    /// row in the same transaction (see [`SessionRows::revoke_user`]): the
+    /// rows are deleted and their keys tombstoned, and a sign-in of that
+    /// user that read the sequence before this cannot store its session.
+    ///
+    /// The keys are tombstoned before the transaction, so a cache that
+    /// fails stops it before anything changed in the database; keys of
+    /// sessions started meanwhile are tombstoned after it. A transaction the
+    /// database refuses after the tombstones (a failure, a change it
+    /// rejects) leaves the rows, the user and the links as they were, and
+    /// the tombstoned sessions ended all the same: the one direction a
+    /// failure may err in. Returns how many sessions ended.
     pub async fn revoke_user(
         &self,
         user_id: &str,
         keep: Option<&SessionHandle>,
+        change: AccountChange<'_>,
     ) -> Result<u64, SessionStoreError> {
-        let ended = self.rows.revoke_user(user_id, keep.map(|k| &k.0)).await?;
-        for key in &ended {
+        let keep = keep.map(|k| k.0);
+        let listed: Vec<Key> = self
+            .rows
+            .list_user(user_id, now())
+            .await?
+            .into_iter()
+            .map(|(key, _, _)| key)
+            .filter(|key| Some(*key) != keep)
+            .collect();
+        for key in &listed {
+            self.cache.kill(key).await?;
+        }
+        let ended = self
+            .rows
+            .revoke_user(user_id, keep.as_ref(), change)
+            .await?;
+        for key in ended.iter().filter(|k| !listed.contains(k)) {
             self.cache.kill(key).await?;
         }
         Ok(ended.len() as u64)
@@ -349,6 +429,12 @@ impl Sessions {
             .collect();
         sessions.sort_by_key(|s| std::cmp::Reverse(s.data.signed_in_at));
         Ok(sessions)
+    }
+
+    /// Makes the cache forget `user_id`'s sessions, whose rows another
+    /// process deleted (see [`SessionCache::forget_user`]).
+    pub async fn forget_user(&self, user_id: &str) -> Result<u64, CacheError> {
+        self.cache.forget_user(user_id).await
     }
 
     /// How many live sessions there are (for tests and operators).

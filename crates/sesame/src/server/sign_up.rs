@@ -4,31 +4,37 @@
 //! answer in a task of its own: a new account gets a verification link (24
 //! hours, single-use, stored hashed), and the owner of an existing one gets a
 //! message saying someone tried. Until the address is confirmed the account
-//! cannot sign in (`EmailNotVerified`, after its password was checked)
-//! unless `accounts.unverified_sign_in` allows it; the link can be sent
-//! again, at most once a minute per account. An administrator's invitation
-//! (`Auth::invite`) creates the account and sends a link that sets its
-//! password, which confirms the address too.
-
-use std::time::Duration;
+//! cannot sign in (its right password is answered as a wrong one, and the
+//! link is sent again) unless `accounts.unverified_sign_in` allows it; the
+//! link can be sent again, at most once a minute per account. An
+//! administrator's invitation (`Auth::invite`) creates the account and sends
+//! a link that sets its password, which confirms the address too.
+//!
+//! Whoever signs up chose the password, not necessarily the owner of the
+//! address. So the link is bound to the browser that signed up (a cookie set
+//! with the answer): followed there, it confirms and signs in; followed
+//! anywhere else, it asks for the password chosen at sign-up first. The
+//! owner of an address someone else signed up with cannot confirm it with a
+//! password they never chose, and the squatter's password never becomes one
+//! that opens the account; the owner takes it over with a password reset,
+//! which confirms the address and replaces the password.
 
 use super::{
+    callback::{enter, Caller, Entry, SignedIn},
     config::SignUpMode,
     mail::templates::{render, Kind},
     password::{self, NewPassword, Password},
     state::Auth,
-    tokens::Purpose,
-    users::{Email, NewUser, StoreError, UserRecord},
-    visitor::{site_name, Visitor},
+    tokens::{binding_hash, Purpose},
+    users::{Email, Identifier, NewUser, StoreError, UserRecord},
+    verification,
+    visitor::{new_binding_cookie, site_name, Visitor},
     AccountError,
 };
 use crate::{i18n::Locale, AuthError};
 
 /// The longest display name accepted.
 pub const MAX_NAME_CHARS: usize = 100;
-
-/// How often the verification link may be sent again to one account.
-const RESEND_EVERY: Duration = Duration::from_secs(60);
 
 /// What the sign-up form sent.
 pub struct SignUpForm {
@@ -38,18 +44,14 @@ pub struct SignUpForm {
     pub confirm: String,
 }
 
-/// The link of a verification token.
-fn verify_link(auth: &Auth, token: &str) -> String {
-    format!(
-        "{}{}?token={token}",
-        auth.config.base_url(),
-        crate::VERIFY_PATH
-    )
-}
-
 /// Signs up: checks the form, answers, and does the rest afterwards. `Ok`
-/// says nothing about whether the address had an account.
-pub async fn sign_up(v: &Visitor<'_>, csrf_token: &str, form: SignUpForm) -> Result<(), AuthError> {
+/// says nothing about whether the address had an account; it carries the
+/// binding cookie to set (the link will be bound to it).
+pub async fn sign_up(
+    v: &Visitor<'_>,
+    csrf_token: &str,
+    form: SignUpForm,
+) -> Result<http::HeaderValue, AuthError> {
     if v.auth.config.accounts.sign_up != SignUpMode::Open {
         return Err(AuthError::SignUpClosed);
     }
@@ -73,40 +75,54 @@ pub async fn sign_up(v: &Visitor<'_>, csrf_token: &str, form: SignUpForm) -> Res
         NewPassword::parse(form.password, &context).map_err(|_| AuthError::WeakPassword)?;
     let auth = v.auth.clone();
     let locale = v.locale;
+    let (binding, cookie) = new_binding_cookie(v.auth, v.auth.config.accounts.verification_ttl);
+    let bound_to = binding_hash(&binding);
     tokio::spawn(async move {
-        if let Err(cause) = create_or_notify(&auth, email, name, password, locale).await {
+        let sign_up = SignUp {
+            email,
+            name,
+            password,
+            bound_to,
+        };
+        if let Err(cause) = create_or_notify(&auth, sign_up, locale).await {
             tracing::error!(%cause, "sign-up failed after its answer");
         }
     });
-    Ok(())
+    Ok(cookie)
+}
+
+/// A checked sign-up form and the browser it came from.
+struct SignUp {
+    email: Email,
+    name: Option<String>,
+    password: NewPassword,
+    /// SHA-256 of the binding cookie set with the answer.
+    bound_to: [u8; 32],
 }
 
 /// The part after the answer: a new account and its verification link, or
 /// a notice to the owner of the existing one.
-async fn create_or_notify(
-    auth: &Auth,
-    email: Email,
-    name: Option<String>,
-    password: NewPassword,
-    locale: Locale,
-) -> Result<(), String> {
+async fn create_or_notify(auth: &Auth, sign_up: SignUp, locale: Locale) -> Result<(), String> {
+    let SignUp {
+        email,
+        name,
+        password,
+        bound_to,
+    } = sign_up;
     let site = site_name(auth);
     let attempted = |to: &str| {
         let link = format!("{}{}", auth.config.base_url(), auth.sign_in_page());
         render(Kind::SignUpAttempted, locale, &site, to, &link)
     };
-    if auth
+    if let Some(owner) = auth
         .users
         .find_by_email(&email)
         .await
         .map_err(|e| e.to_string())?
-        .is_some()
     {
         return auth
-            .mailer
-            .send(attempted(email.as_str()))
-            .await
-            .map_err(|e| e.to_string());
+            .send_mail(attempted(email.as_str()), Some(owner.id))
+            .await;
     }
     let password_hash = password::hash(&auth.gate, password.password())
         .await
@@ -123,48 +139,24 @@ async fn create_or_notify(
     let user = match created {
         Ok(user) => user,
         // Signed up twice at once: the second is the "someone tried" case.
-        Err(StoreError::Duplicate) => {
-            return auth
-                .mailer
-                .send(attempted(email.as_str()))
-                .await
-                .map_err(|e| e.to_string())
-        }
+        Err(StoreError::Duplicate) => return auth.send_mail(attempted(email.as_str()), None).await,
         Err(e) => return Err(e.to_string()),
     };
-    send_verification(auth, &user, locale).await
-}
-
-/// A new verification link for `user`, by email.
-async fn send_verification(auth: &Auth, user: &UserRecord, locale: Locale) -> Result<(), String> {
-    let token = auth
-        .tokens
-        .issue(
-            Purpose::VerifyEmail,
-            user.id,
-            &user.email,
-            auth.config.accounts.verification_ttl,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    let mail = render(
-        Kind::VerifyEmail,
-        locale,
-        &site_name(auth),
-        &user.email,
-        &verify_link(auth, &token),
-    );
-    auth.mailer.send(mail).await.map_err(|e| e.to_string())
+    verification::send(auth, &user, locale, Some(&bound_to)).await
 }
 
 /// Confirms the address a verification link was sent to and, with
-/// `accounts.sign_in_after_verification`, signs this browser in (the link
-/// came from the mailbox). A used, expired or made-up token, or one for an
-/// address the account no longer has, is `Verification`.
+/// `accounts.sign_in_after_verification`, signs this browser in through the
+/// sign-in steps every way in takes. Followed in the browser the link is
+/// bound to, the link is enough; anywhere else the account's password is
+/// needed too (`ReauthRequired` without it, or with a wrong one, which
+/// counts as the account's failure). A used, expired or made-up token, or
+/// one for an address the account no longer has, is `Verification`.
 pub async fn confirm_email(
     v: &Visitor<'_>,
     csrf_token: &str,
     token: &str,
+    password: Option<String>,
 ) -> Result<Verified, AuthError> {
     v.check(csrf_token).await?;
     let store_error = |cause: String| {
@@ -182,25 +174,48 @@ pub async fn confirm_email(
     let named = v
         .auth
         .tokens
-        .take(Purpose::VerifyEmail, token)
+        .peek(Purpose::VerifyEmail, token)
         .await
         .map_err(|e| store_error(e.to_string()))?
         .ok_or(AuthError::Verification)?;
     let user = match v.auth.users.find_by_id(named.user_id).await {
-        Ok(Some(user)) if user.email == named.email => user,
+        Ok(Some(user)) if user.email == named.email && !user.is_disabled() => user,
         Ok(_) => return Err(AuthError::Verification),
         Err(e) => return Err(store_error(e.to_string())),
     };
+    let identifier = Identifier::parse(&user.email).map_err(|_| AuthError::Verification)?;
+    // The first factor: the browser the link is bound to, or the password.
+    let attempt = if named.is_bound_to(v.binding_cookie.as_deref()) {
+        v.auth
+            .lockout
+            .check(&identifier, v.device_cookie.as_deref())
+            .await
+            .ok()
+    } else {
+        Some(
+            v.auth
+                .check_password_again(&user, &identifier, v.device_cookie.as_deref(), password)
+                .await?,
+        )
+    };
+    v.auth
+        .tokens
+        .take(Purpose::VerifyEmail, token)
+        .await
+        .map_err(|e| store_error(e.to_string()))?
+        .ok_or(AuthError::Verification)?;
     v.auth
         .users
         .set_email_verified(user.id)
         .await
         .map_err(|e| store_error(e.to_string()))?;
+    // A locked account's address is confirmed; it signs in later.
+    let Some(attempt) = attempt else {
+        return Ok(Verified::Confirmed);
+    };
     if !v.auth.config.accounts.sign_in_after_verification {
         return Ok(Verified::Confirmed);
     }
-    // The link came from the mailbox: sign this browser in, if the
-    // application can name its user without a password.
     let signed_in = match v.auth.hooks.user_for(&user).await {
         Ok(Some(signed_in)) => signed_in,
         Ok(None) => return Ok(Verified::Confirmed),
@@ -209,31 +224,39 @@ pub async fn confirm_email(
             return Ok(Verified::Confirmed);
         }
     };
-    let origin = super::session::Origin {
+    let caller = Caller {
         ip: v.ip,
-        user_agent: None,
-        revocation_seq,
+        user_agent: v.user_agent.clone(),
+        device_cookie: v.device_cookie.clone(),
     };
-    match super::session::start(v.session, &signed_in, &origin, &v.auth.config, false).await {
-        Ok((data, _)) => {
-            v.csrf.rotate(data.csrf_binding());
-            v.auth.hooks.signed_in(&signed_in).await;
-            Ok(Verified::SignedIn)
-        }
-        Err(cause) => {
-            tracing::error!(%cause, "could not start a session after verification");
-            Ok(Verified::Confirmed)
-        }
+    let entry = Entry {
+        auth: v.auth,
+        csrf: v.csrf,
+        session: v.session,
+        caller: &caller,
+        identifier: &identifier,
+        revocation_seq,
+        remember: false,
+        callback_url: "/",
+    };
+    match enter(&entry, &signed_in, attempt).await {
+        Ok(SignedIn {
+            session: Some(new), ..
+        }) => Ok(Verified::SignedIn(new.device_cookie)),
+        // The application's `sign_in` callback refused or sent elsewhere,
+        // or no session could be stored: the address is confirmed all the same.
+        Ok(_) | Err(_) => Ok(Verified::Confirmed),
     }
 }
 
 /// What confirming an address did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verified {
     /// The address is confirmed; sign in with the password.
     Confirmed,
-    /// The address is confirmed and this browser is signed in.
-    SignedIn,
+    /// The address is confirmed and this browser is signed in (with this
+    /// device cookie to set).
+    SignedIn(http::HeaderValue),
 }
 
 /// Moves an account to the address a change link was sent to, and ends
@@ -258,51 +281,32 @@ pub async fn confirm_email_change(
         .map_err(|e| failed(e.to_string()))?
         .ok_or(AuthError::Verification)?;
     let email = Email::parse(&named.email).map_err(|_| AuthError::Verification)?;
-    match v.auth.users.set_email(named.user_id, &email).await {
-        Ok(()) => {}
-        Err(StoreError::Duplicate | StoreError::NotFound) => return Err(AuthError::Verification),
-        Err(e) => return Err(failed(e.to_string())),
+    // The move, the end of every session and of every other pending link:
+    // one transaction.
+    match v.auth.move_account(named.user_id, &email).await {
+        Ok(_) => Ok(()),
+        Err(AccountError::Store(StoreError::Duplicate | StoreError::NotFound)) => {
+            Err(AuthError::Verification)
+        }
+        Err(cause) => {
+            tracing::error!(%cause, "moving an account to a new address failed");
+            Err(cause.answer())
+        }
     }
-    v.auth
-        .end_sessions(&named.user_id.to_string(), None)
-        .await
-        .map_err(|e| failed(e.to_string()))?;
-    Ok(())
 }
 
 /// Sends the verification link again, if `email` has an account that is
-/// not confirmed yet (and none was sent in the last minute). `Ok` says
-/// nothing about the account.
+/// not confirmed yet (and none was sent in the last minute), bound to this
+/// browser if it holds a binding cookie. `Ok` says nothing about the account.
 pub async fn resend(v: &Visitor<'_>, csrf_token: &str, email: &str) -> Result<(), AuthError> {
     v.check(csrf_token).await?;
     let email = Email::parse(email).map_err(|_| AuthError::InvalidRequest)?;
-    let auth = v.auth.clone();
-    let locale = v.locale;
-    tokio::spawn(async move {
-        let user = match auth.users.find_by_email(&email).await {
-            Ok(Some(user)) if user.email_verified_at.is_none() && !user.is_disabled() => user,
-            Ok(_) => return,
-            Err(cause) => {
-                tracing::error!(%cause, "resending a verification link failed");
-                return;
-            }
-        };
-        match auth
-            .tokens
-            .issued_within(Purpose::VerifyEmail, user.id, RESEND_EVERY)
-            .await
-        {
-            Ok(false) => {}
-            Ok(true) => return,
-            Err(cause) => {
-                tracing::error!(%cause, "resending a verification link failed");
-                return;
-            }
-        }
-        if let Err(cause) = send_verification(&auth, &user, locale).await {
-            tracing::error!(%cause, "resending a verification link failed");
-        }
-    });
+    verification::resend_in_background(
+        v.auth,
+        email.as_str(),
+        v.binding_cookie.as_deref().map(binding_hash),
+        v.locale,
+    );
     Ok(())
 }
 
@@ -370,10 +374,9 @@ impl Auth {
             &user.email,
             &link,
         );
-        self.mailer
-            .send(mail)
+        self.send_mail(mail, Some(user.id))
             .await
-            .map_err(|e| InviteError::Mail(e.to_string()))?;
+            .map_err(InviteError::Mail)?;
         Ok(user)
     }
 }

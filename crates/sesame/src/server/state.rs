@@ -37,10 +37,16 @@ pub struct Inner {
     pub(crate) secrets: Arc<Secrets>,
     pub(crate) csrf: Arc<CsrfKeys>,
     pub(crate) users: Arc<dyn UserStore>,
+    /// Whether `users` is Sesame's own store, in the database of the
+    /// sessions (a change to an account and the end of its sessions are
+    /// then one transaction).
+    pub(crate) own_users: bool,
     /// The application's `authorize`, callbacks and events.
     pub(crate) hooks: Arc<dyn Hooks>,
     pub(crate) sessions: Sessions,
     pub(crate) limits: SignInLimits,
+    /// Mail and account-action budgets.
+    pub(crate) budgets: super::budgets::Budgets,
     pub(crate) lockout: Lockout,
     pub(crate) gate: Arc<HashGate>,
     pub(crate) accounts: AccountNamer,
@@ -97,7 +103,11 @@ impl AuthBuilder {
             limits_config.hash_queue,
         ));
         let limits = SignInLimits::new(
-            backends.rate_limiter("limit:ip", limits_config.sign_in_per_ip),
+            backends.rate_limiter(
+                "limit:ip",
+                limits_config.sign_in_per_ip,
+                limits_config.tracked_keys,
+            ),
             limits_config.ipv6_prefix,
         );
         let lockout = Lockout::new(
@@ -120,12 +130,14 @@ impl AuthBuilder {
             )
             .collect();
         let accounts = AccountNamer::new(self.config.audit.account);
+        let budgets = super::budgets::Budgets::new(&backends, limits_config);
         let sessions = Sessions::new(
             backends.session_rows(),
             backends.session_cache(self.config.session_cache_ttl()),
         );
         let mailer = Mailer::new(&self.config)?;
         let tokens = Tokens::new(backends.tokens());
+        let own_users = self.users.is_none();
         let users = self.users.unwrap_or_else(|| backends.users());
         let hooks = hooks(
             DatabaseAuthorize::new(users.clone(), gate.clone())
@@ -138,9 +150,11 @@ impl AuthBuilder {
             secrets,
             csrf,
             users,
+            own_users,
             hooks,
             sessions,
             limits,
+            budgets,
             lockout,
             gate,
             accounts,

@@ -1,8 +1,11 @@
 //! Single-use account tokens (password reset, email verification): 32 random
 //! bytes from the OS, sent in a link as base64url, stored only as their
-//! SHA-256 with a purpose, a user, the address they were sent to and an
-//! expiry. Taking one deletes it in the same statement, so two requests with
-//! the same link cannot both use it.
+//! SHA-256 with a purpose, a user, the address they were sent to, an
+//! expiry, and the browser they are bound to, if any (the SHA-256 of a
+//! cookie the browser that asked for the link holds). Taking one deletes it
+//! in the same statement, so two requests with the same link cannot both
+//! use it. Every step that secures an account voids all of its tokens (see
+//! [`super::accounts`]).
 
 use std::sync::Arc;
 
@@ -41,6 +44,35 @@ pub struct TokenFor {
     pub user_id: i64,
     /// The address the link was sent to.
     pub email: String,
+    /// SHA-256 of the binding cookie of the browser that asked for it, if any.
+    pub bound_to: Option<[u8; 32]>,
+}
+
+impl TokenFor {
+    /// Whether `cookie` (a binding cookie's value) is the one this token is
+    /// bound to (constant-time).
+    pub fn is_bound_to(&self, cookie: Option<&str>) -> bool {
+        use subtle::ConstantTimeEq;
+        match (self.bound_to, cookie) {
+            (Some(bound), Some(cookie)) => bool::from(binding_hash(cookie).ct_eq(&bound)),
+            _ => false,
+        }
+    }
+}
+
+/// A row's `(user_id, email, bound_to)` as a [`TokenFor`] (a `bound_to`
+/// of another length than 32 bytes binds to nothing any cookie has).
+pub(crate) fn token_for(user_id: i64, email: String, bound_to: Option<Vec<u8>>) -> TokenFor {
+    TokenFor {
+        user_id,
+        email,
+        bound_to: bound_to.map(|b| <[u8; 32]>::try_from(b.as_slice()).unwrap_or([0; 32])),
+    }
+}
+
+/// SHA-256 of a binding cookie's value: what a token bound to it stores.
+pub fn binding_hash(cookie: &str) -> [u8; 32] {
+    Sha256::digest(cookie.as_bytes()).into()
 }
 
 /// Where tokens are kept: the `account_tokens` table (SQLite and PostgreSQL
@@ -50,12 +82,13 @@ pub trait TokenStore: Send + Sync + 'static {
     /// Stores a token, removing the user's earlier tokens of this purpose
     /// (one transaction).
     async fn replace(&self, token: NewToken<'_>) -> Result<(), sqlx::Error>;
-    /// Whether a token of this purpose was issued to `user_id` after `since`.
-    async fn issued_since(
+    /// Whether a token of this purpose was issued to `user_id` within the
+    /// last `seconds`, on the database's clock (the one that stamped it).
+    async fn issued_within(
         &self,
         purpose: Purpose,
         user_id: i64,
-        since: i64,
+        seconds: i64,
     ) -> Result<bool, sqlx::Error>;
     /// What the token with this hash names, if it is live at `now`.
     async fn find(
@@ -86,6 +119,8 @@ pub struct NewToken<'a> {
     pub email: &'a str,
     /// Unix seconds when it expires.
     pub expires_at: i64,
+    /// SHA-256 of the binding cookie of the browser it is bound to, if any.
+    pub bound_to: Option<&'a [u8; 32]>,
 }
 
 /// The tokens: issued, checked and taken.
@@ -117,6 +152,19 @@ impl Tokens {
         email: &str,
         ttl: std::time::Duration,
     ) -> Result<String, sqlx::Error> {
+        self.issue_bound(purpose, user_id, email, ttl, None).await
+    }
+
+    /// [`Self::issue`], bound to the browser whose binding cookie hashes to
+    /// `bound_to`.
+    pub async fn issue_bound(
+        &self,
+        purpose: Purpose,
+        user_id: i64,
+        email: &str,
+        ttl: std::time::Duration,
+        bound_to: Option<&[u8; 32]>,
+    ) -> Result<String, sqlx::Error> {
         let mut bytes = [0u8; 32];
         OsRng.fill_bytes(&mut bytes);
         let raw = URL_SAFE_NO_PAD.encode(bytes);
@@ -127,6 +175,7 @@ impl Tokens {
                 user_id,
                 email,
                 expires_at: now().saturating_add(ttl.as_secs() as i64),
+                bound_to,
             })
             .await?;
         Ok(raw)
@@ -140,7 +189,7 @@ impl Tokens {
         within: std::time::Duration,
     ) -> Result<bool, sqlx::Error> {
         self.store
-            .issued_since(purpose, user_id, now() - within.as_secs() as i64)
+            .issued_within(purpose, user_id, within.as_secs() as i64)
             .await
     }
 
@@ -197,6 +246,7 @@ mod tests {
         let named = TokenFor {
             user_id: 1,
             email: "a@b.c".into(),
+            bound_to: None,
         };
         assert_eq!(tokens.peek(Purpose::VerifyEmail, &raw).await.unwrap(), None);
         assert_eq!(tokens.take(Purpose::VerifyEmail, &raw).await.unwrap(), None);

@@ -11,8 +11,23 @@ use sha2::{Digest, Sha256};
 
 /// Longest email accepted (RFC 5321's path limit).
 pub const MAX_EMAIL_BYTES: usize = 254;
+/// Longest local part (before the `@`) accepted (RFC 5321).
+pub const MAX_LOCAL_BYTES: usize = 64;
 
-/// A normalised email address.
+/// A plain email address, parsed once: an RFC 5321 `addr-spec` whose local
+/// part is a dot-atom (no quoted local part, no display name, no angle
+/// brackets, no comments, no IP literal), with no whitespace, control, or
+/// bidirectional and other invisible formatting characters. It is
+/// normalised once: the local part to Unicode NFC and lower case (Sesame
+/// treats addresses case-insensitively, as most providers do), the domain
+/// through IDNA (UTS 46) to its lower-case ASCII form. Two spellings that
+/// mail delivers to one mailbox (`A@B.example`, `a@b.EXAMPLE`,
+/// `a@bü.example` and its `xn--` form) are one `Email`; anything mail could
+/// read as something else (`x <a@b.example>`, `"a"@b.example`) is refused.
+///
+/// Written here rather than taken from a crate: the crates that parse
+/// addresses accept the RFC 5322 forms (quoted local parts, display names,
+/// comments) that this type exists to refuse.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
@@ -22,33 +37,95 @@ pub enum EmailError {
     #[error("the email is longer than {MAX_EMAIL_BYTES} bytes")]
     /// Longer than an email may be.
     TooLong,
-    #[error("the email is not of the form name@domain")]
-    /// Not of the form local@domain.
+    #[error("the email is not a plain address of the form name@domain")]
+    /// Not a plain `local@domain` address.
     Malformed,
+    #[error("the email holds a control, space or formatting character")]
+    /// Holds a character that could hide what the address is.
+    ForbiddenCharacter,
+    #[error("the email's domain is not a valid domain name")]
+    /// The domain is not a valid (internationalised) domain name.
+    BadDomain,
+}
+
+/// Characters that change how text is displayed without being seen: the
+/// bidirectional marks and overrides, zero-width characters, the BOM.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}')
+}
+
+/// RFC 5322 `atext` (ASCII), or a non-ASCII letter or digit (RFC 6531).
+fn is_atext(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || "!#$%&'*+-/=?^_`{|}~".contains(c)
+        || (!c.is_ascii() && c.is_alphanumeric())
 }
 
 impl Email {
-    /// Trims, lower-cases and checks an email address.
+    /// Parses and normalises a plain email address (see [`Email`]).
     pub fn parse(raw: &str) -> Result<Email, EmailError> {
+        use unicode_normalization::UnicodeNormalization;
         let email = raw.trim();
         if email.len() > MAX_EMAIL_BYTES {
             return Err(EmailError::TooLong);
         }
-        let (local, domain) = email.split_once('@').ok_or(EmailError::Malformed)?;
-        if local.is_empty()
-            || domain.is_empty()
-            || domain.contains('@')
-            || email.chars().any(|c| c.is_whitespace() || c.is_control())
+        if email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
         {
+            return Err(EmailError::ForbiddenCharacter);
+        }
+        let (local, domain) = email.rsplit_once('@').ok_or(EmailError::Malformed)?;
+        let local: String = local.nfc().collect::<String>().to_lowercase();
+        let dot_atom = !local.is_empty()
+            && local.len() <= MAX_LOCAL_BYTES
+            && local
+                .split('.')
+                .all(|atom| !atom.is_empty() && atom.chars().all(is_atext));
+        if !dot_atom {
             return Err(EmailError::Malformed);
         }
-        Ok(Email(email.to_lowercase()))
+        let domain = domain_to_ascii(domain)?;
+        let email = format!("{local}@{domain}");
+        if email.len() > MAX_EMAIL_BYTES {
+            return Err(EmailError::TooLong);
+        }
+        Ok(Email(email))
     }
 
     /// The address.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A domain name through IDNA (UTS 46, as browsers apply it) to its ASCII
+/// form, then checked as a host name: letters, digits and hyphens in labels
+/// of 1 to 63 bytes, at least two labels, the last not all digits (so no
+/// empty domain and no IP literal, bracketed or not).
+fn domain_to_ascii(domain: &str) -> Result<String, EmailError> {
+    let ascii = idna::domain_to_ascii(domain).map_err(|_| EmailError::BadDomain)?;
+    let labels: Vec<&str> = ascii.split('.').collect();
+    let ldh = |label: &&str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let all_digits = labels
+        .last()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()));
+    if labels.len() < 2 || !labels.iter().all(ldh) || all_digits {
+        return Err(EmailError::BadDomain);
+    }
+    Ok(ascii.to_ascii_lowercase())
 }
 
 impl std::fmt::Display for Email {
@@ -160,6 +237,58 @@ pub struct NewUser {
     pub email_verified: bool,
 }
 
+/// A change to a user's row that is made in the same transaction as the
+/// end of their sessions and pending links (see
+/// [`SessionRows::revoke_user`](super::session_store::SessionRows::revoke_user)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChange<'a> {
+    /// Nothing but the sessions and the links ("sign out everywhere").
+    None,
+    /// A new password hash (argon2id PHC string).
+    Password(&'a str),
+    /// Disabled.
+    Disable,
+    /// Moved to this (verified) address.
+    Email(&'a Email),
+    /// Deleted.
+    Delete,
+}
+
+impl AccountChange<'_> {
+    /// The statement that makes this change to one row of `users`, for a
+    /// database whose current Unix time is `now` (an SQL expression) and
+    /// whose `n`-th placeholder is `placeholder(n)`: its text, and the text
+    /// to bind before the user's id, if any. `None` for [`AccountChange::None`].
+    pub(crate) fn statement(
+        &self,
+        now: &str,
+        placeholder: fn(usize) -> String,
+    ) -> Option<(String, Option<&str>)> {
+        let (set, value) = match self {
+            AccountChange::None => return None,
+            AccountChange::Delete => {
+                return Some((
+                    format!("DELETE FROM users WHERE id = {}", placeholder(1)),
+                    None,
+                ))
+            }
+            AccountChange::Password(hash) => {
+                (format!("password_hash = {}", placeholder(1)), Some(*hash))
+            }
+            AccountChange::Disable => (format!("disabled_at = COALESCE(disabled_at, {now})"), None),
+            AccountChange::Email(email) => (
+                format!("email = {}, email_verified_at = {now}", placeholder(1)),
+                Some(email.as_str()),
+            ),
+        };
+        let id = placeholder(if value.is_some() { 2 } else { 1 });
+        Some((
+            format!("UPDATE users SET {set}, updated_at = {now} WHERE id = {id}"),
+            value,
+        ))
+    }
+}
+
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -229,13 +358,92 @@ mod tests {
             "demo",
             "@example.com",
             "demo@",
-            "a@b@c",
+            "a@b@c.example",
             "de mo@example.com",
+            "demo@localhost",
+            "demo@example.123",
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
         let long = format!("{}@example.com", "a".repeat(MAX_EMAIL_BYTES));
         assert_eq!(Email::parse(&long), Err(EmailError::TooLong));
+        // Exactly the longest address: accepted.
+        let longest = format!(
+            "{}@{}.{}.{}",
+            "a".repeat(MAX_LOCAL_BYTES),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(61)
+        );
+        assert_eq!(longest.len(), MAX_EMAIL_BYTES);
+        assert_eq!(Email::parse(&longest).unwrap().as_str(), longest);
+        // Short as typed, too long once IDNA wrote its `xn--` labels.
+        let grows = format!("a@{}example", "é.".repeat(60));
+        assert!(grows.len() <= MAX_EMAIL_BYTES);
+        assert_eq!(Email::parse(&grows), Err(EmailError::TooLong));
+        let long_local = format!("{}@example.com", "a".repeat(MAX_LOCAL_BYTES + 1));
+        assert_eq!(Email::parse(&long_local), Err(EmailError::Malformed));
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(MAX_LOCAL_BYTES))).is_ok());
+    }
+
+    #[test]
+    fn only_a_plain_address_is_an_email() {
+        for (raw, error) in [
+            ("<a@b.example>", EmailError::Malformed),
+            ("x <a@b.example>", EmailError::ForbiddenCharacter),
+            ("x<a@b.example>", EmailError::Malformed),
+            ("\"a\"@b.example", EmailError::Malformed),
+            ("\"a b\"@b.example", EmailError::ForbiddenCharacter),
+            ("a(c)@b.example", EmailError::Malformed),
+            ("a@b.example(c)", EmailError::BadDomain),
+            ("a,b@b.example", EmailError::Malformed),
+            ("a@[127.0.0.1]", EmailError::BadDomain),
+            ("a..b@b.example", EmailError::Malformed),
+            (".a@b.example", EmailError::Malformed),
+            ("a.@b.example", EmailError::Malformed),
+            ("a\u{202e}b@b.example", EmailError::ForbiddenCharacter),
+            ("a@b\u{200b}.example", EmailError::ForbiddenCharacter),
+            ("a\u{feff}@b.example", EmailError::ForbiddenCharacter),
+            ("a\u{7}@b.example", EmailError::ForbiddenCharacter),
+            ("a\tb@b.example", EmailError::ForbiddenCharacter),
+            ("a@-b.example", EmailError::BadDomain),
+            ("a@b-.example", EmailError::BadDomain),
+            ("a@b..example", EmailError::BadDomain),
+            ("a@b_c.example", EmailError::BadDomain),
+            ("a@", EmailError::BadDomain),
+            ("a@127.0.0.1", EmailError::BadDomain),
+            // Non-ASCII, but no letter or digit: the fullwidth `@`, quotes.
+            ("a\u{ff20}b@c.example", EmailError::Malformed),
+            ("\u{2039}a\u{203a}@b.example", EmailError::Malformed),
+        ] {
+            assert_eq!(Email::parse(raw), Err(error), "{raw:?}");
+        }
+        for ok in [
+            "a+tag@b.example",
+            "o'brien@b.example",
+            "a.b.c@sub.b.example",
+            "x-1@b-c.example",
+        ] {
+            assert_eq!(Email::parse(ok).unwrap().as_str(), ok, "{ok:?}");
+        }
+    }
+
+    #[test]
+    fn one_mailbox_has_one_spelling() {
+        let ascii = Email::parse("jose@xn--bcher-kva.example").unwrap();
+        for spelling in [
+            "Jose@Bücher.Example",
+            "JOSE@BÜCHER.EXAMPLE",
+            "jose@XN--BCHER-KVA.example",
+            "jose@bu\u{308}cher.example",
+        ] {
+            assert_eq!(Email::parse(spelling).unwrap(), ascii, "{spelling:?}");
+        }
+        // A local part in Unicode is kept, composed (NFC) and lower-cased.
+        assert_eq!(
+            Email::parse("JOSE\u{301}@b.example").unwrap().as_str(),
+            "jos\u{e9}@b.example"
+        );
     }
 
     #[test]

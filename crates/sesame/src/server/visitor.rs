@@ -15,6 +15,50 @@ pub struct Visitor<'a> {
     pub ip: Option<IpAddr>,
     /// The language of the email the action may send.
     pub locale: Locale,
+    /// The browser's `User-Agent` (for a session a link starts).
+    pub user_agent: Option<String>,
+    /// The browser's device cookie (the lockout's trusted device), if any.
+    pub device_cookie: Option<String>,
+    /// The browser's link-binding cookie (see [`LINK_BINDING`]), if any.
+    pub binding_cookie: Option<String>,
+}
+
+/// The cookie that binds a link to the browser that asked for it (its
+/// SHA-256 is stored with the link's token): set by signing up, so the
+/// confirmation link signs in only the browser that signed up.
+pub const LINK_BINDING: &str = "sesame.link-binding";
+/// [`LINK_BINDING`] on an HTTPS site.
+pub const LINK_BINDING_SECURE: &str = "__Host-sesame.link-binding";
+
+/// The binding cookie's name on this site.
+pub fn binding_cookie_name(auth: &Auth) -> &'static str {
+    if auth.config.secure_cookies() {
+        LINK_BINDING_SECURE
+    } else {
+        LINK_BINDING
+    }
+}
+
+/// A new binding cookie: its value, and the `Set-Cookie` header that sets
+/// it for `max_age` (HttpOnly, `SameSite=Lax`, so a link opened from a mail
+/// client in the same browser carries it).
+pub fn new_binding_cookie(
+    auth: &Auth,
+    max_age: std::time::Duration,
+) -> (String, http::HeaderValue) {
+    let value = hex::encode(rand::random::<[u8; 32]>());
+    let secure = if auth.config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let header = http::HeaderValue::from_str(&format!(
+        "{}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+        binding_cookie_name(auth),
+        max_age.as_secs()
+    ))
+    .expect("the cookie is ASCII");
+    (value, header)
 }
 
 impl Visitor<'_> {

@@ -302,6 +302,25 @@ pub struct LimitsConfig {
     /// Largest request body accepted, in bytes.
     #[serde(default = "default_body_limit")]
     pub body_bytes: usize,
+    /// Messages the server sends to one address (sign-up, verification,
+    /// reset, email change, notices).
+    #[serde(default = "default_mail_per_recipient")]
+    pub mail_per_recipient: Rate,
+    /// Messages the server sends for one account, to any address.
+    #[serde(default = "default_mail_per_account")]
+    pub mail_per_account: Rate,
+    /// Account actions (end sessions, change the password or the address,
+    /// delete) one session may take.
+    #[serde(default = "default_actions_per_session")]
+    pub account_actions_per_session: Rate,
+    /// Account actions one account may take, from all its sessions.
+    #[serde(default = "default_actions_per_account")]
+    pub account_actions_per_account: Rate,
+    /// With Redis, at most this many keys per limit (the per-IP limit, each
+    /// budget) are kept, the least recently used deleted first, so a flood
+    /// of distinct addresses cannot fill Redis.
+    #[serde(default = "default_tracked_keys")]
+    pub tracked_keys: u64,
 }
 
 impl Default for LimitsConfig {
@@ -313,7 +332,40 @@ impl Default for LimitsConfig {
             hash_concurrency: 0,
             hash_queue: default_hash_queue(),
             body_bytes: default_body_limit(),
+            mail_per_recipient: default_mail_per_recipient(),
+            mail_per_account: default_mail_per_account(),
+            account_actions_per_session: default_actions_per_session(),
+            account_actions_per_account: default_actions_per_account(),
+            tracked_keys: default_tracked_keys(),
         }
+    }
+}
+
+fn default_tracked_keys() -> u64 {
+    100_000
+}
+fn default_mail_per_recipient() -> Rate {
+    Rate {
+        count: 5,
+        per: Duration::from_secs(3600),
+    }
+}
+fn default_mail_per_account() -> Rate {
+    Rate {
+        count: 10,
+        per: Duration::from_secs(3600),
+    }
+}
+fn default_actions_per_session() -> Rate {
+    Rate {
+        count: 20,
+        per: Duration::from_secs(600),
+    }
+}
+fn default_actions_per_account() -> Rate {
+    Rate {
+        count: 60,
+        per: Duration::from_secs(600),
     }
 }
 

@@ -149,6 +149,12 @@ impl Config {
                 "must be more than zero",
             ));
         }
+        if self.limits.tracked_keys == 0 {
+            return Err(ConfigError::invalid(
+                "limits.tracked_keys",
+                "must be more than zero",
+            ));
+        }
         if self.limits.body_bytes < 1024 {
             return Err(ConfigError::invalid(
                 "limits.body_bytes",

@@ -109,17 +109,19 @@ impl Backends {
         Arc::new(LocalCache::new(ttl))
     }
 
-    /// A rate limiter named `name` counting `rate`.
-    pub fn rate_limiter(&self, name: &str, rate: Rate) -> Box<dyn RateLimiter> {
+    /// A rate limiter named `name` counting `rate`, keeping at most
+    /// `tracked` keys in Redis.
+    pub fn rate_limiter(&self, name: &str, rate: Rate, tracked: u64) -> Box<dyn RateLimiter> {
         #[cfg(feature = "redis")]
         if let Some(redis) = &self.redis {
             return Box::new(super::redis::RedisRateLimiter::new(
                 redis.clone(),
                 name,
                 rate,
+                tracked,
             ));
         }
-        let _ = name;
+        let _ = (name, tracked);
         Box::new(MemoryRateLimiter::new(rate))
     }
 
@@ -130,9 +132,19 @@ impl Backends {
             return Arc::new(super::redis::RedisCounters::new(
                 redis.clone(),
                 config.forget_after,
+                config.tracked,
             ));
         }
         Arc::new(MemoryCounters::new(config))
+    }
+
+    /// The backends this instance runs on.
+    pub fn dependencies(&self) -> Vec<Dependency> {
+        #[cfg(feature = "redis")]
+        if self.redis.is_some() {
+            return vec![Dependency::Database, Dependency::Redis];
+        }
+        vec![Dependency::Database]
     }
 
     /// Each backend and whether it answers within `within`.

@@ -1,15 +1,30 @@
 //! Session rows in PostgreSQL. Unlike SQLite, PostgreSQL runs writes side by
-//! side, so the revocation rule needs a lock: a revocation holds
-//! `session_revocations` in `EXCLUSIVE` mode while it numbers itself and
-//! deletes the rows, and a signed-in insert holds it in `SHARE` mode (sign-ins
-//! do not wait for each other, only for a revocation in progress). So the
-//! sequence grows in commit order, an insert sees every revocation committed
-//! before it, and a revocation's `DELETE` sees every insert committed before it.
+//! side, so the revocation rule needs locks, each as narrow as it can be:
+//!
+//! - a revocation of user U holds U's transaction-level advisory lock
+//!   exclusively for its whole transaction, and a signed-in insert of U holds
+//!   it shared: an insert of U waits only for a revocation of U in progress
+//!   (never for another user's), and a revocation's `DELETE` sees every
+//!   insert of U committed before it;
+//! - the revocation numbers itself last, holding `session_revocations` in
+//!   `EXCLUSIVE` mode only from the numbering to its commit (plain reads of
+//!   the table, a sign-in's, do not wait for that lock). So the sequence
+//!   grows in commit order: a sign-in that read the sequence before a
+//!   revocation committed read a smaller number than the revocation's, and
+//!   its insert, which comes after that commit, sees it and stores nothing.
 
 use async_trait::async_trait;
 use sqlx::PgPool;
 
-use crate::server::session_store::{keys_of, rows_of, Inserted, Key, NewRow, Row, SessionRows};
+use crate::server::{
+    session_store::{keys_of, rows_of, Inserted, Key, NewRow, Row, SessionRows},
+    users::AccountChange,
+};
+
+/// The first key of Sesame's advisory locks (`pg_advisory_xact_lock(int,
+/// int)`; the second is the user id's `hashtext`): "sesa" in ASCII, so an
+/// application's own advisory locks, keyed by one `bigint`, do not meet them.
+const LOCK_CLASS: i32 = 0x7365_7361;
 
 /// The `sessions` table of a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -45,7 +60,9 @@ impl SessionRows for PgSessionRows {
             });
         };
         let mut tx = self.pool.begin().await?;
-        sqlx::query("LOCK TABLE session_revocations IN SHARE MODE")
+        sqlx::query("SELECT pg_advisory_xact_lock_shared($1, hashtext($2))")
+            .bind(LOCK_CLASS)
+            .bind(user_id)
             .execute(&mut *tx)
             .await?;
         let revoked: Option<i32> =
@@ -130,8 +147,47 @@ impl SessionRows for PgSessionRows {
         &self,
         user_id: &str,
         keep: Option<&Key>,
+        change: AccountChange<'_>,
     ) -> Result<Vec<Key>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(LOCK_CLASS)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let ended: Vec<Vec<u8>> = sqlx::query_scalar(
+            "DELETE FROM sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2 \
+             RETURNING id_hash",
+        )
+        .bind(user_id)
+        .bind(keep.map(|k| k.to_vec()))
+        .fetch_all(&mut *tx)
+        .await?;
+        // Sesame's own users have numeric ids; an application's other ids
+        // have no links and no row here.
+        match user_id.parse::<i64>() {
+            Ok(id) => {
+                sqlx::query("DELETE FROM account_tokens WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some((sql, value)) =
+                    change.statement("EXTRACT(EPOCH FROM now())::BIGINT", |n| format!("${n}"))
+                {
+                    let mut statement = sqlx::query(&sql);
+                    if let Some(value) = value {
+                        statement = statement.bind(value);
+                    }
+                    let done = statement.bind(id).execute(&mut *tx).await?;
+                    if done.rows_affected() != 1 {
+                        return Err(sqlx::Error::RowNotFound);
+                    }
+                }
+            }
+            Err(_) if change != AccountChange::None => return Err(sqlx::Error::RowNotFound),
+            Err(_) => {}
+        }
+        // Numbered last, under the table lock, so numbers follow commits.
         sqlx::query("LOCK TABLE session_revocations IN EXCLUSIVE MODE")
             .execute(&mut *tx)
             .await?;
@@ -142,14 +198,6 @@ impl SessionRows for PgSessionRows {
         )
         .bind(user_id)
         .execute(&mut *tx)
-        .await?;
-        let ended: Vec<Vec<u8>> = sqlx::query_scalar(
-            "DELETE FROM sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2 \
-             RETURNING id_hash",
-        )
-        .bind(user_id)
-        .bind(keep.map(|k| k.to_vec()))
-        .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(keys_of(ended))

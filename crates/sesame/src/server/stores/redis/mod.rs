@@ -84,13 +84,17 @@ impl Redis {
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
+        let failed = |cause: String| {
+            crate::server::failures::note_backend_failure();
+            cause
+        };
         match tokio::time::timeout(self.timeout, command(self.connection.clone())).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!(
+            Ok(Err(e)) => Err(failed(e.to_string())),
+            Err(_) => Err(failed(format!(
                 "no answer within {}",
                 humantime::format_duration(self.timeout)
-            )),
+            ))),
         }
     }
 

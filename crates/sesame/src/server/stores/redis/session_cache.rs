@@ -1,6 +1,9 @@
 //! The session cache in Redis, shared by every instance: a session ended on
 //! one instance is gone from the cache of all at once. An entry is the
-//! record's JSON under `<prefix>session:<key>` for `session.cache_ttl`; a
+//! record's data and expiry as JSON under `<prefix>session:<key>` for
+//! `session.cache_ttl`, where `key` is the SHA-256 of the session id, as in
+//! the SQL tables: the id itself (the cookie's value) is never written to
+//! Redis, so a reader of Redis or of a dump signs nobody in. A
 //! delete leaves a tombstone `<prefix>ended:<key>` first, and a fill only
 //! writes if no tombstone is there (one script), so a read that found the row
 //! just before a `DELETE` on another instance cannot put it back.
@@ -29,10 +32,10 @@ redis.call('DEL', KEYS[1])
 return 1
 ";
 
-/// What an entry holds.
+/// What an entry holds: no session id (the caller, who has the cookie,
+/// supplies it).
 #[derive(Serialize, Deserialize)]
 struct Entry {
-    id: String,
     data: HashMap<String, serde_json::Value>,
     expires: i64,
 }
@@ -68,10 +71,10 @@ impl RedisSessionCache {
     }
 }
 
-fn decode(value: &str) -> Option<Arc<Loaded>> {
+fn decode(value: &str, id: &Id) -> Option<Arc<Loaded>> {
     let entry: Entry = serde_json::from_str(value).ok()?;
     Some(Loaded::new(Record {
-        id: entry.id.parse::<Id>().ok()?,
+        id: *id,
         data: entry.data,
         expiry_date: OffsetDateTime::from_unix_timestamp(entry.expires).ok()?,
     }))
@@ -79,20 +82,19 @@ fn decode(value: &str) -> Option<Arc<Loaded>> {
 
 #[async_trait]
 impl SessionCache for RedisSessionCache {
-    async fn get(&self, key: &Key) -> Result<Option<Arc<Loaded>>, CacheError> {
+    async fn get(&self, key: &Key, id: &Id) -> Result<Option<Arc<Loaded>>, CacheError> {
         let (entry, _) = self.keys(key);
         let value: Option<String> = self
             .redis
             .run(|mut c| async move { redis::cmd("GET").arg(entry).query_async(&mut c).await })
             .await
             .map_err(CacheError)?;
-        Ok(value.as_deref().and_then(decode))
+        Ok(value.as_deref().and_then(|v| decode(v, id)))
     }
 
     async fn fill(&self, key: &Key, loaded: &Arc<Loaded>) -> Result<bool, CacheError> {
         let (entry, tombstone) = self.keys(key);
         let value = serde_json::to_string(&Entry {
-            id: loaded.record.id.to_string(),
             data: loaded.record.data.clone(),
             expires: loaded.record.expiry_date.unix_timestamp(),
         })

@@ -5,7 +5,10 @@
 use async_trait::async_trait;
 use sqlx::SqlitePool;
 
-use crate::server::session_store::{keys_of, rows_of, Inserted, Key, NewRow, Row, SessionRows};
+use crate::server::{
+    session_store::{keys_of, rows_of, Inserted, Key, NewRow, Row, SessionRows},
+    users::AccountChange,
+};
 
 /// The `sessions` table of a SQLite database.
 #[derive(Debug, Clone)]
@@ -111,6 +114,7 @@ impl SessionRows for SqliteSessionRows {
         &self,
         user_id: &str,
         keep: Option<&Key>,
+        change: AccountChange<'_>,
     ) -> Result<Vec<Key>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -128,6 +132,28 @@ impl SessionRows for SqliteSessionRows {
         .bind(keep.map(|k| k.to_vec()))
         .fetch_all(&mut *tx)
         .await?;
+        // Sesame's own users have numeric ids; an application's other ids
+        // have no links and no row here.
+        match user_id.parse::<i64>() {
+            Ok(id) => {
+                sqlx::query("DELETE FROM account_tokens WHERE user_id = ?")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some((sql, value)) = change.statement("unixepoch()", |_| "?".to_string()) {
+                    let mut statement = sqlx::query(&sql);
+                    if let Some(value) = value {
+                        statement = statement.bind(value);
+                    }
+                    let done = statement.bind(id).execute(&mut *tx).await?;
+                    if done.rows_affected() != 1 {
+                        return Err(sqlx::Error::RowNotFound);
+                    }
+                }
+            }
+            Err(_) if change != AccountChange::None => return Err(sqlx::Error::RowNotFound),
+            Err(_) => {}
+        }
         tx.commit().await?;
         Ok(keys_of(ended))
     }
