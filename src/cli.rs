@@ -232,7 +232,7 @@ async fn tell_running_server(
     auth: &sesame::server::Auth,
     call: serde_json::Value,
 ) -> Result<(), CliError> {
-    use sesame::server::admin_route::{ADMIN_HEADER, ADMIN_PATH};
+    use sesame::wire::routes::{ADMIN as ADMIN_PATH, ADMIN_HEADER};
     let site = &auth.config().site.url;
     let loopback = site
         .host_str()
@@ -278,7 +278,7 @@ pub async fn run_admin(config: AppConfig, json: bool, command: Command) -> Resul
     if let Command::Migrate = command {
         let mut database = config.auth.database.clone();
         database.migrate = true;
-        let db = sesame::server::db::connect(&database)
+        let db = sesame::server::stores::connect(&database)
             .await
             .map_err(|e| CliError::Failed(e.to_string()))?;
         let kind = db.kind();
@@ -302,7 +302,7 @@ pub async fn run_admin(config: AppConfig, json: bool, command: Command) -> Resul
                 .create_user(&email, &password, name)
                 .await
                 .map_err(|e| match e {
-                    AuthorizeError::Store(sesame::server::users::StoreError::Duplicate)
+                    AuthorizeError::Store(sesame::server::stores::StoreError::Duplicate)
                     | AuthorizeError::Other(_) => CliError::Refused(format!("{email}: {e}")),
                     other => CliError::Failed(other.to_string()),
                 })?;

@@ -203,7 +203,10 @@ async fn revocation_race(app: common::TestApp) {
 
 async fn list(browser: &mut common::TestApp) -> Vec<serde_json::Value> {
     let res = browser
-        .get_with(sesame::SESSIONS_PATH, &[("accept", "application/json")])
+        .get_with(
+            sesame::wire::routes::SESSIONS,
+            &[("accept", "application/json")],
+        )
         .await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
@@ -212,13 +215,13 @@ async fn list(browser: &mut common::TestApp) -> Vec<serde_json::Value> {
 #[tokio::test]
 async fn account_actions_need_a_session_and_a_csrf_token_from_this_site() {
     let mut app = spawn("").await;
-    let res = app.get(sesame::SESSIONS_PATH).await;
+    let res = app.get(sesame::wire::routes::SESSIONS).await;
     assert_eq!(res.status(), 401);
     assert!(res.text().await.unwrap().contains("SessionRequired"));
     for path in [
-        sesame::REVOKE_OTHER_SESSIONS_PATH,
-        sesame::REVOKE_SESSION_PATH,
-        sesame::CHANGE_PASSWORD_PATH,
+        sesame::wire::routes::REVOKE_OTHER_SESSIONS,
+        sesame::wire::routes::REVOKE_SESSION,
+        sesame::wire::routes::CHANGE_PASSWORD,
     ] {
         let (status, body) = action(&mut app, path, &[]).await;
         assert_eq!(
@@ -232,7 +235,7 @@ async fn account_actions_need_a_session_and_a_csrf_token_from_this_site() {
     // A token that is not this session's.
     let res = app
         .post_form(
-            sesame::REVOKE_OTHER_SESSIONS_PATH,
+            sesame::wire::routes::REVOKE_OTHER_SESSIONS,
             &[("csrfToken", "forged|token"), ("json", "true")],
         )
         .await;
@@ -245,7 +248,7 @@ async fn account_actions_need_a_session_and_a_csrf_token_from_this_site() {
     let token = app.csrf_token().await;
     let res = app
         .post_form_from(
-            sesame::REVOKE_OTHER_SESSIONS_PATH,
+            sesame::wire::routes::REVOKE_OTHER_SESSIONS,
             &[("csrfToken", &token), ("json", "true")],
             Some("https://evil.example"),
         )
@@ -286,7 +289,8 @@ async fn a_user_lists_and_ends_their_own_sessions_only() {
 
     // Not this session (that is signing out), nor a malformed id.
     for id in [mine.as_str(), "zz", ""] {
-        let (status, body) = action(&mut a, sesame::REVOKE_SESSION_PATH, &[("id", id)]).await;
+        let (status, body) =
+            action(&mut a, sesame::wire::routes::REVOKE_SESSION, &[("id", id)]).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (400, Some("InvalidRequest")),
@@ -294,13 +298,13 @@ async fn a_user_lists_and_ends_their_own_sessions_only() {
         );
     }
     // Another user's session id ends nothing.
-    let (status, _) = action(&mut a, sesame::REVOKE_SESSION_PATH, &[("id", &cs)]).await;
+    let (status, _) = action(&mut a, sesame::wire::routes::REVOKE_SESSION, &[("id", &cs)]).await;
     assert_eq!(status, 200);
     assert_eq!(c.session().await["user"]["email"], "other@example.com");
 
     let (status, body) = action(
         &mut a,
-        sesame::REVOKE_SESSION_PATH,
+        sesame::wire::routes::REVOKE_SESSION,
         &[("id", &bs), ("callbackUrl", "/account/sessions")],
     )
     .await;
@@ -331,7 +335,8 @@ async fn sensitive_actions_need_a_recent_sign_in_or_the_password_again() {
         if let Some(p) = password {
             fields.push(("password", p));
         }
-        let (status, body) = action(&mut a, sesame::REVOKE_OTHER_SESSIONS_PATH, &fields).await;
+        let (status, body) =
+            action(&mut a, sesame::wire::routes::REVOKE_OTHER_SESSIONS, &fields).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (403, Some("ReauthRequired"))
@@ -346,7 +351,7 @@ async fn sensitive_actions_need_a_recent_sign_in_or_the_password_again() {
     let token = a.csrf_token().await;
     let res = a
         .post_form(
-            sesame::REVOKE_OTHER_SESSIONS_PATH,
+            sesame::wire::routes::REVOKE_OTHER_SESSIONS,
             &[("csrfToken", &token), ("callbackUrl", "/account/sessions")],
         )
         .await;
@@ -358,7 +363,7 @@ async fn sensitive_actions_need_a_recent_sign_in_or_the_password_again() {
 
     let (status, body) = action(
         &mut a,
-        sesame::REVOKE_OTHER_SESSIONS_PATH,
+        sesame::wire::routes::REVOKE_OTHER_SESSIONS,
         &[("password", PASSWORD), ("callbackUrl", "/account/sessions")],
     )
     .await;
@@ -397,7 +402,7 @@ async fn changing_the_password_checks_it_and_ends_every_other_session() {
         ),
         (change(PASSWORD, "short", "short"), 400, "WeakPassword"),
     ] {
-        let (s, body) = action(&mut a, sesame::CHANGE_PASSWORD_PATH, &fields).await;
+        let (s, body) = action(&mut a, sesame::wire::routes::CHANGE_PASSWORD, &fields).await;
         assert_eq!(
             (s, body["error"].as_str()),
             (status, Some(error)),
@@ -412,7 +417,7 @@ async fn changing_the_password_checks_it_and_ends_every_other_session() {
 
     let (s, body) = action(
         &mut a,
-        sesame::CHANGE_PASSWORD_PATH,
+        sesame::wire::routes::CHANGE_PASSWORD,
         &change(PASSWORD, new, new),
     )
     .await;
@@ -441,7 +446,7 @@ async fn deleting_the_account_needs_the_password_and_ends_everything() {
         if let Some(p) = password {
             fields.push(("password", p));
         }
-        let (status, body) = action(&mut a, sesame::DELETE_ACCOUNT_PATH, &fields).await;
+        let (status, body) = action(&mut a, sesame::wire::routes::DELETE_ACCOUNT, &fields).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (403, Some("ReauthRequired"))
@@ -451,7 +456,7 @@ async fn deleting_the_account_needs_the_password_and_ends_everything() {
 
     let (status, body) = action(
         &mut a,
-        sesame::DELETE_ACCOUNT_PATH,
+        sesame::wire::routes::DELETE_ACCOUNT,
         &[("password", PASSWORD)],
     )
     .await;

@@ -314,7 +314,7 @@ async fn the_cli_ends_sessions_on_the_running_server_before_it_returns() {
 #[tokio::test]
 async fn the_admin_route_refuses_unsigned_and_forged_calls() {
     let mut app = spawn("").await;
-    let path = sesame::server::admin_route::ADMIN_PATH;
+    let path = sesame::wire::routes::ADMIN;
     let body = br#"{"forget_user":"1"}"#.to_vec();
     let res = app
         .post_raw(path, "application/json", body.clone(), &[])

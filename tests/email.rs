@@ -21,7 +21,7 @@ async fn a_reset_link_by_email_sets_a_new_password_once_and_ends_every_session()
     let mut a = app.new_browser();
     let (status, body) = action(
         &mut a,
-        sesame::RESET_REQUEST_PATH,
+        sesame::wire::routes::RESET_REQUEST,
         &[("email", "Demo@Example.com")],
     )
     .await;
@@ -51,7 +51,7 @@ async fn a_reset_link_by_email_sets_a_new_password_once_and_ends_every_session()
             ("newPassword", new),
             ("confirmPassword", confirm),
         ];
-        let (status, body) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+        let (status, body) = action(&mut a, sesame::wire::routes::RESET_CONFIRM, &fields).await;
         assert_eq!((status, body["error"].as_str()), (400, Some(code)));
     }
     let fields = [
@@ -59,7 +59,7 @@ async fn a_reset_link_by_email_sets_a_new_password_once_and_ends_every_session()
         ("newPassword", NEW),
         ("confirmPassword", NEW),
     ];
-    let (status, body) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+    let (status, body) = action(&mut a, sesame::wire::routes::RESET_CONFIRM, &fields).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["url"]
         .as_str()
@@ -79,7 +79,7 @@ async fn a_reset_link_by_email_sets_a_new_password_once_and_ends_every_session()
             ("newPassword", "yet another passphrase"),
             ("confirmPassword", "yet another passphrase"),
         ];
-        let (status, body) = action(&mut b, sesame::RESET_CONFIRM_PATH, &fields).await;
+        let (status, body) = action(&mut b, sesame::wire::routes::RESET_CONFIRM, &fields).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (403, Some("Verification"))
@@ -92,10 +92,15 @@ async fn asking_for_a_link_answers_the_same_for_every_address_and_sends_only_to_
     let smtp = SmtpServer::start();
     let app = spawn(&smtp.config()).await;
     let mut a = app.new_browser();
-    let known = action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+    let known = action(
+        &mut a,
+        sesame::wire::routes::RESET_REQUEST,
+        &[("email", EMAIL)],
+    )
+    .await;
     let unknown = action(
         &mut a,
-        sesame::RESET_REQUEST_PATH,
+        sesame::wire::routes::RESET_REQUEST,
         &[("email", "nobody@example.com")],
     )
     .await;
@@ -104,12 +109,22 @@ async fn asking_for_a_link_answers_the_same_for_every_address_and_sends_only_to_
     smtp.wait_for(EMAIL, 1).await;
     // A disabled account gets nothing either.
     app.auth().set_disabled(EMAIL, true).await.unwrap();
-    let disabled = action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+    let disabled = action(
+        &mut a,
+        sesame::wire::routes::RESET_REQUEST,
+        &[("email", EMAIL)],
+    )
+    .await;
     assert_eq!(disabled, known);
     // Ask once more for a known, enabled one, so that its message marks
     // the end: nothing went to the unknown or the disabled address before it.
     app.auth().set_disabled(EMAIL, false).await.unwrap();
-    action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+    action(
+        &mut a,
+        sesame::wire::routes::RESET_REQUEST,
+        &[("email", EMAIL)],
+    )
+    .await;
     smtp.wait_for(EMAIL, 2).await;
     let all = smtp.received();
     assert_eq!(all.len(), 2, "{all:?}");
@@ -121,12 +136,12 @@ async fn asking_for_a_link_answers_the_same_for_every_address_and_sends_only_to_
         ("newPassword", NEW),
         ("confirmPassword", NEW),
     ];
-    let (status, _) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+    let (status, _) = action(&mut a, sesame::wire::routes::RESET_CONFIRM, &fields).await;
     assert_eq!(status, 403);
     // A malformed address is a typed error (it tells nothing about accounts).
     let (status, body) = action(
         &mut a,
-        sesame::RESET_REQUEST_PATH,
+        sesame::wire::routes::RESET_REQUEST,
         &[("email", "not an address")],
     )
     .await;
@@ -152,7 +167,12 @@ async fn asking_for_a_link_never_waits_on_the_mail_server() {
         .timeout(std::time::Duration::from_secs(3))
         .build()
         .unwrap();
-    let (status, _) = action(&mut app, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+    let (status, _) = action(
+        &mut app,
+        sesame::wire::routes::RESET_REQUEST,
+        &[("email", EMAIL)],
+    )
+    .await;
     assert_eq!(status, 200);
     drop(silent);
 }
@@ -174,7 +194,7 @@ async fn signing_up_never_waits_on_the_mail_server() {
         .unwrap();
     for email in [EMAIL, "brand-new@example.com"] {
         let fields = sign_up_fields(email, NEW, NEW);
-        let (status, _) = action(&mut app, sesame::SIGN_UP_ACTION_PATH, &fields).await;
+        let (status, _) = action(&mut app, sesame::wire::routes::SIGN_UP_ACTION, &fields).await;
         assert_eq!(status, 200, "{email}");
     }
     drop(silent);
@@ -187,7 +207,7 @@ async fn a_plain_form_comes_back_to_the_reset_page() {
     let token = app.csrf_token().await;
     let res = app
         .post_form(
-            sesame::RESET_REQUEST_PATH,
+            sesame::wire::routes::RESET_REQUEST,
             &[("email", EMAIL), ("csrfToken", &token)],
         )
         .await;
@@ -201,7 +221,7 @@ async fn a_plain_form_comes_back_to_the_reset_page() {
     let token = app.csrf_token().await;
     let res = app
         .post_form(
-            sesame::RESET_CONFIRM_PATH,
+            sesame::wire::routes::RESET_CONFIRM,
             &[
                 ("token", &reset),
                 ("newPassword", NEW),
@@ -221,7 +241,7 @@ async fn a_plain_form_comes_back_to_the_reset_page() {
     // A forged CSRF token changes nothing.
     let res = app
         .post_form(
-            sesame::RESET_CONFIRM_PATH,
+            sesame::wire::routes::RESET_CONFIRM,
             &[
                 ("token", &reset),
                 ("newPassword", NEW),
@@ -260,7 +280,7 @@ async fn signing_up_sends_a_link_and_the_account_waits_for_it() {
     let new = "new@example.com";
     let (status, body) = action(
         &mut a,
-        sesame::SIGN_UP_ACTION_PATH,
+        sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields(new, NEW, NEW),
     )
     .await;
@@ -298,7 +318,12 @@ async fn signing_up_sends_a_link_and_the_account_waits_for_it() {
         401,
         "a GET confirms nothing"
     );
-    let (status, body) = action(&mut a, sesame::VERIFY_CONFIRM_PATH, &[("token", &token)]).await;
+    let (status, body) = action(
+        &mut a,
+        sesame::wire::routes::VERIFY_CONFIRM,
+        &[("token", &token)],
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     // The link came from the mailbox: the browser that followed it is signed in.
     assert!(body["url"]
@@ -313,7 +338,12 @@ async fn signing_up_sends_a_link_and_the_account_waits_for_it() {
     assert_eq!(user.name.as_deref(), Some("New Person"));
     assert!(user.email_verified_at.is_some());
     // Once.
-    let (status, body) = action(&mut a, sesame::VERIFY_CONFIRM_PATH, &[("token", &token)]).await;
+    let (status, body) = action(
+        &mut a,
+        sesame::wire::routes::VERIFY_CONFIRM,
+        &[("token", &token)],
+    )
+    .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (403, Some("Verification"))
@@ -327,13 +357,13 @@ async fn signing_up_with_a_taken_address_answers_the_same_and_tells_its_owner() 
     let mut a = app.new_browser();
     let taken = action(
         &mut a,
-        sesame::SIGN_UP_ACTION_PATH,
+        sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields(EMAIL, NEW, NEW),
     )
     .await;
     let fresh = action(
         &mut a,
-        sesame::SIGN_UP_ACTION_PATH,
+        sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields("fresh@example.com", NEW, NEW),
     )
     .await;
@@ -372,7 +402,7 @@ async fn sign_up_checks_its_form_and_can_be_closed() {
             "InvalidRequest",
         ),
     ] {
-        let (s, body) = action(&mut a, sesame::SIGN_UP_ACTION_PATH, &fields).await;
+        let (s, body) = action(&mut a, sesame::wire::routes::SIGN_UP_ACTION, &fields).await;
         assert_eq!(
             (s, body["error"].as_str()),
             (status, Some(code)),
@@ -382,10 +412,10 @@ async fn sign_up_checks_its_form_and_can_be_closed() {
     let long_name = "n".repeat(101);
     let mut fields = sign_up_fields("x@example.com", NEW, NEW);
     fields[1] = ("name", &long_name);
-    let (s, _) = action(&mut a, sesame::SIGN_UP_ACTION_PATH, &fields).await;
+    let (s, _) = action(&mut a, sesame::wire::routes::SIGN_UP_ACTION, &fields).await;
     assert_eq!(s, 400);
     fields[1] = ("name", "a\u{7}bell");
-    let (s, _) = action(&mut a, sesame::SIGN_UP_ACTION_PATH, &fields).await;
+    let (s, _) = action(&mut a, sesame::wire::routes::SIGN_UP_ACTION, &fields).await;
     assert_eq!(s, 400, "control characters in the name");
     assert!(
         app.auth().user_by_email("x@example.com").await.is_err(),
@@ -394,7 +424,7 @@ async fn sign_up_checks_its_form_and_can_be_closed() {
     // A name of exactly the longest length is fine.
     let longest = "n".repeat(100);
     fields[1] = ("name", &longest);
-    let (s, _) = action(&mut a, sesame::SIGN_UP_ACTION_PATH, &fields).await;
+    let (s, _) = action(&mut a, sesame::wire::routes::SIGN_UP_ACTION, &fields).await;
     assert_eq!(s, 200);
 
     // Off (the library's default) and by invitation: closed to the public.
@@ -407,7 +437,7 @@ async fn sign_up_checks_its_form_and_can_be_closed() {
         let mut b = closed.new_browser();
         let (s, body) = action(
             &mut b,
-            sesame::SIGN_UP_ACTION_PATH,
+            sesame::wire::routes::SIGN_UP_ACTION,
             &sign_up_fields("y@example.com", NEW, NEW),
         )
         .await;
@@ -429,17 +459,22 @@ async fn the_verification_link_can_be_sent_again_once_a_minute() {
     let new = "again@example.com";
     action(
         &mut a,
-        sesame::SIGN_UP_ACTION_PATH,
+        sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields(new, NEW, NEW),
     )
     .await;
     let first = token_of(&smtp.wait_for(new, 1).await[0].link("token=").unwrap());
     // Within the minute: the same answer, and nothing sent.
-    let (status, _) = action(&mut a, sesame::VERIFY_RESEND_PATH, &[("email", new)]).await;
+    let (status, _) = action(
+        &mut a,
+        sesame::wire::routes::VERIFY_RESEND,
+        &[("email", new)],
+    )
+    .await;
     assert_eq!(status, 200);
     let (status, _) = action(
         &mut a,
-        sesame::VERIFY_RESEND_PATH,
+        sesame::wire::routes::VERIFY_RESEND,
         &[("email", "nobody@example.com")],
     )
     .await;
@@ -450,21 +485,46 @@ async fn the_verification_link_can_be_sent_again_once_a_minute() {
         .execute(&app.db().await)
         .await
         .unwrap();
-    action(&mut a, sesame::VERIFY_RESEND_PATH, &[("email", new)]).await;
+    action(
+        &mut a,
+        sesame::wire::routes::VERIFY_RESEND,
+        &[("email", new)],
+    )
+    .await;
     let mails = smtp.wait_for(new, 2).await;
     assert_eq!(mails.len(), 2, "the resend within the minute sent nothing");
     let second = token_of(&mails[1].link("token=").unwrap());
-    let (status, _) = action(&mut a, sesame::VERIFY_CONFIRM_PATH, &[("token", &first)]).await;
+    let (status, _) = action(
+        &mut a,
+        sesame::wire::routes::VERIFY_CONFIRM,
+        &[("token", &first)],
+    )
+    .await;
     assert_eq!(status, 403);
-    let (status, _) = action(&mut a, sesame::VERIFY_CONFIRM_PATH, &[("token", &second)]).await;
+    let (status, _) = action(
+        &mut a,
+        sesame::wire::routes::VERIFY_CONFIRM,
+        &[("token", &second)],
+    )
+    .await;
     assert_eq!(status, 200);
     // A confirmed account gets no more links.
     sqlx::query("UPDATE account_tokens SET created_at = created_at - 120")
         .execute(&app.db().await)
         .await
         .unwrap();
-    action(&mut a, sesame::VERIFY_RESEND_PATH, &[("email", new)]).await;
-    action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", new)]).await;
+    action(
+        &mut a,
+        sesame::wire::routes::VERIFY_RESEND,
+        &[("email", new)],
+    )
+    .await;
+    action(
+        &mut a,
+        sesame::wire::routes::RESET_REQUEST,
+        &[("email", new)],
+    )
+    .await;
     // The reset link marks the end: no verification link came before it.
     let mails = smtp.wait_for(new, 3).await;
     assert_eq!(mails.len(), 3);
@@ -502,7 +562,7 @@ async fn an_invitation_makes_the_account_and_its_link_sets_the_password() {
         ("confirmPassword", NEW.into()),
     ];
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (status, body) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+    let (status, body) = action(&mut a, sesame::wire::routes::RESET_CONFIRM, &fields).await;
     assert_eq!(status, 200, "{body}");
     // The link came by email: the address is confirmed, and the account signs in.
     assert_eq!(a.sign_in_json(invited, NEW, "/").await.status(), 200);
@@ -524,11 +584,21 @@ async fn moving_to_a_new_address_goes_through_a_link_to_it_and_tells_the_old_one
 
     // Not the same address, not a malformed one.
     for (email, code) in [(EMAIL, "InvalidRequest"), ("nope", "InvalidRequest")] {
-        let (status, body) = action(&mut a, sesame::CHANGE_EMAIL_PATH, &[("email", email)]).await;
+        let (status, body) = action(
+            &mut a,
+            sesame::wire::routes::CHANGE_EMAIL,
+            &[("email", email)],
+        )
+        .await;
         assert_eq!((status, body["error"].as_str()), (400, Some(code)));
     }
     // The password is needed, however recent the sign-in.
-    let (status, body) = action(&mut a, sesame::CHANGE_EMAIL_PATH, &[("email", moved)]).await;
+    let (status, body) = action(
+        &mut a,
+        sesame::wire::routes::CHANGE_EMAIL,
+        &[("email", moved)],
+    )
+    .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (403, Some("ReauthRequired"))
@@ -538,7 +608,7 @@ async fn moving_to_a_new_address_goes_through_a_link_to_it_and_tells_the_old_one
         ("password", PASSWORD),
         ("callbackUrl", "/account/email"),
     ];
-    let (status, body) = action(&mut a, sesame::CHANGE_EMAIL_PATH, &fields).await;
+    let (status, body) = action(&mut a, sesame::wire::routes::CHANGE_EMAIL, &fields).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["url"]
         .as_str()
@@ -561,7 +631,7 @@ async fn moving_to_a_new_address_goes_through_a_link_to_it_and_tells_the_old_one
     let token = token_of(&link).trim_end_matches("&change=1").to_string();
     let mut c = app.new_browser();
     let fields = [("token", token.as_str()), ("change", "1")];
-    let (status, body) = action(&mut c, sesame::VERIFY_CONFIRM_PATH, &fields).await;
+    let (status, body) = action(&mut c, sesame::wire::routes::VERIFY_CONFIRM, &fields).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["url"]
         .as_str()
@@ -573,7 +643,7 @@ async fn moving_to_a_new_address_goes_through_a_link_to_it_and_tells_the_old_one
     assert_eq!(c.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 401);
     assert_eq!(c.sign_in_json(moved, PASSWORD, "/").await.status(), 200);
     // Once; and a change token does not verify a sign-up (nor the reverse).
-    let (status, _) = action(&mut c, sesame::VERIFY_CONFIRM_PATH, &fields).await;
+    let (status, _) = action(&mut c, sesame::wire::routes::VERIFY_CONFIRM, &fields).await;
     assert_eq!(status, 403);
 }
 
@@ -590,13 +660,13 @@ async fn moving_to_a_taken_address_answers_the_same_and_sends_it_nothing() {
     assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
     let taken = action(
         &mut a,
-        sesame::CHANGE_EMAIL_PATH,
+        sesame::wire::routes::CHANGE_EMAIL,
         &[("email", "taken@example.com"), ("password", PASSWORD)],
     )
     .await;
     let free = action(
         &mut a,
-        sesame::CHANGE_EMAIL_PATH,
+        sesame::wire::routes::CHANGE_EMAIL,
         &[("email", "free@example.com"), ("password", PASSWORD)],
     )
     .await;
@@ -617,10 +687,15 @@ async fn links_live_as_long_as_they_say() {
     let smtp = SmtpServer::start();
     let app = spawn(&open_sign_up(&smtp)).await;
     let mut a = app.new_browser();
-    action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
     action(
         &mut a,
-        sesame::SIGN_UP_ACTION_PATH,
+        sesame::wire::routes::RESET_REQUEST,
+        &[("email", EMAIL)],
+    )
+    .await;
+    action(
+        &mut a,
+        sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields("ttl@example.com", NEW, NEW),
     )
     .await;
@@ -650,7 +725,12 @@ async fn a_reset_link_needs_its_account_as_it_was_sent() {
     let smtp = SmtpServer::start();
     let app = spawn(&smtp.config()).await;
     let mut a = app.new_browser();
-    action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+    action(
+        &mut a,
+        sesame::wire::routes::RESET_REQUEST,
+        &[("email", EMAIL)],
+    )
+    .await;
     let token = token_of(&smtp.wait_for(EMAIL, 1).await[0].link("token=").unwrap());
     let fields = [
         ("token", token.as_str()),
@@ -658,18 +738,23 @@ async fn a_reset_link_needs_its_account_as_it_was_sent() {
         ("confirmPassword", NEW),
     ];
     app.auth().set_disabled(EMAIL, true).await.unwrap();
-    let (status, body) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+    let (status, body) = action(&mut a, sesame::wire::routes::RESET_CONFIRM, &fields).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (403, Some("Verification"))
     );
     app.auth().set_disabled(EMAIL, false).await.unwrap();
-    let (status, _) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+    let (status, _) = action(&mut a, sesame::wire::routes::RESET_CONFIRM, &fields).await;
     assert_eq!(
         status, 403,
         "voided by the disable, not only while disabled"
     );
-    action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+    action(
+        &mut a,
+        sesame::wire::routes::RESET_REQUEST,
+        &[("email", EMAIL)],
+    )
+    .await;
     let token = token_of(&smtp.wait_for(EMAIL, 2).await[1].link("token=").unwrap());
     let fields = [
         ("token", token.as_str()),
@@ -682,7 +767,7 @@ async fn a_reset_link_needs_its_account_as_it_was_sent() {
         .execute(&app.db().await)
         .await
         .unwrap();
-    let (status, body) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+    let (status, body) = action(&mut a, sesame::wire::routes::RESET_CONFIRM, &fields).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (403, Some("Verification"))
@@ -693,7 +778,7 @@ async fn a_reset_link_needs_its_account_as_it_was_sent() {
         .execute(&app.db().await)
         .await
         .unwrap();
-    let (status, _) = action(&mut a, sesame::RESET_CONFIRM_PATH, &fields).await;
+    let (status, _) = action(&mut a, sesame::wire::routes::RESET_CONFIRM, &fields).await;
     assert_eq!(status, 200);
 }
 
@@ -706,7 +791,7 @@ async fn a_verification_link_confirms_only_the_address_it_went_to() {
     let mut a = app.new_browser();
     action(
         &mut a,
-        sesame::SIGN_UP_ACTION_PATH,
+        sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields("first@example.com", NEW, NEW),
     )
     .await;
@@ -719,7 +804,12 @@ async fn a_verification_link_confirms_only_the_address_it_went_to() {
         .execute(&app.db().await)
         .await
         .unwrap();
-    let (status, body) = action(&mut a, sesame::VERIFY_CONFIRM_PATH, &[("token", &token)]).await;
+    let (status, body) = action(
+        &mut a,
+        sesame::wire::routes::VERIFY_CONFIRM,
+        &[("token", &token)],
+    )
+    .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (403, Some("Verification"))
@@ -745,7 +835,7 @@ async fn confirming_can_leave_the_sign_in_to_the_password() {
     let mut a = app.new_browser();
     action(
         &mut a,
-        sesame::SIGN_UP_ACTION_PATH,
+        sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields("plain@example.com", NEW, NEW),
     )
     .await;
@@ -754,7 +844,12 @@ async fn confirming_can_leave_the_sign_in_to_the_password() {
             .link("token=")
             .unwrap(),
     );
-    let (status, body) = action(&mut a, sesame::VERIFY_CONFIRM_PATH, &[("token", &token)]).await;
+    let (status, body) = action(
+        &mut a,
+        sesame::wire::routes::VERIFY_CONFIRM,
+        &[("token", &token)],
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(body["url"]
         .as_str()

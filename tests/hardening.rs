@@ -21,7 +21,7 @@ use reqwest::header;
 use serde_json::{json, Value};
 use sesame::server::{
     audit::{AuditAction, AuditEvent, Outcome},
-    callbacks::Events,
+    Events,
 };
 
 /// GET `/api/auth/session` with exactly `cookie`; `query` sends it through

@@ -15,9 +15,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sesame::{
     server::{
-        callbacks::{Callbacks, Events, SignInDecision},
-        session::SessionData,
-        Authorize, AuthorizeError, Credentials,
+        Authorize, AuthorizeError, Callbacks, Credentials, Events, SessionData, SignInDecision,
     },
     Session,
 };

@@ -89,7 +89,7 @@ async fn a_password_change_on_one_instance_ends_the_sessions_on_the_other() {
     let token = first.csrf_token().await;
     let res = first
         .post_form(
-            sesame::CHANGE_PASSWORD_PATH,
+            sesame::wire::routes::CHANGE_PASSWORD,
             &[
                 ("currentPassword", PASSWORD),
                 ("newPassword", new),
@@ -295,7 +295,7 @@ async fn a_burst_of_revocations_by_one_user_stalls_nobody_else() {
             tokio::spawn(async move {
                 browser
                     .post_form(
-                        sesame::REVOKE_OTHER_SESSIONS_PATH,
+                        sesame::wire::routes::REVOKE_OTHER_SESSIONS,
                         &[("csrfToken", &token), ("json", "true")],
                     )
                     .await

@@ -16,10 +16,7 @@ use std::sync::{
 use async_trait::async_trait;
 use common::{action, smtp::SmtpServer, spawn, spawn_with, token_of, TestApp, EMAIL, PASSWORD};
 use serde_json::Value;
-use sesame::server::{
-    callbacks::{Callbacks, Events, SignInDecision},
-    NewPassword,
-};
+use sesame::server::{Callbacks, Events, NewPassword, SignInDecision};
 use sesame_app::user::AppUser;
 
 const NEW: &str = "a brand new passphrase";
@@ -42,7 +39,7 @@ fn sign_up_fields<'a>(email: &'a str, password: &'a str) -> [(&'a str, &'a str);
 async fn pending_change(smtp: &SmtpServer, browser: &mut TestApp, to: &str, n: usize) -> String {
     let (status, body) = action(
         browser,
-        sesame::CHANGE_EMAIL_PATH,
+        sesame::wire::routes::CHANGE_EMAIL,
         &[("email", to), ("password", PASSWORD)],
     )
     .await;
@@ -54,7 +51,7 @@ async fn pending_change(smtp: &SmtpServer, browser: &mut TestApp, to: &str, n: u
 async fn confirm_change(browser: &mut TestApp, token: &str) -> (u16, Value) {
     action(
         browser,
-        sesame::VERIFY_CONFIRM_PATH,
+        sesame::wire::routes::VERIFY_CONFIRM,
         &[("token", token), ("change", "1")],
     )
     .await
@@ -71,7 +68,7 @@ async fn a_pending_email_change_does_not_survive_any_step_that_secures_the_accou
     // A fresh session (inside session.recent_sign_in) without the password.
     let (status, body) = action(
         &mut thief,
-        sesame::CHANGE_EMAIL_PATH,
+        sesame::wire::routes::CHANGE_EMAIL,
         &[("email", ATTACKER)],
     )
     .await;
@@ -84,7 +81,12 @@ async fn a_pending_email_change_does_not_survive_any_step_that_secures_the_accou
     // The owner's reset, as the notice advises: the change link dies with it.
     let link = pending_change(&smtp, &mut thief, ATTACKER, 1).await;
     let mut owner = app.new_browser();
-    action(&mut owner, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+    action(
+        &mut owner,
+        sesame::wire::routes::RESET_REQUEST,
+        &[("email", EMAIL)],
+    )
+    .await;
     let reset = smtp
         .wait_for(EMAIL, 2)
         .await
@@ -93,7 +95,7 @@ async fn a_pending_email_change_does_not_survive_any_step_that_secures_the_accou
         .expect("a reset link");
     let (status, body) = action(
         &mut owner,
-        sesame::RESET_CONFIRM_PATH,
+        sesame::wire::routes::RESET_CONFIRM,
         &[
             ("token", &token_of(&reset)),
             ("newPassword", NEW),
@@ -124,7 +126,7 @@ async fn a_password_change_signing_out_everywhere_and_disabling_void_pending_lin
     let link = pending_change(&smtp, &mut owner, "one@elsewhere.example", 1).await;
     let (status, body) = action(
         &mut owner,
-        sesame::CHANGE_PASSWORD_PATH,
+        sesame::wire::routes::CHANGE_PASSWORD,
         &[
             ("currentPassword", PASSWORD),
             ("newPassword", NEW),
@@ -144,7 +146,7 @@ async fn a_password_change_signing_out_everywhere_and_disabling_void_pending_lin
     let mut owner = app.new_browser();
     assert_eq!(owner.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
     let link = pending_change(&smtp, &mut owner, "two@elsewhere.example", 1).await;
-    let (status, body) = action(&mut owner, sesame::REVOKE_OTHER_SESSIONS_PATH, &[]).await;
+    let (status, body) = action(&mut owner, sesame::wire::routes::REVOKE_OTHER_SESSIONS, &[]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         confirm_change(&mut app.new_browser(), &link).await.0,
@@ -175,7 +177,7 @@ async fn a_squatters_password_never_opens_the_owners_address() {
     let mut squatter = app.new_browser();
     let (status, _) = action(
         &mut squatter,
-        sesame::SIGN_UP_ACTION_PATH,
+        sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields(victim, squat),
     )
     .await;
@@ -189,7 +191,7 @@ async fn a_squatters_password_never_opens_the_owners_address() {
     let mut owner = app.new_browser();
     let (status, body) = action(
         &mut owner,
-        sesame::VERIFY_CONFIRM_PATH,
+        sesame::wire::routes::VERIFY_CONFIRM,
         &[("token", &token)],
     )
     .await;
@@ -205,7 +207,7 @@ async fn a_squatters_password_never_opens_the_owners_address() {
     );
     let (status, _) = action(
         &mut owner,
-        sesame::VERIFY_CONFIRM_PATH,
+        sesame::wire::routes::VERIFY_CONFIRM,
         &[("token", &token), ("password", "a guess at the password")],
     )
     .await;
@@ -225,13 +227,18 @@ async fn a_squatters_password_never_opens_the_owners_address() {
 
     // The owner takes the address over: a reset confirms it and replaces
     // the squatter's password.
-    action(&mut owner, sesame::RESET_REQUEST_PATH, &[("email", victim)]).await;
+    action(
+        &mut owner,
+        sesame::wire::routes::RESET_REQUEST,
+        &[("email", victim)],
+    )
+    .await;
     let reset = smtp.wait_for(victim, 2).await[1]
         .link("/api/auth/reset?token=")
         .unwrap();
     let (status, _) = action(
         &mut owner,
-        sesame::RESET_CONFIRM_PATH,
+        sesame::wire::routes::RESET_CONFIRM,
         &[
             ("token", &token_of(&reset)),
             ("newPassword", NEW),
@@ -248,7 +255,7 @@ async fn a_squatters_password_never_opens_the_owners_address() {
     // The squatter's link is spent with the reset.
     let (status, _) = action(
         &mut squatter,
-        sesame::VERIFY_CONFIRM_PATH,
+        sesame::wire::routes::VERIFY_CONFIRM,
         &[("token", &token), ("password", squat)],
     )
     .await;
@@ -269,7 +276,9 @@ async fn the_link_signs_in_the_browser_that_signed_up_and_elsewhere_asks_for_the
             let mut fields = sign_up_fields(email, NEW).to_vec();
             fields.push(("csrfToken", &token));
             fields.push(("json", "true"));
-            signer.post_form(sesame::SIGN_UP_ACTION_PATH, &fields).await
+            signer
+                .post_form(sesame::wire::routes::SIGN_UP_ACTION, &fields)
+                .await
         };
         assert_eq!(res.status(), 200);
         let binding = common::set_cookie(&res, "sesame.link-binding").expect("a binding cookie");
@@ -284,7 +293,12 @@ async fn the_link_signs_in_the_browser_that_signed_up_and_elsewhere_asks_for_the
         } else {
             vec![("token", &token), ("password", NEW)]
         };
-        let (status, body) = action(&mut confirmer, sesame::VERIFY_CONFIRM_PATH, &fields).await;
+        let (status, body) = action(
+            &mut confirmer,
+            sesame::wire::routes::VERIFY_CONFIRM,
+            &fields,
+        )
+        .await;
         assert_eq!(status, 200, "{email}: {body}");
         assert!(
             body["url"].as_str().unwrap().ends_with("done=signed-in"),
@@ -336,7 +350,7 @@ async fn a_sign_in_after_verification_takes_the_sign_in_steps() {
         fields.push(("json", "true"));
         let res = browser
             .post_form_with(
-                sesame::SIGN_UP_ACTION_PATH,
+                sesame::wire::routes::SIGN_UP_ACTION,
                 &fields,
                 &[(
                     "user-agent",
@@ -349,7 +363,7 @@ async fn a_sign_in_after_verification_takes_the_sign_in_steps() {
         let csrf = browser.csrf_token().await;
         let res = browser
             .post_form_with(
-                sesame::VERIFY_CONFIRM_PATH,
+                sesame::wire::routes::VERIFY_CONFIRM,
                 &[("token", &token), ("csrfToken", &csrf), ("json", "true")],
                 &[(
                     "user-agent",
@@ -401,7 +415,7 @@ async fn sign_up_then_sign_in_tells_nothing_about_who_had_an_account() {
         let mut a = app.new_browser();
         let (status, _) = action(
             &mut a,
-            sesame::SIGN_UP_ACTION_PATH,
+            sesame::wire::routes::SIGN_UP_ACTION,
             &sign_up_fields(email, NEW),
         )
         .await;
@@ -452,7 +466,7 @@ async fn only_plain_addresses_are_accepted_and_spellings_of_one_mailbox_are_one_
     for form in forms {
         let (status, body) = action(
             &mut a,
-            sesame::SIGN_UP_ACTION_PATH,
+            sesame::wire::routes::SIGN_UP_ACTION,
             &sign_up_fields(form, NEW),
         )
         .await;
@@ -477,7 +491,7 @@ async fn only_plain_addresses_are_accepted_and_spellings_of_one_mailbox_are_one_
     // One mailbox, several spellings: one account (the later ones are "taken").
     action(
         &mut a,
-        sesame::SIGN_UP_ACTION_PATH,
+        sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields("Jose@Bücher.Example", NEW),
     )
     .await;
@@ -485,7 +499,7 @@ async fn only_plain_addresses_are_accepted_and_spellings_of_one_mailbox_are_one_
     for spelling in ["jose@xn--bcher-kva.example", "JOSE@BÜCHER.example"] {
         action(
             &mut a,
-            sesame::SIGN_UP_ACTION_PATH,
+            sesame::wire::routes::SIGN_UP_ACTION,
             &sign_up_fields(spelling, NEW),
         )
         .await;
@@ -511,7 +525,7 @@ async fn only_plain_addresses_are_accepted_and_spellings_of_one_mailbox_are_one_
     for form in ["x <a@b.example>", "\"a\"@b.example"] {
         let (status, _) = action(
             &mut owner,
-            sesame::CHANGE_EMAIL_PATH,
+            sesame::wire::routes::CHANGE_EMAIL,
             &[("email", form), ("password", PASSWORD)],
         )
         .await;
@@ -540,14 +554,14 @@ async fn a_deleted_accounts_id_is_never_given_again() {
     );
     let (status, body) = action(
         &mut browser,
-        sesame::DELETE_ACCOUNT_PATH,
+        sesame::wire::routes::DELETE_ACCOUNT,
         &[("password", PASSWORD)],
     )
     .await;
     assert_eq!(status, 200, "{body}");
     action(
         &mut browser,
-        sesame::SIGN_UP_ACTION_PATH,
+        sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields("next@example.com", NEW),
     )
     .await;
@@ -566,7 +580,7 @@ async fn passwords_asked_again_count_in_the_accounts_lockout() {
     for guess in ["guess one here", "guess two here", "guess three here"] {
         let (status, body) = action(
             &mut thief,
-            sesame::DELETE_ACCOUNT_PATH,
+            sesame::wire::routes::DELETE_ACCOUNT,
             &[("password", guess)],
         )
         .await;
@@ -579,7 +593,7 @@ async fn passwords_asked_again_count_in_the_accounts_lockout() {
     // at the sign-in of another browser.
     let (status, body) = action(
         &mut thief,
-        sesame::DELETE_ACCOUNT_PATH,
+        sesame::wire::routes::DELETE_ACCOUNT,
         &[("password", PASSWORD)],
     )
     .await;
@@ -631,10 +645,20 @@ async fn mail_and_account_actions_have_budgets_per_recipient_account_and_session
     // Per recipient: five resets asked, two sent.
     let mut a = app.new_browser();
     for _ in 0..5 {
-        let (status, _) = action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", EMAIL)]).await;
+        let (status, _) = action(
+            &mut a,
+            sesame::wire::routes::RESET_REQUEST,
+            &[("email", EMAIL)],
+        )
+        .await;
         assert_eq!(status, 200, "the answer does not change");
     }
-    action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", &marker(0))]).await;
+    action(
+        &mut a,
+        sesame::wire::routes::RESET_REQUEST,
+        &[("email", &marker(0))],
+    )
+    .await;
     smtp.wait_for(&marker(0), 1).await;
     assert_eq!(smtp.wait_for(EMAIL, 2).await.len(), 2, "two a recipient");
 
@@ -652,7 +676,7 @@ async fn mail_and_account_actions_have_budgets_per_recipient_account_and_session
     {
         let (status, _) = action(
             &mut owner,
-            sesame::CHANGE_EMAIL_PATH,
+            sesame::wire::routes::CHANGE_EMAIL,
             &[("email", to), ("password", PASSWORD)],
         )
         .await;
@@ -663,7 +687,12 @@ async fn mail_and_account_actions_have_budgets_per_recipient_account_and_session
             smtp.wait_for(to, 1).await;
         }
     }
-    action(&mut a, sesame::RESET_REQUEST_PATH, &[("email", &marker(1))]).await;
+    action(
+        &mut a,
+        sesame::wire::routes::RESET_REQUEST,
+        &[("email", &marker(1))],
+    )
+    .await;
     smtp.wait_for(&marker(1), 1).await;
     let count = |to: &str| smtp.received().iter().filter(|m| m.to.contains(to)).count();
     assert_eq!(count(&account), 2, "both notices");
@@ -677,10 +706,11 @@ async fn mail_and_account_actions_have_budgets_per_recipient_account_and_session
     // Per session: the fifth account action of one session is refused (two
     // email changes and two sign-outs before it).
     for n in 0..2 {
-        let (status, body) = action(&mut owner, sesame::REVOKE_OTHER_SESSIONS_PATH, &[]).await;
+        let (status, body) =
+            action(&mut owner, sesame::wire::routes::REVOKE_OTHER_SESSIONS, &[]).await;
         assert_eq!(status, 200, "{n}: {body}");
     }
-    let (status, body) = action(&mut owner, sesame::REVOKE_OTHER_SESSIONS_PATH, &[]).await;
+    let (status, body) = action(&mut owner, sesame::wire::routes::REVOKE_OTHER_SESSIONS, &[]).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (429, Some("RateLimited")),
@@ -692,6 +722,6 @@ async fn mail_and_account_actions_have_budgets_per_recipient_account_and_session
         other.sign_in_json(&account, PASSWORD, "/").await.status(),
         200
     );
-    let (status, _) = action(&mut other, sesame::REVOKE_OTHER_SESSIONS_PATH, &[]).await;
+    let (status, _) = action(&mut other, sesame::wire::routes::REVOKE_OTHER_SESSIONS, &[]).await;
     assert_eq!(status, 200);
 }

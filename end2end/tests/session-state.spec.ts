@@ -63,6 +63,32 @@ test("a tab opened before the sign-in still signs out (its CSRF token was rotate
   await b.close();
 });
 
+test("a tab whose page loaded before another tab signed out, and hydrated after, shows the sign-out", async ({ context }) => {
+  const a = await context.newPage();
+  const b = await context.newPage();
+  await signInVia(a, "/");
+  await expect(a.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  await hydrated(a);
+  // b's page is rendered signed in, but its WASM is held back until a has
+  // signed out: b is not listening when a tells the tabs.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await b.route("**/*.wasm", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await b.goto("/", { waitUntil: "commit" });
+  await expect(b.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  await a.getByRole("button", { name: "Sign out" }).click();
+  await expect(a.getByTestId("status")).toHaveText("You are not signed in.");
+  expect(await sessionOf(a)).toEqual({});
+  release();
+  await hydrated(b);
+  await expect(b.getByTestId("status")).toHaveText("You are not signed in.");
+  await a.close();
+  await b.close();
+});
+
 test("after sign_in the target arrives signed in: one callback, one page load, no session fetch", async ({ page }) => {
   const seen: string[] = [];
   page.on("request", (req) => {
@@ -100,6 +126,9 @@ test("refetch on focus after the cooldown, and on the interval, not while offlin
   await page.clock.install();
   await signInVia(page, "/");
   await expect(page.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  // The server renders the status before the page hydrates: the watchers
+  // below listen only once it has.
+  await hydrated(page);
 
   // Sign out behind the page's back (same cookies, another client).
   const token = (await (await page.request.get("/api/auth/csrf")).json()).csrfToken;

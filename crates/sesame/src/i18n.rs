@@ -6,7 +6,7 @@
 //! cookie, then `Accept-Language`; it is written into `<html lang>`, which the
 //! browser reads back when hydrating so both sides render the same text.
 
-use crate::AuthError;
+use crate::wire::AuthError;
 
 /// A supported language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -70,26 +70,7 @@ impl Locale {
     pub fn error(self, error: AuthError) -> &'static str {
         use AuthError::*;
         match (self, error) {
-            (Locale::En, e) => match e {
-                CredentialsSignin => "Sign in failed. Check the details you provided are correct. A new account must confirm its email address first: follow the link we sent.",
-                SessionRequired => "Please sign in to access this page.",
-                AccessDenied => "You do not have permission to sign in.",
-                MissingCSRF => "The form expired or was sent from another site. Please try again.",
-                InvalidCallbackUrl => "The address to return to after signing in is not allowed.",
-                RateLimited => "Too many attempts. Please wait a moment and try again.",
-                ServiceUnavailable => "The service is busy. Please try again in a moment.",
-                Configuration => "There is a problem with the server configuration. Check the server logs for more information.",
-                Verification => "The sign in link is no longer valid. It may have been used already or it may have expired.",
-                Signin | Callback => "Try signing in with a different account.",
-                InvalidRequest => "The request could not be read.",
-                PayloadTooLarge => "The request is too large.",
-                ReauthRequired => "Enter your password again to do this.",
-                WeakPassword => "Choose a longer or less common password (at least 8 characters).",
-                PasswordMismatch => "The two new passwords differ.",
-                EmailNotVerified => "Confirm your email address first: follow the link we sent you (or have it sent again).",
-                SignUpClosed => "Sign-up is closed here, or needs an invitation for this address.",
-                Default => "Unable to sign in.",
-            },
+            (Locale::En, e) => e.message(),
             (Locale::De, e) => match e {
                 CredentialsSignin => "Anmeldung fehlgeschlagen. Bitte prüfen Sie Ihre Angaben. Ein neues Konto muss zuerst seine E-Mail-Adresse bestätigen: Folgen Sie dem Link, den wir geschickt haben.",
                 SessionRequired => "Bitte melden Sie sich an, um diese Seite zu sehen.",
@@ -371,14 +352,15 @@ fn request_locale() -> Option<Locale> {
 /// The locale of a `?lang=` in the query, if supported.
 #[cfg(feature = "ssr")]
 fn query_locale(uri: &http::Uri) -> Option<Locale> {
-    Locale::from_code(&crate::server::query_value(uri, "lang")?)
+    Locale::from_code(&crate::server::http::cookies::query_value(uri, "lang")?)
 }
 
 /// The locale a request asks for.
 #[cfg(feature = "ssr")]
 pub fn locale_of(uri: &http::Uri, headers: &http::HeaderMap) -> Locale {
     let from_query = query_locale(uri);
-    let from_cookie = || crate::server::cookie(headers, LANG_COOKIE).and_then(Locale::from_code);
+    let from_cookie =
+        || crate::server::http::cookies::cookie(headers, LANG_COOKIE).and_then(Locale::from_code);
     let from_header = || {
         headers
             .get(http::header::ACCEPT_LANGUAGE)

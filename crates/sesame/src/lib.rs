@@ -57,72 +57,61 @@
 //!
 //! In the browser (feature `hydrate`), the islands of the pages hydrate as
 //! usual (`leptos::mount::hydrate_islands()`). Users are added with
-//! [`server::Sesame::create_user`] or the app's own [`server::UserStore`].
+//! [`server::Sesame::create_user`] or the app's own
+//! [`server::stores::UserStore`].
+//!
+//! ## In the browser
+//!
+//! [`sign_in`], [`sign_out`], [`get_session`] and the other NextAuth client
+//! functions post to the routes of [`wire::routes`]; [`use_session`] reads
+//! the session every island shares (under [`SessionProvider`]), and
+//! [`RequireAuth`] guards a part of a page. The signed-in user's own account
+//! actions are in [`account`]. Each returns a [`ClientError`] whose
+//! `Refused` carries the [`AuthError`] the server answered.
 //!
 //! ## What is where
-//! - wire types and [`AuthError`] at the top; [`client`]: the browser API;
+//! - this page: the client API, the session state and the wire types a client
+//!   handles most ([`Session`], [`AuthError`]);
+//! - [`wire`]: the routes table and the JSON bodies of the contract;
+//! - [`components`]: the forms and buttons (credentials, sign-out, sign-up,
+//!   reset, account), each working with JavaScript on and off;
+//! - [`pages`]: the built-in pages under `/api/auth` ([`pages::AuthRoutes`]);
 //! - [`page`]: what a page knows of itself (CSRF token, session, query);
-//! - [`session_state`]: `SessionProvider`, [`use_session`], [`RequireAuth`];
-//! - [`components`]: the credentials form, sign-out button, themed card;
-//! - [`pages`]: the built-in sign-in, sign-out and error pages;
-//! - [`i18n`]: the auth messages (English, German) and the page's locale;
-//! - [`server`] (feature `ssr`): configuration, stores, the routes and the edge.
+//! - [`i18n`]: the messages of the pages (English, German) and the locale;
+//! - [`server`] (feature `ssr`): [`server::Sesame`], the configuration, the
+//!   traits an application implements, the guards, and [`server::stores`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![recursion_limit = "256"]
 
-pub mod account;
-pub mod callback;
-pub mod client;
+mod actions;
+mod client;
 pub mod components;
-mod error;
 pub mod i18n;
-#[cfg(feature = "hydrate")]
-mod js;
 pub mod page;
 pub mod pages;
-pub mod reset;
-pub mod session_state;
-pub mod sign_up;
-#[cfg(feature = "hydrate")]
-mod tabs;
-mod types;
+pub mod wire;
 
 #[cfg(feature = "ssr")]
 pub mod server;
 
 pub use client::{
-    change_email, change_password, delete_account, get_csrf_token, get_providers, get_session,
-    list_sessions, revoke_other_sessions, revoke_session, sign_in, sign_out, update_session,
-    ClientError, SignInOptions, SignOutOptions,
+    get_csrf_token, get_providers, get_session,
+    session_state::{
+        use_session, use_session_state, RequireAuth, SessionProvider, SessionState, SessionStatus,
+        UseSession, UseSessionOptions,
+    },
+    sign_in, sign_out, update_session, ClientError, SignInOptions, SignOutOptions,
 };
-pub use error::AuthError;
-pub use session_state::{
-    use_session, use_session_state, RequireAuth, SessionProvider, SessionState, SessionStatus,
-    UseSession, UseSessionOptions,
-};
-pub use types::*;
+pub use wire::error::AuthError;
+pub use wire::types::{Provider, Session, SessionInfo, SessionUser, SignInResponse};
 
-/// `page?callbackUrl=URL&error=CODE`, form-encoded: where a visitor is sent to
-/// sign in, by the server (redirects) and the browser (`use_session`,
-/// `<RequireAuth>`) alike.
-pub fn sign_in_page_url(
-    page: &str,
-    error: Option<AuthError>,
-    callback_url: Option<&str>,
-) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    if let Some(cb) = callback_url {
-        query.append_pair("callbackUrl", cb);
-    }
-    if let Some(error) = error {
-        query.append_pair("error", error.code());
-    }
-    let query = query.finish();
-    if query.is_empty() {
-        page.to_string()
-    } else {
-        let sep = if page.contains('?') { "&" } else { "?" };
-        [page, sep, &query].concat()
-    }
+/// The account actions of a signed-in user, from the browser: the user's
+/// sessions, ending one or the others, a new password, a new address,
+/// deleting the account. Each posts to its route in [`wire::routes`].
+pub mod account {
+    pub use crate::client::{
+        change_email, change_password, delete_account, list_sessions, revoke_other_sessions,
+        revoke_session,
+    };
 }

@@ -4,7 +4,7 @@
 //! [`AuthMeta`](crate::components::AuthMeta)), the built-in pages' theme; and
 //! navigating away.
 
-use crate::Session;
+use crate::wire::Session;
 
 /// Navigates the browser to `url` (a full page load). No-op on the server.
 pub fn navigate(url: &str) {
@@ -37,7 +37,7 @@ pub fn query_param(name: &str) -> Option<String> {
     #[cfg(feature = "ssr")]
     {
         let parts = leptos::prelude::use_context::<http::request::Parts>()?;
-        crate::server::query_value(&parts.uri, name)
+        crate::server::http::cookies::query_value(&parts.uri, name)
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
@@ -55,7 +55,7 @@ pub fn query_param(name: &str) -> Option<String> {
 pub fn sign_up_open() -> bool {
     #[cfg(feature = "ssr")]
     {
-        crate::server::from_request().is_some_and(|(auth, _, _)| {
+        crate::server::http::request::from_request().is_some_and(|(auth, _, _)| {
             auth.config.accounts.sign_up == crate::server::config::SignUpMode::Open
         })
     }
@@ -70,7 +70,7 @@ pub fn sign_up_open() -> bool {
 pub fn page_csrf_token() -> String {
     #[cfg(feature = "ssr")]
     {
-        crate::server::page_csrf_token()
+        crate::server::http::page_session::page_csrf_token()
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
@@ -87,7 +87,7 @@ pub fn page_csrf_token() -> String {
 pub fn page_session() -> Option<Session> {
     #[cfg(feature = "ssr")]
     {
-        crate::server::page_session()
+        crate::server::http::page_session::page_session()
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
     {
@@ -101,16 +101,16 @@ pub fn page_session() -> Option<Session> {
 
 /// The theme of the built-in pages, from the configuration (they are rendered
 /// on the server only).
-pub fn page_theme() -> crate::Theme {
+pub fn page_theme() -> crate::wire::Theme {
     #[cfg(feature = "ssr")]
     {
-        crate::server::from_request()
+        crate::server::http::request::from_request()
             .map(|(auth, _, _)| auth.config.theme.clone())
             .unwrap_or_default()
     }
     #[cfg(not(feature = "ssr"))]
     {
-        crate::Theme::default()
+        crate::wire::Theme::default()
     }
 }
 
@@ -119,7 +119,7 @@ pub fn page_theme() -> crate::Theme {
 pub(crate) mod dom {
     use web_sys::UrlSearchParams;
 
-    use crate::{js, Session, CSRF_META_NAME, SESSION_META_NAME};
+    use crate::{client::js, wire::Session, wire::CSRF_META_NAME, wire::SESSION_META_NAME};
 
     pub fn window() -> web_sys::Window {
         web_sys::window().expect("a browser window")

@@ -8,7 +8,7 @@
 #![cfg(feature = "ssr")]
 
 use proptest::prelude::*;
-use sesame::server::callback_url::CallbackPolicy;
+use sesame::server::CallbackPolicy;
 use url::Url;
 
 fn policy() -> CallbackPolicy {

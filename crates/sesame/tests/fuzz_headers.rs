@@ -9,11 +9,17 @@ use std::net::{IpAddr, SocketAddr};
 
 use http::HeaderMap;
 use proptest::prelude::*;
-use sesame::server::{
-    callback_url::CallbackPolicy,
-    client_ip::{canonical, client_ip},
-};
+use sesame::server::{client_ip, CallbackPolicy};
 use url::Url;
+
+/// `ip` with an IPv4-mapped IPv6 address turned into its IPv4 address (as
+/// the server reads a hop).
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
 
 const PROXIES: [&str; 2] = ["10.0.0.1", "10.0.0.2"];
 

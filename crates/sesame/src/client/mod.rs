@@ -10,8 +10,15 @@
 //! The requests themselves are in `transport` (browser only); what a page
 //! reads of itself (its CSRF token, session, query) is in [`crate::page`].
 
-use crate::{AuthError, Provider, Session, SessionInfo, SignInResponse};
+use crate::{
+    wire::AuthError, wire::Provider, wire::Session, wire::SessionInfo, wire::SignInResponse,
+};
 
+#[cfg(feature = "hydrate")]
+pub(crate) mod js;
+pub mod session_state;
+#[cfg(feature = "hydrate")]
+pub(crate) mod tabs;
 #[cfg(feature = "hydrate")]
 mod transport;
 
@@ -130,7 +137,7 @@ pub async fn update_session(data: serde_json::Value) -> Result<Option<Session>, 
 
 /// The providers (`/api/auth/providers`), as JSON.
 pub async fn get_providers() -> Result<serde_json::Value, ClientError> {
-    in_browser!(transport::get_json("/api/auth/providers").await)
+    in_browser!(transport::get_json(crate::wire::routes::PROVIDERS).await)
 }
 
 /// The CSRF token: the page's, or a fresh one from `/api/auth/csrf`.
@@ -151,7 +158,7 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, ClientError> {
 pub async fn revoke_session(id: &str, password: Option<&str>) -> Result<(), ClientError> {
     in_browser!(
         transport::account_action(
-            crate::REVOKE_SESSION_PATH,
+            crate::wire::routes::REVOKE_SESSION,
             &[("id", id), ("password", password.unwrap_or(""))]
         )
         .await,
@@ -165,7 +172,7 @@ pub async fn revoke_session(id: &str, password: Option<&str>) -> Result<(), Clie
 pub async fn revoke_other_sessions(password: Option<&str>) -> Result<(), ClientError> {
     in_browser!(
         transport::account_action(
-            crate::REVOKE_OTHER_SESSIONS_PATH,
+            crate::wire::routes::REVOKE_OTHER_SESSIONS,
             &[("password", password.unwrap_or(""))]
         )
         .await,
@@ -177,7 +184,7 @@ pub async fn revoke_other_sessions(password: Option<&str>) -> Result<(), ClientE
 pub async fn change_password(current: &str, new: &str, confirm: &str) -> Result<(), ClientError> {
     in_browser!(
         transport::account_action(
-            crate::CHANGE_PASSWORD_PATH,
+            crate::wire::routes::CHANGE_PASSWORD,
             &[
                 ("currentPassword", current),
                 ("newPassword", new),
@@ -196,7 +203,7 @@ pub async fn change_password(current: &str, new: &str, confirm: &str) -> Result<
 pub async fn change_email(email: &str, password: Option<&str>) -> Result<(), ClientError> {
     in_browser!(
         transport::account_action(
-            crate::CHANGE_EMAIL_PATH,
+            crate::wire::routes::CHANGE_EMAIL,
             &[("email", email), ("password", password.unwrap_or(""))]
         )
         .await,
@@ -227,7 +234,8 @@ pub(crate) async fn post_action_url(
 }
 
 /// Reads a sign-in answer's error code: the `error` field, else `?error=` of `url`.
-pub fn error_of(status: u16, body: &crate::UrlResponse) -> Option<AuthError> {
+#[cfg(any(feature = "hydrate", test))]
+pub(crate) fn error_of(status: u16, body: &crate::wire::UrlResponse) -> Option<AuthError> {
     if (200..300).contains(&status) {
         return None;
     }
@@ -244,7 +252,7 @@ pub fn error_of(status: u16, body: &crate::UrlResponse) -> Option<AuthError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::UrlResponse;
+    use crate::wire::UrlResponse;
 
     fn answer(url: &str, error: Option<&str>) -> UrlResponse {
         UrlResponse {

@@ -1,7 +1,7 @@
 //! The browser transport of the client API, on the browser's own `fetch`,
 //! `URLSearchParams` and `JSON`: the WASM then carries no HTTP client, no form
 //! encoder and no JSON parser of its own, which keeps the sign-in page's
-//! download small. After a change of session it tells the tabs ([`crate::tabs`]).
+//! download small. After a change of session it tells the tabs ([`crate::client::tabs`]).
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -9,9 +9,10 @@ use web_sys::{js_sys, RequestInit, Response, UrlSearchParams};
 
 use super::*;
 use crate::{
-    js,
+    client::js,
     page::dom::{current_url, navigate, page_token, set_page_token, window},
-    UrlResponse, BASE_PATH, CALLBACK_PATH, SIGN_IN_PATH,
+    wire::routes,
+    wire::UrlResponse,
 };
 
 fn net(e: JsValue) -> ClientError {
@@ -72,7 +73,7 @@ pub async fn csrf_token(fresh: bool) -> Result<String, ClientError> {
             return Ok(token);
         }
     }
-    let body = get_js(&[BASE_PATH, "/csrf"].concat()).await?;
+    let body = get_js(&[routes::BASE, "/csrf"].concat()).await?;
     let token = js::string(&body, "csrfToken")
         .ok_or_else(|| ClientError::BadResponse("no csrfToken".into()))?;
     set_page_token(&token);
@@ -136,8 +137,8 @@ pub async fn sign_in(
 ) -> Result<SignInResponse, ClientError> {
     let callback_url = options.callback_url.clone().unwrap_or_else(current_url);
     let Some(Provider::Credentials) = provider else {
-        navigate(&crate::sign_in_page_url(
-            SIGN_IN_PATH,
+        navigate(&crate::wire::routes::sign_in_page_url(
+            routes::SIGN_IN,
             None,
             Some(&callback_url),
         ));
@@ -149,7 +150,7 @@ pub async fn sign_in(
         });
     };
     let (status, body) = post_with_token(
-        CALLBACK_PATH,
+        routes::CALLBACK,
         &[
             ("email", options.email.as_str()),
             ("password", options.password.as_str()),
@@ -163,7 +164,7 @@ pub async fn sign_in(
     let ok = error.is_none();
     if ok && options.redirect {
         // Leaving the page: only the other tabs need to know.
-        crate::tabs::publish(None, false);
+        crate::client::tabs::publish(None, false);
     } else if ok {
         // The session state is up to date (here and in other tabs) before
         // the caller sees the answer; Sesame's answer carries the session.
@@ -171,7 +172,7 @@ pub async fn sign_in(
             Some(session) => Some(session),
             None => get_session().await.ok().flatten(),
         };
-        crate::tabs::publish(session, true);
+        crate::client::tabs::publish(session, true);
     }
     if options.redirect {
         navigate(&body.url);
@@ -187,14 +188,14 @@ pub async fn sign_in(
 pub async fn sign_out(options: SignOutOptions) -> Result<String, ClientError> {
     let callback_url = options.callback_url.clone().unwrap_or_else(current_url);
     let (status, body) = post_with_token(
-        &[BASE_PATH, "/signout"].concat(),
+        &[routes::BASE, "/signout"].concat(),
         &[("callbackUrl", callback_url.as_str()), ("json", "true")],
     )
     .await?;
     if let Some(error) = error_of(status, &body) {
         return Err(ClientError::BadResponse(error.code().to_string()));
     }
-    crate::tabs::publish(None, !options.redirect);
+    crate::client::tabs::publish(None, !options.redirect);
     if options.redirect {
         navigate(&body.url);
     }
@@ -202,7 +203,7 @@ pub async fn sign_out(options: SignOutOptions) -> Result<String, ClientError> {
 }
 
 pub async fn list_sessions() -> Result<Vec<SessionInfo>, ClientError> {
-    let (status, text) = fetch("GET", crate::SESSIONS_PATH, None).await?;
+    let (status, text) = fetch("GET", crate::wire::routes::SESSIONS, None).await?;
     if status == 401 {
         return Err(ClientError::Refused(AuthError::SessionRequired));
     }
@@ -229,8 +230,12 @@ pub async fn account_action(path: &str, fields: &[(&str, &str)]) -> Result<(), C
 }
 
 pub async fn delete_account(password: &str) -> Result<(), ClientError> {
-    account_action(crate::DELETE_ACCOUNT_PATH, &[("password", password)]).await?;
-    crate::tabs::publish(None, false);
+    account_action(
+        crate::wire::routes::DELETE_ACCOUNT,
+        &[("password", password)],
+    )
+    .await?;
+    crate::client::tabs::publish(None, false);
     Ok(())
 }
 
@@ -240,7 +245,7 @@ pub async fn get_json(path: &str) -> Result<serde_json::Value, ClientError> {
 
 pub async fn get_session() -> Result<Option<Session>, ClientError> {
     Ok(js::session(
-        &get_js(&[BASE_PATH, "/session"].concat()).await?,
+        &get_js(&[routes::BASE, "/session"].concat()).await?,
     ))
 }
 
@@ -255,7 +260,7 @@ pub async fn update_session(data: serde_json::Value) -> Result<Option<Session>, 
         let body: String = js_sys::JSON::stringify(&body).map_err(net)?.into();
         let (status, text) = fetch(
             "POST",
-            &[BASE_PATH, "/session"].concat(),
+            &[routes::BASE, "/session"].concat(),
             Some(("application/json", &body)),
         )
         .await?;
@@ -271,6 +276,6 @@ pub async fn update_session(data: serde_json::Value) -> Result<Option<Session>, 
         break text;
     };
     let session = js::parse(&text).and_then(|v| js::session(&v));
-    crate::tabs::publish(session.clone(), true);
+    crate::client::tabs::publish(session.clone(), true);
     Ok(session)
 }

@@ -5,10 +5,7 @@
 
 use leptos::{html, prelude::*, task::spawn_local};
 
-use crate::{
-    client::post_action, i18n::use_i18n, page, AuthError, ClientError, CHANGE_EMAIL_PATH,
-    DELETE_ACCOUNT_PATH,
-};
+use crate::{client::post_action, i18n::use_i18n, page, wire::routes, wire::AuthError};
 
 fn value(r: NodeRef<html::Input>) -> String {
     r.get_untracked().map(|i| i.value()).unwrap_or_default()
@@ -33,23 +30,12 @@ pub fn ChangeEmailForm(
         pending.set(true);
         spawn_local(async move {
             let fields = [("email", email.as_str()), ("password", password.as_str())];
-            let outcome = post_action(CHANGE_EMAIL_PATH, &fields).await;
-            pending.set(false);
-            match outcome {
-                Ok(()) => {
-                    error.set(None);
-                    sent.set(true);
-                }
-                Err(ClientError::Refused(refused)) => {
-                    sent.set(false);
-                    error.set(Some(refused));
-                }
-                Err(_) => error.set(Some(AuthError::Default)),
-            }
+            let outcome = post_action(routes::CHANGE_EMAIL, &fields).await;
+            sent.set(super::settle(outcome, error, pending).is_some());
         });
     };
     view! {
-        <form class="change-email" method="post" action=CHANGE_EMAIL_PATH on:submit=on_submit>
+        <form class="change-email" method="post" action=routes::CHANGE_EMAIL on:submit=on_submit>
             <p role="status" data-testid="email-status">{move || sent.get().then_some(t.email_link_sent)}</p>
             <super::FormAlert error />
             <input type="hidden" name="csrfToken" value=csrf_token />
@@ -79,21 +65,14 @@ pub fn DeleteAccountForm(
         let password = value(password_ref);
         pending.set(true);
         spawn_local(async move {
-            match crate::delete_account(&password).await {
+            match crate::client::delete_account(&password).await {
                 Ok(()) => page::navigate("/?done=account-deleted"),
-                Err(ClientError::Refused(refused)) => {
-                    pending.set(false);
-                    error.set(Some(refused));
-                }
-                Err(_) => {
-                    pending.set(false);
-                    error.set(Some(AuthError::Default));
-                }
+                Err(failure) => super::fail(failure, error, pending),
             }
         });
     };
     view! {
-        <form class="delete-account" method="post" action=DELETE_ACCOUNT_PATH on:submit=on_submit>
+        <form class="delete-account" method="post" action=routes::DELETE_ACCOUNT on:submit=on_submit>
             <p>{t.delete_lead}</p>
             <super::FormAlert error />
             <input type="hidden" name="csrfToken" value=csrf_token />

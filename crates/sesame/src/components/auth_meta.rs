@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::{page, CSRF_META_NAME, SESSION_META_NAME};
+use crate::{page, wire::CSRF_META_NAME, wire::SESSION_META_NAME};
 
 /// Put it in the shell's `<head>`.
 #[component]

@@ -6,7 +6,7 @@
 
 use leptos::{html, prelude::*, task::spawn_local};
 
-use crate::{change_password, i18n::use_i18n, page, AuthError, ClientError, CHANGE_PASSWORD_PATH};
+use crate::{client::change_password, i18n::use_i18n, page, wire::routes, wire::AuthError};
 
 /// The form for a page at `back_to`, with `done=` / `error=` from its query.
 #[island(lazy)]
@@ -30,30 +30,19 @@ pub fn ChangePasswordForm(
         pending.set(true);
         spawn_local(async move {
             let outcome = change_password(&current, &new, &confirm).await;
-            pending.set(false);
-            match outcome {
-                Ok(()) => {
-                    error.set(None);
-                    done.set(true);
-                    for r in [current_ref, new_ref, confirm_ref] {
-                        if let Some(input) = r.get_untracked() {
-                            input.set_value("");
-                        }
+            let changed = super::settle(outcome, error, pending).is_some();
+            done.set(changed);
+            if changed {
+                for r in [current_ref, new_ref, confirm_ref] {
+                    if let Some(input) = r.get_untracked() {
+                        input.set_value("");
                     }
-                }
-                Err(ClientError::Refused(refused)) => {
-                    done.set(false);
-                    error.set(Some(refused));
-                }
-                Err(_) => {
-                    done.set(false);
-                    error.set(Some(AuthError::Default));
                 }
             }
         });
     };
     view! {
-        <form class="change-password" method="post" action=CHANGE_PASSWORD_PATH on:submit=on_submit>
+        <form class="change-password" method="post" action=routes::CHANGE_PASSWORD on:submit=on_submit>
             <p role="status" data-testid="password-status">
                 {move || done.get().then_some(t.password_changed)}
             </p>

@@ -8,7 +8,9 @@
 
 use leptos::{html, prelude::*, task::spawn_local};
 
-use crate::{i18n::use_i18n, page, sign_in, AuthError, Provider, SignInOptions, CALLBACK_PATH};
+use crate::{
+    i18n::use_i18n, page, sign_in, wire::routes, wire::AuthError, wire::Provider, SignInOptions,
+};
 
 #[component]
 pub fn CredentialsForm(
@@ -73,7 +75,7 @@ pub fn CredentialsForm(
     };
 
     view! {
-        <form class="credentials-form" method="post" action=CALLBACK_PATH on:submit=on_submit>
+        <form class="credentials-form" method="post" action=routes::CALLBACK on:submit=on_submit>
             <div
                 class="alert"
                 role="alert"
@@ -88,7 +90,7 @@ pub fn CredentialsForm(
             // offer the way to a new confirmation link.
             <Show when=move || matches!(error.get(), Some(AuthError::EmailNotVerified | AuthError::CredentialsSignin))>
                 <p>
-                    <a href=crate::VERIFY_PATH data-testid="resend-link">{t.resend_link}</a>
+                    <a href=crate::wire::routes::VERIFY data-testid="resend-link">{t.resend_link}</a>
                 </p>
             </Show>
             <input type="hidden" name="csrfToken" value=csrf_token />
@@ -119,7 +121,7 @@ pub fn CredentialsForm(
                 {button_text}
             </button>
             <p class="forgot">
-                <a href=crate::RESET_PATH>{t.forgot_password}</a>
+                <a href=crate::wire::routes::RESET>{t.forgot_password}</a>
             </p>
         </form>
     }

@@ -27,31 +27,36 @@ pub use themed::ThemedCard;
 
 use leptos::prelude::*;
 
-use crate::{i18n::use_i18n, page::query_param, AuthError, ClientError};
+use crate::{i18n::use_i18n, page::query_param, wire::AuthError, ClientError};
 
-/// Shows an action's outcome in `error` (a refusal's typed error; a failure
-/// to reach the server as `Default`) and ends `pending`; whether it went
-/// through.
-fn settle(
-    outcome: Result<(), ClientError>,
+/// Shows an action's outcome in `error` and ends `pending`; what it
+/// answered, if it went through. Every form handles its outcome here.
+fn settle<T>(
+    outcome: Result<T, ClientError>,
     error: RwSignal<Option<AuthError>>,
     pending: RwSignal<bool>,
-) -> bool {
-    pending.set(false);
+) -> Option<T> {
     match outcome {
-        Ok(()) => {
+        Ok(answer) => {
+            pending.set(false);
             error.set(None);
-            true
+            Some(answer)
         }
-        Err(ClientError::Refused(refused)) => {
-            error.set(Some(refused));
-            false
-        }
-        Err(_) => {
-            error.set(Some(AuthError::Default));
-            false
+        Err(failure) => {
+            fail(failure, error, pending);
+            None
         }
     }
+}
+
+/// Ends `pending` and shows why an action failed: the server's typed
+/// refusal, or `Default` when the server was not reached.
+fn fail(failure: ClientError, error: RwSignal<Option<AuthError>>, pending: RwSignal<bool>) {
+    pending.set(false);
+    error.set(Some(match failure {
+        ClientError::Refused(refused) => refused,
+        _ => AuthError::Default,
+    }));
 }
 
 /// A form's alert: the error's text in the page's language (hidden while

@@ -5,10 +5,7 @@
 
 use leptos::{html, prelude::*, task::spawn_local};
 
-use crate::{
-    client::post_action, i18n::use_i18n, page, AuthError, ClientError, RESET_CONFIRM_PATH,
-    RESET_REQUEST_PATH,
-};
+use crate::{client::post_action, i18n::use_i18n, page, wire::routes, wire::AuthError};
 
 /// Asks for a reset link; the answer is the same whether or not the address
 /// has an account.
@@ -28,14 +25,14 @@ pub fn ResetRequestForm() -> impl IntoView {
             .unwrap_or_default();
         pending.set(true);
         spawn_local(async move {
-            let outcome = post_action(RESET_REQUEST_PATH, &[("email", &email)]).await;
-            if super::settle(outcome, error, pending) {
+            let outcome = post_action(routes::RESET_REQUEST, &[("email", &email)]).await;
+            if super::settle(outcome, error, pending).is_some() {
                 sent.set(true);
             }
         });
     };
     view! {
-        <form class="reset-request" method="post" action=RESET_REQUEST_PATH on:submit=on_submit>
+        <form class="reset-request" method="post" action=routes::RESET_REQUEST on:submit=on_submit>
             <p class="muted">{t.reset_lead}</p>
             <p role="status" data-testid="reset-status">{move || sent.get().then_some(t.reset_sent)}</p>
             <super::FormAlert error />
@@ -71,21 +68,16 @@ pub fn ResetPasswordForm() -> impl IntoView {
                 ("newPassword", new.as_str()),
                 ("confirmPassword", confirm.as_str()),
             ];
-            match post_action(RESET_CONFIRM_PATH, &fields).await {
-                Ok(()) => page::navigate(&format!("{}?done=password-set", crate::RESET_PATH)),
-                Err(ClientError::Refused(refused)) => {
-                    pending.set(false);
-                    error.set(Some(refused));
+            match post_action(routes::RESET_CONFIRM, &fields).await {
+                Ok(()) => {
+                    page::navigate(&format!("{}?done=password-set", crate::wire::routes::RESET))
                 }
-                Err(_) => {
-                    pending.set(false);
-                    error.set(Some(AuthError::Default));
-                }
+                Err(failure) => super::fail(failure, error, pending),
             }
         });
     };
     view! {
-        <form class="reset-password" method="post" action=RESET_CONFIRM_PATH on:submit=on_submit>
+        <form class="reset-password" method="post" action=routes::RESET_CONFIRM on:submit=on_submit>
             <super::FormAlert error />
             <input type="hidden" name="csrfToken" value=csrf_token />
             <input type="hidden" name="token" value=token />

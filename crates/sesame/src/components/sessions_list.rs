@@ -10,8 +10,8 @@
 use leptos::{html, prelude::*, task::spawn_local};
 
 use crate::{
-    account::account_sessions, i18n::use_i18n, page, revoke_other_sessions, revoke_session,
-    AuthError, ClientError, SessionInfo, REVOKE_OTHER_SESSIONS_PATH, REVOKE_SESSION_PATH,
+    actions::account::account_sessions, client::revoke_other_sessions, client::revoke_session,
+    i18n::use_i18n, page, wire::routes, wire::AuthError, wire::SessionInfo,
 };
 
 /// The sessions list for a page at `back_to`: loads the sessions and reads
@@ -94,30 +94,20 @@ pub fn SessionsList(
                 Pressed::One(id) => revoke_session(id, password.as_deref()).await,
                 Pressed::Others => revoke_other_sessions(password.as_deref()).await,
             };
-            pending.set(false);
-            match outcome {
-                Ok(()) => {
-                    error.set(None);
-                    done.set(Some(
-                        match action {
-                            Pressed::One(_) => "session-ended",
-                            Pressed::Others => "others-ended",
-                        }
-                        .into(),
-                    ));
-                    match crate::list_sessions().await {
-                        Ok(list) => sessions.set(list),
-                        Err(_) => sessions.update(|list| list.retain(|s| s.current)),
-                    }
+            if super::settle(outcome, error, pending).is_none() {
+                done.set(None);
+                return;
+            }
+            done.set(Some(
+                match action {
+                    Pressed::One(_) => "session-ended",
+                    Pressed::Others => "others-ended",
                 }
-                Err(ClientError::Refused(refused)) => {
-                    done.set(None);
-                    error.set(Some(refused));
-                }
-                Err(_) => {
-                    done.set(None);
-                    error.set(Some(AuthError::Default));
-                }
+                .into(),
+            ));
+            match crate::client::list_sessions().await {
+                Ok(list) => sessions.set(list),
+                Err(_) => sessions.update(|list| list.retain(|s| s.current)),
             }
         });
     };
@@ -129,7 +119,7 @@ pub fn SessionsList(
         })
     };
     view! {
-        <form class="sessions" method="post" action=REVOKE_SESSION_PATH on:submit=on_submit>
+        <form class="sessions" method="post" action=routes::REVOKE_SESSION on:submit=on_submit>
             <p role="status" data-testid="sessions-status">{status}</p>
             <super::FormAlert error />
             <input type="hidden" name="csrfToken" value=csrf_token />
@@ -188,7 +178,7 @@ pub fn SessionsList(
             <Show when=move || sessions.with(|list| list.len() > 1)>
                 <button
                     type="submit"
-                    formaction=REVOKE_OTHER_SESSIONS_PATH
+                    formaction=routes::REVOKE_OTHER_SESSIONS
                     disabled=move || pending.get()
                     on:click=move |_| pressed.set(Some(Pressed::Others))
                 >

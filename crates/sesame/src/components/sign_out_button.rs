@@ -3,9 +3,7 @@
 
 use leptos::{prelude::*, task::spawn_local};
 
-use crate::{i18n::use_i18n, page, sign_out, SignOutOptions};
-
-const SIGN_OUT_PATH: &str = "/api/auth/signout";
+use crate::{i18n::use_i18n, page, sign_out, wire::routes, SignOutOptions};
 
 /// A quiet sign-out button back to the home page, hydrated on its own (for
 /// server-rendered pages such as `/account`).
@@ -42,7 +40,7 @@ pub fn SignOutButton(
         <form
             class="sign-out"
             method="post"
-            action=SIGN_OUT_PATH
+            action=routes::SIGN_OUT
             on:submit=on_submit
         >
             <input type="hidden" name="csrfToken" value=csrf_token />

@@ -8,7 +8,9 @@ use leptos::{html, prelude::*, task::spawn_local};
 use crate::{
     client::{post_action, post_action_url},
     i18n::use_i18n,
-    page, AuthError, ClientError, SIGN_UP_ACTION_PATH, VERIFY_CONFIRM_PATH, VERIFY_RESEND_PATH,
+    page,
+    wire::routes,
+    wire::AuthError,
 };
 
 fn query_error() -> Option<AuthError> {
@@ -24,7 +26,7 @@ fn value(r: NodeRef<html::Input>) -> String {
 #[component]
 pub fn SignUpLink(
     /// The sign-up page (default: the built-in one).
-    #[prop(into, default = crate::SIGN_UP_PATH.into())]
+    #[prop(into, default = crate::wire::routes::SIGN_UP.into())]
     href: String,
 ) -> impl IntoView {
     let (_, t) = use_i18n();
@@ -70,8 +72,8 @@ pub fn SignUpForm(
                 ("password", password.as_str()),
                 ("confirmPassword", confirm.as_str()),
             ];
-            let outcome = post_action(SIGN_UP_ACTION_PATH, &fields).await;
-            if super::settle(outcome, error, pending) {
+            let outcome = post_action(routes::SIGN_UP_ACTION, &fields).await;
+            if super::settle(outcome, error, pending).is_some() {
                 done.set(true);
             }
         });
@@ -81,7 +83,7 @@ pub fn SignUpForm(
             when=move || !done.get()
             fallback=move || view! { <p role="status" data-testid="sign-up-done">{t.check_email}</p> }
         >
-            <form class="sign-up" method="post" action=SIGN_UP_ACTION_PATH on:submit=on_submit>
+            <form class="sign-up" method="post" action=routes::SIGN_UP_ACTION on:submit=on_submit>
                 <super::FormAlert error />
                 <input type="hidden" name="csrfToken" value=csrf_token.clone() />
                 <input type="hidden" name="callbackUrl" value=back_to.clone() />
@@ -127,22 +129,15 @@ pub fn VerifyEmailForm() -> impl IntoView {
                 ("change", kind),
                 ("password", password.as_str()),
             ];
-            match post_action_url(VERIFY_CONFIRM_PATH, &fields).await {
+            match post_action_url(routes::VERIFY_CONFIRM, &fields).await {
                 // The answer says where: confirmed, signed in, or moved.
                 Ok(url) => page::navigate(&url),
-                Err(ClientError::Refused(refused)) => {
-                    pending.set(false);
-                    error.set(Some(refused));
-                }
-                Err(_) => {
-                    pending.set(false);
-                    error.set(Some(AuthError::Default));
-                }
+                Err(failure) => super::fail(failure, error, pending),
             }
         });
     };
     view! {
-        <form class="verify-email" method="post" action=VERIFY_CONFIRM_PATH on:submit=on_submit>
+        <form class="verify-email" method="post" action=routes::VERIFY_CONFIRM on:submit=on_submit>
             <super::FormAlert error />
             <input type="hidden" name="csrfToken" value=csrf_token />
             <input type="hidden" name="token" value=token />
@@ -171,14 +166,14 @@ pub fn ResendVerificationForm() -> impl IntoView {
         let email = value(email_ref);
         pending.set(true);
         spawn_local(async move {
-            let outcome = post_action(VERIFY_RESEND_PATH, &[("email", email.as_str())]).await;
-            if super::settle(outcome, error, pending) {
+            let outcome = post_action(routes::VERIFY_RESEND, &[("email", email.as_str())]).await;
+            if super::settle(outcome, error, pending).is_some() {
                 sent.set(true);
             }
         });
     };
     view! {
-        <form class="verify-resend" method="post" action=VERIFY_RESEND_PATH on:submit=on_submit>
+        <form class="verify-resend" method="post" action=routes::VERIFY_RESEND on:submit=on_submit>
             <p class="muted">{t.resend_lead}</p>
             <p role="status" data-testid="resend-status">{move || sent.get().then_some(t.verification_sent)}</p>
             <super::FormAlert error />

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::ThemedCard;
-use crate::{i18n::use_i18n, AuthError, SIGN_IN_PATH};
+use crate::{i18n::use_i18n, wire::routes, wire::AuthError};
 
 /// The built-in error page (`/api/auth/error?error=CODE`), answered with the error's status.
 #[component]
@@ -29,7 +29,7 @@ pub fn ErrorPage() -> impl IntoView {
                 {locale.error(error)}
             </p>
             <p>
-                <a href=SIGN_IN_PATH rel="external">
+                <a href=routes::SIGN_IN rel="external">
                     {t.sign_in}
                 </a>
                 " · "

@@ -10,7 +10,7 @@ use crate::{
     components::{ResetPasswordForm, ResetRequestForm, ThemedCard},
     i18n::use_i18n,
     page::query_param,
-    SIGN_IN_PATH,
+    wire::routes,
 };
 
 /// The built-in reset page.
@@ -22,7 +22,7 @@ pub fn ResetPage() -> impl IntoView {
     let body = if done {
         view! {
             <p role="status" data-testid="reset-done">{t.password_set}</p>
-            <p><a href=SIGN_IN_PATH>{t.sign_in}</a></p>
+            <p><a href=routes::SIGN_IN>{t.sign_in}</a></p>
         }
         .into_any()
     } else if has_token {

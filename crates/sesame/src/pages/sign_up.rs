@@ -12,7 +12,7 @@ use crate::{
     components::{ResendVerificationForm, SignUpForm, ThemedCard, VerifyEmailForm},
     i18n::use_i18n,
     page::{query_param, sign_up_open},
-    SIGN_IN_PATH, SIGN_UP_PATH,
+    wire::routes,
 };
 
 /// The built-in sign-up page.
@@ -20,7 +20,7 @@ use crate::{
 pub fn DefaultSignUpPage() -> impl IntoView {
     let (_, t) = use_i18n();
     let body = if sign_up_open() {
-        view! { <SignUpForm back_to=SIGN_UP_PATH.to_string() /> }.into_any()
+        view! { <SignUpForm back_to=routes::SIGN_UP.to_string() /> }.into_any()
     } else {
         view! { <p data-testid="sign-up-closed">{t.sign_up_closed}</p> }.into_any()
     };
@@ -30,7 +30,7 @@ pub fn DefaultSignUpPage() -> impl IntoView {
             <h1>{t.create_account}</h1>
             {body}
             <p class="muted">
-                {t.have_account} " " <a href=SIGN_IN_PATH>{t.sign_in}</a>
+                {t.have_account} " " <a href=routes::SIGN_IN>{t.sign_in}</a>
             </p>
         </ThemedCard>
     }
@@ -52,13 +52,13 @@ pub fn VerifyPage() -> impl IntoView {
     } else if done.as_deref() == Some("email-changed") {
         view! {
             <p role="status" data-testid="verified">{t.email_changed}</p>
-            <p><a href=SIGN_IN_PATH>{t.sign_in}</a></p>
+            <p><a href=routes::SIGN_IN>{t.sign_in}</a></p>
         }
         .into_any()
     } else if verified {
         view! {
             <p role="status" data-testid="verified">{t.email_verified}</p>
-            <p><a href=SIGN_IN_PATH>{t.sign_in}</a></p>
+            <p><a href=routes::SIGN_IN>{t.sign_in}</a></p>
         }
         .into_any()
     } else if has_token {

@@ -19,19 +19,23 @@ use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
 
-use super::{
-    admin_route,
-    app_user::{AuthUser, AuthorizedUser},
-    authorize::{create_user, Authorize, AuthorizeError, DatabaseAuthorize},
-    callbacks::{Callbacks, Defaults, Events},
+use crate::server::{
+    app::app_user::{AuthUser, AuthorizedUser},
+    app::authorize::{create_user, Authorize, AuthorizeError, DatabaseAuthorize},
+    app::callbacks::{Callbacks, Defaults, Events},
+    app::hooks::{Hooks, Typed},
     config::{Config, ConfigError},
-    edge, health,
-    hooks::{Hooks, Typed},
-    password::{self, NewPassword},
-    routes, security, session, session_check,
+    defense::password::{self, NewPassword},
+    http::admin_route,
+    http::availability,
+    http::edge,
+    http::headers,
+    http::rest,
+    http::session_check,
+    session::lifecycle,
     state::{Auth, AuthBuilder},
+    stores::users::{Email, UserRecord, UserStore},
     stores::{BackendError, Backends},
-    users::{Email, UserRecord, UserStore},
 };
 
 /// The default log filter: Sesame's events at `info`, chatty dependencies at `warn`.
@@ -156,7 +160,7 @@ impl<U: AuthUser> SesameBuilder<U> {
 
     /// The application's own axum routes (an API, say), served inside Sesame's
     /// layers: their handlers see the session, and may sit behind
-    /// [`require_auth`](super::guard::require_auth).
+    /// [`require_auth`](crate::server::http::guard::require_auth).
     pub fn routes(mut self, routes: Router) -> Self {
         self.routes = self.routes.merge(routes);
         self
@@ -276,17 +280,14 @@ impl Sesame {
         // axum clones a router's state for every request it routes, so the REST
         // routes (which never read it) live outside that router.
         let pages = Router::new()
-            .leptos_routes_with_context(
-                &options,
-                route_list(app),
-                security::provide_leptos_nonce,
-                {
-                    let options = options.clone();
-                    move || shell(options.clone())
-                },
-            )
+            .leptos_routes_with_context(&options, route_list(app), headers::provide_leptos_nonce, {
+                let options = options.clone();
+                move || shell(options.clone())
+            })
             .fallback(leptos_axum::file_and_error_handler(shell))
-            .layer(middleware::from_fn(super::preload_session))
+            .layer(middleware::from_fn(
+                crate::server::http::page_session::preload_session,
+            ))
             .with_state(options);
         // One stack, outermost first. A `ServiceBuilder` nests the layers as
         // plain types; a `.layer()` call each would box every layer around
@@ -307,16 +308,22 @@ impl Sesame {
             .layer(Extension(auth.clone()))
             .layer(middleware::from_fn(edge::edge))
             .layer(RequestBodyLimitLayer::new(auth.config.limits.body_bytes))
-            .layer(session::layer(auth.sessions.clone(), &auth.config));
+            .layer(lifecycle::layer(auth.sessions.clone(), &auth.config));
         let app = Router::new()
-            .merge(routes::router())
+            .merge(rest::router())
             .merge(self.routes.clone())
             .merge(pages)
             .layer(layers);
-        health::watch(auth);
+        availability::watch(auth);
         Router::new()
-            .route(health::HEALTH_PATH, axum::routing::get(health::health))
-            .route(health::READY_PATH, axum::routing::get(health::ready))
+            .route(
+                availability::HEALTH_PATH,
+                axum::routing::get(availability::health),
+            )
+            .route(
+                availability::READY_PATH,
+                axum::routing::get(availability::ready),
+            )
             .route(
                 admin_route::ADMIN_PATH,
                 axum::routing::post(admin_route::admin),
@@ -325,7 +332,7 @@ impl Sesame {
             .layer(
                 ServiceBuilder::new()
                     .layer(Extension(auth.clone()))
-                    .layer(middleware::from_fn(health::availability)),
+                    .layer(middleware::from_fn(availability::availability)),
             )
     }
 }
@@ -450,7 +457,7 @@ mod tests {
     use serde::{Deserialize, Serialize};
 
     use super::*;
-    use crate::server::authorize::Credentials;
+    use crate::server::app::authorize::Credentials;
 
     #[derive(Clone, Serialize, Deserialize)]
     struct Member {

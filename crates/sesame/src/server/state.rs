@@ -3,22 +3,22 @@
 
 use std::sync::Arc;
 
-use super::{
-    audit::{AccountNamer, AuditEvent},
-    authorize::DatabaseAuthorize,
-    callback_url::CallbackPolicy,
+use crate::server::{
+    app::authorize::DatabaseAuthorize,
+    app::hooks::Hooks,
     config::{Config, ConfigError},
-    csrf::CsrfKeys,
-    hash_gate::HashGate,
-    hooks::Hooks,
-    keys::Secrets,
-    limits::SignInLimits,
-    lockout::Lockout,
+    defense::audit::{AccountNamer, AuditEvent},
+    defense::callback_url::CallbackPolicy,
+    defense::csrf::CsrfKeys,
+    defense::hash_gate::HashGate,
+    defense::keys::Secrets,
+    defense::limits::SignInLimits,
+    defense::lockout::Lockout,
     mail::Mailer,
-    session_store::Sessions,
+    session::store::Sessions,
+    stores::tokens::Tokens,
+    stores::users::{Identifier, UserStore},
     stores::Backends,
-    tokens::Tokens,
-    users::{Identifier, UserStore},
 };
 
 /// The auth system. Cheap to clone.
@@ -46,7 +46,7 @@ pub struct Inner {
     pub(crate) sessions: Sessions,
     pub(crate) limits: SignInLimits,
     /// Mail and account-action budgets.
-    pub(crate) budgets: super::budgets::Budgets,
+    pub(crate) budgets: crate::server::defense::budgets::Budgets,
     pub(crate) lockout: Lockout,
     pub(crate) gate: Arc<HashGate>,
     pub(crate) accounts: AccountNamer,
@@ -57,7 +57,7 @@ pub struct Inner {
     /// The database and Redis, for `/ready`.
     pub(crate) backends: Backends,
     /// Which of them were down at the last look.
-    pub(crate) health: super::health::Health,
+    pub(crate) health: crate::server::stores::health::Health,
 }
 
 impl std::ops::Deref for Auth {
@@ -130,7 +130,7 @@ impl AuthBuilder {
             )
             .collect();
         let accounts = AccountNamer::new(self.config.audit.account);
-        let budgets = super::budgets::Budgets::new(&backends, limits_config);
+        let budgets = crate::server::defense::budgets::Budgets::new(&backends, limits_config);
         let sessions = Sessions::new(
             backends.session_rows(),
             backends.session_cache(self.config.session_cache_ttl()),
@@ -206,7 +206,11 @@ impl Auth {
 
     /// `<site>/api/auth<path>` as an absolute URL.
     pub fn api_url(&self, path: &str) -> String {
-        format!("{}{}{path}", self.config.base_url(), crate::BASE_PATH)
+        format!(
+            "{}{}{path}",
+            self.config.base_url(),
+            crate::wire::routes::BASE
+        )
     }
 
     /// The sign-in page: `pages.sign_in` or the built-in one.
@@ -215,7 +219,7 @@ impl Auth {
             .pages
             .sign_in
             .as_deref()
-            .unwrap_or(crate::SIGN_IN_PATH)
+            .unwrap_or(crate::wire::routes::SIGN_IN)
     }
 
     /// How the audit events name `account`.
@@ -230,7 +234,7 @@ impl Auth {
     }
 
     /// The `callbackUrl` policy through the `redirect` callback.
-    pub fn resolve_callback(&self, raw: Option<&str>) -> Result<String, crate::AuthError> {
+    pub fn resolve_callback(&self, raw: Option<&str>) -> Result<String, crate::wire::AuthError> {
         self.hooks.redirect(raw, &self.policy)
     }
 }

@@ -46,7 +46,7 @@ pub struct Config {
     pub session: SessionConfig,
     /// How the built-in pages look (NextAuth's `theme`).
     #[serde(default)]
-    pub theme: crate::Theme,
+    pub theme: crate::wire::Theme,
     /// Where users and sessions are stored.
     pub database: DatabaseConfig,
     /// Shared counters and session cache for several instances.

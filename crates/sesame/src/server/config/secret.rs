@@ -61,8 +61,8 @@ fn generate_into(file: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    crate::server::files::create_private_dir(dir)
-        .and_then(|_| crate::server::files::write_private(file, &generated))
+    crate::server::defense::files::create_private_dir(dir)
+        .and_then(|_| crate::server::defense::files::write_private(file, &generated))
         .map_err(|e| {
             ConfigError::invalid(
                 "secret_file",

@@ -174,7 +174,7 @@ impl Config {
                 "database.url",
                 format!(
                     "`{}` is neither a sqlite: nor a postgres:// URL",
-                    super::super::db::redact(url)
+                    crate::server::stores::db::redact(url)
                 ),
             ));
         }

@@ -5,6 +5,7 @@
 //! link is logged, so the flows can be walked through offline. In production
 //! without SMTP nothing is sent and each message is an error in the log.
 
+pub(crate) mod outbox;
 pub mod templates;
 
 use std::{path::PathBuf, sync::Arc};
@@ -164,14 +165,14 @@ impl Mailer {
                 smtp.send(message).await?;
             }
             Transport::Outbox(dir) => {
-                super::files::create_private_dir(dir)?;
+                crate::server::defense::files::create_private_dir(dir)?;
                 let name = format!(
                     "{}-{}.eml",
                     time::OffsetDateTime::now_utc().unix_timestamp_nanos(),
                     hex::encode(rand::random::<[u8; 4]>())
                 );
                 let path = dir.join(name);
-                super::files::write_private_bytes(&path, &message.formatted())?;
+                crate::server::defense::files::write_private_bytes(&path, &message.formatted())?;
                 tracing::info!(
                     to = %mail.to,
                     subject = %mail.subject,

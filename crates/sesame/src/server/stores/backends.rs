@@ -7,12 +7,12 @@ use std::{sync::Arc, time::Duration};
 
 use crate::server::{
     config::{Config, LockoutConfig, Rate},
-    db::Database,
-    limits::{MemoryRateLimiter, RateLimiter},
-    lockout::{FailureCounters, MemoryCounters},
-    session_store::{LocalCache, SessionCache, SessionRows},
-    tokens::TokenStore,
-    users::UserStore,
+    defense::limits::{MemoryRateLimiter, RateLimiter},
+    defense::lockout::{FailureCounters, MemoryCounters},
+    session::store::{LocalCache, SessionCache, SessionRows},
+    stores::db::Database,
+    stores::tokens::TokenStore,
+    stores::users::UserStore,
 };
 
 /// A backend a request may need.
@@ -49,7 +49,7 @@ pub struct Backends {
 pub enum BackendError {
     #[error(transparent)]
     /// The database could not be opened.
-    Database(#[from] crate::server::db::DbError),
+    Database(#[from] crate::server::stores::db::DbError),
     #[cfg(feature = "redis")]
     #[error(transparent)]
     /// Redis could not be reached.
@@ -59,7 +59,7 @@ pub enum BackendError {
 impl Backends {
     /// Opens what `config` names.
     pub async fn connect(config: &Config) -> Result<Backends, BackendError> {
-        let database = crate::server::db::connect(&config.database).await?;
+        let database = crate::server::stores::db::connect(&config.database).await?;
         #[cfg(feature = "redis")]
         let redis = match &config.redis {
             Some(redis) => Some(super::redis::Redis::connect(redis).await?),

@@ -17,8 +17,8 @@ use async_trait::async_trait;
 use sqlx::PgPool;
 
 use crate::server::{
-    session_store::{keys_of, rows_of, Inserted, Key, NewRow, Row, SessionRows},
-    users::AccountChange,
+    session::store::{keys_of, rows_of, Inserted, Key, NewRow, Row, SessionRows},
+    stores::users::AccountChange,
 };
 
 /// The first key of Sesame's advisory locks (`pg_advisory_xact_lock(int,

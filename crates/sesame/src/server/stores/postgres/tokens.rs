@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sqlx::PgPool;
 
-use crate::server::tokens::{token_for, NewToken, Purpose, TokenFor, TokenStore};
+use crate::server::stores::tokens::{token_for, NewToken, Purpose, TokenFor, TokenStore};
 
 /// The `account_tokens` table of a PostgreSQL database.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sqlx::PgPool;
 
-use crate::server::users::{
+use crate::server::stores::users::{
     changed, duplicate_or, Email, NewUser, StoreError, UserRecord, UserStore, COLUMNS,
 };
 

@@ -19,7 +19,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::Redis;
-use crate::server::lockout::{CounterError, CounterKey, FailureCounters, Locked, Policy};
+use crate::server::defense::lockout::{CounterError, CounterKey, FailureCounters, Locked, Policy};
 
 /// Attempts in flight older than this are from an instance that stopped
 /// before reporting them: they no longer hold a place.

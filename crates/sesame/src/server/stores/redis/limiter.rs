@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use super::{counters::TRACK, Redis};
 use crate::server::{
     config::Rate,
-    limits::{RateLimiter, Refusal},
+    defense::limits::{RateLimiter, Refusal},
 };
 
 /// KEYS[1]: the key, KEYS[2]: the limiter's index. ARGV: emission interval

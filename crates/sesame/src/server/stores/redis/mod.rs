@@ -49,7 +49,7 @@ impl Redis {
     /// Connects to the server `config` names.
     pub async fn connect(config: &RedisConfig) -> Result<Redis, RedisError> {
         let error = |message: String| RedisError {
-            url: crate::server::db::redact(&config.url),
+            url: crate::server::stores::db::redact(&config.url),
             message,
         };
         let client = redis::Client::open(config.url.as_str()).map_err(|e| error(e.to_string()))?;
@@ -85,7 +85,7 @@ impl Redis {
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         let failed = |cause: String| {
-            crate::server::failures::note_backend_failure();
+            crate::server::stores::failures::note_backend_failure();
             cause
         };
         match tokio::time::timeout(self.timeout, command(self.connection.clone())).await {

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 
 use super::Redis;
-use crate::server::session_store::{CacheError, Key, Loaded, SessionCache};
+use crate::server::session::store::{CacheError, Key, Loaded, SessionCache};
 
 /// KEYS: entry, tombstone. ARGV: value, ttl (ms). 1 if written.
 const FILL: &str = r"

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use sqlx::SqlitePool;
 
 use crate::server::{
-    session_store::{keys_of, rows_of, Inserted, Key, NewRow, Row, SessionRows},
-    users::AccountChange,
+    session::store::{keys_of, rows_of, Inserted, Key, NewRow, Row, SessionRows},
+    stores::users::AccountChange,
 };
 
 /// The `sessions` table of a SQLite database.

@@ -1,0 +1,365 @@
+//! Live session state in the browser: `SessionProvider`, `use_session()` and
+//! `<RequireAuth>` (next-auth/react's `SessionProvider` and `useSession`).
+//!
+//! Pages are server-rendered and only their interactive parts (islands) are
+//! hydrated. The server reads the session before rendering (the page session,
+//! see `server::preload_session`) and writes it into
+//! `<meta name="sesame-session">`; in the browser every island shares one
+//! [`SessionState`] built from that meta, so a signed-in page never flashes
+//! signed-out content and no island fetches the session to start with. Once an
+//! island uses it, the state refetches on window focus (with a cooldown), on the
+//! [`SessionProvider`]'s interval, and when another tab signs in or out (a
+//! `BroadcastChannel` named `sesame`).
+
+use leptos::prelude::*;
+
+use crate::{wire::routes, wire::Session};
+
+/// `loading`, `authenticated` or `unauthenticated`. Sesame knows the session
+/// when the page arrives, so `Loading` is never current; it stays for
+/// next-auth/react's vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// Never current: kept for next-auth/react's vocabulary.
+    Loading,
+    /// Signed in.
+    Authenticated,
+    /// Signed out.
+    Unauthenticated,
+}
+
+/// The session state of a page; `Copy`, from [`use_session_state`].
+#[derive(Clone, Copy)]
+pub struct SessionState {
+    session: RwSignal<Option<Session>>,
+}
+
+impl SessionState {
+    fn new(session: Option<Session>) -> Self {
+        SessionState {
+            session: RwSignal::new(session),
+        }
+    }
+
+    /// The session, `None` when signed out.
+    pub fn data(&self) -> Option<Session> {
+        self.session.get()
+    }
+
+    /// Signed in or out, now.
+    pub fn status(&self) -> SessionStatus {
+        if self.session.with(Option::is_some) {
+            SessionStatus::Authenticated
+        } else {
+            SessionStatus::Unauthenticated
+        }
+    }
+
+    /// Replaces the session state (after a sign-in, sign-out or update).
+    pub fn set(&self, session: Option<Session>) {
+        #[cfg(feature = "hydrate")]
+        browser::fetched();
+        self.session.set(session);
+    }
+
+    /// Fetches the session from the server again.
+    pub fn refetch(&self) {
+        #[cfg(feature = "hydrate")]
+        {
+            let state = *self;
+            let generation = browser::fetched();
+            leptos::task::spawn_local(async move {
+                if let Ok(session) = crate::get_session().await {
+                    // Fetches finish in any order: only the latest one
+                    // started (and no session this tab set itself since)
+                    // may set the state, or an older answer could bring a
+                    // signed-out tab back to signed in.
+                    if browser::is_latest(generation) {
+                        state.set(session);
+                    }
+                }
+            });
+        }
+    }
+
+    /// Sends `data` to POST `/api/auth/session`; the answer becomes the session
+    /// of this page and the other tabs (next-auth/react's `update(data)`).
+    pub async fn update(
+        &self,
+        data: serde_json::Value,
+    ) -> Result<Option<Session>, crate::ClientError> {
+        crate::client::update_session(data).await
+    }
+}
+
+/// What [`use_session`] returns.
+#[derive(Clone, Copy)]
+pub struct UseSession {
+    /// The session, `None` when signed out.
+    pub data: Signal<Option<Session>>,
+    /// Signed in or out.
+    pub status: Signal<SessionStatus>,
+    /// The shared state, for `update` and `refetch`.
+    pub state: SessionState,
+}
+
+/// Options of [`use_session`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UseSessionOptions {
+    /// Send a signed-out visitor to the sign-in page with `error=SessionRequired`
+    /// and `callbackUrl` = this page.
+    pub required: bool,
+}
+
+/// The page's [`SessionState`]: on the server the request's (read before the
+/// page renders), in the browser the one state all islands share.
+pub fn use_session_state() -> SessionState {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<SessionState>().unwrap_or_else(|| {
+            let state = SessionState::new(crate::page::page_session());
+            provide_context(state);
+            state
+        })
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        browser::PAGE_STATE.with(|state| *state)
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        SessionState::new(None)
+    }
+}
+
+/// The session and its status (next-auth/react's `useSession`).
+pub fn use_session(options: UseSessionOptions) -> UseSession {
+    let state = use_session_state();
+    if options.required {
+        require(state, true);
+    }
+    UseSession {
+        data: Signal::derive(move || state.data()),
+        status: Signal::derive(move || state.status()),
+        state,
+    }
+}
+
+/// In the browser: as soon as `state` is signed out, go to the sign-in page with
+/// `callbackUrl` = this page (and `error=SessionRequired` when `session_required`).
+fn require(state: SessionState, session_required: bool) {
+    Effect::new(move |_| {
+        if state.status() == SessionStatus::Unauthenticated {
+            crate::page::navigate(&sign_in_url(&crate::page::here(), session_required));
+        }
+    });
+}
+
+/// The sign-in page URL with `callbackUrl` (and `error=SessionRequired`).
+pub fn sign_in_url(callback_url: &str, session_required: bool) -> String {
+    crate::wire::routes::sign_in_page_url(
+        routes::SIGN_IN,
+        session_required.then_some(crate::wire::AuthError::SessionRequired),
+        Some(callback_url),
+    )
+}
+
+/// Keeps the page's session state fresh (next-auth/react's `SessionProvider`).
+/// Its options travel to the browser as attributes of a hidden
+/// `<sesame-session>` element; the state starts watching focus, the interval
+/// and the other tabs once an island uses it, so a page whose islands never
+/// read the session (the sign-in page) runs none of it.
+#[component]
+pub fn SessionProvider(
+    /// Refetch the session every this many seconds (0: never).
+    #[prop(default = 0)]
+    refetch_interval: u64,
+    /// Refetch when the window becomes visible again (at most every 5 s).
+    #[prop(default = true)]
+    refetch_on_window_focus: bool,
+    /// Keep polling while the browser is offline.
+    #[prop(default = false)]
+    refetch_when_offline: bool,
+    children: Children,
+) -> impl IntoView {
+    // Resolve the state once for the whole render.
+    let _ = use_session_state();
+    view! {
+        <sesame-session
+            hidden
+            data-refetch-interval=refetch_interval.to_string()
+            data-refetch-on-focus=refetch_on_window_focus.then_some("")
+            data-refetch-when-offline=refetch_when_offline.then_some("")
+        ></sesame-session>
+        {children()}
+    }
+}
+
+/// Shows its children to a signed-in user; sends anyone else to the sign-in page
+/// with `callbackUrl` back here: a 302 from the server, and a navigation in the
+/// browser as soon as the session ends (signed out here or in another tab).
+#[component]
+pub fn RequireAuth(children: Children) -> impl IntoView {
+    use leptos::either::Either;
+    let state = use_session_state();
+    if state.status() == SessionStatus::Authenticated {
+        Either::Left(view! {
+            {children()}
+            <SessionRequired />
+        })
+    } else {
+        #[cfg(feature = "ssr")]
+        leptos_axum::redirect(&sign_in_url(&crate::page::here(), false));
+        let (_, messages) = crate::i18n::use_i18n();
+        Either::Right(view! { <p>{messages.redirecting}</p> })
+    }
+}
+
+use required::SessionRequired;
+
+// The island macro exports an undocumented hydration entry point, which
+// takes no attribute: hence a module of its own.
+#[allow(missing_docs)]
+mod required {
+    use leptos::prelude::*;
+
+    use super::{require, use_session_state};
+
+    /// The browser half of [`RequireAuth`](crate::RequireAuth): leaves the
+    /// page when the session ends.
+    #[island(lazy)]
+    pub(super) fn SessionRequired() -> impl IntoView {
+        require(use_session_state(), false);
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    //! The watchers, on the browser's own events and timers. leptos-use has
+    //! them too, but its generic reactive wrappers (filters, watch effects,
+    //! send wrappers) cost about 25 KB of WASM, a third of what the sign-in
+    //! page may download in all.
+    use std::cell::Cell;
+
+    use wasm_bindgen::{closure::Closure, JsCast};
+    use web_sys::VisibilityState;
+
+    use super::*;
+
+    thread_local! {
+        /// The page's one session state, from `<meta name="sesame-session">`,
+        /// owned by a root that lives as long as the page; watched from its
+        /// first use.
+        pub(super) static PAGE_STATE: SessionState = {
+            let owner = Owner::new_root(None);
+            let state = owner.with(|| SessionState::new(crate::page::page_session()));
+            std::mem::forget(owner);
+            // A session this tab published before the state existed is newer
+            // than the page's.
+            if let Some(latest) = crate::client::tabs::listen_here(move |s| {
+                // This tab's own change is newer than any fetch in flight.
+                next_generation();
+                state.set(s)
+            }) {
+                state.set(latest);
+            } else if crate::client::tabs::changed_since_page_load() {
+                // Another tab signed in or out while this page loaded.
+                state.refetch();
+            }
+            watch(state);
+            state
+        };
+        /// When the session was last fetched (ms since the epoch), for the focus cooldown.
+        static LAST_FETCH: Cell<f64> = Cell::new(now_ms());
+        /// The number of the latest fetch started or change made here.
+        static GENERATION: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// A new generation: answers of fetches started before it are stale.
+    fn next_generation() -> u64 {
+        GENERATION.with(|g| {
+            g.set(g.get() + 1);
+            g.get()
+        })
+    }
+
+    /// Whether `generation` is still the latest.
+    pub(super) fn is_latest(generation: u64) -> bool {
+        GENERATION.with(Cell::get) == generation
+    }
+
+    const FOCUS_COOLDOWN_MS: f64 = 5_000.0;
+
+    fn now_ms() -> f64 {
+        web_sys::js_sys::Date::now()
+    }
+
+    /// Records a fetch starting now; its generation.
+    pub(super) fn fetched() -> u64 {
+        LAST_FETCH.with(|t| t.set(now_ms()));
+        next_generation()
+    }
+
+    /// The `SessionProvider` options, from the attributes of `<sesame-session>`.
+    fn options(document: &web_sys::Document) -> (i32, bool, bool) {
+        let Some(el) = document.query_selector("sesame-session").ok().flatten() else {
+            return (0, true, false);
+        };
+        let interval = el
+            .get_attribute("data-refetch-interval")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (
+            interval,
+            el.has_attribute("data-refetch-on-focus"),
+            el.has_attribute("data-refetch-when-offline"),
+        )
+    }
+
+    /// Runs `f` on each `event` of `target`, for the life of the page.
+    fn listen(target: &web_sys::EventTarget, event: &str, f: impl FnMut() + 'static) {
+        let f = Closure::<dyn FnMut()>::new(f);
+        let _ = target.add_event_listener_with_callback(event, f.as_ref().unchecked_ref());
+        f.forget();
+    }
+
+    fn watch(state: SessionState) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let Some(document) = window.document() else {
+            return;
+        };
+        let (interval_s, on_focus, when_offline) = options(&document);
+
+        // Another tab signed in or out: fetch the session.
+        crate::client::tabs::with_channel(|channel| {
+            listen(channel, "message", move || state.refetch())
+        });
+
+        if on_focus {
+            let doc = document.clone();
+            listen(&document, "visibilitychange", move || {
+                if doc.visibility_state() == VisibilityState::Visible
+                    && now_ms() - LAST_FETCH.with(Cell::get) > FOCUS_COOLDOWN_MS
+                {
+                    state.refetch();
+                }
+            });
+        }
+
+        if interval_s > 0 {
+            let navigator = window.navigator();
+            let tick = Closure::<dyn FnMut()>::new(move || {
+                if when_offline || navigator.on_line() {
+                    state.refetch();
+                }
+            });
+            let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
+                tick.as_ref().unchecked_ref(),
+                interval_s.saturating_mul(1000),
+            );
+            tick.forget();
+        }
+    }
+}

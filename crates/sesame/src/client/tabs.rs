@@ -1,0 +1,103 @@
+//! The tabs of this browser, told when the session changes: the client API
+//! publishes a change here; the page's session state (in
+//! [`session_state`](crate::client::session_state)) listens, and the other tabs get a
+//! message on a `BroadcastChannel` and refetch. A tab whose page was
+//! requested before a change and hydrates after it missed the message: the
+//! moment of the last change is kept in `localStorage` too, and such a tab
+//! refetches when it starts ([`changed_since_page_load`]). The bottom of the
+//! browser side: it knows sessions, not the state or the client that use it.
+
+use std::cell::RefCell;
+
+use crate::wire::Session;
+
+/// What hears of this tab's own changes.
+type Listener = Box<dyn Fn(Option<Session>)>;
+
+thread_local! {
+    /// This tab's listener (the page's session state), once it exists.
+    static LISTENER: RefCell<Option<Listener>> = const { RefCell::new(None) };
+    /// The latest session this tab published, for a state created after it.
+    static LATEST: RefCell<Option<Option<Session>>> = const { RefCell::new(None) };
+    static CHANNEL: RefCell<Option<web_sys::BroadcastChannel>> = const { RefCell::new(None) };
+}
+
+/// Tells the other tabs that the session changed and, with `here`, this tab's
+/// state too (not when the tab is about to navigate away: a protected page
+/// would otherwise race the navigation with its own redirect).
+pub(crate) fn publish(session: Option<Session>, here: bool) {
+    if here {
+        LATEST.with(|l| *l.borrow_mut() = Some(session.clone()));
+        LISTENER.with(|l| {
+            if let Some(listener) = l.borrow().as_ref() {
+                listener(session);
+            }
+        });
+    }
+    // Any message will do: the other tabs refetch.
+    with_channel(|channel| {
+        let _ = channel.post_message(&wasm_bindgen::JsValue::TRUE);
+    });
+    // When, for the tabs that were not listening yet; this tab keeps its own
+    // stamp (in its `sessionStorage`, which outlives its navigation) so that
+    // its next page does not take its own change for another tab's.
+    let now = web_sys::js_sys::Date::now().to_string();
+    for storage in [storage(), own_storage()].into_iter().flatten() {
+        let _ = storage.set_item(CHANGED_KEY, &now);
+    }
+}
+
+/// Where the moment of the last change is kept (milliseconds since the epoch).
+const CHANGED_KEY: &str = "sesame.session-changed";
+
+/// The browser's `localStorage`, shared by its tabs.
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// This tab's `sessionStorage`.
+fn own_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// Whether another tab changed the session after this page was requested:
+/// the page's own session may then be stale, and no message told this tab
+/// (it was not listening yet).
+pub(crate) fn changed_since_page_load() -> bool {
+    let Some(requested) = web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.time_origin())
+    else {
+        return false;
+    };
+    let stamp = |storage: Option<web_sys::Storage>| {
+        storage.and_then(|s| s.get_item(CHANGED_KEY).ok().flatten())
+    };
+    let Some(last) = stamp(storage()) else {
+        return false;
+    };
+    stamp(own_storage()).as_deref() != Some(last.as_str())
+        && last
+            .parse::<f64>()
+            .is_ok_and(|changed| changed >= requested)
+}
+
+/// Sets this tab's listener; returns the session this tab published before
+/// (`Some(None)`: it signed out), which is newer than the page's.
+pub(crate) fn listen_here(listener: impl Fn(Option<Session>) + 'static) -> Option<Option<Session>> {
+    LISTENER.with(|l| *l.borrow_mut() = Some(Box::new(listener)));
+    LATEST.with(|l| l.borrow().clone())
+}
+
+/// The tab channel, opened on first use.
+pub(crate) fn with_channel(f: impl FnOnce(&web_sys::BroadcastChannel)) {
+    CHANNEL.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = web_sys::BroadcastChannel::new("sesame").ok();
+        }
+        if let Some(channel) = c.as_ref() {
+            f(channel);
+        }
+    });
+}

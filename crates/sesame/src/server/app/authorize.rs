@@ -1,0 +1,169 @@
+//! `authorize`: NextAuth's credentials check, as a trait the application implements,
+//! returning the application's own user type ([`AuthUser`]).
+//!
+//! [`DatabaseAuthorize`] is the default, with [`AuthorizedUser`] as its user: it
+//! looks the email up in a [`UserStore`] and verifies the argon2id hash. An
+//! unknown email runs a verification against a dummy hash, so it costs the same
+//! as a wrong password and reveals nothing; a hash with older parameters is
+//! replaced after a successful check. An application with its own user type
+//! wraps it and maps the user (see
+//! [`SesameBuilder::authorize_with`](crate::server::SesameBuilder::authorize_with)).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::server::app::app_user::{AuthUser, AuthorizedUser};
+use crate::server::{
+    defense::hash_gate::HashGate,
+    defense::password::{self, NewPassword, Password},
+    stores::users::{Email, UserRecord, UserStore},
+};
+
+/// What the sign-in form sent.
+#[derive(Debug)]
+pub struct Credentials {
+    /// The email as typed (not yet parsed).
+    pub email: String,
+    /// The password, bounded and normalised.
+    pub password: Password,
+}
+
+/// A failure that is not "wrong credentials": logged, never shown to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizeError {
+    #[error(transparent)]
+    /// The user store failed.
+    Store(#[from] crate::server::stores::users::StoreError),
+    #[error(transparent)]
+    /// Hashing failed or the server is too busy to hash.
+    Hash(#[from] password::HashError),
+    #[error("{0}")]
+    /// Anything else, with its message (an application's own `authorize`).
+    Other(String),
+    #[error("refused: {0:?}")]
+    /// The credentials are right but the account may not sign in yet, for a
+    /// reason the client is told (`EmailNotVerified`). Only after the
+    /// password was checked, so it tells nothing to whoever does not know it.
+    Refused(crate::wire::AuthError),
+}
+
+/// The application's credentials check (NextAuth's `authorize(credentials, req)`).
+/// `Ok(None)` means the credentials are wrong.
+#[async_trait]
+pub trait Authorize: Send + Sync + 'static {
+    /// The application's user, which the session carries.
+    type User: AuthUser;
+
+    /// Checks the credentials: `Ok(Some(user))` to sign in, `Ok(None)` for wrong ones.
+    async fn authorize(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<Option<Self::User>, AuthorizeError>;
+
+    /// The user of a row of Sesame's user store, for a sign-in without a
+    /// password: right after the link of a new account's email was followed
+    /// (`accounts.sign_in_after_verification`). `Ok(None)` (the default)
+    /// means "sign in with the password instead".
+    async fn user_for(&self, _user: &UserRecord) -> Result<Option<Self::User>, AuthorizeError> {
+        Ok(None)
+    }
+}
+
+/// The default `authorize`: argon2id against a [`UserStore`].
+#[derive(Clone)]
+pub struct DatabaseAuthorize {
+    users: Arc<dyn UserStore>,
+    gate: Arc<HashGate>,
+    allow_unverified: bool,
+}
+
+impl DatabaseAuthorize {
+    /// The default check over `users`, hashing on `gate`.
+    pub fn new(users: Arc<dyn UserStore>, gate: Arc<HashGate>) -> Self {
+        DatabaseAuthorize {
+            users,
+            gate,
+            allow_unverified: false,
+        }
+    }
+
+    /// Whether an account whose email is not confirmed may sign in (default
+    /// `false`: it gets `EmailNotVerified`, after its password was checked).
+    pub fn allow_unverified(mut self, allow: bool) -> Self {
+        self.allow_unverified = allow;
+        self
+    }
+}
+
+impl AuthorizeError {
+    /// The server is too busy hashing: answer 503, not "wrong credentials".
+    pub fn is_busy(&self) -> bool {
+        matches!(self, AuthorizeError::Hash(password::HashError::Busy(_)))
+    }
+}
+
+#[async_trait]
+impl Authorize for DatabaseAuthorize {
+    type User = AuthorizedUser;
+
+    async fn user_for(&self, user: &UserRecord) -> Result<Option<AuthorizedUser>, AuthorizeError> {
+        Ok((!user.is_disabled()).then(|| user.clone().into()))
+    }
+
+    async fn authorize(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<Option<AuthorizedUser>, AuthorizeError> {
+        let user = match Email::parse(&credentials.email) {
+            Ok(email) => self.users.find_by_email(&email).await?,
+            Err(_) => None,
+        };
+        let Some(user) = user else {
+            // Same work as a wrong password: no timing oracle for who has an account.
+            password::verify(&self.gate, &credentials.password, password::dummy_hash()).await?;
+            return Ok(None);
+        };
+        let verified =
+            password::verify(&self.gate, &credentials.password, &user.password_hash).await?;
+        // A disabled account answers as a wrong password, after the same work.
+        if !verified.matches || user.is_disabled() {
+            return Ok(None);
+        }
+        if user.email_verified_at.is_none() && !self.allow_unverified {
+            return Err(AuthorizeError::Refused(
+                crate::wire::AuthError::EmailNotVerified,
+            ));
+        }
+        if verified.needs_rehash {
+            let rehashed = password::hash(&self.gate, &credentials.password).await?;
+            self.users.set_password_hash(user.id, &rehashed).await?;
+            tracing::info!(
+                user_id = user.id,
+                "rehashed a password with current parameters"
+            );
+        }
+        Ok(Some(user.into()))
+    }
+}
+
+/// Creates a user with a hashed password; the password must have passed the
+/// policy ([`NewPassword`]).
+pub async fn create_user(
+    users: &dyn UserStore,
+    gate: &HashGate,
+    email: &str,
+    password: &NewPassword,
+    name: Option<String>,
+) -> Result<crate::server::stores::users::UserRecord, AuthorizeError> {
+    let email = Email::parse(email).map_err(|e| AuthorizeError::Other(e.to_string()))?;
+    let password_hash = password::hash(gate, password.password()).await?;
+    Ok(users
+        .create(crate::server::stores::users::NewUser {
+            email,
+            name,
+            password_hash,
+            email_verified: true,
+        })
+        .await?)
+}

@@ -1,0 +1,84 @@
+//! Callbacks and events (NextAuth's `callbacks` and `events`), as traits the
+//! application implements in Rust for its user type (`U`, [`AuthorizedUser`]
+//! unless `authorize` returns another). Every method has a default, so an app
+//! overrides only what it needs.
+
+use async_trait::async_trait;
+
+use crate::server::{
+    app::app_user::{AuthUser, AuthorizedUser},
+    defense::audit::AuditEvent,
+    defense::callback_url::CallbackPolicy,
+    session::data::SessionData,
+};
+use crate::{wire::AuthError, wire::Session};
+
+/// What the sign-in callback decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInDecision {
+    /// Sign the user in.
+    Allow,
+    /// Refuse: answered exactly as a wrong password (`CredentialsSignin`
+    /// 401), so the answer never tells that the password was right; the
+    /// refusal is logged and counted as a failure.
+    Deny,
+    /// Refuse and send the user here instead (a path or an allowed URL).
+    Redirect(String),
+}
+
+/// NextAuth's `callbacks`.
+#[async_trait]
+pub trait Callbacks<U: AuthUser = AuthorizedUser>: Send + Sync + 'static {
+    /// Runs after `authorize` accepted the credentials, before a session starts.
+    async fn sign_in(&self, _user: &U) -> SignInDecision {
+        SignInDecision::Allow
+    }
+
+    /// Where to send the user after signing in or out: the `callbackUrl` policy.
+    /// The default accepts the site's origin and `site.redirect_origins`.
+    fn redirect(&self, url: Option<&str>, policy: &CallbackPolicy) -> Result<String, AuthError> {
+        policy.resolve(url)
+    }
+
+    /// Shapes the session that `/api/auth/session`, `use_session` and the
+    /// server-rendered pages see. Add fields to `session.extra`; the user
+    /// `authorize` returned is [`SessionData::user`].
+    fn session(&self, session: Session, _data: &SessionData) -> Session {
+        session
+    }
+
+    /// A session update from the client (POST `/api/auth/session` with `data`).
+    /// The default lets the user's `name` and `image` be changed in the session.
+    async fn update_session(
+        &self,
+        data: &mut SessionData,
+        update: &serde_json::Value,
+    ) -> Result<(), AuthError> {
+        if let Some(name) = update.get("name") {
+            data.name = name.as_str().map(str::to_string);
+        }
+        if let Some(image) = update.get("image") {
+            data.image = image.as_str().map(str::to_string);
+        }
+        Ok(())
+    }
+}
+
+/// NextAuth's `events`: notifications after the fact, for audit logs and the like.
+#[async_trait]
+pub trait Events<U: AuthUser = AuthorizedUser>: Send + Sync + 'static {
+    /// A user signed in.
+    async fn sign_in(&self, _user: &U) {}
+    /// A session ended by sign-out (`None`: it was not signed in).
+    async fn sign_out(&self, _user_id: Option<&str>) {}
+    /// Every sign-in attempt, sign-out and lockout, whatever its outcome (they
+    /// are logged under `sesame::audit` as well): route them to your sink.
+    async fn audit(&self, _event: &AuditEvent) {}
+}
+
+/// The default callbacks and events.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Defaults;
+
+impl<U: AuthUser> Callbacks<U> for Defaults {}
+impl<U: AuthUser> Events<U> for Defaults {}

@@ -1,0 +1,11 @@
+//! The auth flows, each a domain result with no HTTP in it: sign-in,
+//! sign-up and verification, password reset, what a user does to their own
+//! account, and account administration.
+
+pub(crate) mod admin;
+pub(crate) mod own_account;
+pub(crate) mod reset;
+pub(crate) mod sign_in;
+pub(crate) mod sign_up;
+pub(crate) mod verification;
+pub(crate) mod visitor;

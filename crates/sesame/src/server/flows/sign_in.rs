@@ -1,0 +1,366 @@
+//! The credentials callback (NextAuth's `/callback/credentials`), in this order:
+//! CSRF (bound to the visitor's session), `callbackUrl`, the per-IP limit, the
+//! credentials parsed and bounded, the account's failure policy, `authorize`,
+//! the `sign_in` callback, then a new session with a rotated CSRF token and a
+//! device cookie. Nothing is hashed before the checks that cost nothing.
+//!
+//! The flow returns a domain result, [`SignedIn`] or [`Refused`]; the Leptos
+//! server function in `crate::actions::sign_in` is the edge that turns it into the
+//! contract's answer (JSON or a redirect, see
+//! [`Answer::sign_in`](crate::server::http::answer::Answer::sign_in)).
+
+use std::net::IpAddr;
+
+use http::HeaderValue;
+use tower_sessions::Session;
+
+use crate::server::{
+    app::authorize::{AuthorizeError, Credentials},
+    app::callbacks::SignInDecision,
+    app::hooks::SignedInUser,
+    defense::audit::{AuditAction, AuditEvent, Outcome},
+    defense::csrf::Csrf,
+    defense::limits::{whole_seconds, Limited},
+    defense::lockout::{self, Locked},
+    defense::password::Password,
+    session::client_view::to_client_session,
+    session::{data::csrf_binding, lifecycle},
+    state::Auth,
+    stores::users::Identifier,
+};
+use crate::wire::AuthError;
+
+/// The form of the contract, as posted by a form or `sign_in()`.
+#[derive(Debug)]
+pub struct CallbackForm {
+    pub email: String,
+    pub password: String,
+    pub csrf_token: String,
+    pub callback_url: Option<String>,
+    /// "Remember me": a persistent cookie and the long lifetime. Without it the
+    /// cookie ends with the browser session and the session after `short_max_age`.
+    pub remember: bool,
+}
+
+/// Who is asking: for the limits, the audit events and the way back on a failure.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+    /// The value of the device cookie, if the browser sent one.
+    pub device_cookie: Option<String>,
+}
+
+/// A sign-in that went through, or that the `sign_in` callback sent elsewhere.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// Where to go now: the `callbackUrl`, or the callback's redirect.
+    pub url: String,
+    /// The new session, if one was started (not on a callback's redirect).
+    pub session: Option<NewSession>,
+}
+
+/// A session started by a sign-in.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// What the client sees of it.
+    pub session: crate::wire::Session,
+    /// The CSRF token, rotated and bound to the new session.
+    pub csrf_token: String,
+    /// The device cookie that makes this browser known to the account.
+    pub device_cookie: HeaderValue,
+}
+
+/// A refused sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub error: AuthError,
+    /// The resolved `callbackUrl`, to carry back to the sign-in page (none
+    /// when it was the fault, or could not be resolved).
+    pub callback_url: Option<String>,
+    /// Seconds to wait before another attempt (`Retry-After`).
+    pub retry_after: Option<u64>,
+    /// The right password of an account whose address is not confirmed
+    /// (answered as a wrong one): the edge sends the link again. Never
+    /// part of the answer.
+    pub unconfirmed: bool,
+}
+
+impl Refused {
+    fn new(error: AuthError, callback_url: Option<&str>) -> Refused {
+        Refused {
+            error,
+            callback_url: callback_url.map(str::to_string),
+            retry_after: None,
+            unconfirmed: false,
+        }
+    }
+
+    fn retry_after(mut self, seconds: u64) -> Refused {
+        self.retry_after = Some(seconds);
+        self
+    }
+}
+
+/// Runs the credentials callback.
+pub async fn credentials(
+    auth: &Auth,
+    csrf: &Csrf,
+    session: &Session,
+    caller: &Caller,
+    form: CallbackForm,
+) -> Result<SignedIn, Refused> {
+    // Parsed and bounded before anything is keyed on it.
+    let identifier = Identifier::parse(&form.email).ok();
+    let audit = |outcome, user_id: Option<&str>| AuditEvent {
+        action: AuditAction::SignIn,
+        outcome,
+        account: identifier.as_ref().map(|i| auth.audit_account(i)),
+        user_id: user_id.map(str::to_string),
+        ip: caller.ip,
+        user_agent: caller.user_agent.clone(),
+    };
+    let current = lifecycle::signed_in(session, &auth.config).await;
+    if !csrf.verify(
+        &form.csrf_token,
+        csrf_binding(current.as_ref().map(|(d, _)| d)),
+    ) {
+        auth.audit(audit(Outcome::MissingCsrf, None)).await;
+        let cb = auth.resolve_callback(form.callback_url.as_deref()).ok();
+        return Err(Refused::new(AuthError::MissingCSRF, cb.as_deref()));
+    }
+    let callback_url = match auth.resolve_callback(form.callback_url.as_deref()) {
+        Ok(url) => url,
+        Err(error) => {
+            auth.audit(audit(Outcome::InvalidCallbackUrl, None)).await;
+            return Err(Refused::new(error, None));
+        }
+    };
+    let fail = |error| Refused::new(error, Some(&callback_url));
+    let wrong = || Err(fail(AuthError::CredentialsSignin));
+
+    // Every attempt counts against its IP, before any work is spent on it.
+    if let Err(limited) = auth.limits.attempt(caller.ip).await {
+        let outcome = match limited {
+            Limited::Wait(_) => Outcome::RateLimited,
+            Limited::Unavailable => Outcome::Error,
+        };
+        auth.audit(audit(outcome, None)).await;
+        return Err(fail(limited.error()).retry_after(limited.retry_after()));
+    }
+    // Incomplete or oversized credentials cost no hashing, and answer as a
+    // wrong password does.
+    let (Some(identifier), Ok(password)) = (identifier.as_ref(), Password::parse(form.password))
+    else {
+        auth.audit(audit(Outcome::WrongCredentials, None)).await;
+        return wrong();
+    };
+    // The account's failure policy (or this device's, for a browser that
+    // signed in to it before), before any hashing: a locked account is
+    // refused even with the right password.
+    let attempt = match auth
+        .lockout
+        .check(identifier, caller.device_cookie.as_deref())
+        .await
+    {
+        Ok(attempt) => attempt,
+        Err(lockout::Refused::Locked(locked)) => {
+            auth.audit(audit(Outcome::Locked, None)).await;
+            return Err(fail(AuthError::RateLimited).retry_after(whole_seconds(locked.wait)));
+        }
+        Err(lockout::Refused::Unavailable) => {
+            auth.audit(audit(Outcome::Error, None)).await;
+            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+        }
+    };
+    let failed =
+        |attempt: crate::server::defense::lockout::Attempt, outcome, user_id: Option<&str>| {
+            let (event, lock_event) = (audit(outcome, user_id), audit(outcome, user_id));
+            async move {
+                let lock = attempt.failed().await;
+                let events = [
+                    Some(event),
+                    lock.map(|Locked { wait, hard }| AuditEvent {
+                        action: AuditAction::Lockout,
+                        outcome: Outcome::Started {
+                            wait_seconds: wait.as_secs(),
+                            hard,
+                        },
+                        ..lock_event
+                    }),
+                ];
+                for event in events.into_iter().flatten() {
+                    auth.audit(event).await;
+                }
+            }
+        };
+    // Read before the password is checked: a revocation of this user's
+    // sessions from here on keeps the session from being stored.
+    let revocation_seq = match auth.sessions.revocation_seq().await {
+        Ok(seq) => seq,
+        Err(cause) => {
+            crate::server::stores::db::unavailable(&cause);
+            tracing::error!(%cause, "reading the revocation sequence failed");
+            drop(attempt);
+            auth.audit(audit(Outcome::Error, None)).await;
+            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+        }
+    };
+    let credentials = Credentials {
+        email: form.email.clone(),
+        password,
+    };
+    let user = match auth.hooks.authorize(&credentials).await {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            failed(attempt, Outcome::WrongCredentials, None).await;
+            return wrong();
+        }
+        Err(AuthorizeError::Refused(AuthError::EmailNotVerified)) => {
+            // The right password of an account whose address is not
+            // confirmed: answered and counted exactly as a wrong password,
+            // so that signing up then signing in tells nobody whether the
+            // address had an account before. The edge has the owner of the
+            // mailbox sent the link again (at most once a minute); the
+            // answer's message says to confirm the address.
+            failed(attempt, Outcome::WrongCredentials, None).await;
+            let mut refused = fail(AuthError::CredentialsSignin);
+            refused.unconfirmed = true;
+            return Err(refused);
+        }
+        Err(AuthorizeError::Refused(error)) => {
+            // The password was right: not a failure to count, and not a
+            // session either.
+            attempt.succeeded().await;
+            auth.audit(audit(Outcome::Refused, None)).await;
+            return Err(fail(error));
+        }
+        Err(cause) if cause.is_busy() => {
+            // Nothing was checked: the attempt counts as nothing.
+            drop(attempt);
+            auth.audit(audit(Outcome::Busy, None)).await;
+            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+        }
+        Err(cause) => {
+            // Sesame: the cause stays in the log; the client sees CredentialsSignin,
+            // and the failure counts like any other, so nothing tells it apart.
+            if let AuthorizeError::Store(crate::server::stores::users::StoreError::Database(e)) =
+                &cause
+            {
+                crate::server::stores::db::unavailable(e);
+            }
+            tracing::error!(%cause, "authorize failed");
+            failed(attempt, Outcome::Error, None).await;
+            return wrong();
+        }
+    };
+    let entry = Entry {
+        auth,
+        csrf,
+        session,
+        caller,
+        identifier,
+        revocation_seq,
+        remember: form.remember,
+        callback_url: &callback_url,
+    };
+    enter(&entry, &user, attempt).await
+}
+
+/// What a way into a session knows when its first factor passed: the
+/// request, the account as named, the revocation sequence read before the
+/// factor was checked, and where to go next.
+pub(crate) struct Entry<'a> {
+    pub auth: &'a Auth,
+    pub csrf: &'a Csrf,
+    pub session: &'a Session,
+    pub caller: &'a Caller,
+    /// The account as the sign-in named it (its lockout counter and audit name).
+    pub identifier: &'a Identifier,
+    /// Read before the factor was checked (see the session store).
+    pub revocation_seq: i64,
+    /// "Remember me".
+    pub remember: bool,
+    /// The resolved `callbackUrl`.
+    pub callback_url: &'a str,
+}
+
+/// The sign-in steps every way into a session goes through once its first
+/// factor passed (a password, a link from the mailbox): the application's
+/// `sign_in` callback (a `Deny` answered as wrong credentials and counted,
+/// a `Redirect` followed without a session), a new session under a new id
+/// with the caller's address and browser, the lockout's success, a rotated
+/// CSRF token, the audit event and the `sign_in` event, and a device cookie.
+pub(crate) async fn enter(
+    entry: &Entry<'_>,
+    user: &SignedInUser,
+    attempt: lockout::Attempt,
+) -> Result<SignedIn, Refused> {
+    let Entry { auth, caller, .. } = *entry;
+    let audit = |outcome, user_id: Option<&str>| AuditEvent {
+        action: AuditAction::SignIn,
+        outcome,
+        account: Some(auth.audit_account(entry.identifier)),
+        user_id: user_id.map(str::to_string),
+        ip: caller.ip,
+        user_agent: caller.user_agent.clone(),
+    };
+    let fail = |error| Refused::new(error, Some(entry.callback_url));
+    match auth.hooks.sign_in(user).await {
+        SignInDecision::Allow => {}
+        SignInDecision::Deny => {
+            // Answered as a wrong password: a refusal after the right one
+            // would tell an attacker the password.
+            let lock = attempt.failed().await;
+            auth.audit(audit(Outcome::Refused, Some(&user.id))).await;
+            if let Some(Locked { wait, hard }) = lock {
+                auth.audit(AuditEvent {
+                    action: AuditAction::Lockout,
+                    outcome: Outcome::Started {
+                        wait_seconds: wait.as_secs(),
+                        hard,
+                    },
+                    ..audit(Outcome::Refused, Some(&user.id))
+                })
+                .await;
+            }
+            return Err(fail(AuthError::CredentialsSignin));
+        }
+        SignInDecision::Redirect(to) => {
+            attempt.succeeded().await;
+            auth.audit(audit(Outcome::Refused, Some(&user.id))).await;
+            return match auth.resolve_callback(Some(&to)) {
+                Ok(url) => Ok(SignedIn { url, session: None }),
+                Err(error) => Err(fail(error)),
+            };
+        }
+    }
+    let origin = crate::server::session::data::Origin {
+        ip: caller.ip,
+        user_agent: caller.user_agent.clone(),
+        revocation_seq: entry.revocation_seq,
+    };
+    let started =
+        lifecycle::start(entry.session, user, &origin, &auth.config, entry.remember).await;
+    let (data, expires) = match started {
+        Ok(started) => started,
+        Err(cause) => {
+            tracing::error!(%cause, "could not start a session");
+            drop(attempt);
+            auth.audit(audit(Outcome::Error, Some(&user.id))).await;
+            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+        }
+    };
+    attempt.succeeded().await;
+    let csrf_token = entry.csrf.rotate(data.csrf_binding());
+    auth.audit(audit(Outcome::Success, Some(&user.id))).await;
+    auth.hooks.signed_in(user).await;
+    Ok(SignedIn {
+        url: entry.callback_url.to_string(),
+        session: Some(NewSession {
+            session: to_client_session(auth, &data, expires),
+            csrf_token,
+            device_cookie: auth.lockout.device_cookie(entry.identifier),
+        }),
+    })
+}

@@ -1,0 +1,100 @@
+//! The fast path of `GET /api/auth/session`, the request a signed-in app makes
+//! most (every focus, every poll, every tab): answered in front of the
+//! middleware stack when answering needs no write.
+//!
+//! Through the stack a check pays for a trace span, the edge checks, the body
+//! limit, tower-cookies' jar and a tower-sessions handle, each boxing a future
+//! or taking a lock; perf showed that machinery costing more than the check, and
+//! a signed-out check (no store access at all) reaching under half of a bare
+//! handler's throughput. So a route in front of the stack answers the two
+//! common cases itself:
+//! - no session cookie: `{}`;
+//! - a session cookie whose session is live and not due for renewal: the
+//!   session, read through the store (and its cache), shaped by the `session`
+//!   callback.
+//!
+//! Everything else goes to the full stack, unchanged: another method, a query
+//! string (`?lang=` sets a cookie), a cookie that does not parse, is sent twice
+//! or names no session (the stack removes it), a session that is over (deleted)
+//! or due for renewal (written). The fast path never writes, so each rule with
+//! a side effect has one implementation, in [`crate::server::session::lifecycle`]. Neither path
+//! mints a CSRF cookie or a CSP nonce for this route, and both send the same
+//! headers ([`PageHeaders::for_auth_api`]). The one difference: a fast answer
+//! has no `tower_http` trace span.
+
+use crate::wire::routes;
+use axum::{
+    extract::Request,
+    http::{request::Parts, Method},
+    response::{IntoResponse, Response},
+    routing::any,
+    Router,
+};
+use time::OffsetDateTime;
+use tower::ServiceExt;
+use tower_sessions::session::Id;
+
+use crate::server::{
+    http::answer::session_json,
+    http::headers::PageHeaders,
+    session::client_view::to_client_session,
+    session::{data::Standing, lifecycle},
+    state::Auth,
+};
+
+/// The route this module answers.
+pub const PATH: &str = routes::SESSION;
+
+/// `app` behind a router that answers [`PATH`] itself when it can, and hands
+/// every other request, and the checks it cannot answer, to `app`.
+pub fn in_front_of(app: Router, auth: Auth) -> Router {
+    let full = app.clone();
+    Router::new()
+        .route(
+            PATH,
+            any(move |req: Request| {
+                let (auth, full) = (auth.clone(), full.clone());
+                async move {
+                    // The body is not `Sync`: the check borrows only the head.
+                    let (head, body) = req.into_parts();
+                    match answer(&auth, &head).await {
+                        Some(res) => res,
+                        None => full
+                            .oneshot(Request::from_parts(head, body))
+                            .await
+                            .into_response(),
+                    }
+                }
+            }),
+        )
+        .fallback_service(app)
+}
+
+/// The answer to a request with head `req` if the fast path can give it without a write.
+async fn answer(auth: &Auth, req: &Parts) -> Option<Response> {
+    if req.method != Method::GET || req.uri.query().is_some() {
+        return None;
+    }
+    let name = lifecycle::cookie_name(auth.config.secure_cookies());
+    let mut cookies = crate::server::http::cookies::cookie_values(&req.headers, name);
+    let session = match (cookies.next(), cookies.next()) {
+        (None, _) => None,
+        (Some(value), None) => Some(live_session(auth, value).await?),
+        (Some(_), Some(_)) => return None,
+    };
+    let mut res = session_json(session);
+    PageHeaders::for_auth_api().finish(auth, &mut res);
+    Some(res)
+}
+
+/// The client session of a cookie value, if it names a live session that
+/// needs no renewal; `None` sends the request down the full stack.
+async fn live_session(auth: &Auth, cookie: &str) -> Option<crate::wire::Session> {
+    let id: Id = cookie.parse().ok()?;
+    let loaded = auth.sessions.load_shared(&id).await.ok()??;
+    let data = loaded.data.as_ref()?;
+    match crate::server::session::data::standing(data, OffsetDateTime::now_utc(), &auth.config) {
+        Standing::Live { expires } => Some(to_client_session(auth, data, expires)),
+        Standing::Over | Standing::DueForRenewal => None,
+    }
+}

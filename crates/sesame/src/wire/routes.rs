@@ -1,0 +1,164 @@
+//! The routes of the wire contract: every path Sesame answers under
+//! `/api/auth`, as one table ([`ALL`]) that the request edge (which refuses
+//! any other action), the browser client, the components and the server
+//! functions share. The server functions' `#[server(endpoint = ..)]` must be
+//! literals; a test checks that each one is in the table.
+
+/// A route's HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// A page or a read.
+    Get,
+    /// A form post or an action.
+    Post,
+}
+
+/// One route of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// Its method.
+    pub method: Method,
+    /// Its path.
+    pub path: &'static str,
+}
+
+const fn get(path: &'static str) -> Route {
+    Route {
+        method: Method::Get,
+        path,
+    }
+}
+
+const fn post(path: &'static str) -> Route {
+    Route {
+        method: Method::Post,
+        path,
+    }
+}
+
+/// Base path of the REST surface.
+pub const BASE: &str = "/api/auth";
+/// The built-in sign-in page.
+pub const SIGN_IN: &str = "/api/auth/signin";
+/// The credentials provider's own sign-in page.
+pub const SIGN_IN_CREDENTIALS: &str = "/api/auth/signin/credentials";
+/// The sign-out page (GET) and sign-out (POST).
+pub const SIGN_OUT: &str = "/api/auth/signout";
+/// The error page (`?error=CODE`).
+pub const ERROR: &str = "/api/auth/error";
+/// A CSRF token (GET, JSON).
+pub const CSRF: &str = "/api/auth/csrf";
+/// The session (GET) and its update (POST).
+pub const SESSION: &str = "/api/auth/session";
+/// The providers (GET, JSON).
+pub const PROVIDERS: &str = "/api/auth/providers";
+/// The credentials callback server function (POST `email`, `password`).
+pub const CALLBACK: &str = "/api/auth/callback/credentials";
+/// The built-in sign-up page.
+pub const SIGN_UP: &str = "/api/auth/signup";
+/// Creates an account (POST `email`, `name`, `password`, `confirmPassword`).
+pub const SIGN_UP_ACTION: &str = "/api/auth/signup/create";
+/// The email verification page (GET; `?token=` for the confirmation button).
+pub const VERIFY: &str = "/api/auth/verify";
+/// Confirms an address (POST `token`).
+pub const VERIFY_CONFIRM: &str = "/api/auth/verify/confirm";
+/// Sends the verification link again (POST `email`).
+pub const VERIFY_RESEND: &str = "/api/auth/verify/resend";
+/// The password reset page (GET; `?token=` for the new-password form).
+pub const RESET: &str = "/api/auth/reset";
+/// Asks for a reset link (POST `email`).
+pub const RESET_REQUEST: &str = "/api/auth/reset/request";
+/// Sets the new password of a reset link (POST `token`, `newPassword`, `confirmPassword`).
+pub const RESET_CONFIRM: &str = "/api/auth/reset/confirm";
+/// The user's sessions (GET, JSON).
+pub const SESSIONS: &str = "/api/auth/account/sessions";
+/// Ends one of the user's sessions (POST `id`).
+pub const REVOKE_SESSION: &str = "/api/auth/account/revoke-session";
+/// Ends every other session of the user (POST).
+pub const REVOKE_OTHER_SESSIONS: &str = "/api/auth/account/revoke-other-sessions";
+/// Changes the user's password (POST `currentPassword`, `newPassword`, `confirmPassword`).
+pub const CHANGE_PASSWORD: &str = "/api/auth/account/change-password";
+/// Asks to move the account to a new address (POST `email`, `password`).
+pub const CHANGE_EMAIL: &str = "/api/auth/account/change-email";
+/// Deletes the account (POST `password`).
+pub const DELETE_ACCOUNT: &str = "/api/auth/account/delete";
+
+/// The running server's admin route (loopback only, signed with the
+/// secret), for the admin commands of another process: POST.
+pub const ADMIN: &str = "/_sesame/admin";
+/// The header that authenticates a call to [`ADMIN`].
+pub const ADMIN_HEADER: &str = "x-sesame-admin";
+
+/// Every route under [`BASE`] that Sesame answers: the request edge refuses
+/// any other method and path there (`400 UnknownAction`).
+pub const ALL: &[Route] = &[
+    get(SIGN_IN),
+    get(SIGN_IN_CREDENTIALS),
+    get(SIGN_OUT),
+    post(SIGN_OUT),
+    get(ERROR),
+    get(CSRF),
+    get(SESSION),
+    post(SESSION),
+    get(PROVIDERS),
+    post(CALLBACK),
+    get(SIGN_UP),
+    post(SIGN_UP_ACTION),
+    get(VERIFY),
+    post(VERIFY_CONFIRM),
+    post(VERIFY_RESEND),
+    get(RESET),
+    post(RESET_REQUEST),
+    post(RESET_CONFIRM),
+    get(SESSIONS),
+    post(REVOKE_SESSION),
+    post(REVOKE_OTHER_SESSIONS),
+    post(CHANGE_PASSWORD),
+    post(CHANGE_EMAIL),
+    post(DELETE_ACCOUNT),
+];
+
+/// Whether `method path` is a route of the table.
+pub fn is_route(method: Method, path: &str) -> bool {
+    ALL.iter().any(|r| r.method == method && r.path == path)
+}
+
+/// `page?callbackUrl=URL&error=CODE`, form-encoded: where a visitor is sent to
+/// sign in, by the server (redirects) and the browser (`use_session`,
+/// `<RequireAuth>`) alike.
+pub fn sign_in_page_url(
+    page: &str,
+    error: Option<crate::wire::AuthError>,
+    callback_url: Option<&str>,
+) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if let Some(cb) = callback_url {
+        query.append_pair("callbackUrl", cb);
+    }
+    if let Some(error) = error {
+        query.append_pair("error", error.code());
+    }
+    let query = query.finish();
+    if query.is_empty() {
+        page.to_string()
+    } else {
+        let sep = if page.contains('?') { "&" } else { "?" };
+        [page, sep, &query].concat()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_under_the_base_and_listed_once() {
+        for (i, route) in ALL.iter().enumerate() {
+            assert!(route.path.starts_with(BASE), "{route:?}");
+            assert!(!ALL[..i].contains(route), "{route:?} twice");
+        }
+        assert!(is_route(Method::Post, CALLBACK));
+        assert!(!is_route(Method::Get, CALLBACK));
+        assert!(!is_route(Method::Post, "/api/auth/unknown"));
+    }
+}

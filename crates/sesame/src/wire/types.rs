@@ -1,0 +1,185 @@
+//! Wire types shared by the server and the WASM client: what `/api/auth/*` answers
+//! and what `sign_in` returns.
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::AuthError;
+
+/// The client-safe user of a session (NextAuth's `session.user`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    /// The display name, if any.
+    pub name: Option<String>,
+    /// The user's email.
+    pub email: String,
+    /// An image URL, if any.
+    pub image: Option<String>,
+}
+
+/// The client-safe session: what GET `/api/auth/session` answers when signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Who is signed in.
+    pub user: SessionUser,
+    /// When the session ends unless renewed, ISO-8601 (RFC 3339) in UTC.
+    pub expires: String,
+    /// Fields the `session` callback adds.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One of the signed-in user's sessions, as the sessions list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// Its handle: what [`revoke_session`](crate::client::revoke_session) takes.
+    pub id: String,
+    /// Whether it is the session of the request that asked.
+    pub current: bool,
+    /// When it signed in, RFC 3339.
+    pub signed_in_at: String,
+    /// When it was last seen (renewed at most every quarter of the idle
+    /// timeout), RFC 3339.
+    pub last_seen: String,
+    /// The client address it signed in from, if known.
+    pub ip: Option<String>,
+    /// The browser, as its `User-Agent` told ("Firefox 128 on Linux").
+    pub browser: String,
+}
+
+/// Answer of GET `/api/auth/csrf`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsrfResponse {
+    #[serde(rename = "csrfToken")]
+    /// The CSRF token for the next state-changing request.
+    pub csrf_token: String,
+}
+
+/// The JSON body of every `json=true` answer of the callback and sign-out routes:
+/// `url` always (next-auth/react reads the error from it), `error` on a failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlResponse {
+    /// Where to go: the `callbackUrl`, or the error page with `?error=`.
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The error code of a failure.
+    pub error: Option<String>,
+    /// Sesame: a successful sign-in also carries the new session, so the client
+    /// updates its state without another round trip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<Session>,
+    /// Sesame: the CSRF token rotated by a sign-in or sign-out (the one before
+    /// no longer verifies), so the page can go on without fetching one.
+    #[serde(rename = "csrfToken", default, skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+}
+
+/// Which provider `sign_in` uses. Sesame implements the credentials provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    /// Email and password, checked by the server's `authorize`.
+    Credentials,
+}
+
+impl Provider {
+    /// The provider's id in the routes (`credentials`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Provider::Credentials => "credentials",
+        }
+    }
+}
+
+/// What `sign_in(Provider::Credentials, ..)` returns when `redirect` is false
+/// (next-auth/react's `SignInResponse`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInResponse {
+    /// The error code on a failure (`CredentialsSignin`, `MissingCSRF`, ...).
+    pub error: Option<AuthError>,
+    /// The HTTP status of the answer.
+    pub status: u16,
+    /// Whether the sign-in went through.
+    pub ok: bool,
+    /// Where to go next on success; `None` on a failure.
+    pub url: Option<String>,
+}
+
+/// Name of the `<meta>` element that carries the CSRF token into the page, so the
+/// client can sign in with one round trip instead of NextAuth's three.
+pub const CSRF_META_NAME: &str = "sesame-csrf-token";
+
+/// Color scheme of the built-in pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorScheme {
+    /// Follow the browser's preference.
+    #[default]
+    Auto,
+    /// Always dark.
+    Dark,
+    /// Always light.
+    Light,
+}
+
+impl ColorScheme {
+    /// `auto`, `dark` or `light`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColorScheme::Auto => "auto",
+            ColorScheme::Dark => "dark",
+            ColorScheme::Light => "light",
+        }
+    }
+}
+
+/// NextAuth's `theme`: how the built-in pages look.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Theme {
+    #[serde(default)]
+    /// `auto` (the user's preference), `dark` or `light`.
+    pub color_scheme: ColorScheme,
+    /// Accent color (`#rrggbb`), for buttons and links.
+    #[serde(default)]
+    pub brand_color: Option<String>,
+    /// Logo shown above the form (a path or URL).
+    #[serde(default)]
+    pub logo: Option<String>,
+    /// Button text color (`#rrggbb`).
+    #[serde(default)]
+    pub button_text: Option<String>,
+}
+
+impl Theme {
+    /// The inline CSS custom properties the colors become.
+    pub fn css_vars(&self) -> Option<String> {
+        let mut css = String::new();
+        if let Some(c) = &self.brand_color {
+            css.push_str(&format!("--brand: {c};"));
+        }
+        if let Some(c) = &self.button_text {
+            css.push_str(&format!("--brand-text: {c};"));
+        }
+        (!css.is_empty()).then_some(css)
+    }
+}
+
+/// Name of the `<meta>` element that carries the page's session (JSON, empty
+/// when signed out) to the browser, where the islands share it.
+pub const SESSION_META_NAME: &str = "sesame-session";
+
+/// The fields every action takes besides its own, under the contract's
+/// names: the CSRF token, the page to go back to, and whether the caller
+/// wants JSON (`json=true`, a `fetch`) rather than a redirect (a plain form
+/// post).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ActionFields {
+    /// `csrfToken`.
+    #[serde(rename = "csrfToken")]
+    pub csrf_token: String,
+    /// `callbackUrl`: where to go back to (through the `callbackUrl` policy).
+    #[serde(rename = "callbackUrl")]
+    pub callback_url: Option<String>,
+    /// `json`: `"true"` for a JSON answer.
+    pub json: Option<String>,
+}
