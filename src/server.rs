@@ -13,8 +13,8 @@ use leptos::prelude::LeptosOptions;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sesame::server::{
-    require_auth, Config, ConfigError, CurrentUser, Environment, NewPassword, Sesame,
-    SesameBuilder, SessionData, StartError,
+    config::{Config, ConfigError, Environment},
+    require_auth, CurrentUser, NewPassword, Sesame, SesameBuilder, SessionData, StartError,
 };
 
 use crate::{

@@ -18,7 +18,7 @@
 //! # mod demo {
 //! use leptos::prelude::*;
 //! use leptos_router::{components::{Route, Router, Routes}, path};
-//! use sesame::{pages::AuthRoutes, server::{Config, Sesame}, SessionProvider};
+//! use sesame::{pages::AuthRoutes, server::{config::Config, Sesame}, SessionProvider};
 //!
 //! #[component]
 //! fn App() -> impl IntoView {

@@ -14,13 +14,13 @@ mod services;
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use sesame::server::{
-    config::{LockoutConfig, Rate, RedisConfig},
+    config::{Config, LockoutConfig, Rate, RedisConfig},
     stores::{
         self as db, id_hash, sqlite, AccountChange, Backends, CounterKey, Database, Email,
         FailureCounters, Loaded, Locked, NewUser, Policy, Purpose, RateLimiter, Refusal,
         SessionRows, Sessions, StoreError, Tokens,
     },
-    Config, SessionHandle,
+    SessionHandle,
 };
 use time::OffsetDateTime;
 use tower_sessions::{

@@ -1,4 +1,4 @@
-use sesame::server::{Config, NewPassword, Sesame, LOG_FILTER};
+use sesame::server::{config::Config, NewPassword, Sesame, LOG_FILTER};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

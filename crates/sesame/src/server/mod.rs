@@ -2,7 +2,7 @@
 //! the WASM client.
 //!
 //! What an application needs first is at this module's top: [`Sesame`] (build
-//! the auth system from a [`Config`] and mount the app with it), the traits it
+//! the auth system from a [`config::Config`] and mount the app with it), the traits it
 //! may implement ([`Authorize`], [`Callbacks`], [`Events`], [`AuthUser`]), and
 //! the guards ([`CurrentUser`], [`require_auth`], [`require_session`]). The
 //! store traits, for an app that keeps users or sessions elsewhere, are in
@@ -11,7 +11,7 @@
 //! ## A configuration in code
 //!
 //! ```
-//! use sesame::server::Config;
+//! use sesame::server::config::Config;
 //!
 //! let config = Config::from_toml_str(
 //!     r#"
@@ -93,7 +93,6 @@ pub use app::app_user::{AuthUser, AuthorizedUser};
 pub use app::authorize::{Authorize, AuthorizeError, Credentials, DatabaseAuthorize};
 pub use app::callbacks::{Callbacks, Events, SignInDecision};
 pub use async_trait::async_trait;
-pub use config::{Config, ConfigError, Environment};
 pub use defense::audit;
 pub use defense::callback_url::CallbackPolicy;
 pub use defense::client_ip::client_ip;
