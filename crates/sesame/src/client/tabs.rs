@@ -41,7 +41,8 @@ pub(crate) fn publish(session: Option<Session>, here: bool) {
     // When, for the tabs that were not listening yet; this tab keeps its own
     // stamp (in its `sessionStorage`, which outlives its navigation) so that
     // its next page does not take its own change for another tab's.
-    let now = web_sys::js_sys::Date::now().to_string();
+    // Whole milliseconds: formatting an `f64` would add Rust's float printer.
+    let now = (web_sys::js_sys::Date::now() as u64).to_string();
     for storage in [storage(), own_storage()].into_iter().flatten() {
         let _ = storage.set_item(CHANGED_KEY, &now);
     }
@@ -76,10 +77,9 @@ pub(crate) fn changed_since_page_load() -> bool {
     let Some(last) = stamp(storage()) else {
         return false;
     };
+    // JavaScript parses the number (Rust's float parser would add kilobytes).
     stamp(own_storage()).as_deref() != Some(last.as_str())
-        && last
-            .parse::<f64>()
-            .is_ok_and(|changed| changed >= requested)
+        && web_sys::js_sys::Number::parse_float(&last) >= requested
 }
 
 /// Sets this tab's listener; returns the session this tab published before
