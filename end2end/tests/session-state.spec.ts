@@ -116,6 +116,9 @@ test("update() right after sign-in changes the session", async ({ page }) => {
   await signInVia(page, "/profile");
   await expect(page).toHaveURL(/\/profile$/);
   await expect(page.getByTestId("profile-name")).toHaveText("Demo User");
+  // The form works only once its (lazy) island is live: before, Save is a
+  // plain GET of the page.
+  await hydrated(page);
   await page.getByLabel("Display name").fill("Sesame Tester");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByTestId("profile-name")).toHaveText("Sesame Tester");
