@@ -161,4 +161,22 @@ mod tests {
         assert!(!is_route(Method::Get, CALLBACK));
         assert!(!is_route(Method::Post, "/api/auth/unknown"));
     }
+
+    #[test]
+    fn the_sign_in_page_url_carries_the_way_back_and_the_error_form_encoded() {
+        use crate::AuthError;
+        assert_eq!(
+            sign_in_page_url(
+                "/sign-in",
+                Some(AuthError::SessionRequired),
+                Some("/a b?c=1")
+            ),
+            "/sign-in?callbackUrl=%2Fa+b%3Fc%3D1&error=SessionRequired"
+        );
+        assert_eq!(
+            sign_in_page_url("/sign-in?lang=de", None, Some("/")),
+            "/sign-in?lang=de&callbackUrl=%2F"
+        );
+        assert_eq!(sign_in_page_url(SIGN_IN, None, None), SIGN_IN);
+    }
 }
