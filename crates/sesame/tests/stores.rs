@@ -804,6 +804,23 @@ async fn a_revocation_and_its_change_succeed_or_fail_together_on_every_database(
             .revoke_user("999999999", None, AccountChange::Disable)
             .await
             .is_err());
+        // An application's own (non-numeric) ids have no row to change: a
+        // change fails, ending their sessions alone does not.
+        assert!(
+            store
+                .revoke_user("app-user-7", None, AccountChange::Disable)
+                .await
+                .is_err(),
+            "{kind}"
+        );
+        assert_eq!(
+            store
+                .revoke_user("app-user-7", None, AccountChange::None)
+                .await
+                .unwrap(),
+            0,
+            "{kind}"
+        );
 
         // A new password: all of it at once.
         let ended = store
