@@ -183,14 +183,6 @@ impl Auth {
         self.lockout.tracked()
     }
 
-    /// Each backend (database, Redis) and whether it answers within `within`.
-    pub async fn check_backends(
-        &self,
-        within: std::time::Duration,
-    ) -> Vec<(super::stores::Dependency, Result<(), String>)> {
-        self.backends.check(within).await
-    }
-
     /// Sessions stored and not yet expired.
     pub async fn live_sessions(&self) -> Result<i64, sqlx::Error> {
         self.sessions.count_live().await
