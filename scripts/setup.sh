@@ -71,4 +71,18 @@ if [ "${1:-}" = "--e2e" ] || [ "${1:-}" = "--test" ]; then
     "$venv/bin/pip" install -q "aiosmtpd==$AIOSMTPD_VERSION"
   fi
 fi
+# The local OpenID Connect provider (npm `oidc-provider`, pinned in
+# dev/oidc/package-lock.json) that `make run` shows a button for and the
+# provider tests sign in with.
+if ! command -v npm >/dev/null 2>&1; then
+  log "installing Node.js and npm (the local OpenID Connect provider runs on them)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -f dev/oidc/node_modules/.package-lock.json ] \
+   || ! cmp -s dev/oidc/package-lock.json dev/oidc/node_modules/.sesame-lock; then
+  log "installing the local OpenID Connect provider (dev/oidc)"
+  (cd dev/oidc && npm ci --no-audit --no-fund --loglevel=error \
+     && cp package-lock.json node_modules/.sesame-lock)
+fi
 log "tools ready"

@@ -85,6 +85,7 @@ pub(crate) mod flows;
 pub(crate) mod http;
 pub(crate) mod mail;
 pub(crate) mod mount;
+pub(crate) mod providers;
 pub(crate) mod session;
 pub(crate) mod state;
 pub mod stores;

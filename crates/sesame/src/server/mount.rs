@@ -158,6 +158,25 @@ impl<U: AuthUser> SesameBuilder<U> {
         self
     }
 
+    /// An OAuth 2.0 or OpenID Connect provider besides the configuration's
+    /// `[[providers]]`:
+    ///
+    /// ```
+    /// use sesame::server::config::providers::ProviderConfig;
+    /// # fn install(builder: sesame::server::SesameBuilder) -> sesame::server::SesameBuilder {
+    /// builder
+    ///     .provider(ProviderConfig::github("Iv1.0123456789abcdef").secret_from_env("GITHUB_SECRET"))
+    ///     .provider(
+    ///         ProviderConfig::oidc("acme", "https://id.acme.example", "sesame-app")
+    ///             .secret_from_file("/run/secrets/acme"),
+    ///     )
+    /// # }
+    /// ```
+    pub fn provider(mut self, provider: crate::server::config::providers::ProviderConfig) -> Self {
+        self.auth = self.auth.provider(provider);
+        self
+    }
+
     /// The application's own axum routes (an API, say), served inside Sesame's
     /// layers: their handlers see the session, and may sit behind
     /// [`require_auth`](crate::server::http::guard::require_auth).
@@ -311,6 +330,7 @@ impl Sesame {
             .layer(lifecycle::layer(auth.sessions.clone(), &auth.config));
         let app = Router::new()
             .merge(rest::router())
+            .merge(crate::server::http::provider_routes::router())
             .merge(self.routes.clone())
             .merge(pages)
             .layer(layers);

@@ -58,6 +58,14 @@ pub struct Inner {
     pub(crate) backends: Backends,
     /// Which of them were down at the last look.
     pub(crate) health: crate::server::stores::health::Health,
+    /// The OAuth and OpenID Connect providers.
+    pub(crate) providers: crate::server::providers::Providers,
+    /// Links from provider accounts to users.
+    pub(crate) links: Arc<dyn crate::server::stores::links::LinkStore>,
+    /// Seals the provider flow's cookie.
+    pub(crate) flow_sealer: crate::server::defense::sealed::Sealer,
+    /// Seals the provider tokens kept in the database.
+    pub(crate) token_sealer: crate::server::defense::sealed::Sealer,
 }
 
 impl std::ops::Deref for Auth {
@@ -76,12 +84,20 @@ pub(crate) type MakeHooks = Box<dyn FnOnce(DatabaseAuthorize) -> Arc<dyn Hooks> 
 pub(crate) struct AuthBuilder {
     config: Config,
     users: Option<Arc<dyn UserStore>>,
+    /// Providers added from code, after the configuration's.
+    providers: Vec<crate::server::config::providers::ProviderConfig>,
 }
 
 impl AuthBuilder {
     /// Keep users elsewhere (the default is the `users` table of the database).
     pub fn users(mut self, users: impl UserStore) -> Self {
         self.users = Some(Arc::new(users));
+        self
+    }
+
+    /// A provider besides the configuration's `[[providers]]`.
+    pub fn provider(mut self, provider: crate::server::config::providers::ProviderConfig) -> Self {
+        self.providers.push(provider);
         self
     }
 
@@ -92,6 +108,7 @@ impl AuthBuilder {
 
     /// The auth system over `backends`, with the application's parts that `hooks` makes.
     pub fn build(self, backends: Backends, hooks: MakeHooks) -> Result<Auth, ConfigError> {
+        let providers = crate::server::providers::Providers::new(&self.config, &self.providers)?;
         let mut secrets = vec![self.config.resolve_secret()?];
         secrets.extend(self.config.previous_secrets()?);
         let secrets = Arc::new(Secrets::new(secrets));
@@ -147,7 +164,6 @@ impl AuthBuilder {
             config: self.config,
             policy,
             request_origins,
-            secrets,
             csrf,
             users,
             own_users,
@@ -160,8 +176,13 @@ impl AuthBuilder {
             accounts,
             mailer,
             tokens,
+            links: backends.links(),
+            flow_sealer: crate::server::defense::sealed::Sealer::new(&secrets, "oauth-flow"),
+            token_sealer: crate::server::defense::sealed::Sealer::new(&secrets, "provider-tokens"),
+            secrets,
             backends,
             health: Default::default(),
+            providers,
         })))
     }
 }
@@ -193,6 +214,7 @@ impl Auth {
         AuthBuilder {
             config,
             users: None,
+            providers: Vec::new(),
         }
     }
 

@@ -53,6 +53,17 @@ pub enum AuthError {
     /// Sesame: sign-up is off, or by invitation and the invitation is
     /// missing or not for this address: 403.
     SignUpClosed,
+    /// Starting a provider's sign-in failed (the provider could not be
+    /// reached, or its configuration is wrong): 502.
+    OAuthSignin,
+    /// The provider's answer did not check out (state, code, ID token,
+    /// profile), or the provider refused: 400.
+    OAuthCallback,
+    /// The provider's address belongs to an account that is not linked to
+    /// this provider account: 403. Sign in the usual way, then connect it.
+    OAuthAccountNotLinked,
+    /// The sign-in link could not be sent (the email provider): 503.
+    EmailSignin,
     /// Any other failure: 400.
     Default,
 }
@@ -88,12 +99,15 @@ impl AuthError {
             PasswordMismatch => "The two new passwords differ.",
             EmailNotVerified => "Confirm your email address first: follow the link we sent you (or have it sent again).",
             SignUpClosed => "Sign-up is closed here, or needs an invitation for this address.",
+            OAuthSignin | OAuthCallback => "Try signing in with a different account.",
+            OAuthAccountNotLinked => "To confirm your identity, sign in with the same account you used originally.",
+            EmailSignin => "The e-mail could not be sent.",
             Default => "Unable to sign in.",
         }
     }
 
     /// Every variant, for catalogs and tests.
-    pub const ALL: [AuthError; 19] = [
+    pub const ALL: [AuthError; 23] = [
         AuthError::CredentialsSignin,
         AuthError::SessionRequired,
         AuthError::AccessDenied,
@@ -112,6 +126,10 @@ impl AuthError {
         AuthError::PasswordMismatch,
         AuthError::EmailNotVerified,
         AuthError::SignUpClosed,
+        AuthError::OAuthSignin,
+        AuthError::OAuthCallback,
+        AuthError::OAuthAccountNotLinked,
+        AuthError::EmailSignin,
         AuthError::Default,
     ];
 
@@ -136,6 +154,10 @@ impl AuthError {
             AuthError::PasswordMismatch => "PasswordMismatch",
             AuthError::EmailNotVerified => "EmailNotVerified",
             AuthError::SignUpClosed => "SignUpClosed",
+            AuthError::OAuthSignin => "OAuthSignin",
+            AuthError::OAuthCallback => "OAuthCallback",
+            AuthError::OAuthAccountNotLinked => "OAuthAccountNotLinked",
+            AuthError::EmailSignin => "EmailSignin",
             AuthError::Default => "default",
         }
     }
@@ -158,7 +180,11 @@ impl AuthError {
             | AuthError::Verification
             | AuthError::ReauthRequired
             | AuthError::EmailNotVerified
-            | AuthError::SignUpClosed => 403,
+            | AuthError::SignUpClosed
+            | AuthError::OAuthAccountNotLinked => 403,
+            AuthError::OAuthCallback => 400,
+            AuthError::OAuthSignin => 502,
+            AuthError::EmailSignin => 503,
             AuthError::InvalidCallbackUrl
             | AuthError::InvalidRequest
             | AuthError::WeakPassword
@@ -195,6 +221,10 @@ impl AuthError {
                 | AuthError::SessionRequired
                 | AuthError::Signin
                 | AuthError::Callback
+                | AuthError::OAuthSignin
+                | AuthError::OAuthCallback
+                | AuthError::OAuthAccountNotLinked
+                | AuthError::EmailSignin
         )
     }
 

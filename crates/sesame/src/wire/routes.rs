@@ -54,6 +54,20 @@ pub const SESSION: &str = "/api/auth/session";
 pub const PROVIDERS: &str = "/api/auth/providers";
 /// The credentials callback server function (POST `email`, `password`).
 pub const CALLBACK: &str = "/api/auth/callback/credentials";
+/// A provider's sign-in: POST starts its flow (CSRF-checked; answers the
+/// provider's URL), GET shows the sign-in page. `{provider}` is its id.
+pub const SIGN_IN_PROVIDER: &str = "/api/auth/signin/{provider}";
+/// Where a provider sends the browser back (GET, and POST for
+/// `response_mode = "form_post"`); the email provider's link (GET).
+pub const CALLBACK_PROVIDER: &str = "/api/auth/callback/{provider}";
+/// The email provider's "check your email" page.
+pub const VERIFY_REQUEST: &str = "/api/auth/verify-request";
+/// The signed-in user's linked provider accounts (GET, JSON).
+pub const CONNECTIONS: &str = "/api/auth/account/connections";
+/// Removes a linked provider account (POST `provider`, `accountId`).
+pub const DISCONNECT: &str = "/api/auth/account/disconnect";
+/// Starts linking a provider account to the signed-in user (POST `provider`).
+pub const CONNECT: &str = "/api/auth/account/connect";
 /// The built-in sign-up page.
 pub const SIGN_UP: &str = "/api/auth/signup";
 /// Creates an account (POST `email`, `name`, `password`, `confirmPassword`).
@@ -102,6 +116,14 @@ pub const ALL: &[Route] = &[
     post(SESSION),
     get(PROVIDERS),
     post(CALLBACK),
+    get(SIGN_IN_PROVIDER),
+    post(SIGN_IN_PROVIDER),
+    get(CALLBACK_PROVIDER),
+    post(CALLBACK_PROVIDER),
+    get(VERIFY_REQUEST),
+    get(CONNECTIONS),
+    post(CONNECT),
+    post(DISCONNECT),
     get(SIGN_UP),
     post(SIGN_UP_ACTION),
     get(VERIFY),
@@ -118,9 +140,38 @@ pub const ALL: &[Route] = &[
     post(DELETE_ACCOUNT),
 ];
 
-/// Whether `method path` is a route of the table.
+/// Whether `method path` is a route of the table. A `{provider}` segment
+/// matches one provider id, except where the table names the path itself
+/// (`/callback/credentials` is a POST only).
 pub fn is_route(method: Method, path: &str) -> bool {
-    ALL.iter().any(|r| r.method == method && r.path == path)
+    let named = ALL.iter().any(|r| r.path == path);
+    ALL.iter().any(|r| {
+        r.method == method && (r.path == path || (!named && matches(r.path, path).is_some()))
+    })
+}
+
+/// The `{provider}` segment of `path` when it has the shape of `pattern`
+/// ([`SIGN_IN_PROVIDER`] or [`CALLBACK_PROVIDER`]): an id of 1 to 64 ASCII
+/// letters, digits, `-` and `_`.
+pub fn matches<'a>(pattern: &str, path: &'a str) -> Option<&'a str> {
+    let prefix = pattern.strip_suffix("{provider}")?;
+    let id = path.strip_prefix(prefix)?;
+    is_provider_id(id).then_some(id)
+}
+
+/// Whether `id` can name a provider: 1 to 64 ASCII letters, digits, `-`, `_`.
+pub fn is_provider_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Whether a POST to `path` is a provider's `form_post` return: the one
+/// state-changing request that comes from another site by design (it is
+/// checked by the flow's own binding, not by its origin).
+pub fn is_provider_return(path: &str) -> bool {
+    matches(CALLBACK_PROVIDER, path).is_some_and(|id| id != "credentials" && id != "email")
 }
 
 /// `page?callbackUrl=URL&error=CODE`, form-encoded: where a visitor is sent to
@@ -160,6 +211,33 @@ mod tests {
         assert!(is_route(Method::Post, CALLBACK));
         assert!(!is_route(Method::Get, CALLBACK));
         assert!(!is_route(Method::Post, "/api/auth/unknown"));
+        assert!(is_route(Method::Post, "/api/auth/signin/github"));
+        assert!(is_route(Method::Get, "/api/auth/callback/oidc-test"));
+        assert!(!is_route(Method::Get, "/api/auth/callback/a/b"));
+        assert!(!is_route(Method::Post, SIGN_IN_CREDENTIALS));
+        assert!(!is_route(Method::Get, "/api/auth/callback/"));
+        assert!(!is_route(Method::Get, "/api/auth/signin/a.b"));
+        assert!(!is_route(
+            Method::Get,
+            &format!("/api/auth/signin/{}", "a".repeat(65))
+        ));
+        assert!(is_route(
+            Method::Get,
+            &format!("/api/auth/signin/{}", "a".repeat(64))
+        ));
+    }
+
+    #[test]
+    fn only_a_provider_s_return_may_come_from_another_site() {
+        assert!(is_provider_return("/api/auth/callback/github"));
+        assert!(!is_provider_return(CALLBACK));
+        assert!(!is_provider_return("/api/auth/callback/email"));
+        assert!(!is_provider_return("/api/auth/signin/github"));
+        assert!(!is_provider_return("/api/auth/callback/git hub"));
+        assert_eq!(
+            matches(SIGN_IN_PROVIDER, "/api/auth/signin/x_1-Y"),
+            Some("x_1-Y")
+        );
     }
 
     #[test]

@@ -119,7 +119,9 @@ impl Authorize for DatabaseAuthorize {
             Ok(email) => self.users.find_by_email(&email).await?,
             Err(_) => None,
         };
-        let Some(user) = user else {
+        // An account made by a provider has no password (an empty hash): it
+        // answers as an unknown address does.
+        let Some(user) = user.filter(|u| !u.password_hash.is_empty()) else {
             // Same work as a wrong password: no timing oracle for who has an account.
             password::verify(&self.gate, &credentials.password, password::dummy_hash()).await?;
             return Ok(None);

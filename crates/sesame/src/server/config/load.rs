@@ -27,6 +27,8 @@ impl Config {
         "audit",
         "email",
         "accounts",
+        "providers",
+        "email_sign_in",
     ];
 
     /// Reads `path` (if it exists) and the `SESAME_*` environment, then checks

@@ -9,6 +9,7 @@
 //! resolves the signing secret.
 
 mod load;
+pub mod providers;
 mod secret;
 mod validate;
 
@@ -75,6 +76,37 @@ pub struct Config {
     /// Sign-up and email verification.
     #[serde(default)]
     pub accounts: AccountsConfig,
+    /// The OAuth 2.0 and OpenID Connect providers (`[[providers]]`).
+    #[serde(default)]
+    pub providers: Vec<providers::ProviderConfig>,
+    /// The email provider: sign-in links (NextAuth's Email provider).
+    #[serde(default)]
+    pub email_sign_in: EmailSignInConfig,
+}
+
+/// The email provider (`[email_sign_in]`): a single-use link that signs in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSignInConfig {
+    /// Whether the sign-in pages offer it (`false`).
+    #[serde(default)]
+    pub enabled: bool,
+    /// How long a link works (10 minutes).
+    #[serde(with = "humantime_serde", default = "default_link_ttl")]
+    pub link_ttl: Duration,
+}
+
+impl Default for EmailSignInConfig {
+    fn default() -> Self {
+        EmailSignInConfig {
+            enabled: false,
+            link_ttl: default_link_ttl(),
+        }
+    }
+}
+
+fn default_link_ttl() -> Duration {
+    Duration::from_secs(10 * 60)
 }
 
 /// Sign-up and email verification.
@@ -593,7 +625,7 @@ pub enum ConfigError {
     /// A value is out of range or does not fit with another.
     Invalid {
         /// The key at fault (`section.key`).
-        key: &'static str,
+        key: String,
         /// What is wrong with it.
         message: String,
     },
@@ -603,9 +635,9 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn invalid(key: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(key: impl Into<String>, message: impl Into<String>) -> Self {
         ConfigError::Invalid {
-            key,
+            key: key.into(),
             message: message.into(),
         }
     }

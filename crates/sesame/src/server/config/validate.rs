@@ -5,6 +5,17 @@ use super::{Config, ConfigError};
 
 impl Config {
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        for (i, provider) in self.providers.iter().enumerate() {
+            let key = format!("providers[{i}]");
+            provider.validate(&key)?;
+            if self.providers[..i].iter().any(|p| p.id == provider.id) {
+                return Err(ConfigError::invalid(
+                    format!("{key}.id"),
+                    format!("`{}` is the id of an earlier provider", provider.id),
+                ));
+            }
+            provider.resolve_secret(&key, self.environment == super::Environment::Development)?;
+        }
         if let Some(smtp) = &self.email.smtp {
             let loopback = matches!(
                 smtp.host.as_str(),

@@ -44,6 +44,20 @@ impl Secrets {
             .into()
     }
 
+    /// A key for `label` under each accepted secret, the current one first
+    /// (for encryption: see [`super::sealed`]).
+    pub fn derive(&self, label: &str) -> Vec<[u8; 32]> {
+        self.0
+            .iter()
+            .map(|secret| {
+                Self::mac(secret, "derive", &[label.as_bytes()])
+                    .finalize()
+                    .into_bytes()
+                    .into()
+            })
+            .collect()
+    }
+
     /// Whether `tag` is the MAC of `fields` for `label` under any accepted
     /// secret (constant-time).
     pub fn verify(&self, label: &str, fields: &[&[u8]], tag: &[u8]) -> bool {

@@ -14,3 +14,4 @@ pub(crate) mod keys;
 pub(crate) mod limits;
 pub(crate) mod lockout;
 pub(crate) mod password;
+pub(crate) mod sealed;

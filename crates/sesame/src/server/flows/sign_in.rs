@@ -87,7 +87,7 @@ pub struct Refused {
 }
 
 impl Refused {
-    fn new(error: AuthError, callback_url: Option<&str>) -> Refused {
+    pub(crate) fn new(error: AuthError, callback_url: Option<&str>) -> Refused {
         Refused {
             error,
             callback_url: callback_url.map(str::to_string),
@@ -96,7 +96,7 @@ impl Refused {
         }
     }
 
-    fn retry_after(mut self, seconds: u64) -> Refused {
+    pub(crate) fn retry_after(mut self, seconds: u64) -> Refused {
         self.retry_after = Some(seconds);
         self
     }

@@ -72,7 +72,10 @@ async fn checks(auth: &Auth, req: Request) -> Result<(Request, Option<body::Chec
 /// own included) from another origin than the site's or an allowed one: 403
 /// `MissingCSRF`. `Some` is the answer when the check refuses.
 pub fn refuse_cross_origin(auth: &Auth, req: &Request) -> Option<Response> {
+    // A provider's `form_post` return comes from the provider's site by
+    // design: the flow's sealed cookie and `state` check it instead.
     if csrf::is_state_changing(req.method())
+        && !routes::is_provider_return(req.uri().path())
         && !csrf::origin_allowed(req.headers(), &auth.request_origins)
     {
         tracing::warn!(

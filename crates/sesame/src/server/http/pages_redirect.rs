@@ -30,7 +30,8 @@ fn found(location: &str) -> Response {
 
 /// The `pages.*` redirects and the error route's hand-back.
 /// - GET `/api/auth/signin` → `pages.sign_in` (keeping `callbackUrl`, `error`);
-///   `/api/auth/signin/credentials` → the sign-in page.
+///   `/api/auth/signin/:provider` → the sign-in page (a GET never starts a
+///   provider's flow: that would be login CSRF).
 /// - GET `/api/auth/signout` → `pages.sign_out` (keeping `callbackUrl`).
 /// - GET `/api/auth/error?error=X`: sign-in errors go back to the sign-in page,
 ///   others to `pages.error` when set (else Leptos renders the error page).
@@ -57,7 +58,9 @@ pub fn redirect_to_pages(auth: &Auth, req: &Request) -> Option<Response> {
                 )));
             }
         }
-        routes::SIGN_IN_CREDENTIALS => {
+        path if path == routes::SIGN_IN_CREDENTIALS
+            || routes::matches(routes::SIGN_IN_PROVIDER, path).is_some() =>
+        {
             let q = query();
             let error = q.error.as_deref().map(AuthError::from_code);
             return Some(found(&sign_in_page_url(

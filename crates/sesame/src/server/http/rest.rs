@@ -113,18 +113,33 @@ async fn update_session(
     session_json(Some(to_client_session(&auth, &data, expires)))
 }
 
-/// GET `/api/auth/providers`: the credentials provider, as NextAuth lists it.
+/// GET `/api/auth/providers`: every provider, as NextAuth lists them:
+/// `{id: {id, name, type, signinUrl, callbackUrl}}`, the credentials first.
 async fn providers(Extension(auth): Extension<Auth>) -> Response {
-    Json(serde_json::json!({
-        "credentials": {
-            "id": "credentials",
-            "name": "Credentials",
-            "type": "credentials",
-            "signinUrl": auth.api_url("/signin/credentials"),
-            "callbackUrl": auth.api_url("/callback/credentials"),
-        }
-    }))
-    .into_response()
+    let entry = |id: &str, name: &str, kind: &str| {
+        serde_json::json!({
+            "id": id,
+            "name": name,
+            "type": kind,
+            "signinUrl": auth.api_url(&format!("/signin/{id}")),
+            "callbackUrl": auth.api_url(&format!("/callback/{id}")),
+        })
+    };
+    let mut all = serde_json::Map::new();
+    all.insert(
+        "credentials".into(),
+        entry("credentials", "Credentials", "credentials"),
+    );
+    for provider in auth.providers.iter() {
+        all.insert(
+            provider.id().into(),
+            entry(provider.id(), &provider.name(), provider.kind()),
+        );
+    }
+    if auth.config.email_sign_in.enabled {
+        all.insert("email".into(), entry("email", "Email", "email"));
+    }
+    (no_store(), Json(serde_json::Value::Object(all))).into_response()
 }
 
 #[derive(Debug, Deserialize)]

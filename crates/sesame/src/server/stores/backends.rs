@@ -99,6 +99,15 @@ impl Backends {
         }
     }
 
+    /// The database's provider links.
+    pub fn links(&self) -> Arc<dyn super::links::LinkStore> {
+        match &self.database {
+            Database::Sqlite(pool) => Arc::new(super::sqlite::SqliteLinkStore::new(pool.clone())),
+            #[cfg(feature = "postgres")]
+            Database::Postgres(pool) => Arc::new(super::postgres::PgLinkStore::new(pool.clone())),
+        }
+    }
+
     /// The session cache: Redis's when there is Redis (and a ttl), else this
     /// process's.
     pub fn session_cache(&self, ttl: Duration) -> Arc<dyn SessionCache> {

@@ -1,10 +1,11 @@
-//! Where Sesame keeps what it knows, behind six small traits, and the
+//! Where Sesame keeps what it knows, behind seven small traits, and the
 //! backends that implement them.
 //!
 //! | trait | holds | implementations |
 //! |---|---|---|
 //! | [`UserStore`] | users (email, password hash, state) | SQLite, PostgreSQL |
 //! | [`TokenStore`] | single-use account tokens, hashed | SQLite, PostgreSQL |
+//! | [`LinkStore`] | links from provider accounts (OAuth, OIDC) to users | SQLite, PostgreSQL |
 //! | [`SessionRows`] | session rows, keyed by the id's hash, and revocations | SQLite, PostgreSQL |
 //! | [`SessionCache`] | a read cache of session rows | in memory ([`LocalCache`]), Redis |
 //! | [`FailureCounters`] | the lockout's counters per account and device | in memory ([`MemoryCounters`]), Redis |
@@ -71,11 +72,13 @@ mod backends;
 pub(crate) mod db;
 pub(crate) mod failures;
 pub(crate) mod health;
+pub(crate) mod links;
 pub(crate) mod tokens;
 pub(crate) mod users;
 
 pub use backends::{BackendError, Backends, Dependency};
 pub use db::{connect, migrate, Database, DbError};
+pub use links::{Link, LinkStore, NewLink, Unlinked};
 pub use tokens::{NewToken, Purpose, TokenFor, TokenStore, Tokens};
 pub use users::{AccountChange, Email, EmailError, NewUser, StoreError, UserStore};
 

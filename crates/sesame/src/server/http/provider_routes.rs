@@ -1,0 +1,189 @@
+//! The provider routes' edge: POST `/api/auth/signin/:provider` (start),
+//! GET and POST `/api/auth/callback/:provider` (the provider's return), and
+//! the account page's connect and disconnect. The flows are in
+//! [`crate::server::flows::oauth`]; this file reads the request and makes
+//! the answer (JSON `{url}` or a 302, and the flow's cookie).
+
+use std::net::SocketAddr;
+
+use axum::{
+    extract::{ConnectInfo, Path, Query},
+    http::HeaderMap,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Extension, Form, Router,
+};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::server::{
+    defense::audit::user_agent,
+    defense::client_ip::client_ip,
+    defense::csrf::Csrf,
+    flows::oauth::{self, Finished, Return},
+    flows::sign_in::Caller,
+    http::answer::Answer,
+    http::body::form_flag,
+    http::cookies::cookie,
+    state::Auth,
+};
+use crate::wire::routes;
+
+/// The provider routes. Needs the [`Auth`] and [`Csrf`] extensions and the
+/// session layer.
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route(routes::SIGN_IN_PROVIDER, post(start))
+        .route(
+            routes::CALLBACK_PROVIDER,
+            get(return_by_query).post(return_by_form),
+        )
+        .route(routes::CONNECT, post(connect))
+}
+
+fn caller(auth: &Auth, peer: Option<SocketAddr>, headers: &HeaderMap) -> Caller {
+    Caller {
+        ip: client_ip(peer, headers, &auth.config.site.trusted_proxies),
+        user_agent: user_agent(headers),
+        device_cookie: cookie(headers, auth.lockout.cookie_name()).map(str::to_string),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct StartForm {
+    #[serde(rename = "csrfToken", default)]
+    csrf_token: String,
+    #[serde(rename = "callbackUrl", default)]
+    callback_url: Option<String>,
+    #[serde(default)]
+    json: Option<String>,
+    /// The connect form's provider (POST `/account/connect`).
+    #[serde(default)]
+    provider: Option<String>,
+}
+
+/// POST `/api/auth/signin/:provider`: the provider's URL, as `{url}` or a 302.
+async fn start(
+    Extension(auth): Extension<Auth>,
+    Extension(csrf): Extension<Csrf>,
+    session: Session,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Path(provider): Path<String>,
+    Form(form): Form<StartForm>,
+) -> Response {
+    let caller = caller(&auth, connect.map(|c| c.0 .0), &headers);
+    begin(&auth, &csrf, &session, &caller, &provider, form, false).await
+}
+
+/// POST `/api/auth/account/connect` (`provider`): links a provider account
+/// to the signed-in user, through the provider.
+async fn connect(
+    Extension(auth): Extension<Auth>,
+    Extension(csrf): Extension<Csrf>,
+    session: Session,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Form(form): Form<StartForm>,
+) -> Response {
+    let caller = caller(&auth, connect.map(|c| c.0 .0), &headers);
+    let provider = form.provider.clone().unwrap_or_default();
+    begin(&auth, &csrf, &session, &caller, &provider, form, true).await
+}
+
+async fn begin(
+    auth: &Auth,
+    csrf: &Csrf,
+    session: &Session,
+    caller: &Caller,
+    provider: &str,
+    form: StartForm,
+    link: bool,
+) -> Response {
+    let json = form_flag(form.json.as_deref());
+    let start = oauth::Start {
+        provider,
+        csrf_token: &form.csrf_token,
+        callback_url: form.callback_url.as_deref(),
+        link,
+    };
+    let started = oauth::start(auth, csrf, session, caller, start).await;
+    match started {
+        Ok(started) => {
+            let mut answer = Answer::success(started.url, json);
+            answer.cookies.push(started.cookie);
+            answer.into_response()
+        }
+        Err(refused) => {
+            let mut answer = Answer::failure(
+                auth,
+                refused.error,
+                json,
+                None,
+                refused.callback_url.as_deref(),
+            );
+            answer.retry_after = refused.retry_after;
+            answer.into_response()
+        }
+    }
+}
+
+/// GET `/api/auth/callback/:provider?code=&state=`.
+async fn return_by_query(
+    Extension(auth): Extension<Auth>,
+    Extension(csrf): Extension<Csrf>,
+    session: Session,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Path(provider): Path<String>,
+    query: Result<Query<Return>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let ret = query.map(|q| q.0).unwrap_or_default();
+    back(&auth, &csrf, &session, connect, &headers, &provider, ret).await
+}
+
+/// POST `/api/auth/callback/:provider` (`response_mode=form_post`).
+async fn return_by_form(
+    Extension(auth): Extension<Auth>,
+    Extension(csrf): Extension<Csrf>,
+    session: Session,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    Path(provider): Path<String>,
+    form: Result<Form<Return>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let ret = form.map(|f| f.0).unwrap_or_default();
+    back(&auth, &csrf, &session, connect, &headers, &provider, ret).await
+}
+
+async fn back(
+    auth: &Auth,
+    csrf: &Csrf,
+    session: &Session,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: &HeaderMap,
+    provider: &str,
+    ret: Return,
+) -> Response {
+    let caller = caller(auth, connect.map(|c| c.0 .0), headers);
+    let flow = cookie(headers, oauth::cookie_name(auth));
+    let finished = oauth::finish(auth, csrf, session, &caller, provider, flow, ret).await;
+    let mut answer = match finished {
+        Ok(Finished::SignedIn(signed_in)) => Answer::sign_in(auth, Ok(signed_in), false, None),
+        Ok(Finished::Linked { url }) => Answer::account(&url, Ok("connected"), false),
+        Err(refused) => {
+            let mut answer = Answer::failure(
+                auth,
+                refused.error,
+                false,
+                None,
+                refused.callback_url.as_deref(),
+            );
+            answer.retry_after = refused.retry_after;
+            answer
+        }
+    };
+    // The flow is over, whatever its outcome: its cookie goes.
+    answer.cookies.push(oauth::clear_cookie(auth));
+    answer.into_response()
+}

@@ -1,0 +1,623 @@
+//! Sign-in with OpenID Connect and OAuth 2.0 providers, black-box against
+//! the real app and a real OpenID Certified provider (npm `oidc-provider`
+//! on loopback, `tests/common/oidc.rs`): the whole code flow, the flow's
+//! binding to the browser, the ID token's checks, the linking rules.
+
+mod common;
+
+use common::{
+    oidc::{oidc, sign_in_at_provider, Back, Oidc},
+    spawn, TestApp,
+};
+
+/// An app with the test provider (as `oidc-test`) and open sign-up.
+async fn app_with(extra: &str) -> TestApp {
+    let config = format!(
+        "{}\n{}\n[accounts]\nsign_up = \"open\"\n{extra}",
+        oidc().provider_toml("oidc-test", ""),
+        oidc().github_toml(),
+    );
+    spawn(&config).await
+}
+
+/// POST `/signin/:provider` as next-auth/react does (`json=true`): the
+/// provider's URL; the flow's cookie kept.
+async fn start(browser: &mut TestApp, provider: &str, callback: &str) -> String {
+    let token = browser.csrf_token().await;
+    let res = browser
+        .post_form(
+            &format!("/api/auth/signin/{provider}"),
+            &[
+                ("csrfToken", &token),
+                ("callbackUrl", callback),
+                ("json", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    body["url"].as_str().unwrap().to_string()
+}
+
+/// The app's part of a return URL (`/api/auth/callback/...?...`).
+fn path_of(url: &str, app: &TestApp) -> String {
+    url.strip_prefix(&app.base)
+        .unwrap_or_else(|| panic!("{url} is not the app's"))
+        .to_string()
+}
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("a redirect, got {}", res.status()))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A whole sign-in as `login`: the return's answer.
+async fn sign_in_as(browser: &mut TestApp, provider: &str, login: &str) -> reqwest::Response {
+    let url = start(browser, provider, "/account").await;
+    let back = sign_in_at_provider(&url, login).await;
+    let path = path_of(back.url(), browser);
+    browser.get(&path).await
+}
+
+fn error_of(location: &str) -> String {
+    location
+        .split("error=")
+        .nth(1)
+        .unwrap_or_else(|| panic!("an error in {location}"))
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_providers_are_listed_as_next_auth_lists_them() {
+    let mut app = app_with("").await;
+    let res = app.get("/api/auth/providers").await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["credentials"]["type"], "credentials");
+    let oidc_test = &body["oidc-test"];
+    assert_eq!(oidc_test["id"], "oidc-test");
+    assert_eq!(oidc_test["type"], "oidc");
+    assert_eq!(
+        oidc_test["signinUrl"],
+        format!("{}/api/auth/signin/oidc-test", app.base)
+    );
+    assert_eq!(
+        oidc_test["callbackUrl"],
+        format!("{}/api/auth/callback/oidc-test", app.base)
+    );
+    assert_eq!(body["github-test"]["type"], "oauth");
+    assert_eq!(body["github-test"]["name"], "GitHub (test)");
+}
+
+#[tokio::test]
+async fn a_whole_code_flow_signs_in_and_makes_the_user() {
+    let mut browser = app_with("").await;
+    let url = start(&mut browser, "oidc-test", "/account").await;
+    // PKCE S256, state and nonce on the way out.
+    let parsed = url::Url::parse(&url).unwrap();
+    let query: std::collections::HashMap<_, _> = parsed.query_pairs().into_owned().collect();
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert!(query["state"].len() >= 22 && query["nonce"].len() >= 22);
+    assert!(query["scope"].contains("openid") && query["scope"].contains("email"));
+    let back = sign_in_at_provider(&url, "alice").await;
+    assert!(
+        back.url().contains("iss="),
+        "RFC 9207: the provider sends iss"
+    );
+    let res = browser.get(&path_of(back.url(), &browser)).await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(location(&res), format!("{}/account", browser.base));
+    let session = browser.session().await;
+    assert_eq!(session["user"]["email"], "alice@example.test");
+    assert_eq!(session["user"]["name"], "Alice Example");
+    // The flow's cookie is spent.
+    assert!(!browser.cookie_header().contains("oauth-flow"));
+    // The user exists, verified (the provider said so), without a password.
+    let db = browser.db().await;
+    let (hash, verified): (String, Option<i64>) =
+        sqlx::query_as("SELECT password_hash, email_verified_at FROM users WHERE email = ?")
+            .bind("alice@example.test")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert!(hash.is_empty());
+    assert!(verified.is_some());
+    // A second sign-in finds the same user through the link.
+    let mut again = browser.new_browser();
+    let res = sign_in_as(&mut again, "oidc-test", "alice").await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(location(&res), format!("{}/account", again.base));
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = ?")
+        .bind("alice@example.test")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(users, 1);
+}
+
+#[tokio::test]
+async fn an_account_made_by_a_provider_has_no_password_to_guess() {
+    let mut browser = app_with("").await;
+    assert_eq!(
+        sign_in_as(&mut browser, "oidc-test", "alice")
+            .await
+            .status(),
+        302
+    );
+    let mut other = browser.new_browser();
+    for password in ["", "secret", "x"] {
+        let res = other
+            .sign_in_json("alice@example.test", password, "/")
+            .await;
+        assert_eq!(res.status(), 401, "{password:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_address_verified_by_nobody_is_kept_unverified() {
+    let mut browser = app_with("").await;
+    assert_eq!(
+        sign_in_as(&mut browser, "oidc-test", "bob").await.status(),
+        302
+    );
+    let verified: Option<i64> =
+        sqlx::query_scalar("SELECT email_verified_at FROM users WHERE email = ?")
+            .bind("bob@example.test")
+            .fetch_one(&browser.db().await)
+            .await
+            .unwrap();
+    assert_eq!(verified, None);
+}
+
+#[tokio::test]
+async fn a_get_never_starts_a_flow() {
+    let mut browser = app_with("").await;
+    let res = browser.get("/api/auth/signin/oidc-test").await;
+    assert_eq!(res.status(), 302);
+    assert!(
+        location(&res).starts_with("/api/auth/signin"),
+        "{}",
+        location(&res)
+    );
+    assert!(!browser.cookie_header().contains("oauth-flow"));
+}
+
+#[tokio::test]
+async fn a_start_needs_the_csrf_token_and_a_same_site_callback_url() {
+    let mut browser = app_with("").await;
+    let res = browser
+        .post_form(
+            "/api/auth/signin/oidc-test",
+            &[("csrfToken", "forged"), ("json", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+    assert!(!browser.cookie_header().contains("oauth-flow"));
+    let token = browser.csrf_token().await;
+    let res = browser
+        .post_form(
+            "/api/auth/signin/oidc-test",
+            &[
+                ("csrfToken", &token),
+                ("callbackUrl", "https://evil.example/"),
+                ("json", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "InvalidCallbackUrl");
+    let res = browser
+        .post_form(
+            "/api/auth/signin/nobody",
+            &[("csrfToken", &token), ("json", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), 400);
+    // From another site: refused before anything else.
+    let res = browser
+        .post_form_from(
+            "/api/auth/signin/oidc-test",
+            &[("csrfToken", &token)],
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn a_plain_form_start_is_a_302_to_the_provider() {
+    let mut browser = app_with("").await;
+    let token = browser.csrf_token().await;
+    let res = browser
+        .post_form(
+            "/api/auth/signin/oidc-test",
+            &[("csrfToken", &token), ("callbackUrl", "/account")],
+        )
+        .await;
+    assert_eq!(res.status(), 302);
+    assert!(location(&res).starts_with(&format!("{}/auth?", oidc().issuer)));
+    let cookie = common::set_cookie(&res, "sesame.oauth-flow").unwrap();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+    assert!(cookie.contains("Max-Age=600"));
+}
+
+/// The return of a flow started by `victim`, finished by `browser`.
+async fn refused_return(browser: &mut TestApp, path: &str) -> String {
+    let res = browser.get(path).await;
+    assert_eq!(res.status(), 302);
+    let to = location(&res);
+    assert!(
+        browser.session().await.as_object().unwrap().is_empty(),
+        "signed in: {to}"
+    );
+    to
+}
+
+#[tokio::test]
+async fn a_return_meant_for_another_browser_signs_nobody_in() {
+    // Login CSRF: the attacker starts a flow, signs in at the provider as
+    // themself, and sends the return URL to the victim.
+    let mut attacker = app_with("").await;
+    let url = start(&mut attacker, "oidc-test", "/account").await;
+    let back = sign_in_at_provider(&url, "alice").await;
+    let path = path_of(back.url(), &attacker);
+    let mut victim = attacker.new_browser();
+    let to = refused_return(&mut victim, &path).await;
+    assert_eq!(error_of(&to), "OAuthCallback");
+    // With a flow of their own, the victim's state differs.
+    start(&mut victim, "oidc-test", "/account").await;
+    let to = refused_return(&mut victim, &path).await;
+    assert_eq!(error_of(&to), "OAuthCallback");
+}
+
+#[tokio::test]
+async fn a_tampered_or_missing_state_is_refused() {
+    let mut browser = app_with("").await;
+    let url = start(&mut browser, "oidc-test", "/account").await;
+    let back = sign_in_at_provider(&url, "alice").await;
+    let path = path_of(back.url(), &browser);
+    let flow = browser.cookies.clone();
+    let parsed = url::Url::parse(back.url()).unwrap();
+    let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+    let with = |state: Option<&str>| {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &pairs {
+            match (k.as_str(), state) {
+                ("state", Some(s)) => q.append_pair(k, s),
+                ("state", None) => continue,
+                _ => q.append_pair(k, v),
+            };
+        }
+        format!("{}?{}", parsed.path(), q.finish())
+    };
+    let state = &pairs.iter().find(|(k, _)| k == "state").unwrap().1;
+    let mut tampered = state.clone();
+    tampered.replace_range(0..1, if state.starts_with('A') { "B" } else { "A" });
+    for bad in [with(Some(&tampered)), with(None), with(Some(""))] {
+        browser.cookies = flow.clone();
+        let to = refused_return(&mut browser, &bad).await;
+        assert_eq!(error_of(&to), "OAuthCallback", "{bad}");
+    }
+    // The untouched return still works (nothing above spent the code).
+    browser.cookies = flow.clone();
+    let res = browser.get(&path).await;
+    assert_eq!(location(&res), format!("{}/account", browser.base));
+}
+
+#[tokio::test]
+async fn a_replayed_code_is_refused() {
+    let mut browser = app_with("").await;
+    let url = start(&mut browser, "oidc-test", "/account").await;
+    let back = sign_in_at_provider(&url, "alice").await;
+    let path = path_of(back.url(), &browser);
+    let flow = browser.cookies.clone();
+    let res = browser.get(&path).await;
+    assert_eq!(location(&res), format!("{}/account", browser.base));
+    // The same return, flow cookie and all, from a fresh browser.
+    let mut replay = browser.new_browser();
+    replay.cookies = flow;
+    let to = refused_return(&mut replay, &path).await;
+    assert_eq!(error_of(&to), "OAuthCallback");
+}
+
+#[tokio::test]
+async fn an_answer_from_another_issuer_is_refused() {
+    // RFC 9207: the `iss` of the answer must be the provider's.
+    let mut browser = app_with("").await;
+    let url = start(&mut browser, "oidc-test", "/account").await;
+    let back = sign_in_at_provider(&url, "alice").await;
+    let flow = browser.cookies.clone();
+    let mut parsed = url::Url::parse(back.url()).unwrap();
+    let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+    for iss in [Some("https://evil.example"), None] {
+        {
+            let mut q = parsed.query_pairs_mut();
+            q.clear();
+            for (k, v) in &pairs {
+                if k != "iss" {
+                    q.append_pair(k, v);
+                }
+            }
+            if let Some(iss) = iss {
+                q.append_pair("iss", iss);
+            }
+        }
+        browser.cookies = flow.clone();
+        let path = path_of(parsed.as_str(), &browser);
+        let to = refused_return(&mut browser, &path).await;
+        assert_eq!(error_of(&to), "OAuthCallback", "iss {iss:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_bad_id_token_is_refused_each_way() {
+    let mut browser = app_with("").await;
+    for mode in [
+        "nonce", "expired", "future", "aud", "none", "hs256", "iss", "kid",
+    ] {
+        let mut fresh = browser.new_browser();
+        let res = sign_in_as(&mut fresh, "oidc-test", &format!("tamper-{mode}")).await;
+        assert_eq!(res.status(), 302, "{mode}");
+        let to = location(&res);
+        assert_eq!(error_of(&to), "OAuthCallback", "{mode}: {to}");
+        assert!(
+            fresh.session().await.as_object().unwrap().is_empty(),
+            "{mode}"
+        );
+    }
+    // No user was made by any of them.
+    let made: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email LIKE 'tamper-%'")
+        .fetch_one(&browser.db().await)
+        .await
+        .unwrap();
+    assert_eq!(made, 0);
+    // And the same provider still signs in a good token.
+    assert_eq!(
+        location(&sign_in_as(&mut browser, "oidc-test", "alice").await),
+        format!("{}/account", browser.base)
+    );
+}
+
+#[tokio::test]
+async fn a_callback_url_to_another_site_is_not_carried_through_the_flow() {
+    let mut browser = app_with("").await;
+    let token = browser.csrf_token().await;
+    for evil in [
+        "https://evil.example/",
+        "//evil.example",
+        "javascript:alert(1)",
+    ] {
+        let res = browser
+            .post_form(
+                "/api/auth/signin/oidc-test",
+                &[
+                    ("csrfToken", &token),
+                    ("callbackUrl", evil),
+                    ("json", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 400, "{evil}");
+    }
+    // A same-site one is where the flow ends.
+    let url = start(&mut browser, "oidc-test", "/account?tab=2").await;
+    let back = sign_in_at_provider(&url, "alice").await;
+    let res = browser.get(&path_of(back.url(), &browser)).await;
+    assert_eq!(location(&res), format!("{}/account?tab=2", browser.base));
+}
+
+#[tokio::test]
+async fn an_existing_address_is_not_linked_silently() {
+    // The provider's `demo` has the app's demo user's address.
+    let mut browser = app_with("").await;
+    let res = sign_in_as(&mut browser, "oidc-test", "demo").await;
+    assert_eq!(error_of(&location(&res)), "OAuthAccountNotLinked");
+    assert!(browser.session().await.as_object().unwrap().is_empty());
+    let links: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_accounts")
+        .fetch_one(&browser.db().await)
+        .await
+        .unwrap();
+    assert_eq!(links, 0);
+}
+
+#[tokio::test]
+async fn linking_by_a_verified_address_is_opt_in_and_needs_the_verification() {
+    let config = format!(
+        "{}\n[accounts]\nsign_up = \"open\"",
+        oidc().provider_toml("oidc-test", "link_by_verified_email = true"),
+    );
+    let mut browser = spawn(&config).await;
+    let res = sign_in_as(&mut browser, "oidc-test", "demo").await;
+    assert_eq!(location(&res), format!("{}/account", browser.base));
+    assert_eq!(browser.session().await["user"]["email"], "demo@example.com");
+    // bob's address is not verified at the provider: an account with it
+    // (made here by a password sign-up) is not linked.
+    let mut admin = browser.new_browser();
+    admin
+        .sesame
+        .create_user(
+            "bob@example.test",
+            &sesame::server::NewPassword::parse("a long password for bob", &["bob@example.test"])
+                .unwrap(),
+            None,
+        )
+        .await
+        .unwrap();
+    let res = sign_in_as(&mut admin, "oidc-test", "bob").await;
+    assert_eq!(error_of(&location(&res)), "OAuthAccountNotLinked");
+}
+
+#[tokio::test]
+async fn sign_up_off_refuses_a_new_provider_account() {
+    let config = format!(
+        "{}\n[accounts]\nsign_up = \"off\"",
+        oidc().provider_toml("oidc-test", ""),
+    );
+    let mut browser = spawn(&config).await;
+    let res = sign_in_as(&mut browser, "oidc-test", "alice").await;
+    assert_eq!(res.status(), 302);
+    assert!(
+        location(&res).contains("/api/auth/error?error=AccessDenied"),
+        "{}",
+        location(&res)
+    );
+}
+
+#[tokio::test]
+async fn a_provider_that_is_down_answers_a_typed_error() {
+    let down = Oidc::start();
+    let config = format!(
+        "{}\n[accounts]\nsign_up = \"open\"",
+        down.provider_toml("oidc-test", "")
+    );
+    let mut browser = spawn(&config).await;
+    drop(down);
+    let token = browser.csrf_token().await;
+    let res = browser
+        .post_form(
+            "/api/auth/signin/oidc-test",
+            &[("csrfToken", &token), ("json", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), 502);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "OAuthSignin");
+    assert!(body["url"].as_str().unwrap().contains("error=OAuthSignin"));
+    let res = browser
+        .post_form("/api/auth/signin/oidc-test", &[("csrfToken", &token)])
+        .await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(error_of(&location(&res)), "OAuthSignin");
+}
+
+#[tokio::test]
+async fn the_provider_s_error_is_answered_by_code_and_never_echoed() {
+    let mut browser = app_with("").await;
+    let url = start(&mut browser, "oidc-test", "/account").await;
+    let state = url::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let flow = browser.cookies.clone();
+    let res = browser
+        .get(&format!(
+            "/api/auth/callback/oidc-test?error=access_denied&state={state}\
+             &error_description=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+        ))
+        .await;
+    let to = location(&res);
+    assert_eq!(error_of(&to), "AccessDenied");
+    assert!(!to.contains("script"));
+    browser.cookies = flow;
+    let res = browser
+        .get(&format!(
+            "/api/auth/callback/oidc-test?error=server_error&state={state}"
+        ))
+        .await;
+    assert_eq!(error_of(&location(&res)), "OAuthCallback");
+}
+
+#[tokio::test]
+async fn a_form_post_return_from_the_provider_s_site_signs_in() {
+    let config = format!(
+        "{}\n[accounts]\nsign_up = \"open\"",
+        oidc().provider_toml("oidc-form-post", "response_mode = \"form_post\""),
+    );
+    let mut browser = spawn(&config).await;
+    let url = start(&mut browser, "oidc-form-post", "/account").await;
+    assert!(url.contains("response_mode=form_post"));
+    let Back::FormPost { action, fields } = sign_in_at_provider(&url, "alice").await else {
+        panic!("a form post");
+    };
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let res = browser
+        .post_form_from(&path_of(&action, &browser), &fields, Some(&oidc().issuer))
+        .await;
+    assert_eq!(res.status(), 302);
+    assert_eq!(location(&res), format!("{}/account", browser.base));
+    assert_eq!(
+        browser.session().await["user"]["email"],
+        "alice@example.test"
+    );
+}
+
+#[tokio::test]
+async fn the_credentials_callback_still_refuses_another_site() {
+    // The provider's return is the only cross-site POST let through.
+    let mut browser = app_with("").await;
+    let token = browser.csrf_token().await;
+    let res = browser
+        .post_form_from(
+            "/api/auth/callback/credentials",
+            &[
+                ("email", common::EMAIL),
+                ("password", common::PASSWORD),
+                ("csrfToken", &token),
+            ],
+            Some(&oidc().issuer),
+        )
+        .await;
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn the_github_preset_signs_in_with_the_verified_primary_address() {
+    let mut browser = app_with("").await;
+    let url = start(&mut browser, "github-test", "/account").await;
+    let parsed = url::Url::parse(&url).unwrap();
+    let query: std::collections::HashMap<_, _> = parsed.query_pairs().into_owned().collect();
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert!(!query.contains_key("nonce"), "plain OAuth 2.0");
+    assert!(!query["scope"].contains("openid"));
+    let back = sign_in_at_provider(&url, "alice").await;
+    let res = browser.get(&path_of(back.url(), &browser)).await;
+    assert_eq!(location(&res), format!("{}/account", browser.base));
+    let session = browser.session().await;
+    assert_eq!(session["user"]["email"], "alice@example.test");
+    let (provider, account_id): (String, String) =
+        sqlx::query_as("SELECT provider, provider_account_id FROM provider_accounts")
+            .fetch_one(&browser.db().await)
+            .await
+            .unwrap();
+    assert_eq!(provider, "github-test");
+    assert_eq!(account_id, "1001", "GitHub's numeric id");
+}
+
+#[tokio::test]
+async fn rotated_provider_keys_are_fetched_again() {
+    let own = Oidc::start();
+    let config = format!(
+        "{}\n[accounts]\nsign_up = \"open\"",
+        own.provider_toml("oidc-test", "")
+    );
+    let mut browser = spawn(&config).await;
+    let url = start(&mut browser, "oidc-test", "/account").await;
+    let back = sign_in_at_provider(&url, "alice").await;
+    assert_eq!(
+        location(&browser.get(&path_of(back.url(), &browser)).await),
+        format!("{}/account", browser.base)
+    );
+    own.rotate_keys().await;
+    // The app's cached keys are the old ones; the new ID token names the new.
+    let mut again = browser.new_browser();
+    let url = start(&mut again, "oidc-test", "/account").await;
+    let back = sign_in_at_provider(&url, "alice").await;
+    assert_eq!(
+        location(&again.get(&path_of(back.url(), &again)).await),
+        format!("{}/account", again.base)
+    );
+}
