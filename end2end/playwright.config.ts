@@ -3,7 +3,8 @@
 // the default configuration on :3100, one with `pages.sign_in = "/sign-in"`
 // on :3101, and the minimal example app (examples/minimal) on :3110. Each gets
 // a fresh database under target/e2e, and all send account email to an SMTP
-// server (aiosmtpd) on :3125 whose Maildir the tests read.
+// server (aiosmtpd) on :3125 whose Maildir the tests read; their provider
+// button signs in at the local OpenID Connect provider on :3130.
 import { defineConfig } from "@playwright/test";
 import {
   DEFAULT_URL,
@@ -18,6 +19,9 @@ import {
   SMTP_PORT,
   MAILDIR,
   AIOSMTPD,
+  OIDC_PORT,
+  OIDC_URL,
+  OIDC_DIR,
 } from "./tests/servers";
 
 export default defineConfig({
@@ -47,6 +51,17 @@ export default defineConfig({
     },
   },
   webServer: [
+    {
+      // The OpenID Connect provider the apps' `sesame-dev` button signs in
+      // with (Leptos.toml; dev/oidc, npm oidc-provider).
+      command: `node server.mjs ${OIDC_PORT}`,
+      cwd: OIDC_DIR,
+      url: `${OIDC_URL}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      stdout: "ignore",
+      stderr: "pipe",
+      timeout: 30_000,
+    },
     {
       // The SMTP server every app server sends account email to.
       command: `${AIOSMTPD} -n -l 127.0.0.1:${SMTP_PORT} -c aiosmtpd.handlers.Mailbox ${MAILDIR}`,

@@ -15,6 +15,18 @@ async fn pair(extra: &str) -> (TestApp, TestApp) {
     (a, b)
 }
 
+/// Two instances of one deployment, and the URL of their database.
+async fn pair_on_db(extra: &str) -> (TestApp, TestApp, String) {
+    let shared = services::scale_out(services::postgres(), services::redis());
+    let db = shared
+        .lines()
+        .find_map(|l| l.strip_prefix("url = \"postgres"))
+        .map(|rest| format!("postgres{}", rest.trim_end_matches('"')))
+        .expect("a PostgreSQL URL");
+    let config = format!("{shared}\n{extra}");
+    (spawn(&config).await, spawn(&config).await, db)
+}
+
 /// The same browser (its cookies) talking to another instance.
 fn on(instance: &TestApp, browser: &TestApp) -> TestApp {
     TestApp {
@@ -454,4 +466,118 @@ async fn a_flood_of_identifiers_and_networks_keeps_redis_bounded() {
     assert_eq!(owner.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 429);
     app.auth().unlock(EMAIL).await.unwrap();
     assert_eq!(owner.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+}
+
+/// A provider sign-in started on A and finished on B (the flow's sealed
+/// cookie opens on any instance with the secret), against the real
+/// OpenID Connect provider; the user and the link land in PostgreSQL.
+#[tokio::test]
+async fn a_provider_sign_in_started_on_one_instance_finishes_on_the_other() {
+    let provider = common::oidc::oidc();
+    let (a, b) = pair(&format!(
+        "{}\n[accounts]\nsign_up = \"open\"",
+        provider.provider_toml("oidc-test", "")
+    ))
+    .await;
+    let mut on_a = a.new_browser();
+    let token = on_a.csrf_token().await;
+    let res = on_a
+        .post_form(
+            "/api/auth/signin/oidc-test",
+            &[
+                ("csrfToken", &token),
+                ("callbackUrl", "/account"),
+                ("json", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let url = res.json::<serde_json::Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let back = common::oidc::sign_in_at_provider(&url, "alice").await;
+    // The provider sends the browser back to A's URL; the load balancer
+    // hands the request to B.
+    let path = back.url().strip_prefix(&a.base).unwrap().to_string();
+    let mut on_b = on(&b, &on_a);
+    let res = on_b.get(&path).await;
+    assert_eq!(res.status(), 302);
+    // The callbackUrl as A resolved it (the test's instances have a site
+    // URL each; a real deployment has one).
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        format!("{}/account", a.base)
+    );
+    assert_eq!(on_b.session().await["user"]["email"], "alice@example.test");
+    let mut back_on_a = on(&a, &on_b);
+    assert_eq!(
+        back_on_a.session().await["user"]["email"],
+        "alice@example.test"
+    );
+}
+
+/// The first sign-in of one provider account on both instances at once,
+/// many times: one user and one link each time, never two.
+#[tokio::test]
+async fn concurrent_first_sign_ins_of_one_provider_account_make_one_user() {
+    let provider = common::oidc::oidc();
+    for round in 0..5 {
+        let (a, b, db) = pair_on_db(&format!(
+            "{}\n[accounts]\nsign_up = \"open\"",
+            provider.provider_toml("oidc-test", "")
+        ))
+        .await;
+        // Two browsers, each at the provider as `carol`, each with a code.
+        let mut returns = Vec::new();
+        for instance in [&a, &b] {
+            let mut browser = instance.new_browser();
+            let token = browser.csrf_token().await;
+            let res = browser
+                .post_form(
+                    "/api/auth/signin/oidc-test",
+                    &[("csrfToken", &token), ("json", "true")],
+                )
+                .await;
+            let url = res.json::<serde_json::Value>().await.unwrap()["url"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let back = common::oidc::sign_in_at_provider(&url, "carol").await;
+            let path = back.url().strip_prefix(&instance.base).unwrap().to_string();
+            returns.push((browser, path));
+        }
+        let finishing: Vec<_> = returns
+            .into_iter()
+            .map(|(mut browser, path)| {
+                tokio::spawn(async move {
+                    let res = browser.get(&path).await;
+                    let to = res.headers()["location"].to_str().unwrap().to_string();
+                    (to, browser.session().await)
+                })
+            })
+            .collect();
+        let mut signed_in = 0;
+        for done in finishing {
+            let (to, session) = done.await.unwrap();
+            if session["user"]["email"] == "carol@example.test" {
+                signed_in += 1;
+            } else {
+                // The loser of the race is refused with a typed error, never a 500.
+                assert!(to.contains("error="), "round {round}: {to}");
+            }
+        }
+        assert!(signed_in >= 1, "round {round}");
+        let db = sqlx::PgPool::connect(&db).await.unwrap();
+        let users: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = 'carol@example.test'")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+        let links: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_accounts")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!((users, links), (1, 1), "round {round}");
+    }
 }

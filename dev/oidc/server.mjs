@@ -8,7 +8,8 @@
 //   both `application_type: native` so that a loopback redirect URI matches
 //   on any port (RFC 8252 7.3), as the tests run the app on free ports;
 // - users (password `secret`): alice (verified address), bob (unverified),
-//   demo (the app's demo user's address), nomail (no address), and
+//   demo (the app's demo user's address), nomail (no address), carol, dave,
+//   erin and frank (verified; one per browser test), and
 //   `tamper-<mode>` users whose ID token is rewritten on its way out, so that
 //   the client's checks can be tried against a bad token (see TAMPER below);
 // - a login page of its own and consent given at once (no consent screen);
@@ -31,6 +32,10 @@ const USERS = {
   bob: { id: 1002, email: 'bob@example.test', email_verified: false, name: 'Bob Unverified' },
   demo: { id: 1003, email: 'demo@example.com', email_verified: true, name: 'Demo At Provider' },
   nomail: { id: 1004, name: 'No Mail' },
+  carol: { id: 1005, email: 'carol@example.test', email_verified: true, name: 'Carol Example' },
+  dave: { id: 1006, email: 'dave@example.test', email_verified: true, name: 'Dave Example' },
+  erin: { id: 1007, email: 'erin@example.test', email_verified: true, name: 'Erin Example' },
+  frank: { id: 1008, email: 'frank@example.test', email_verified: true, name: 'Frank Example' },
 };
 const PASSWORD = 'secret';
 
@@ -71,6 +76,7 @@ function makeProvider() {
           ...redirect('github-test'),
           ...redirect('oauth-test'),
           ...redirect('oidc-other'),
+          ...redirect('sesame-dev'),
         ],
         response_types: ['code'],
         grant_types: ['authorization_code', 'refresh_token'],

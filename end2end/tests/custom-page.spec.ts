@@ -15,7 +15,7 @@ test("the built-in page redirects to pages.sign_in and signing in there returns"
   await expect(page).toHaveURL(`${CUSTOM_URL}/sign-in?callbackUrl=%2Faccount`);
   await hydrated(page);
   await fillCredentials(page);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(`${CUSTOM_URL}/account`);
   await expect(page.getByTestId("account-email")).toHaveText(DEMO.email);
 });

@@ -46,7 +46,7 @@ test.describe("without JavaScript", () => {
     await expect(page).toHaveURL(/\/api\/auth\/signin\?.*error=CredentialsSignin/);
     await expect(page.getByRole("alert")).toHaveText(/Sign in failed/);
     // The way back keeps the callbackUrl.
-    await expect(page.locator('input[name="callbackUrl"]')).toHaveValue(/\/account$/);
+    await expect(page.locator('form:has(input[name="password"]) input[name="callbackUrl"]')).toHaveValue(/\/account$/);
     expect(await sessionOf(page)).toEqual({});
   });
 });

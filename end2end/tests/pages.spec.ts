@@ -6,7 +6,7 @@ async function signIn(page: import("@playwright/test").Page) {
   await page.goto("/sign-in?callbackUrl=%2Faccount");
   await hydrated(page);
   await fillCredentials(page);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/account$/);
 }
 

@@ -14,7 +14,7 @@ test("the session survives a restart; after sign-out the old cookie gets nothing
     await page.goto(`${BASE}/sign-in?callbackUrl=%2Faccount`);
     await hydrated(page);
     await fillCredentials(page);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page).toHaveURL(`${BASE}/account`);
 
     await stopServer(server);

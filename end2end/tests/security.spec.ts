@@ -31,7 +31,7 @@ test("a framed sign-in page is refused by the browser", async ({ page }) => {
 async function tryWrong(page: Page, email: string) {
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("wrong password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 test("past the free failures the page says so (with JavaScript)", async ({ page }) => {
@@ -91,7 +91,7 @@ test("remember me with JavaScript", async ({ page, context }) => {
   await hydrated(page);
   await fillCredentials(page);
   await page.getByLabel("Remember me").check();
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByTestId("account-email")).toHaveText(DEMO.email);
   const cookie = (await context.cookies()).find((c) => c.name === "sesame.session-token")!;
   expect(cookie.expires * 1000).toBeGreaterThan(Date.now() + 24 * 3600 * 1000);

@@ -12,6 +12,10 @@ export const MINIMAL_URL = "http://127.0.0.1:3110";
 export const MINIMAL_BIN = path.join(REPO_ROOT, "target/debug/sesame-minimal");
 export const MINIMAL_DIR = path.join(REPO_ROOT, "examples/minimal");
 export const DEMO = { email: "demo@example.com", password: "open sesame, demo" };
+/** The local OpenID Connect provider (dev/oidc), as Leptos.toml names it. */
+export const OIDC_PORT = 3130;
+export const OIDC_URL = `http://127.0.0.1:${OIDC_PORT}`;
+export const OIDC_DIR = path.join(REPO_ROOT, "dev/oidc");
 /** The suite's SMTP server and the Maildir it writes. */
 export const SMTP_PORT = 3125;
 export const MAILDIR = path.join(REPO_ROOT, "target/e2e-mail");

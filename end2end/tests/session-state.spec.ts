@@ -8,7 +8,7 @@ async function signInVia(page: Page, callback: string) {
   await page.goto(`/sign-in?callbackUrl=${encodeURIComponent(callback)}`);
   await hydrated(page);
   await fillCredentials(page);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 test("signing in and out in one tab updates the other without a reload", async ({ context }) => {

@@ -15,7 +15,7 @@ test("right password lands on callbackUrl signed in, in one request to the callb
   const callback = page.waitForRequest(
     (req) => req.method() === "POST" && new URL(req.url()).pathname === "/api/auth/callback/credentials",
   );
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   const request = await callback;
   // fetch() from WASM, not a form navigation: the body carries json=true.
   expect(request.postData()).toContain("json=true");
@@ -33,7 +33,7 @@ test("wrong password shows the error inline, stays on the page, no session", asy
   await hydrated(page);
   await fillCredentials(page, "not the password");
   const response = page.waitForResponse((res) => res.url().endsWith("/api/auth/callback/credentials"));
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   expect((await response).status()).toBe(401);
   const alert = page.getByRole("alert");
   await expect(alert).toHaveText("Sign in failed. Check the details you provided are correct. A new account must confirm its email address first: follow the link we sent.");

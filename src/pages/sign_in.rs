@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use sesame::components::{page_credentials_form, SignUpLink};
+use sesame::components::{page_credentials_form, ProviderButtons, SignUpLink};
 
 use crate::i18n::use_texts;
 
@@ -15,6 +15,7 @@ pub fn SignInPage() -> impl IntoView {
         <section class="card">
             <h1>{t.sign_in_to_app}</h1>
             <p class="muted">{t.sign_in_lead}</p>
+            <ProviderButtons />
             <SignInForm />
             <SignUpLink href="/sign-up" />
         </section>

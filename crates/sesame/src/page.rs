@@ -65,6 +65,40 @@ pub fn sign_up_open() -> bool {
     }
 }
 
+/// The OAuth and OpenID Connect providers, `(id, name)`, for the
+/// server-rendered sign-in pages (in the browser: none).
+pub fn sign_in_providers() -> Vec<(String, String)> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::http::request::from_request()
+            .map(|(auth, _, _)| {
+                auth.providers
+                    .iter()
+                    .map(|p| (p.id().to_string(), p.name()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Vec::new()
+    }
+}
+
+/// Whether the email provider (sign-in links) is on, for the
+/// server-rendered sign-in pages (in the browser: `false`).
+pub fn email_sign_in_enabled() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::http::request::from_request()
+            .is_some_and(|(auth, _, _)| auth.config.email_sign_in.enabled)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
+    }
+}
+
 /// The CSRF token of the page: minted or read from the cookie while rendering on
 /// the server, read back from the page's `<meta>` in the browser.
 pub fn page_csrf_token() -> String {

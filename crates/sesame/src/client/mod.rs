@@ -108,6 +108,10 @@ pub enum ClientError {
 /// current page (the server forwards to `pages.sign_in` when one is configured).
 /// With [`Provider::Credentials`], posts the credentials to
 /// `/api/auth/callback/credentials` and, on success, has the session cookie set.
+/// With [`Provider::OAuth`] (`Provider::oauth("github")`), posts to
+/// `/api/auth/signin/github` and goes to the provider (with `redirect: false`,
+/// answers its URL instead). With [`Provider::Email`], sends a sign-in link
+/// to `options.email` and goes to the "check your email" page.
 pub async fn sign_in(
     provider: Option<Provider>,
     options: SignInOptions,

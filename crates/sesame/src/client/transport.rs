@@ -136,6 +136,9 @@ pub async fn sign_in(
     options: SignInOptions,
 ) -> Result<SignInResponse, ClientError> {
     let callback_url = options.callback_url.clone().unwrap_or_else(current_url);
+    if let Some(other @ (Provider::OAuth(_) | Provider::Email)) = &provider {
+        return sign_in_elsewhere(other, &options, &callback_url).await;
+    }
     let Some(Provider::Credentials) = provider else {
         navigate(&crate::wire::routes::sign_in_page_url(
             routes::SIGN_IN,
@@ -175,6 +178,33 @@ pub async fn sign_in(
         crate::client::tabs::publish(session, true);
     }
     if options.redirect {
+        navigate(&body.url);
+    }
+    Ok(SignInResponse {
+        error,
+        status,
+        ok,
+        url: ok.then_some(body.url),
+    })
+}
+
+/// A provider's sign-in (the answer is the provider's page) or the email
+/// provider's (the answer is the "check your email" page): posted, then
+/// followed unless `redirect` is false.
+async fn sign_in_elsewhere(
+    provider: &Provider,
+    options: &SignInOptions,
+    callback_url: &str,
+) -> Result<SignInResponse, ClientError> {
+    let path = routes::SIGN_IN_PROVIDER.replace("{provider}", provider.id());
+    let mut fields = vec![("callbackUrl", callback_url), ("json", "true")];
+    if *provider == Provider::Email {
+        fields.push(("email", options.email.as_str()));
+    }
+    let (status, body) = post_with_token(&path, &fields).await?;
+    let error = error_of(status, &body);
+    let ok = error.is_none();
+    if ok && options.redirect {
         navigate(&body.url);
     }
     Ok(SignInResponse {

@@ -5,10 +5,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{page_credentials_form, SignUpLink, ThemedCard};
+use crate::components::{page_credentials_form, ProviderButtons, SignUpLink, ThemedCard};
 use crate::i18n::use_i18n;
 
-/// The built-in sign-in page (`/api/auth/signin`): the credentials form in the themed card.
+/// The built-in sign-in page (`/api/auth/signin`): one button per
+/// provider, then the credentials form, in the themed card.
 #[component]
 pub fn DefaultSignInPage() -> impl IntoView {
     let (_, t) = use_i18n();
@@ -16,6 +17,7 @@ pub fn DefaultSignInPage() -> impl IntoView {
         <Title text=t.sign_in />
         <ThemedCard>
             <h1>{t.sign_in}</h1>
+            <ProviderButtons />
             <DefaultSignInForm />
             <SignUpLink />
         </ThemedCard>

@@ -73,18 +73,30 @@ pub struct UrlResponse {
     pub csrf_token: Option<String>,
 }
 
-/// Which provider `sign_in` uses. Sesame implements the credentials provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which provider `sign_in` uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Provider {
     /// Email and password, checked by the server's `authorize`.
     Credentials,
+    /// An OAuth 2.0 or OpenID Connect provider, by its id (`github`): the
+    /// browser goes to the provider and comes back signed in.
+    OAuth(String),
+    /// A sign-in link sent to `SignInOptions::email` (NextAuth's Email provider).
+    Email,
 }
 
 impl Provider {
-    /// The provider's id in the routes (`credentials`).
-    pub fn id(self) -> &'static str {
+    /// An OAuth 2.0 or OpenID Connect provider by its id.
+    pub fn oauth(id: impl Into<String>) -> Provider {
+        Provider::OAuth(id.into())
+    }
+
+    /// The provider's id in the routes (`credentials`, `github`, `email`).
+    pub fn id(&self) -> &str {
         match self {
             Provider::Credentials => "credentials",
+            Provider::OAuth(id) => id,
+            Provider::Email => "email",
         }
     }
 }

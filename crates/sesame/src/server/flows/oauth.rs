@@ -35,7 +35,7 @@ use crate::server::{
     defense::csrf::Csrf,
     defense::limits::Limited,
     defense::lockout,
-    providers::{Profile, Provider, ProviderError, ProviderTokens},
+    providers::{Kept, Profile, Provider, ProviderError, ProviderTokens},
     session::{data::csrf_binding, lifecycle},
     state::Auth,
     stores::links::NewLink,
@@ -57,6 +57,8 @@ struct FlowState {
     v: String,
     /// The OpenID Connect `nonce`.
     n: Option<String>,
+    /// The `redirect_uri` the provider was given.
+    r: String,
     /// The resolved `callbackUrl`.
     c: String,
     /// Unix seconds after which the flow is void.
@@ -184,6 +186,7 @@ pub async fn start(
         s: authorization.state,
         v: authorization.pkce_verifier,
         n: authorization.nonce,
+        r: authorization.redirect_uri,
         c: callback_url,
         e: now() + FLOW_TTL_SECONDS,
         l: link_to,
@@ -314,7 +317,12 @@ pub async fn finish(
         tracing::error!(%cause, "reading the revocation sequence failed");
         fail(AuthError::ServiceUnavailable).retry_after(1)
     })?;
-    let (profile, tokens) = match provider.finish(code, &flow.v, flow.n.as_deref()).await {
+    let kept = Kept {
+        verifier: &flow.v,
+        nonce: flow.n.as_deref(),
+        redirect_uri: &flow.r,
+    };
+    let (profile, tokens) = match provider.finish(code, &kept).await {
         Ok(done) => done,
         Err(cause) => {
             tracing::warn!(provider = provider_id, %cause, "a provider's return did not check out");
@@ -501,8 +509,25 @@ async fn account_for(
         .await;
     let user = match created {
         Ok(user) => user,
-        // Made at this moment by another request: not linked to it.
-        Err(StoreError::Duplicate) => return Err(AuthError::OAuthAccountNotLinked),
+        // Made at this moment by another request: the same provider
+        // account's first sign-in on another tab or instance (then it is
+        // linked by now), or an account of the address (not linked to it).
+        Err(StoreError::Duplicate) => {
+            let linked = auth
+                .links
+                .find(provider.id(), &profile.account_id)
+                .await
+                .map_err(store_error)?;
+            return match linked {
+                Some(user_id) => auth
+                    .users
+                    .find_by_id(user_id)
+                    .await
+                    .map_err(store_error)?
+                    .ok_or(AuthError::OAuthAccountNotLinked),
+                None => Err(AuthError::OAuthAccountNotLinked),
+            };
+        }
         Err(e) => return Err(store_error(e)),
     };
     if !auth.links.link(link(user.id)).await.map_err(store_error)? {

@@ -132,7 +132,14 @@ impl PageHeaders {
             let nonce = self
                 .nonce
                 .unwrap_or_else(|| URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>()));
-            let origins = auth.policy.origins()[1..].join(" ");
+            // Forms post to this site, an allowed redirect origin, or (a
+            // provider's button, answered by a redirect) a provider's page.
+            let origins = auth.policy.origins()[1..]
+                .iter()
+                .chain(auth.providers.origins())
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(" ");
             let targets = format!("'self' {origins}");
             if let Ok(csp) = HeaderValue::from_str(&policy(&nonce, targets.trim())) {
                 headers.insert(header::CONTENT_SECURITY_POLICY, csp);

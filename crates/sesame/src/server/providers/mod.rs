@@ -44,10 +44,24 @@ pub enum ProviderError {
 #[derive(Debug, Clone)]
 pub struct Authorization {
     pub url: String,
+    /// The `redirect_uri` it names.
+    pub redirect_uri: String,
     pub state: String,
     pub pkce_verifier: String,
     /// OpenID Connect only.
     pub nonce: Option<String>,
+}
+
+/// What a flow kept from its start to finish the code exchange.
+#[derive(Debug, Clone, Copy)]
+pub struct Kept<'a> {
+    /// The PKCE verifier.
+    pub verifier: &'a str,
+    /// The OpenID Connect `nonce`.
+    pub nonce: Option<&'a str>,
+    /// The `redirect_uri` of the authorization request, sent again with the
+    /// code exactly (RFC 6749 4.1.3), whichever instance finishes.
+    pub redirect_uri: &'a str,
 }
 
 /// One configured provider.
@@ -127,17 +141,16 @@ impl Provider {
         }
     }
 
-    /// Exchanges `code` (PKCE `verifier`, OpenID Connect `nonce`) for the
-    /// account's profile, and the provider's tokens.
+    /// Exchanges `code` for the account's profile and the provider's
+    /// tokens, with what the flow kept from its start.
     pub async fn finish(
         &self,
         code: &str,
-        verifier: &str,
-        nonce: Option<&str>,
+        kept: &Kept<'_>,
     ) -> Result<(Profile, ProviderTokens), ProviderError> {
         match &self.oidc {
-            Some(discovery) => discovery.finish(self, code, verifier, nonce).await,
-            None => oauth::finish(self, code, verifier).await,
+            Some(discovery) => discovery.finish(self, code, kept).await,
+            None => oauth::finish(self, code, kept).await,
         }
     }
 
@@ -148,6 +161,18 @@ impl Provider {
             Some(discovery) => discovery.sends_iss().await,
             None => false,
         }
+    }
+
+    /// The origin of the page the browser is sent to: the configured
+    /// `authorization_url`'s, GitHub's, or the issuer's (OpenID Connect
+    /// providers serve it on the issuer's origin).
+    pub fn authorization_origin(&self) -> Option<String> {
+        let url = match (&self.config.authorization_url, self.config.kind) {
+            (Some(url), _) => url.clone(),
+            (None, ProviderKind::Github) => url::Url::parse(oauth::GITHUB_AUTHORIZE).ok()?,
+            (None, _) => url::Url::parse(&self.config.issuer_url()?).ok()?,
+        };
+        Some(url.origin().ascii_serialization())
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {
@@ -161,7 +186,12 @@ impl Provider {
 
 /// The configured providers, by id.
 #[derive(Debug, Clone, Default)]
-pub struct Providers(Arc<Vec<Provider>>);
+pub struct Providers {
+    list: Arc<Vec<Provider>>,
+    /// The origins of their authorization pages, for the pages' CSP
+    /// `form-action` (a form post that redirects there must be allowed).
+    origins: Arc<Vec<String>>,
+}
 
 impl Providers {
     /// The providers of `config`, their secrets resolved.
@@ -186,16 +216,30 @@ impl Providers {
             );
             list.push(Provider::new(provider.clone(), secret, redirect_uri));
         }
-        Ok(Providers(Arc::new(list)))
+        let mut origins: Vec<String> = list
+            .iter()
+            .filter_map(|p| p.authorization_origin())
+            .collect();
+        origins.sort();
+        origins.dedup();
+        Ok(Providers {
+            list: Arc::new(list),
+            origins: Arc::new(origins),
+        })
     }
 
     /// The provider with this id.
     pub fn get(&self, id: &str) -> Option<&Provider> {
-        self.0.iter().find(|p| p.id() == id)
+        self.list.iter().find(|p| p.id() == id)
     }
 
     /// Every provider, in configuration order.
     pub fn iter(&self) -> impl Iterator<Item = &Provider> {
-        self.0.iter()
+        self.list.iter()
+    }
+
+    /// The origins of the providers' authorization pages.
+    pub fn origins(&self) -> &[String] {
+        &self.origins
     }
 }

@@ -8,9 +8,9 @@ use oauth2::{
 };
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{profile, Authorization, Profile, Provider, ProviderError, ProviderTokens};
+use super::{profile, Authorization, Kept, Profile, Provider, ProviderError, ProviderTokens};
 
-const GITHUB_AUTHORIZE: &str = "https://github.com/login/oauth/authorize";
+pub(super) const GITHUB_AUTHORIZE: &str = "https://github.com/login/oauth/authorize";
 const GITHUB_TOKEN: &str = "https://github.com/login/oauth/access_token";
 const GITHUB_USER: &str = "https://api.github.com/user";
 const GITHUB_EMAILS: &str = "https://api.github.com/user/emails";
@@ -66,6 +66,7 @@ pub(super) fn authorize(provider: &Provider) -> Result<Authorization, ProviderEr
     let (url, state) = request.url();
     Ok(Authorization {
         url: url.to_string(),
+        redirect_uri: provider.redirect_uri.clone(),
         state: state.secret().clone(),
         pkce_verifier: verifier.secret().clone(),
         nonce: None,
@@ -76,7 +77,7 @@ pub(super) fn authorize(provider: &Provider) -> Result<Authorization, ProviderEr
 pub(super) async fn finish(
     provider: &Provider,
     code: &str,
-    verifier: &str,
+    kept: &Kept<'_>,
 ) -> Result<(Profile, ProviderTokens), ProviderError> {
     let e = endpoints(provider);
     let client = BasicClient::new(ClientId::new(provider.config.client_id.clone()))
@@ -84,10 +85,10 @@ pub(super) async fn finish(
             provider.secret.expose_secret().to_string(),
         ))
         .set_token_uri(TokenUrl::new(e.token).map_err(bad_config)?)
-        .set_redirect_uri(RedirectUrl::new(provider.redirect_uri.clone()).map_err(bad_config)?);
+        .set_redirect_uri(RedirectUrl::new(kept.redirect_uri.to_string()).map_err(bad_config)?);
     let token = client
         .exchange_code(AuthorizationCode::new(code.to_string()))
-        .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_string()))
+        .set_pkce_verifier(PkceCodeVerifier::new(kept.verifier.to_string()))
         .request_async(provider.http())
         .await
         .map_err(token_error)?;

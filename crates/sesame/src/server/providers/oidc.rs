@@ -28,7 +28,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
 
-use super::{Authorization, Profile, Provider, ProviderError, ProviderTokens};
+use super::{Authorization, Kept, Profile, Provider, ProviderError, ProviderTokens};
 
 /// How long discovered metadata is used before it is fetched again.
 const FRESH_FOR: Duration = Duration::from_secs(60 * 60);
@@ -149,7 +149,11 @@ impl Discovery {
         })
     }
 
-    fn client(provider: &Provider, metadata: &Metadata) -> Result<Client, ProviderError> {
+    fn client(
+        provider: &Provider,
+        metadata: &Metadata,
+        redirect_uri: &str,
+    ) -> Result<Client, ProviderError> {
         Ok(CoreClient::from_provider_metadata(
             metadata.clone(),
             ClientId::new(provider.config.client_id.clone()),
@@ -158,7 +162,7 @@ impl Discovery {
             )),
         )
         .set_redirect_uri(
-            RedirectUrl::new(provider.redirect_uri.clone())
+            RedirectUrl::new(redirect_uri.to_string())
                 .map_err(|e| ProviderError::Unreachable(format!("redirect URI: {e}")))?,
         ))
     }
@@ -168,7 +172,7 @@ impl Discovery {
         provider: &Provider,
     ) -> Result<Authorization, ProviderError> {
         let metadata = self.metadata(provider, None).await?;
-        let client = Self::client(provider, &metadata)?;
+        let client = Self::client(provider, &metadata, &provider.redirect_uri)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client
             .authorize_url(
@@ -191,6 +195,7 @@ impl Discovery {
         let (url, state, nonce) = request.url();
         Ok(Authorization {
             url: url.to_string(),
+            redirect_uri: provider.redirect_uri.clone(),
             state: state.secret().clone(),
             pkce_verifier: verifier.secret().clone(),
             nonce: Some(nonce.secret().clone()),
@@ -201,21 +206,20 @@ impl Discovery {
         &self,
         provider: &Provider,
         code: &str,
-        verifier: &str,
-        nonce: Option<&str>,
+        kept: &Kept<'_>,
     ) -> Result<(Profile, ProviderTokens), ProviderError> {
         let nonce = Nonce::new(
-            nonce
+            kept.nonce
                 .ok_or_else(|| ProviderError::IdToken("the flow has no nonce".into()))?
                 .to_string(),
         );
         let asked = Instant::now();
         let metadata = self.metadata(provider, None).await?;
-        let client = Self::client(provider, &metadata)?;
+        let client = Self::client(provider, &metadata, kept.redirect_uri)?;
         let token = client
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| ProviderError::Unreachable(format!("token endpoint: {e}")))?
-            .set_pkce_verifier(PkceCodeVerifier::new(verifier.to_string()))
+            .set_pkce_verifier(PkceCodeVerifier::new(kept.verifier.to_string()))
             .request_async(provider.http())
             .await
             .map_err(super::oauth::token_error)?;
@@ -233,7 +237,7 @@ impl Discovery {
                 // the provider's token endpoint, so only the provider can
                 // cause a fetch.
                 let fresh = self.metadata(provider, Some(asked)).await?;
-                let client = Self::client(provider, &fresh)?;
+                let client = Self::client(provider, &fresh, kept.redirect_uri)?;
                 let verifier = Self::verifier(&client);
                 let again = id_token.claims(&verifier, &nonce).cloned();
                 again
