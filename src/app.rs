@@ -24,8 +24,8 @@ use sesame::{
 use crate::{
     i18n::{current_locale, use_texts},
     pages::{
-        AccountPage, DeletePage, EmailPage, HomePage, PasswordPage, ProfilePage, SessionsPage,
-        SignInPage, SignUpPage,
+        AccountPage, ConnectionsPage, DeletePage, EmailPage, HomePage, PasswordPage, ProfilePage,
+        SessionsPage, SignInPage, SignUpPage,
     },
 };
 
@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/sign-up") view=SignUpPage ssr=SsrMode::Async />
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                         <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/connections") view=ConnectionsPage ssr=SsrMode::Async />
                         <Route path=path!("/account/password") view=PasswordPage ssr=SsrMode::Async />
                         <Route path=path!("/account/email") view=EmailPage ssr=SsrMode::Async />
                         <Route path=path!("/account/delete") view=DeletePage ssr=SsrMode::Async />

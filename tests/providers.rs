@@ -5,10 +5,16 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
+
 use common::{
     oidc::{oidc, sign_in_at_provider, Back, Oidc},
-    spawn, TestApp,
+    spawn, spawn_with, TestApp,
 };
+use sesame::server::{
+    async_trait, audit::AuditEvent, Callbacks, Events, ProviderProfile, SignInDecision,
+};
+use sesame_app::user::AppUser;
 
 /// An app with the test provider (as `oidc-test`) and open sign-up.
 async fn app_with(extra: &str) -> TestApp {
@@ -620,4 +626,268 @@ async fn rotated_provider_keys_are_fetched_again() {
         location(&again.get(&path_of(back.url(), &again)).await),
         format!("{}/account", again.base)
     );
+}
+
+/// Callbacks that see the provider's profile and refuse bob; events that
+/// keep the audit log.
+#[derive(Clone, Default)]
+struct Seen {
+    profiles: Arc<Mutex<Vec<ProviderProfile>>>,
+    audit: Arc<Mutex<Vec<AuditEvent>>>,
+}
+
+#[async_trait]
+impl Callbacks<AppUser> for Seen {
+    async fn sign_in_with_provider(
+        &self,
+        user: &AppUser,
+        profile: &ProviderProfile,
+    ) -> SignInDecision {
+        self.profiles.lock().unwrap().push(profile.clone());
+        if user.email == "bob@example.test" {
+            SignInDecision::Deny
+        } else {
+            SignInDecision::Allow
+        }
+    }
+}
+
+#[async_trait]
+impl Events<AppUser> for Seen {
+    async fn audit(&self, event: &AuditEvent) {
+        self.audit.lock().unwrap().push(event.clone());
+    }
+}
+
+#[tokio::test]
+async fn the_application_s_callbacks_and_audit_log_see_the_provider() {
+    let seen = Seen::default();
+    let hooks = seen.clone();
+    let config = format!(
+        "{}\n[accounts]\nsign_up = \"open\"",
+        oidc().provider_toml("oidc-test", "")
+    );
+    let mut browser = spawn_with(&config, move |b| b.callbacks(hooks.clone()).events(hooks)).await;
+    let res = sign_in_as(&mut browser, "oidc-test", "alice").await;
+    assert_eq!(location(&res), format!("{}/account", browser.base));
+    let mut refused = browser.new_browser();
+    let res = sign_in_as(&mut refused, "oidc-test", "bob").await;
+    assert!(
+        location(&res).contains("error=AccessDenied"),
+        "{}",
+        location(&res)
+    );
+    assert!(refused.session().await.as_object().unwrap().is_empty());
+    let profiles = seen.profiles.lock().unwrap().clone();
+    assert_eq!(profiles.len(), 2);
+    assert_eq!(profiles[0].provider, "oidc-test");
+    assert_eq!(profiles[0].account_id, "alice");
+    assert_eq!(profiles[0].email.as_deref(), Some("alice@example.test"));
+    assert!(profiles[0].email_verified);
+    let audit = seen.audit.lock().unwrap().clone();
+    let success = audit
+        .iter()
+        .find(|e| e.name() == "sign_in")
+        .expect("a successful sign-in event");
+    assert_eq!(success.provider.as_deref(), Some("oidc-test"));
+    assert!(audit
+        .iter()
+        .any(|e| e.provider.as_deref() == Some("oidc-test") && e.name() == "sign_in_failed"));
+}
+
+/// POST `/api/auth/account/connect` for `provider` (JSON): the status and answer.
+async fn connect(browser: &mut TestApp, provider: &str) -> (u16, serde_json::Value) {
+    common::action(
+        browser,
+        "/api/auth/account/connect",
+        &[
+            ("provider", provider),
+            ("callbackUrl", "/account/connections"),
+        ],
+    )
+    .await
+}
+
+/// The signed-in user's connections (GET, JSON).
+async fn connections(browser: &mut TestApp) -> serde_json::Value {
+    let res = browser
+        .get_with(
+            "/api/auth/account/connections",
+            &[("accept", "application/json")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+/// A connect flow through the provider as `login`: the app's redirect.
+async fn connect_as(browser: &mut TestApp, provider: &str, login: &str) -> String {
+    let (status, body) = connect(browser, provider).await;
+    assert_eq!(status, 200, "{body}");
+    let back = sign_in_at_provider(body["url"].as_str().unwrap(), login).await;
+    let res = browser.get(&path_of(back.url(), browser)).await;
+    assert_eq!(res.status(), 302);
+    location(&res)
+}
+
+#[tokio::test]
+async fn a_signed_in_user_connects_a_provider_account_and_signs_in_with_it() {
+    let mut browser = app_with("[session]\ncache_ttl = \"0s\"").await;
+    browser.sign_in_demo(false).await;
+    let to = connect_as(&mut browser, "oidc-test", "frank").await;
+    assert!(to.ends_with("/account/connections?done=connected"), "{to}");
+    let list = connections(&mut browser).await;
+    assert_eq!(list["connected"][0]["provider"], "oidc-test");
+    assert_eq!(list["connected"][0]["email"], "frank@example.test");
+    assert_eq!(list["has_password"], true);
+    // The provider account now signs in as the demo user.
+    let mut other = browser.new_browser();
+    let res = sign_in_as(&mut other, "oidc-test", "frank").await;
+    assert_eq!(location(&res), format!("{}/account", other.base));
+    assert_eq!(other.session().await["user"]["email"], common::EMAIL);
+    // The page lists it, with JavaScript off: plain forms.
+    let page = browser
+        .get("/account/connections")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("frank@example.test"), "{page}");
+    assert!(page.contains(r#"action="/api/auth/account/disconnect""#));
+    assert!(page.contains(r#"action="/api/auth/account/connect""#));
+}
+
+#[tokio::test]
+async fn connecting_needs_a_session_a_recent_sign_in_and_an_unlinked_account() {
+    let mut app = app_with("[session]\ncache_ttl = \"0s\"\nrecent_sign_in = \"10m\"").await;
+    let mut visitor = app.new_browser();
+    let (status, body) = connect(&mut visitor, "oidc-test").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("SessionRequired"))
+    );
+    // alice's provider account belongs to the user it made.
+    let mut alice = app.new_browser();
+    assert_eq!(
+        sign_in_as(&mut alice, "oidc-test", "alice").await.status(),
+        302
+    );
+    app.sign_in_demo(false).await;
+    let to = connect_as(&mut app, "oidc-test", "alice").await;
+    assert!(to.contains("error=OAuthAccountNotLinked"), "{to}");
+    assert_eq!(
+        connections(&mut app).await["connected"],
+        serde_json::json!([])
+    );
+    // An old sign-in: connect again first.
+    app.age_session("signed_in_at", 11 * 60).await;
+    let (status, body) = connect(&mut app, "oidc-test").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("ReauthRequired"))
+    );
+}
+
+#[tokio::test]
+async fn the_last_way_to_sign_in_cannot_be_disconnected() {
+    let mut browser = app_with("[session]\ncache_ttl = \"0s\"").await;
+    // A user made by the provider: no password, one link.
+    assert_eq!(
+        sign_in_as(&mut browser, "oidc-test", "alice")
+            .await
+            .status(),
+        302
+    );
+    let list = connections(&mut browser).await;
+    assert_eq!(list["has_password"], false);
+    let disconnect = |account: &str| {
+        [
+            ("provider", "oidc-test".to_string()),
+            ("accountId", account.to_string()),
+        ]
+    };
+    let fields = disconnect("alice");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, body) =
+        common::action(&mut browser, "/api/auth/account/disconnect", &fields).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("LastSignInMethod"))
+    );
+    // With a second way in, the first can go.
+    let to = connect_as(&mut browser, "github-test", "alice").await;
+    assert!(to.ends_with("/account/connections?done=connected"), "{to}");
+    let (status, _) = common::action(&mut browser, "/api/auth/account/disconnect", &fields).await;
+    assert_eq!(status, 200);
+    let list = connections(&mut browser).await;
+    assert_eq!(list["connected"].as_array().unwrap().len(), 1);
+    assert_eq!(list["connected"][0]["provider"], "github-test");
+    // Someone else's link, or one that is not there: refused.
+    let (status, _) = common::action(&mut browser, "/api/auth/account/disconnect", &fields).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn two_disconnects_at_once_never_remove_the_last_way_in() {
+    let mut browser = app_with(
+        "[session]\ncache_ttl = \"0s\"\n[limits]\naccount_actions_per_session = \"1000/1min\"\n\
+         account_actions_per_account = \"1000/1min\"",
+    )
+    .await;
+    assert_eq!(
+        sign_in_as(&mut browser, "oidc-test", "alice")
+            .await
+            .status(),
+        302
+    );
+    let db = browser.db().await;
+    let user: i64 = sqlx::query_scalar("SELECT user_id FROM provider_accounts")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    for round in 0..20 {
+        // Two links; both removed at once.
+        sqlx::query(
+            "INSERT OR IGNORE INTO provider_accounts (provider, provider_account_id, user_id) \
+             VALUES ('oidc-test', 'alice', ?), ('github-test', '1001', ?)",
+        )
+        .bind(user)
+        .bind(user)
+        .execute(&db)
+        .await
+        .unwrap();
+        let token = browser.csrf_token().await;
+        let racers: Vec<_> = [("oidc-test", "alice"), ("github-test", "1001")]
+            .into_iter()
+            .map(|(provider, account)| {
+                let mut b = browser.clone();
+                let token = token.clone();
+                tokio::spawn(async move {
+                    b.post_form(
+                        "/api/auth/account/disconnect",
+                        &[
+                            ("provider", provider),
+                            ("accountId", account),
+                            ("csrfToken", &token),
+                            ("json", "true"),
+                        ],
+                    )
+                    .await
+                    .status()
+                    .as_u16()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for racer in racers {
+            statuses.push(racer.await.unwrap());
+        }
+        statuses.sort();
+        assert_eq!(statuses, vec![200, 409], "round {round}");
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_accounts")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(left, 1, "round {round}");
+    }
 }

@@ -581,3 +581,82 @@ async fn concurrent_first_sign_ins_of_one_provider_account_make_one_user() {
         assert_eq!((users, links), (1, 1), "round {round}");
     }
 }
+
+/// A provider-only user with two links removes both at once, on two
+/// instances, many times: PostgreSQL keeps one (the user's row is locked
+/// while a removal checks what is left).
+#[tokio::test]
+async fn two_disconnects_on_two_instances_never_remove_the_last_way_in() {
+    let provider = common::oidc::oidc();
+    let (a, b, db) = pair_on_db(&format!(
+        "{}\n[accounts]\nsign_up = \"open\"\n[limits]\naccount_actions_per_session = \"1000/1min\"\n\
+         account_actions_per_account = \"1000/1min\"",
+        provider.provider_toml("oidc-test", "")
+    ))
+    .await;
+    let mut on_a = a.new_browser();
+    let token = on_a.csrf_token().await;
+    let res = on_a
+        .post_form(
+            "/api/auth/signin/oidc-test",
+            &[("csrfToken", &token), ("json", "true")],
+        )
+        .await;
+    let url = res.json::<serde_json::Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let back = common::oidc::sign_in_at_provider(&url, "alice").await;
+    let path = back.url().strip_prefix(&a.base).unwrap().to_string();
+    assert_eq!(on_a.get(&path).await.status(), 302);
+    let db = sqlx::PgPool::connect(&db).await.unwrap();
+    let user: i64 = sqlx::query_scalar("SELECT user_id FROM provider_accounts")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    for round in 0..20 {
+        sqlx::query(
+            "INSERT INTO provider_accounts (provider, provider_account_id, user_id) \
+             VALUES ('oidc-test', 'alice', $1), ('github-test', '1001', $1) ON CONFLICT DO NOTHING",
+        )
+        .bind(user)
+        .execute(&db)
+        .await
+        .unwrap();
+        let token = on_a.csrf_token().await;
+        let racers: Vec<_> = [(&a, "oidc-test", "alice"), (&b, "github-test", "1001")]
+            .into_iter()
+            .map(|(instance, provider, account)| {
+                let mut browser = on(instance, &on_a);
+                let token = token.clone();
+                let (provider, account) = (provider.to_string(), account.to_string());
+                tokio::spawn(async move {
+                    browser
+                        .post_form(
+                            "/api/auth/account/disconnect",
+                            &[
+                                ("provider", &provider),
+                                ("accountId", &account),
+                                ("csrfToken", &token),
+                                ("json", "true"),
+                            ],
+                        )
+                        .await
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for racer in racers {
+            statuses.push(racer.await.unwrap());
+        }
+        statuses.sort();
+        assert_eq!(statuses, vec![200, 409], "round {round}");
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_accounts")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(left, 1, "round {round}");
+    }
+}

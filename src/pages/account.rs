@@ -107,6 +107,8 @@ fn AccountCard() -> impl IntoView {
             <nav class="account-links">
                 <a href="/account/sessions">{auth_text.sessions_title}</a>
                 " · "
+                <a href="/account/connections">{auth_text.connections_title}</a>
+                " · "
                 <a href="/account/password">{auth_text.change_password}</a>
                 " · "
                 <a href="/account/email">{auth_text.change_email}</a>

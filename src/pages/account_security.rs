@@ -1,4 +1,4 @@
-//! `/account/sessions`, `/account/password`, `/account/email` and
+//! `/account/sessions`, `/account/connections`, `/account/password`, `/account/email` and
 //! `/account/delete`: the library's account forms placed in the app's pages,
 //! behind `<RequireAuth>`. Both work without
 //! JavaScript (their routes render in `SsrMode::Async`).
@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use sesame::{
-    components::{ChangeEmailForm, ChangePasswordForm, DeleteAccountForm, SessionsPanel},
+    components::{
+        ChangeEmailForm, ChangePasswordForm, ConnectionsPanel, DeleteAccountForm, SessionsPanel,
+    },
     RequireAuth,
 };
 
@@ -33,6 +35,21 @@ pub fn SessionsPage() -> impl IntoView {
             <section class="card">
                 <h1>{auth_text.sessions_title}</h1>
                 <SessionsPanel back_to="/account/sessions" />
+                <BackToAccount />
+            </section>
+        </RequireAuth>
+    }
+}
+
+#[component]
+pub fn ConnectionsPage() -> impl IntoView {
+    let (_, auth_text, _) = use_texts();
+    view! {
+        <Title text=auth_text.connections_title />
+        <RequireAuth>
+            <section class="card">
+                <h1>{auth_text.connections_title}</h1>
+                <ConnectionsPanel back_to="/account/connections" />
                 <BackToAccount />
             </section>
         </RequireAuth>

@@ -84,6 +84,7 @@ impl Locale {
                 Signin | Callback | OAuthSignin | OAuthCallback => "Versuchen Sie, sich mit einem anderen Konto anzumelden.",
                 OAuthAccountNotLinked => "Um Ihre Identität zu bestätigen, melden Sie sich mit dem Konto an, das Sie ursprünglich benutzt haben.",
                 EmailSignin => "Die E-Mail konnte nicht gesendet werden.",
+                LastSignInMethod => "Das ist Ihre einzige Anmeldemethode: Legen Sie zuerst ein Passwort fest oder verbinden Sie ein anderes Konto.",
                 InvalidRequest => "Die Anfrage konnte nicht gelesen werden.",
                 PayloadTooLarge => "Die Anfrage ist zu groß.",
                 ReauthRequired => "Geben Sie dafür Ihr Passwort noch einmal ein.",

@@ -104,7 +104,9 @@ pub use client::{
     sign_in, sign_out, update_session, ClientError, SignInOptions, SignOutOptions,
 };
 pub use wire::error::AuthError;
-pub use wire::types::{Provider, Session, SessionInfo, SessionUser, SignInResponse};
+pub use wire::types::{
+    Connection, Connections, Provider, Session, SessionInfo, SessionUser, SignInResponse,
+};
 
 /// The account actions of a signed-in user, from the browser: the user's
 /// sessions, ending one or the others, a new password, a new address,

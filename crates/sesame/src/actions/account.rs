@@ -142,3 +142,46 @@ pub async fn delete_account_action(
     };
     Ok(edge.answer(outcome.map(Done::code), back, &fields))
 }
+
+/// GET `/api/auth/account/connections`: the signed-in user's provider
+/// accounts and the providers they may connect (401 `SessionRequired` when
+/// signed out).
+#[server(prefix = "/api/auth", endpoint = "account/connections", input = GetUrl)]
+pub async fn account_connections() -> Result<crate::wire::Connections, ServerFnError> {
+    use crate::server::flows::connections::list;
+    let edge = Edge::of_request().await?;
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    match list(&edge.request()).await {
+        Ok(connections) => {
+            for (name, value) in crate::server::no_store() {
+                response.insert_header(name, value);
+            }
+            Ok(connections)
+        }
+        Err(error) => {
+            response.set_status(http::StatusCode::from_u16(error.status()).unwrap_or_default());
+            Err(ServerFnError::new(error.code()))
+        }
+    }
+}
+
+/// POST `/api/auth/account/disconnect`: unlinks the provider account
+/// (`provider`, `accountId`) from the signed-in user, after a recent sign-in;
+/// never the last way to sign in (`LastSignInMethod`).
+#[server(prefix = "/api/auth", endpoint = "account/disconnect")]
+pub async fn disconnect_action(
+    #[server(default)] provider: String,
+    #[server(rename = "accountId")]
+    #[server(default)]
+    account_id: String,
+    #[server(flatten)] fields: ActionFields,
+) -> Result<UrlResponse, ServerFnError> {
+    use crate::server::flows::{connections::disconnect, own_account::Done};
+    let edge = Edge::of_request().await?;
+    let outcome = disconnect(&edge.request(), &fields.csrf_token, &provider, &account_id).await;
+    Ok(edge.answer(
+        outcome.map(Done::code),
+        fields.callback_url.as_deref(),
+        &fields,
+    ))
+}

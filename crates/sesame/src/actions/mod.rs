@@ -17,7 +17,7 @@ mod tests {
     /// table, with the table's method.
     #[test]
     fn every_server_function_is_its_route_in_the_table() {
-        let functions: [(&str, Method, &str); 12] = [
+        let functions: [(&str, Method, &str); 14] = [
             (CredentialsCallback::PATH, Method::Post, routes::CALLBACK),
             (AccountSessions::PATH, Method::Get, routes::SESSIONS),
             (
@@ -62,6 +62,8 @@ mod tests {
                 Method::Post,
                 routes::VERIFY_RESEND,
             ),
+            (AccountConnections::PATH, Method::Get, routes::CONNECTIONS),
+            (DisconnectAction::PATH, Method::Post, routes::DISCONNECT),
         ];
         for (path, method, route) in functions {
             assert_eq!(path, route);

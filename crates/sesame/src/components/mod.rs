@@ -6,6 +6,7 @@
 mod account_forms;
 mod auth_meta;
 mod change_password_form;
+mod connections;
 mod credentials_form;
 mod hydrated;
 mod provider_buttons;
@@ -18,6 +19,7 @@ mod themed;
 pub use account_forms::{ChangeEmailForm, DeleteAccountForm};
 pub use auth_meta::AuthMeta;
 pub use change_password_form::ChangePasswordForm;
+pub use connections::ConnectionsPanel;
 pub use credentials_form::{page_credentials_form, CredentialsForm};
 pub use hydrated::Hydrated;
 pub use provider_buttons::ProviderButtons;

@@ -105,6 +105,7 @@ pub use http::guard::{require_auth, require_session, CurrentUser};
 #[cfg(feature = "bench")]
 pub use mount::with_bench_routes;
 pub use mount::{bind, serve, Sesame, SesameBuilder, StartError, LOG_FILTER};
+pub use providers::profile::Profile as ProviderProfile;
 pub use session::data::SessionData;
 pub use session::store::{SessionHandle, UserSession};
 pub use session::user_agent::describe_user_agent;

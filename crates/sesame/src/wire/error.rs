@@ -64,6 +64,9 @@ pub enum AuthError {
     OAuthAccountNotLinked,
     /// The sign-in link could not be sent (the email provider): 503.
     EmailSignin,
+    /// Sesame: the provider account is the user's last way to sign in (no
+    /// password, no other link): 409.
+    LastSignInMethod,
     /// Any other failure: 400.
     Default,
 }
@@ -102,12 +105,13 @@ impl AuthError {
             OAuthSignin | OAuthCallback => "Try signing in with a different account.",
             OAuthAccountNotLinked => "To confirm your identity, sign in with the same account you used originally.",
             EmailSignin => "The e-mail could not be sent.",
+            LastSignInMethod => "This is your only way to sign in: set a password or connect another account first.",
             Default => "Unable to sign in.",
         }
     }
 
     /// Every variant, for catalogs and tests.
-    pub const ALL: [AuthError; 23] = [
+    pub const ALL: [AuthError; 24] = [
         AuthError::CredentialsSignin,
         AuthError::SessionRequired,
         AuthError::AccessDenied,
@@ -130,6 +134,7 @@ impl AuthError {
         AuthError::OAuthCallback,
         AuthError::OAuthAccountNotLinked,
         AuthError::EmailSignin,
+        AuthError::LastSignInMethod,
         AuthError::Default,
     ];
 
@@ -158,6 +163,7 @@ impl AuthError {
             AuthError::OAuthCallback => "OAuthCallback",
             AuthError::OAuthAccountNotLinked => "OAuthAccountNotLinked",
             AuthError::EmailSignin => "EmailSignin",
+            AuthError::LastSignInMethod => "LastSignInMethod",
             AuthError::Default => "default",
         }
     }
@@ -185,6 +191,7 @@ impl AuthError {
             AuthError::OAuthCallback => 400,
             AuthError::OAuthSignin => 502,
             AuthError::EmailSignin => 503,
+            AuthError::LastSignInMethod => 409,
             AuthError::InvalidCallbackUrl
             | AuthError::InvalidRequest
             | AuthError::WeakPassword

@@ -46,6 +46,33 @@ pub struct SessionInfo {
     pub browser: String,
 }
 
+/// The signed-in user's ways to sign in through providers (GET
+/// `/api/auth/account/connections`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Connections {
+    /// The provider accounts linked to the user.
+    pub connected: Vec<Connection>,
+    /// Every configured provider: `(id, name)`.
+    pub providers: Vec<(String, String)>,
+    /// Whether the user has a password (else the last link cannot go).
+    pub has_password: bool,
+}
+
+/// A provider account linked to the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    /// The provider's id.
+    pub provider: String,
+    /// The provider's name.
+    pub name: String,
+    /// The account's id at the provider.
+    pub account_id: String,
+    /// The address the provider gave.
+    pub email: Option<String>,
+    /// When it was linked, RFC 3339.
+    pub connected_at: String,
+}
+
 /// Answer of GET `/api/auth/csrf`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CsrfResponse {

@@ -9,6 +9,7 @@ use crate::server::{
     app::app_user::{AuthUser, AuthorizedUser},
     defense::audit::AuditEvent,
     defense::callback_url::CallbackPolicy,
+    providers::Profile as ProviderProfile,
     session::data::SessionData,
 };
 use crate::{wire::AuthError, wire::Session};
@@ -32,6 +33,14 @@ pub trait Callbacks<U: AuthUser = AuthorizedUser>: Send + Sync + 'static {
     /// Runs after `authorize` accepted the credentials, before a session starts.
     async fn sign_in(&self, _user: &U) -> SignInDecision {
         SignInDecision::Allow
+    }
+
+    /// Runs after a provider (OAuth, OpenID Connect) vouched for the user,
+    /// before a session starts: `profile` names the provider and says what
+    /// it said about the account. The default is [`Callbacks::sign_in`].
+    /// A `Deny` is answered `AccessDenied`.
+    async fn sign_in_with_provider(&self, user: &U, _profile: &ProviderProfile) -> SignInDecision {
+        self.sign_in(user).await
     }
 
     /// Where to send the user after signing in or out: the `callbackUrl` policy.

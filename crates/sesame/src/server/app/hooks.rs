@@ -59,7 +59,11 @@ pub(crate) trait Hooks: Send + Sync + 'static {
         &self,
         credentials: &Credentials,
     ) -> Result<Option<SignedInUser>, AuthorizeError>;
-    async fn sign_in(&self, user: &SignedInUser) -> SignInDecision;
+    async fn sign_in(
+        &self,
+        user: &SignedInUser,
+        provider: Option<&crate::server::providers::Profile>,
+    ) -> SignInDecision;
     async fn user_for(&self, user: &UserRecord) -> Result<Option<SignedInUser>, AuthorizeError>;
     fn redirect(&self, url: Option<&str>, policy: &CallbackPolicy) -> Result<String, AuthError>;
     fn session(&self, session: Session, data: &SessionData) -> Session;
@@ -94,8 +98,19 @@ impl<U: AuthUser> Hooks for Typed<U> {
             .transpose()
     }
 
-    async fn sign_in(&self, user: &SignedInUser) -> SignInDecision {
-        self.callbacks.sign_in(user.typed::<U>()).await
+    async fn sign_in(
+        &self,
+        user: &SignedInUser,
+        provider: Option<&crate::server::providers::Profile>,
+    ) -> SignInDecision {
+        match provider {
+            Some(profile) => {
+                self.callbacks
+                    .sign_in_with_provider(user.typed::<U>(), profile)
+                    .await
+            }
+            None => self.callbacks.sign_in(user.typed::<U>()).await,
+        }
     }
 
     async fn user_for(&self, user: &UserRecord) -> Result<Option<SignedInUser>, AuthorizeError> {

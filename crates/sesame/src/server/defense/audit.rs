@@ -72,6 +72,9 @@ pub struct AuditEvent {
     pub ip: Option<IpAddr>,
     /// The `User-Agent` header, at most 256 printable ASCII characters.
     pub user_agent: Option<String>,
+    /// The provider of a sign-in through one (`github`); `None` for the
+    /// password and everything else.
+    pub provider: Option<String>,
 }
 
 impl AuditEvent {
@@ -101,6 +104,7 @@ impl AuditEvent {
             user_id = self.user_id.as_deref().unwrap_or(""),
             ip = %self.ip.map(|ip| ip.to_string()).unwrap_or_default(),
             user_agent = self.user_agent.as_deref().unwrap_or(""),
+            provider = self.provider.as_deref().unwrap_or(""),
             "audit"
         );
     }

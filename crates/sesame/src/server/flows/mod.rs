@@ -3,6 +3,7 @@
 //! account, and account administration.
 
 pub(crate) mod admin;
+pub(crate) mod connections;
 pub(crate) mod oauth;
 pub(crate) mod own_account;
 pub(crate) mod reset;

@@ -248,6 +248,7 @@ pub async fn finish(
         user_id: user_id.map(str::to_string),
         ip: caller.ip,
         user_agent: caller.user_agent.clone(),
+        provider: Some(provider_id.to_string()),
     };
     let refuse = |error, callback_url: Option<&str>| Refused::new(error, callback_url);
     let Some(provider) = auth.providers.get(provider_id) else {
@@ -395,6 +396,7 @@ pub async fn finish(
         revocation_seq,
         remember: true,
         callback_url: &flow.c,
+        provider: Some(&profile),
     };
     match enter(&entry, &signed_in, attempt).await {
         Ok(done) => Ok(Finished::SignedIn(done)),

@@ -54,6 +54,8 @@ pub enum Done {
     EmailChangeSent,
     /// The account and its sessions are gone.
     AccountDeleted,
+    /// A provider account was unlinked.
+    Disconnected,
 }
 
 impl Done {
@@ -65,6 +67,7 @@ impl Done {
             Done::PasswordChanged(_) => "password-changed",
             Done::EmailChangeSent => "email-link-sent",
             Done::AccountDeleted => "account-deleted",
+            Done::Disconnected => "disconnected",
         }
     }
 }
@@ -80,7 +83,7 @@ async fn signed_in(req: &Request<'_>) -> Result<(SessionData, SessionHandle), Au
 
 /// The session, the CSRF token bound to it, then the action budgets of the
 /// session and of the account.
-async fn checked(
+pub(crate) async fn checked(
     req: &Request<'_>,
     csrf_token: &str,
 ) -> Result<(SessionData, SessionHandle), AuthError> {
@@ -101,7 +104,7 @@ async fn checked(
 }
 
 /// The session's user in Sesame's store.
-async fn user_of(auth: &Auth, data: &SessionData) -> Result<UserRecord, AuthError> {
+pub(crate) async fn user_of(auth: &Auth, data: &SessionData) -> Result<UserRecord, AuthError> {
     let id: i64 = data.user_id.parse().map_err(|_| {
         tracing::error!("account actions need Sesame's user store (numeric user ids)");
         AuthError::Configuration
@@ -176,7 +179,7 @@ fn recent_at(signed_in_at: i64, window: i64, now: i64) -> bool {
     now - signed_in_at < window
 }
 
-fn rfc3339(unix: i64) -> String {
+pub(crate) fn rfc3339(unix: i64) -> String {
     OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| {

@@ -119,6 +119,7 @@ pub async fn credentials(
         user_id: user_id.map(str::to_string),
         ip: caller.ip,
         user_agent: caller.user_agent.clone(),
+        provider: None,
     };
     let current = lifecycle::signed_in(session, &auth.config).await;
     if !csrf.verify(
@@ -263,6 +264,7 @@ pub async fn credentials(
         revocation_seq,
         remember: form.remember,
         callback_url: &callback_url,
+        provider: None,
     };
     enter(&entry, &user, attempt).await
 }
@@ -283,6 +285,8 @@ pub(crate) struct Entry<'a> {
     pub remember: bool,
     /// The resolved `callbackUrl`.
     pub callback_url: &'a str,
+    /// The provider's profile, for a sign-in through a provider.
+    pub provider: Option<&'a crate::server::providers::Profile>,
 }
 
 /// The sign-in steps every way into a session goes through once its first
@@ -304,9 +308,10 @@ pub(crate) async fn enter(
         user_id: user_id.map(str::to_string),
         ip: caller.ip,
         user_agent: caller.user_agent.clone(),
+        provider: entry.provider.map(|p| p.provider.clone()),
     };
     let fail = |error| Refused::new(error, Some(entry.callback_url));
-    match auth.hooks.sign_in(user).await {
+    match auth.hooks.sign_in(user, entry.provider).await {
         SignInDecision::Allow => {}
         SignInDecision::Deny => {
             // Answered as a wrong password: a refusal after the right one

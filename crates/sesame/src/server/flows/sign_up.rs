@@ -238,6 +238,7 @@ pub async fn confirm_email(
         revocation_seq,
         remember: false,
         callback_url: "/",
+        provider: None,
     };
     match enter(&entry, &signed_in, attempt).await {
         Ok(SignedIn {

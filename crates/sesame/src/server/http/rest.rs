@@ -179,6 +179,7 @@ async fn sign_out(
         user_id: user_id.clone(),
         ip,
         user_agent: user_agent(&headers),
+        provider: None,
     };
     // Bound to the session: a token/cookie pair from another browser, or one
     // minted before this session signed in, does not sign it out.
