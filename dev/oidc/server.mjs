@@ -9,7 +9,7 @@
 //   on any port (RFC 8252 7.3), as the tests run the app on free ports;
 // - users (password `secret`): alice (verified address), bob (unverified),
 //   demo (the app's demo user's address), nomail (no address), carol, dave,
-//   erin and frank (verified; one per browser test), and
+//   erin, frank, grace, heidi and ivan (verified; one per browser test), and
 //   `tamper-<mode>` users whose ID token is rewritten on its way out, so that
 //   the client's checks can be tried against a bad token (see TAMPER below);
 // - a login page of its own and consent given at once (no consent screen);
@@ -36,6 +36,9 @@ const USERS = {
   dave: { id: 1006, email: 'dave@example.test', email_verified: true, name: 'Dave Example' },
   erin: { id: 1007, email: 'erin@example.test', email_verified: true, name: 'Erin Example' },
   frank: { id: 1008, email: 'frank@example.test', email_verified: true, name: 'Frank Example' },
+  grace: { id: 1009, email: 'grace@example.test', email_verified: true, name: 'Grace Example' },
+  heidi: { id: 1010, email: 'heidi@example.test', email_verified: true, name: 'Heidi Example' },
+  ivan: { id: 1011, email: 'ivan@example.test', email_verified: true, name: 'Ivan Example' },
 };
 const PASSWORD = 'secret';
 

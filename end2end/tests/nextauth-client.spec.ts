@@ -70,3 +70,28 @@ test("signIn, getSession, getCsrfToken, getProviders, signOut work unchanged", a
   expect(out.csrfToken).not.toBe(signedInToken);
   expect(await page.evaluate(() => window.NextAuth.getSession())).toBeNull();
 });
+
+test("signIn(provider) of next-auth/react goes through the OpenID Connect provider unchanged", async ({ page }) => {
+  await page.route("**/nextauth-client.js", (route) =>
+    route.fulfill({ body: bundle, contentType: "application/javascript" }),
+  );
+  await page.goto("/");
+  await page.addScriptTag({ url: "/nextauth-client.js" });
+  const providers = await page.evaluate(() => window.NextAuth.getProviders());
+  expect(providers["sesame-dev"]).toMatchObject({
+    id: "sesame-dev",
+    signinUrl: `${DEFAULT_URL}/api/auth/signin/sesame-dev`,
+    callbackUrl: `${DEFAULT_URL}/api/auth/callback/sesame-dev`,
+  });
+  // It fetches /providers and /csrf, posts to /signin/sesame-dev with
+  // json=true and navigates to the answer's url: the provider.
+  await page.evaluate(() => {
+    window.NextAuth.signIn("sesame-dev", { callbackUrl: "/account" });
+  });
+  await expect(page).toHaveURL(/127\.0\.0\.1:3130\/interaction\//);
+  await page.getByLabel("Login").fill("ivan");
+  await page.getByLabel("Password").fill("secret");
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(page).toHaveURL(`${DEFAULT_URL}/account`);
+  await expect(page.getByTestId("account-email")).toHaveText("ivan@example.test");
+});

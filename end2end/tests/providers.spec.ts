@@ -50,12 +50,57 @@ test.describe("with JavaScript", () => {
     await expect(page.getByTestId("account-email")).toHaveText("dave@example.test");
   });
 
-  test("the app's /sign-in shows the button and signs in", async ({ page }) => {
+  test("the app's /sign-in signs in through sign_in() in WASM", async ({ page }) => {
     await page.goto(`${CUSTOM_URL}/sign-in?callbackUrl=%2Faccount`);
     await hydrated(page);
+    // The lazy island's submit posts with fetch (json=true), then navigates.
+    const posted = page.waitForRequest(
+      (r) => r.url().endsWith("/api/auth/signin/sesame-dev") && (r.postData() ?? "").includes("json=true"),
+    );
     await page.getByRole("button", BUTTON).click();
+    await posted;
     await signInAtProvider(page, "erin");
     await expect(page).toHaveURL(/127\.0\.0\.1:3101\/account$/);
     await expect(page.getByTestId("account-email")).toHaveText("erin@example.test");
   });
+});
+
+test("a signed-in user connects a provider account, then disconnects it", async ({ page }) => {
+  // A user of its own (signed up by the provider), so no other test sees it.
+  await page.goto("/api/auth/signin?callbackUrl=%2Faccount%2Fconnections");
+  await page.getByRole("button", BUTTON).click();
+  await signInAtProvider(page, "grace");
+  await expect(page).toHaveURL(/\/account\/connections$/);
+  // Its only way in cannot go.
+  const item = page.locator('.connections li[data-provider="sesame-dev"]');
+  await expect(item).toContainText("grace@example.test");
+  await item.getByRole("button", { name: "Disconnect" }).click();
+  await expect(page).toHaveURL(/error=LastSignInMethod/);
+  await expect(page.getByRole("alert")).toHaveText(/only way to sign in/);
+  await expect(item).toBeVisible();
+  // Connecting the same provider account again is a no-op that succeeds.
+  await page.getByRole("button", { name: "Connect Sesame dev provider" }).click();
+  await expect(page).toHaveURL(/\/account\/connections\?done=connected$/);
+  await expect(page.getByRole("status")).toHaveText("The account is connected.");
+  expect((await sessionOf(page)).user.email).toBe("grace@example.test");
+});
+
+test("a password user connects a provider account and disconnects it (JavaScript off)", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/api/auth/signin?callbackUrl=%2Faccount%2Fconnections");
+  await page.getByLabel("Email").fill(DEMO.email);
+  await page.getByLabel("Password").fill(DEMO.password);
+  await page.getByRole("button", { name: "Sign in with Credentials" }).click();
+  await expect(page).toHaveURL(/\/account\/connections$/);
+  await page.getByRole("button", { name: "Connect Sesame dev provider" }).click();
+  await signInAtProvider(page, "heidi");
+  await expect(page).toHaveURL(/\/account\/connections\?done=connected$/);
+  const item = page.locator('.connections li[data-provider="sesame-dev"]', { hasText: "heidi@example.test" });
+  await expect(item).toBeVisible();
+  await item.getByRole("button", { name: "Disconnect" }).click();
+  await expect(page).toHaveURL(/\/account\/connections\?done=disconnected$/);
+  await expect(page.getByRole("status")).toHaveText("The account is disconnected.");
+  await expect(item).toHaveCount(0);
+  await context.close();
 });

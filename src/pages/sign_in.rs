@@ -15,7 +15,7 @@ pub fn SignInPage() -> impl IntoView {
         <section class="card">
             <h1>{t.sign_in_to_app}</h1>
             <p class="muted">{t.sign_in_lead}</p>
-            <ProviderButtons />
+            <ProviderButtons client=true />
             <SignInForm />
             <SignUpLink href="/sign-up" />
         </section>

@@ -6,7 +6,8 @@
 
 use super::own_account::{checked, is_recent, rfc3339, user_of, Done, Request};
 use crate::server::{session::lifecycle, stores::links::Unlinked};
-use crate::wire::{AuthError, Connection, Connections};
+use crate::wire::{AuthError, Connections};
+use crate::Connection;
 
 fn store_error(cause: impl std::fmt::Display) -> AuthError {
     tracing::error!(%cause, "reading or changing the provider links failed");
