@@ -19,8 +19,8 @@ export async function sessionOf(page: Page, base?: string): Promise<any> {
 }
 
 /** The text of the newest message the suite's SMTP server received for `to`
- * (quoted-printable undone), waiting for it to arrive. */
-export async function mailTo(to: string): Promise<string> {
+ * (quoted-printable undone), containing `part` if given, waiting for it to arrive. */
+export async function mailTo(to: string, part?: string): Promise<string> {
   const fs = await import("node:fs");
   const path = await import("node:path");
   const { MAILDIR } = await import("./servers");
@@ -36,7 +36,7 @@ export async function mailTo(to: string): Promise<string> {
           .sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs);
         for (const file of files.reverse()) {
           const text = fs.readFileSync(file, "utf8").replace(/\r\n/g, "\n");
-          if (new RegExp(`^To: .*${to.replace(/[.+]/g, "\\$&")}`, "m").test(text)) {
+          if (new RegExp(`^To: .*${to.replace(/[.+]/g, "\\$&")}`, "m").test(text) && (!part || text.includes(part))) {
             found = text.replace(/=\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
             return found;
           }

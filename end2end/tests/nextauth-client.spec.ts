@@ -95,3 +95,21 @@ test("signIn(provider) of next-auth/react goes through the OpenID Connect provid
   await expect(page).toHaveURL(`${DEFAULT_URL}/account`);
   await expect(page.getByTestId("account-email")).toHaveText("ivan@example.test");
 });
+
+test("signIn(\"email\") of next-auth/react asks for a sign-in link unchanged", async ({ page }) => {
+  await page.route("**/nextauth-client.js", (route) =>
+    route.fulfill({ body: bundle, contentType: "application/javascript" }),
+  );
+  await page.goto("/");
+  await page.addScriptTag({ url: "/nextauth-client.js" });
+  const answer = await page.evaluate(
+    (email) => window.NextAuth.signIn("email", { email, redirect: false }),
+    "nobody-here@example.com",
+  );
+  expect(answer).toEqual({
+    error: null,
+    status: 200,
+    ok: true,
+    url: `${DEFAULT_URL}/api/auth/verify-request?provider=email&type=email`,
+  });
+});

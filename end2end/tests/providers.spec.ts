@@ -3,7 +3,7 @@
 // button with JavaScript off and on, the app's /sign-in, and the errors
 // shown on the sign-in page. Each test signs in a user of its own.
 import { test, expect, Page } from "@playwright/test";
-import { hydrated, sessionOf } from "./helpers";
+import { hydrated, sessionOf, mailTo, linkIn } from "./helpers";
 import { CUSTOM_URL, DEMO } from "./servers";
 
 /** The provider's login page: its form, as a user fills it. */
@@ -103,4 +103,24 @@ test("a password user connects a provider account and disconnects it (JavaScript
   await expect(page.getByRole("status")).toHaveText("The account is disconnected.");
   await expect(item).toHaveCount(0);
   await context.close();
+});
+
+test.describe("the email provider, without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("a sign-in link by email signs in through its page's button", async ({ page }) => {
+    await page.goto("/api/auth/signin?callbackUrl=%2Faccount");
+    await page.getByLabel("Address for a sign-in link").fill(DEMO.email);
+    await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+    await expect(page).toHaveURL(/\/api\/auth\/verify-request\?provider=email&type=email$/);
+    await expect(page.getByRole("status")).toHaveText(/sign-in link has been sent/);
+    const link = linkIn(await mailTo(DEMO.email, "Subject: Sign in"), "/api/auth/callback/email?token=");
+    await page.goto(link);
+    // The link's page: nobody is signed in until its button is pressed.
+    await expect(page).toHaveURL(/\/api\/auth\/verify-request\?token=/);
+    expect(await sessionOf(page)).toEqual({});
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect(page).toHaveURL(/127\.0\.0\.1:3100\/account$/);
+    await expect(page.getByTestId("account-email")).toHaveText(DEMO.email);
+  });
 });

@@ -126,6 +126,8 @@ pub struct Messages {
     pub or: &'static str,
     /// The email provider's button.
     pub email_me_a_link: &'static str,
+    /// The email provider's address field.
+    pub link_address: &'static str,
     /// The email provider's "check your email" page: title and text.
     pub check_email_title: &'static str,
     /// What the "check your email" page says.
@@ -246,6 +248,7 @@ static EN: Messages = Messages {
     sign_in_with: "Sign in with",
     or: "or",
     email_me_a_link: "Email me a sign-in link",
+    link_address: "Address for a sign-in link",
     check_email_title: "Check your email",
     check_email_text: "A sign-in link has been sent to your email address, if it may sign in here. It works once, for a few minutes.",
     finish_sign_in: "Sign in",
@@ -314,6 +317,7 @@ static DE: Messages = Messages {
     sign_in_with: "Anmelden mit",
     or: "oder",
     email_me_a_link: "Anmeldelink per E-Mail schicken",
+    link_address: "Adresse für einen Anmeldelink",
     check_email_title: "Prüfen Sie Ihr Postfach",
     check_email_text: "Ein Anmeldelink wurde an Ihre E-Mail-Adresse geschickt, falls sie sich hier anmelden darf. Er gilt einmal, für wenige Minuten.",
     finish_sign_in: "Anmelden",

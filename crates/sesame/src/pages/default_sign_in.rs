@@ -5,7 +5,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{page_credentials_form, ProviderButtons, SignUpLink, ThemedCard};
+use crate::components::{
+    page_credentials_form, EmailSignInForm, ProviderButtons, SignUpLink, ThemedCard,
+};
 use crate::i18n::use_i18n;
 
 /// The built-in sign-in page (`/api/auth/signin`): one button per
@@ -18,6 +20,7 @@ pub fn DefaultSignInPage() -> impl IntoView {
         <ThemedCard>
             <h1>{t.sign_in}</h1>
             <ProviderButtons />
+            <EmailSignInForm />
             <DefaultSignInForm />
             <SignUpLink />
         </ThemedCard>

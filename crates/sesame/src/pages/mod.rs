@@ -9,6 +9,7 @@ mod reset;
 mod routes;
 mod sign_out;
 mod sign_up;
+mod verify_request;
 
 pub use default_sign_in::DefaultSignInPage;
 pub use error::ErrorPage;
@@ -16,3 +17,4 @@ pub use reset::ResetPage;
 pub use routes::AuthRoutes;
 pub use sign_out::SignOutPage;
 pub use sign_up::{DefaultSignUpPage, VerifyPage};
+pub use verify_request::VerifyRequestPage;

@@ -8,7 +8,10 @@ use leptos_router::{
     path, SsrMode,
 };
 
-use super::{DefaultSignInPage, DefaultSignUpPage, ErrorPage, ResetPage, SignOutPage, VerifyPage};
+use super::{
+    DefaultSignInPage, DefaultSignUpPage, ErrorPage, ResetPage, SignOutPage, VerifyPage,
+    VerifyRequestPage,
+};
 
 /// Routes the built-in pages; place it inside the app's `<Routes>`:
 ///
@@ -31,6 +34,7 @@ pub fn AuthRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
             <Route path=path!("/reset") view=ResetPage ssr=SsrMode::Async />
             <Route path=path!("/signup") view=DefaultSignUpPage ssr=SsrMode::Async />
             <Route path=path!("/verify") view=VerifyPage ssr=SsrMode::Async />
+            <Route path=path!("/verify-request") view=VerifyRequestPage ssr=SsrMode::Async />
         </ParentRoute>
     }
     .into_inner()

@@ -62,6 +62,8 @@ pub struct Inner {
     pub(crate) providers: crate::server::providers::Providers,
     /// Links from provider accounts to users.
     pub(crate) links: Arc<dyn crate::server::stores::links::LinkStore>,
+    /// The email provider's links.
+    pub(crate) sign_in_links: crate::server::stores::sign_in_links::SignInLinks,
     /// Seals the provider flow's cookie.
     pub(crate) flow_sealer: crate::server::defense::sealed::Sealer,
     /// Seals the provider tokens kept in the database.
@@ -177,6 +179,9 @@ impl AuthBuilder {
             mailer,
             tokens,
             links: backends.links(),
+            sign_in_links: crate::server::stores::sign_in_links::SignInLinks::new(
+                backends.sign_in_links(),
+            ),
             flow_sealer: crate::server::defense::sealed::Sealer::new(&secrets, "oauth-flow"),
             token_sealer: crate::server::defense::sealed::Sealer::new(&secrets, "provider-tokens"),
             secrets,

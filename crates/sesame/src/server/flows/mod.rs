@@ -4,6 +4,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod connections;
+pub(crate) mod email_link;
 pub(crate) mod oauth;
 pub(crate) mod own_account;
 pub(crate) mod reset;

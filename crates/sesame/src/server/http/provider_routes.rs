@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 
 use axum::{
-    extract::{ConnectInfo, Path, Query},
+    extract::{ConnectInfo, Path},
     http::HeaderMap,
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -20,8 +20,9 @@ use crate::server::{
     defense::audit::user_agent,
     defense::client_ip::client_ip,
     defense::csrf::Csrf,
+    flows::email_link,
     flows::oauth::{self, Finished, Return},
-    flows::sign_in::Caller,
+    flows::sign_in::{Caller, Refused},
     http::answer::Answer,
     http::body::form_flag,
     http::cookies::cookie,
@@ -60,20 +61,58 @@ struct StartForm {
     /// The connect form's provider (POST `/account/connect`).
     #[serde(default)]
     provider: Option<String>,
+    /// The email provider's address.
+    #[serde(default)]
+    email: Option<String>,
 }
 
 /// POST `/api/auth/signin/:provider`: the provider's URL, as `{url}` or a 302.
+// An axum handler's arguments are its extractors.
+#[allow(clippy::too_many_arguments)]
 async fn start(
     Extension(auth): Extension<Auth>,
     Extension(csrf): Extension<Csrf>,
     session: Session,
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Path(provider): Path<String>,
     Form(form): Form<StartForm>,
 ) -> Response {
     let caller = caller(&auth, connect.map(|c| c.0 .0), &headers);
+    if provider == "email" {
+        let json = form_flag(form.json.as_deref());
+        let asked = email_link::request(
+            &auth,
+            &csrf,
+            &session,
+            &caller,
+            email_link::LinkRequest {
+                email: form.email.as_deref().unwrap_or(""),
+                csrf_token: &form.csrf_token,
+                callback_url: form.callback_url.as_deref(),
+                locale: crate::i18n::locale_of(&uri, &headers),
+            },
+        )
+        .await;
+        return match asked {
+            Ok(url) => Answer::success(url, json).into_response(),
+            Err(refused) => refusal(&auth, refused, json).into_response(),
+        };
+    }
     begin(&auth, &csrf, &session, &caller, &provider, form, false).await
+}
+
+fn refusal(auth: &Auth, refused: Refused, json: bool) -> Answer {
+    let mut answer = Answer::failure(
+        auth,
+        refused.error,
+        json,
+        None,
+        refused.callback_url.as_deref(),
+    );
+    answer.retry_after = refused.retry_after;
+    answer
 }
 
 /// POST `/api/auth/account/connect` (`provider`): links a provider account
@@ -114,18 +153,19 @@ async fn begin(
             answer.cookies.push(started.cookie);
             answer.into_response()
         }
-        Err(refused) => {
-            let mut answer = Answer::failure(
-                auth,
-                refused.error,
-                json,
-                None,
-                refused.callback_url.as_deref(),
-            );
-            answer.retry_after = refused.retry_after;
-            answer.into_response()
-        }
+        Err(refused) => refusal(auth, refused, json).into_response(),
     }
+}
+
+/// The link page's form (POST `/api/auth/callback/email`).
+#[derive(Debug, Default, Deserialize)]
+struct LinkForm {
+    #[serde(default)]
+    token: String,
+    #[serde(rename = "csrfToken", default)]
+    csrf_token: String,
+    #[serde(default)]
+    json: Option<String>,
 }
 
 /// GET `/api/auth/callback/:provider?code=&state=`.
@@ -136,9 +176,21 @@ async fn return_by_query(
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Path(provider): Path<String>,
-    query: Result<Query<Return>, axum::extract::rejection::QueryRejection>,
+    uri: axum::http::Uri,
 ) -> Response {
-    let ret = query.map(|q| q.0).unwrap_or_default();
+    if provider == "email" {
+        // The link's GET signs nobody in: it shows the page whose button does.
+        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        return (
+            axum::http::StatusCode::FOUND,
+            [(
+                axum::http::header::LOCATION,
+                format!("{}{query}", routes::VERIFY_REQUEST),
+            )],
+        )
+            .into_response();
+    }
+    let ret: Return = serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
     back(&auth, &csrf, &session, connect, &headers, &provider, ret).await
 }
 
@@ -150,9 +202,24 @@ async fn return_by_form(
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Path(provider): Path<String>,
-    form: Result<Form<Return>, axum::extract::rejection::FormRejection>,
+    body: axum::body::Bytes,
 ) -> Response {
-    let ret = form.map(|f| f.0).unwrap_or_default();
+    if provider == "email" {
+        let form: LinkForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+        let json = form_flag(form.json.as_deref());
+        let caller = caller(&auth, connect.map(|c| c.0 .0), &headers);
+        let outcome = email_link::finish(
+            &auth,
+            &csrf,
+            &session,
+            &caller,
+            &form.token,
+            &form.csrf_token,
+        )
+        .await;
+        return Answer::sign_in(&auth, outcome, json, None).into_response();
+    }
+    let ret: Return = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     back(&auth, &csrf, &session, connect, &headers, &provider, ret).await
 }
 

@@ -21,6 +21,8 @@ pub enum Kind {
     ChangeEmail,
     /// To the old address: the account is moving to another one.
     EmailChangeNotice,
+    /// The email provider's link that signs in.
+    SignInLink,
 }
 
 struct Text {
@@ -33,6 +35,24 @@ struct Text {
 fn text(kind: Kind, locale: Locale) -> Text {
     use Kind::*;
     match (locale, kind) {
+        (Locale::En, SignInLink) => Text {
+            subject: "Sign in",
+            lines: &[
+                "Someone (we hope you) asked to sign in with this address.",
+                "The link works once, for a few minutes.",
+            ],
+            button: "Sign in",
+            footer: "If it was not you, ignore this message: nobody is signed in.",
+        },
+        (Locale::De, SignInLink) => Text {
+            subject: "Anmelden",
+            lines: &[
+                "Jemand (hoffentlich Sie) möchte sich mit dieser Adresse anmelden.",
+                "Der Link gilt einmal, für wenige Minuten.",
+            ],
+            button: "Anmelden",
+            footer: "Waren Sie es nicht, ignorieren Sie diese Nachricht: Niemand wird angemeldet.",
+        },
         (Locale::En, ResetPassword) => Text {
             subject: "Set a new password",
             lines: &[

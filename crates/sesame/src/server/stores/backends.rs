@@ -99,6 +99,19 @@ impl Backends {
         }
     }
 
+    /// The database's sign-in links (the email provider).
+    pub fn sign_in_links(&self) -> Arc<dyn super::sign_in_links::SignInLinkStore> {
+        match &self.database {
+            Database::Sqlite(pool) => Arc::new(super::sign_in_links::SqliteSignInLinkStore::new(
+                pool.clone(),
+            )),
+            #[cfg(feature = "postgres")]
+            Database::Postgres(pool) => {
+                Arc::new(super::sign_in_links::PgSignInLinkStore::new(pool.clone()))
+            }
+        }
+    }
+
     /// The database's provider links.
     pub fn links(&self) -> Arc<dyn super::links::LinkStore> {
         match &self.database {

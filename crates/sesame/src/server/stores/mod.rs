@@ -73,6 +73,7 @@ pub(crate) mod db;
 pub(crate) mod failures;
 pub(crate) mod health;
 pub(crate) mod links;
+pub(crate) mod sign_in_links;
 pub(crate) mod tokens;
 pub(crate) mod users;
 
