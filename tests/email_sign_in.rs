@@ -221,3 +221,27 @@ async fn the_email_provider_is_listed_and_off_by_default() {
     let (status, _) = ask(&mut off, EMAIL).await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn links_to_one_address_are_budgeted() {
+    let smtp = SmtpServer::start();
+    let mut browser = app(
+        &smtp,
+        "[limits]\nmail_per_recipient = \"2/1h\"\n[accounts]\nsign_up = \"open\"",
+    )
+    .await;
+    for _ in 0..4 {
+        assert_eq!(ask(&mut browser, EMAIL).await.0, 200, "the same answer");
+    }
+    // Then a link to another address (open sign-up), asked after the
+    // others: once it is in, the others were sent or refused.
+    assert_eq!(ask(&mut browser, "later@example.com").await.0, 200);
+    smtp.wait_for("later@example.com", 1).await;
+    smtp.wait_for(EMAIL, 2).await;
+    let to_demo = smtp
+        .received()
+        .iter()
+        .filter(|m| m.to.contains(EMAIL))
+        .count();
+    assert_eq!(to_demo, 2);
+}

@@ -891,3 +891,105 @@ async fn two_disconnects_at_once_never_remove_the_last_way_in() {
         assert_eq!(left, 1, "round {round}");
     }
 }
+
+#[tokio::test]
+async fn a_changed_flow_cookie_is_refused() {
+    let mut browser = app_with("").await;
+    let url = start(&mut browser, "oidc-test", "/account").await;
+    let back = sign_in_at_provider(&url, "alice").await;
+    let path = path_of(back.url(), &browser);
+    let cookie = browser.cookies["sesame.oauth-flow"].clone();
+    // One character changed (the sealed callbackUrl, state or verifier):
+    // the cookie no longer opens.
+    let mut changed = cookie.clone().into_bytes();
+    let i = changed.len() / 2;
+    changed[i] = if changed[i] == b'A' { b'B' } else { b'A' };
+    browser.cookies.insert(
+        "sesame.oauth-flow".into(),
+        String::from_utf8(changed).unwrap(),
+    );
+    let to = refused_return(&mut browser, &path).await;
+    assert_eq!(error_of(&to), "OAuthCallback");
+    // A cookie sealed by another deployment (another secret) does not open either.
+    let mut other = spawn(&format!(
+        "secret = \"{}\"\n{}\n[accounts]\nsign_up = \"open\"",
+        "another-secret-another-secret-another-0123",
+        oidc().provider_toml("oidc-test", "")
+    ))
+    .await;
+    other.cookies.insert("sesame.oauth-flow".into(), cookie);
+    let path = path.clone();
+    let res = other.get(&path).await;
+    assert_eq!(error_of(&location(&res)), "OAuthCallback");
+}
+
+#[tokio::test]
+async fn provider_tokens_are_kept_only_when_asked_and_sealed() {
+    let mut browser = app_with("").await;
+    assert_eq!(
+        sign_in_as(&mut browser, "oidc-test", "alice")
+            .await
+            .status(),
+        302
+    );
+    let stored: (Option<String>,) = sqlx::query_as("SELECT access_token FROM provider_accounts")
+        .fetch_one(&browser.db().await)
+        .await
+        .unwrap();
+    assert_eq!(stored.0, None, "not kept by default");
+    let config = format!(
+        "{}\n[accounts]\nsign_up = \"open\"",
+        oidc().provider_toml("oidc-test", "store_tokens = true"),
+    );
+    let mut keeping = spawn(&config).await;
+    assert_eq!(
+        sign_in_as(&mut keeping, "oidc-test", "alice")
+            .await
+            .status(),
+        302
+    );
+    let (access, expires): (Option<String>, Option<i64>) =
+        sqlx::query_as("SELECT access_token, expires_at FROM provider_accounts")
+            .fetch_one(&keeping.db().await)
+            .await
+            .unwrap();
+    let access = access.expect("kept");
+    // Sealed: base64url of a 24-byte nonce and the ciphertext with its tag,
+    // nothing readable; the provider's access tokens are 43 characters.
+    assert!(access.len() > 43 + 32, "{access}");
+    assert!(access
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert!(expires.is_some());
+}
+
+#[tokio::test]
+async fn a_disabled_account_is_refused_through_its_provider_too() {
+    let mut browser = app_with("").await;
+    assert_eq!(
+        sign_in_as(&mut browser, "oidc-test", "alice")
+            .await
+            .status(),
+        302
+    );
+    sqlx::query("UPDATE users SET disabled_at = unixepoch() WHERE email = 'alice@example.test'")
+        .execute(&browser.db().await)
+        .await
+        .unwrap();
+    let mut again = browser.new_browser();
+    let res = sign_in_as(&mut again, "oidc-test", "alice").await;
+    assert!(
+        location(&res).contains("error=AccessDenied"),
+        "{}",
+        location(&res)
+    );
+    assert!(again.session().await.as_object().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_provider_without_an_address_cannot_make_an_account() {
+    let mut browser = app_with("").await;
+    let res = sign_in_as(&mut browser, "oidc-test", "nomail").await;
+    assert_eq!(error_of(&location(&res)), "OAuthCallback");
+    assert!(browser.session().await.as_object().unwrap().is_empty());
+}

@@ -258,3 +258,128 @@ fn the_session_cache_is_off_on_postgres_without_redis_unless_set() {
         Duration::ZERO
     );
 }
+
+/// `MINIMAL` in `environment` (production with a secret), plus `providers`
+/// (TOML of `[[providers]]`).
+fn with_providers(environment: &str, providers: &str) -> Result<Config, ConfigError> {
+    let secret = "x".repeat(32);
+    Config::from_toml_str(&format!(
+        "environment = \"{environment}\"\nsecret = \"{secret}\"\n{MINIMAL}\n{providers}"
+    ))
+}
+
+const OIDC: &str = r#"
+    [[providers]]
+    id = "acme"
+    kind = "oidc"
+    issuer = "https://id.acme.example"
+    client_id = "app"
+"#;
+
+#[test]
+fn a_provider_entry_that_cannot_work_stops_start_up_naming_its_key() {
+    let err = |env: &str, toml: &str| with_providers(env, toml).unwrap_err().to_string();
+    // No secret at all; an inline one outside development.
+    assert!(err("development", OIDC).contains("providers[0].client_secret"));
+    let inline = format!("{OIDC}client_secret = \"s\"");
+    assert!(with_providers("development", &inline).is_ok());
+    let e = err("production", &inline);
+    assert!(
+        e.contains("providers[0].client_secret") && e.contains("development"),
+        "{e}"
+    );
+    // Two sources at once.
+    let e = err(
+        "development",
+        &format!("{inline}\nclient_secret_env = \"SESAME_TEST_NOT_SET\""),
+    );
+    assert!(e.contains("providers[0].client_secret"), "{e}");
+    // A variable that is not set; a file that is not there.
+    let e = err(
+        "development",
+        &format!("{OIDC}client_secret_env = \"SESAME_TEST_SURELY_NOT_SET\""),
+    );
+    assert!(e.contains("providers[0].client_secret_env"), "{e}");
+    let e = err(
+        "development",
+        &format!("{OIDC}client_secret_file = \"/nonexistent/secret\""),
+    );
+    assert!(e.contains("providers[0].client_secret_file"), "{e}");
+    // What each kind needs.
+    let e = err(
+        "development",
+        "[[providers]]\nid = \"x\"\nkind = \"oidc\"\nclient_id = \"a\"\nclient_secret = \"s\"",
+    );
+    assert!(e.contains("providers[0].issuer"), "{e}");
+    let e = err(
+        "development",
+        "[[providers]]\nid = \"x\"\nkind = \"oauth\"\nclient_id = \"a\"\nclient_secret = \"s\"\n\
+         authorization_url = \"https://a.example/auth\"",
+    );
+    assert!(e.contains("providers[0].token_url"), "{e}");
+    let e = err(
+        "development",
+        &format!("{inline}\n[[providers]]\nid = \"acme\"\nkind = \"github\"\nclient_id = \"b\"\nclient_secret = \"s\""),
+    );
+    assert!(e.contains("providers[1].id"), "{e}");
+    for id in ["credentials", "email", "a b", ""] {
+        let e = err(
+            "development",
+            &format!("[[providers]]\nid = \"{id}\"\nkind = \"github\"\nclient_id = \"a\"\nclient_secret = \"s\""),
+        );
+        assert!(e.contains("providers[0].id"), "{id}: {e}");
+    }
+    let e = err(
+        "development",
+        &format!("{OIDC}client_secret = \"s\"\nissuer_typo = \"x\""),
+    );
+    assert!(e.contains("issuer_typo"), "{e}");
+}
+
+#[test]
+fn a_client_secret_comes_from_a_file_or_the_environment() {
+    use secrecy::ExposeSecret;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("secret");
+    std::fs::write(&file, "from-the-file\nignored\n").unwrap();
+    let config = with_providers(
+        "development",
+        &format!("{OIDC}client_secret_file = \"{}\"", file.display()),
+    )
+    .unwrap();
+    let secret = config.providers[0].resolve_secret("p", false).unwrap();
+    assert_eq!(secret.expose_secret(), "from-the-file");
+    // PATH is set wherever the tests run.
+    let config =
+        with_providers("production", &format!("{OIDC}client_secret_env = \"PATH\"")).unwrap();
+    assert!(!config.providers[0]
+        .resolve_secret("p", false)
+        .unwrap()
+        .expose_secret()
+        .is_empty());
+}
+
+#[test]
+fn presets_know_their_urls_and_scopes() {
+    use providers::{ProviderConfig, ProviderKind};
+    let google = ProviderConfig::google("id");
+    assert_eq!(
+        google.issuer_url().as_deref(),
+        Some("https://accounts.google.com")
+    );
+    assert!(google.is_oidc());
+    assert_eq!(google.display_name(), "Google");
+    let microsoft = ProviderConfig::microsoft("id", "contoso.onmicrosoft.com");
+    assert_eq!(
+        microsoft.issuer_url().as_deref(),
+        Some("https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0")
+    );
+    let github = ProviderConfig::github("id");
+    assert!(!github.is_oidc());
+    assert_eq!(github.issuer_url(), None);
+    assert_eq!(github.scope_list(), ["read:user", "user:email"]);
+    let acme = ProviderConfig::oidc("acme", "https://id.acme.example", "app");
+    assert_eq!(acme.kind, ProviderKind::Oidc);
+    assert_eq!(acme.scope_list(), ["openid", "email", "profile"]);
+    assert_eq!(acme.display_name(), "acme");
+}

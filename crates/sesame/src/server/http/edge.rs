@@ -60,7 +60,7 @@ pub async fn edge(Extension(auth): Extension<Auth>, mut req: Request, next: Next
 /// The checks that may answer instead of the app.
 async fn checks(auth: &Auth, req: Request) -> Result<(Request, Option<body::Checked>), Response> {
     let answer = refuse_cross_origin(auth, &req)
-        .or_else(|| refuse_unknown_action(&req))
+        .or_else(|| refuse_unknown_action(auth, &req))
         .or_else(|| redirect_to_pages(auth, &req));
     match answer {
         Some(answer) => Err(answer),
@@ -88,8 +88,23 @@ pub fn refuse_cross_origin(auth: &Auth, req: &Request) -> Option<Response> {
     None
 }
 
-/// Anything under `/api/auth` that is not a known action is a 400.
-pub fn refuse_unknown_action(req: &Request) -> Option<Response> {
+/// Whether a provider's route names one this server has: a configured
+/// provider, or `email` when sign-in links are on.
+fn known_provider(auth: &Auth, path: &str) -> bool {
+    [routes::SIGN_IN_PROVIDER, routes::CALLBACK_PROVIDER]
+        .iter()
+        .find_map(|pattern| routes::matches(pattern, path))
+        .is_none_or(|id| {
+            auth.providers.get(id).is_some()
+                || (id == "email" && auth.config.email_sign_in.enabled)
+                || path == routes::SIGN_IN_CREDENTIALS
+                || path == routes::CALLBACK
+        })
+}
+
+/// Anything under `/api/auth` that is not a known action is a 400 (a
+/// provider's route included, for a provider this server does not have).
+pub fn refuse_unknown_action(auth: &Auth, req: &Request) -> Option<Response> {
     let path = req.uri().path();
     if path == routes::BASE || path.starts_with("/api/auth/") {
         let method = match *req.method() {
@@ -97,7 +112,9 @@ pub fn refuse_unknown_action(req: &Request) -> Option<Response> {
             Method::POST => Some(routes::Method::Post),
             _ => None,
         };
-        if !method.is_some_and(|method| routes::is_route(method, path)) {
+        if !method.is_some_and(|method| routes::is_route(method, path))
+            || !known_provider(auth, path)
+        {
             return Some((
                 StatusCode::BAD_REQUEST,
                 no_store(),
