@@ -11,7 +11,7 @@
 
 use tower_sessions::Session;
 
-use super::sign_in::{enter, Caller, Entry, Refused, SignedIn};
+use super::sign_in::{counted, enter, opening, Caller, Entry, Refused, SignedIn};
 use crate::server::{
     config::SignUpMode,
     defense::audit::{AuditAction, AuditEvent, Outcome},
@@ -20,7 +20,6 @@ use crate::server::{
     flows::visitor::site_name,
     mail::templates::{render, Kind},
     providers::Profile,
-    session::{data::csrf_binding, lifecycle},
     state::Auth,
     stores::users::{Email, Identifier, NewUser, StoreError},
 };
@@ -46,15 +45,6 @@ fn link(auth: &Auth, token: &str, email: &str) -> String {
         auth.config.base_url(),
         routes::CALLBACK_PROVIDER.replace("{provider}", "email")
     )
-}
-
-fn current_binding(
-    current: &Option<(
-        crate::server::session::data::SessionData,
-        time::OffsetDateTime,
-    )>,
-) -> Option<&str> {
-    csrf_binding(current.as_ref().map(|(d, _)| d))
 }
 
 /// What POST `/signin/email` sends.
@@ -85,18 +75,9 @@ pub async fn request(
     if !auth.config.email_sign_in.enabled {
         return Err(Refused::new(AuthError::InvalidRequest, None));
     }
-    let current = lifecycle::signed_in(session, &auth.config).await;
-    if !csrf.verify(csrf_token, current_binding(&current)) {
-        return Err(Refused::new(AuthError::MissingCSRF, None));
-    }
-    let callback_url = auth
-        .resolve_callback(callback_url)
-        .map_err(|error| Refused::new(error, None))?;
+    let (_, callback_url) = opening(auth, csrf, session, csrf_token, callback_url).await?;
     let fail = |error| Refused::new(error, Some(&callback_url));
-    if let Err(limited) = auth.limits.attempt(caller.ip).await {
-        let retry = limited.retry_after();
-        return Err(fail(limited.error()).retry_after(retry));
-    }
+    counted(auth, caller, Some(&callback_url)).await?;
     let email = Email::parse(email).map_err(|_| fail(AuthError::InvalidRequest))?;
     let auth2 = auth.clone();
     tokio::spawn(async move {
@@ -168,14 +149,8 @@ pub async fn finish(
         user_agent: caller.user_agent.clone(),
         provider: Some("email".into()),
     };
-    let current = lifecycle::signed_in(session, &auth.config).await;
-    if !csrf.verify(csrf_token, current_binding(&current)) {
-        return Err(Refused::new(AuthError::MissingCSRF, None));
-    }
-    if let Err(limited) = auth.limits.attempt(caller.ip).await {
-        let retry = limited.retry_after();
-        return Err(Refused::new(limited.error(), None).retry_after(retry));
-    }
+    opening(auth, csrf, session, csrf_token, None).await?;
+    counted(auth, caller, None).await?;
     let revocation_seq = auth.sessions.revocation_seq().await.map_err(|cause| {
         tracing::error!(%cause, "reading the revocation sequence failed");
         Refused::new(AuthError::ServiceUnavailable, None).retry_after(1)

@@ -28,15 +28,14 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
-use super::sign_in::{enter, Caller, Entry, Refused, SignedIn};
+use super::sign_in::{counted, enter, opening, Caller, Entry, Refused, SignedIn};
 use crate::server::{
     config::SignUpMode,
     defense::audit::{AuditAction, AuditEvent, Outcome},
     defense::csrf::Csrf,
-    defense::limits::Limited,
     defense::lockout,
     providers::{Kept, Profile, Provider, ProviderError, ProviderTokens},
-    session::{data::csrf_binding, lifecycle},
+    session::lifecycle,
     state::Auth,
     stores::links::NewLink,
     stores::users::{Email, Identifier, NewUser, StoreError, UserRecord},
@@ -142,14 +141,7 @@ pub async fn start(
         callback_url,
         link,
     } = form;
-    let current = lifecycle::signed_in(session, &auth.config).await;
-    if !csrf.verify(csrf_token, csrf_binding(current.as_ref().map(|(d, _)| d))) {
-        let cb = auth.resolve_callback(callback_url).ok();
-        return Err(Refused::new(AuthError::MissingCSRF, cb.as_deref()));
-    }
-    let callback_url = auth
-        .resolve_callback(callback_url)
-        .map_err(|error| Refused::new(error, None))?;
+    let (current, callback_url) = opening(auth, csrf, session, csrf_token, callback_url).await?;
     let fail = |error| Refused::new(error, Some(&callback_url));
     let Some(provider) = auth.providers.get(provider_id) else {
         return Err(fail(AuthError::InvalidRequest));
@@ -166,14 +158,7 @@ pub async fn start(
         None
     };
     // Each start costs a call to the provider: counted like a sign-in.
-    if let Err(limited) = auth.limits.attempt(caller.ip).await {
-        let retry = limited.retry_after();
-        let error = match limited {
-            Limited::Wait(_) => AuthError::RateLimited,
-            Limited::Unavailable => AuthError::ServiceUnavailable,
-        };
-        return Err(fail(error).retry_after(retry));
-    }
+    counted(auth, caller, Some(&callback_url)).await?;
     let authorization = match provider.authorize().await {
         Ok(a) => a,
         Err(cause) => {

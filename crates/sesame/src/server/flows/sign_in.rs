@@ -24,7 +24,10 @@ use crate::server::{
     defense::lockout::{self, Locked},
     defense::password::Password,
     session::client_view::to_client_session,
-    session::{data::csrf_binding, lifecycle},
+    session::{
+        data::{csrf_binding, SessionData},
+        lifecycle,
+    },
     state::Auth,
     stores::users::Identifier,
 };
@@ -267,6 +270,44 @@ pub async fn credentials(
         provider: None,
     };
     enter(&entry, &user, attempt).await
+}
+
+/// The opening checks of a post that starts another way in (a provider's
+/// flow, a sign-in link): the CSRF token bound to the visitor's session,
+/// then the `callbackUrl` through the policy. The session as read, and the
+/// resolved URL.
+pub(crate) async fn opening(
+    auth: &Auth,
+    csrf: &Csrf,
+    session: &Session,
+    csrf_token: &str,
+    callback_url: Option<&str>,
+) -> Result<(Option<(SessionData, time::OffsetDateTime)>, String), Refused> {
+    let current = lifecycle::signed_in(session, &auth.config).await;
+    if !csrf.verify(csrf_token, csrf_binding(current.as_ref().map(|(d, _)| d))) {
+        let cb = auth.resolve_callback(callback_url).ok();
+        return Err(Refused::new(AuthError::MissingCSRF, cb.as_deref()));
+    }
+    let callback_url = auth
+        .resolve_callback(callback_url)
+        .map_err(|error| Refused::new(error, None))?;
+    Ok((current, callback_url))
+}
+
+/// The per-IP limit, for a way in that costs the server (a provider's
+/// call, a message): a refusal with its wait, back to `callback_url`.
+pub(crate) async fn counted(
+    auth: &Auth,
+    caller: &Caller,
+    callback_url: Option<&str>,
+) -> Result<(), Refused> {
+    match auth.limits.attempt(caller.ip).await {
+        Ok(()) => Ok(()),
+        Err(limited) => {
+            let retry = limited.retry_after();
+            Err(Refused::new(limited.error(), callback_url).retry_after(retry))
+        }
+    }
 }
 
 /// What a way into a session knows when its first factor passed: the

@@ -6,7 +6,7 @@ use oauth2::{
     basic::BasicClient, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
 };
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 use super::{profile, Authorization, Kept, Profile, Provider, ProviderError, ProviderTokens};
 
@@ -93,15 +93,7 @@ pub(super) async fn finish(
         .await
         .map_err(token_error)?;
     let access = token.access_token().secret().clone();
-    let tokens = ProviderTokens {
-        access_token: SecretString::from(access.clone()),
-        refresh_token: token
-            .refresh_token()
-            .map(|r| SecretString::from(r.secret().clone())),
-        expires_at: token
-            .expires_in()
-            .map(|d| time::OffsetDateTime::now_utc().unix_timestamp() + d.as_secs() as i64),
-    };
+    let tokens = ProviderTokens::of(&token);
     let user = get_json(provider, &e.userinfo, &access).await?;
     let profile = if provider.is_github() {
         let user: profile::GithubUser = serde_json::from_value(user)

@@ -24,7 +24,7 @@ use openidconnect::{
     OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, ProviderMetadata, RedirectUrl, Scope,
     SignatureVerificationError, TokenResponse,
 };
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
 
@@ -260,16 +260,7 @@ impl Discovery {
             profile.name = profile.name.or(from_info.name);
             profile.image = profile.image.or(from_info.image);
         }
-        let tokens = ProviderTokens {
-            access_token: SecretString::from(token.access_token().secret().clone()),
-            refresh_token: token
-                .refresh_token()
-                .map(|r| SecretString::from(r.secret().clone())),
-            expires_at: token
-                .expires_in()
-                .map(|d| time::OffsetDateTime::now_utc().unix_timestamp() + d.as_secs() as i64),
-        };
-        Ok((profile, tokens))
+        Ok((profile, ProviderTokens::of(&token)))
     }
 
     fn verifier(client: &Client) -> openidconnect::IdTokenVerifier<'_, CoreJsonWebKey> {

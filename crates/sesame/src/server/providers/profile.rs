@@ -35,6 +35,21 @@ pub struct ProviderTokens {
     pub expires_at: Option<i64>,
 }
 
+impl ProviderTokens {
+    /// The tokens of a token endpoint's answer.
+    pub(super) fn of(token: &impl oauth2::TokenResponse) -> ProviderTokens {
+        ProviderTokens {
+            access_token: SecretString::from(token.access_token().secret().clone()),
+            refresh_token: token
+                .refresh_token()
+                .map(|r| SecretString::from(r.secret().clone())),
+            expires_at: token
+                .expires_in()
+                .map(|d| time::OffsetDateTime::now_utc().unix_timestamp() + d.as_secs() as i64),
+        }
+    }
+}
+
 /// An id as a string: providers send strings (`sub`) or numbers (GitHub).
 fn id_of(value: &serde_json::Value) -> Option<String> {
     match value {
