@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use sesame::components::{page_credentials_form, ProviderButtons, SignUpLink};
+use sesame::components::{page_credentials_form, ProviderSignIn, SignUpLink};
 
 use crate::i18n::use_texts;
 
@@ -15,15 +15,21 @@ pub fn SignInPage() -> impl IntoView {
         <section class="card">
             <h1>{t.sign_in_to_app}</h1>
             <p class="muted">{t.sign_in_lead}</p>
-            <ProviderButtons client=true />
-            <SignInForm />
+            <SignInForm providers=sesame::page::sign_in_providers() />
             <SignUpLink href="/sign-up" />
         </section>
     }
 }
 
-/// The page's form, hydrated on its own.
+/// The page's forms, hydrated on their own: the providers' buttons (through
+/// `sign_in()` once hydrated), then the credentials form.
 #[island]
-fn SignInForm() -> impl IntoView {
-    page_credentials_form(sesame::i18n::use_i18n().1.sign_in)
+fn SignInForm(
+    /// `(id, name)` of each provider, read on the server.
+    providers: Vec<(String, String)>,
+) -> impl IntoView {
+    view! {
+        <ProviderSignIn providers />
+        {page_credentials_form(sesame::i18n::use_i18n().1.sign_in)}
+    }
 }

@@ -2,45 +2,40 @@
 //! each a form that posts the page's CSRF token and `callbackUrl` to
 //! `/api/auth/signin/{id}`, which answers with a 302 to the provider, so it
 //! works with JavaScript off. [`ProviderButtons`] renders them on the
-//! server, without an island (the built-in page); with `client`, they are
-//! a lazy island whose submit calls `sign_in(Provider::OAuth(id))` (an
-//! app's own page): its code is a chunk of its own, so the page's main
-//! download does not grow. Place it outside the credentials form's island.
+//! server, outside any island (the built-in page: no code in the browser).
+//! [`ProviderSignIn`] is the same forms for an app's own sign-in island,
+//! whose submit calls `sign_in(Provider::OAuth(id))`: placed in the island
+//! that already holds the credentials form (which has `sign_in` already),
+//! it adds no chunk and next to no code to the page's download.
 
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{i18n::use_i18n, page, sign_in, wire::routes, wire::Provider, SignInOptions};
 
-/// The providers' buttons, then "or" (nothing when there are none).
+/// The providers' buttons, then "or" (nothing when there are none);
+/// rendered on the server, outside any island.
 #[component]
-pub fn ProviderButtons(
-    /// Sign in through the WASM client (`sign_in`) once hydrated.
-    #[prop(optional)]
-    client: bool,
-) -> impl IntoView {
+pub fn ProviderButtons() -> impl IntoView {
     let providers = page::sign_in_providers();
     let (callback_url, _) = super::sign_in_query();
     let callback_url = callback_url.unwrap_or_else(|| "/".into());
     let csrf_token = page::page_csrf_token();
-    (!providers.is_empty()).then(|| {
-        if client {
-            view! { <ProviderSignIn providers callback_url csrf_token /> }.into_any()
-        } else {
-            provider_forms(providers, callback_url, csrf_token, None).into_any()
-        }
-    })
+    (!providers.is_empty()).then(|| provider_forms(providers, callback_url, csrf_token, None))
 }
 
-/// The buttons as a lazy island that signs in with `sign_in()`.
-#[island(lazy)]
+/// The buttons for an app's sign-in island: a submit calls `sign_in()`.
+/// The island gets `providers` as a prop from its page (where
+/// [`crate::page::sign_in_providers`] reads them on the server); the
+/// `callbackUrl` and CSRF token come from the page, as for the credentials
+/// form. Nothing when there are no providers.
+#[component]
 pub fn ProviderSignIn(
     /// `(id, name)` of each provider.
     providers: Vec<(String, String)>,
-    /// Where to go after signing in.
-    callback_url: String,
-    /// The page's CSRF token (for the form post before hydration).
-    csrf_token: String,
 ) -> impl IntoView {
+    let (callback_url, _) = super::sign_in_query();
+    let callback_url = callback_url.unwrap_or_else(|| "/".into());
+    let csrf_token = page::page_csrf_token();
     let submit = {
         let callback_url = callback_url.clone();
         move |id: String| {
@@ -63,7 +58,8 @@ pub fn ProviderSignIn(
             });
         }
     };
-    provider_forms(providers, callback_url, csrf_token, Some(Box::new(submit)))
+    (!providers.is_empty())
+        .then(|| provider_forms(providers, callback_url, csrf_token, Some(Box::new(submit))))
 }
 
 type OnSubmit = Box<dyn Fn(String) + Send + Sync>;

@@ -119,7 +119,10 @@ pub struct ProviderConfig {
     /// GitHub: the addresses endpoint (`/user/emails`).
     #[serde(default)]
     pub emails_url: Option<Url>,
-    /// Microsoft: the tenant (`common`, `organizations`, or a tenant id).
+    /// Microsoft: the directory (tenant) id, or `consumers`. Required:
+    /// `common` and `organizations` publish a templated issuer
+    /// (`{tenantid}`) that no ID token carries, so their tokens cannot be
+    /// checked against it.
     #[serde(default)]
     pub tenant: Option<String>,
     /// The client id registered with the provider.
@@ -249,7 +252,7 @@ impl ProviderConfig {
             ProviderKind::Google => "https://accounts.google.com".to_string(),
             ProviderKind::Microsoft => format!(
                 "https://login.microsoftonline.com/{}/v2.0",
-                self.tenant.as_deref().unwrap_or("common")
+                self.tenant.as_deref()?
             ),
             _ => return None,
         };
@@ -383,6 +386,23 @@ impl ProviderConfig {
         ] {
             if url.is_some() {
                 need(field, url)?;
+            }
+        }
+        if self.kind == ProviderKind::Microsoft && self.issuer.is_none() {
+            let tenant = self.tenant.as_deref().unwrap_or("");
+            if tenant.is_empty()
+                || matches!(tenant, "common" | "organizations")
+                || !tenant
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            {
+                return Err(ConfigError::invalid(
+                    format!("{key}.tenant"),
+                    format!(
+                        "`{tenant}`: give your directory (tenant) id or `consumers`; `common` and \
+                         `organizations` publish a templated issuer no ID token can be checked against"
+                    ),
+                ));
             }
         }
         if self.kind == ProviderKind::Github && self.response_mode == ResponseMode::FormPost {

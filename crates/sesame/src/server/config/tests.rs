@@ -374,6 +374,13 @@ fn presets_know_their_urls_and_scopes() {
         microsoft.issuer_url().as_deref(),
         Some("https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0")
     );
+    let e = with_providers(
+        "development",
+        "[[providers]]\nid = \"ms\"\nkind = \"microsoft\"\nclient_id = \"a\"\nclient_secret = \"s\"\ntenant = \"common\"",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("providers[0].tenant"), "{e}");
     let github = ProviderConfig::github("id");
     assert!(!github.is_oidc());
     assert_eq!(github.issuer_url(), None);
