@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use sesame::components::{page_credentials_form, ProviderSignIn, SignUpLink};
+use sesame::components::{
+    page_credentials_form, use_provider_sign_in, ProviderButtons, SignUpLink,
+};
 
 use crate::i18n::use_texts;
 
@@ -15,21 +17,17 @@ pub fn SignInPage() -> impl IntoView {
         <section class="card">
             <h1>{t.sign_in_to_app}</h1>
             <p class="muted">{t.sign_in_lead}</p>
-            <SignInForm providers=sesame::page::sign_in_providers() />
+            <ProviderButtons />
+            <SignInForm />
             <SignUpLink href="/sign-up" />
         </section>
     }
 }
 
-/// The page's forms, hydrated on their own: the providers' buttons (through
-/// `sign_in()` once hydrated), then the credentials form.
+/// The page's form, hydrated on its own; once it is, the providers' buttons
+/// above it sign in through `sign_in()` too.
 #[island]
-fn SignInForm(
-    /// `(id, name)` of each provider, read on the server.
-    providers: Vec<(String, String)>,
-) -> impl IntoView {
-    view! {
-        <ProviderSignIn providers />
-        {page_credentials_form(sesame::i18n::use_i18n().1.sign_in)}
-    }
+fn SignInForm() -> impl IntoView {
+    use_provider_sign_in();
+    page_credentials_form(sesame::i18n::use_i18n().1.sign_in)
 }

@@ -2,15 +2,18 @@
 //! each a form that posts the page's CSRF token and `callbackUrl` to
 //! `/api/auth/signin/{id}`, which answers with a 302 to the provider, so it
 //! works with JavaScript off. [`ProviderButtons`] renders them on the
-//! server, outside any island (the built-in page: no code in the browser).
-//! [`ProviderSignIn`] is the same forms for an app's own sign-in island,
-//! whose submit calls `sign_in(Provider::OAuth(id))`: placed in the island
-//! that already holds the credentials form (which has `sign_in` already),
-//! it adds no chunk and next to no code to the page's download.
+//! server, outside any island: no view code in the browser. An app's page
+//! that wants them to go through the WASM client calls
+//! [`use_provider_sign_in`] in an island it already has (the credentials
+//! form's): one submit listener, next to no code.
 
-use leptos::{prelude::*, task::spawn_local};
+use leptos::prelude::*;
+#[cfg(feature = "hydrate")]
+use leptos::task::spawn_local;
 
-use crate::{i18n::use_i18n, page, sign_in, wire::routes, wire::Provider, SignInOptions};
+use crate::{i18n::use_i18n, page, wire::routes};
+#[cfg(feature = "hydrate")]
+use crate::{sign_in, wire::Provider, SignInOptions};
 
 /// The providers' buttons, then "or" (nothing when there are none);
 /// rendered on the server, outside any island.
@@ -20,32 +23,36 @@ pub fn ProviderButtons() -> impl IntoView {
     let (callback_url, _) = super::sign_in_query();
     let callback_url = callback_url.unwrap_or_else(|| "/".into());
     let csrf_token = page::page_csrf_token();
-    (!providers.is_empty()).then(|| provider_forms(providers, callback_url, csrf_token, None))
+    (!providers.is_empty()).then(|| provider_forms(providers, callback_url, csrf_token))
 }
 
-/// The buttons for an app's sign-in island: a submit calls `sign_in()`.
-/// The island gets `providers` as a prop from its page (where
-/// [`crate::page::sign_in_providers`] reads them on the server); the
-/// `callbackUrl` and CSRF token come from the page, as for the credentials
-/// form. Nothing when there are no providers.
-#[component]
-pub fn ProviderSignIn(
-    /// `(id, name)` of each provider.
-    providers: Vec<(String, String)>,
-) -> impl IntoView {
-    let (callback_url, _) = super::sign_in_query();
-    let callback_url = callback_url.unwrap_or_else(|| "/".into());
-    let csrf_token = page::page_csrf_token();
-    let submit = {
-        let callback_url = callback_url.clone();
-        move |id: String| {
+/// Inside an island of a sign-in page: once it is hydrated, the page's
+/// provider buttons ([`ProviderButtons`], rendered outside the island) sign
+/// in through `sign_in(Provider::OAuth(id))` (one listener for the page's
+/// form submits, no code per button: the page's download does not grow).
+/// Before hydration, and without JavaScript, they stay plain form posts.
+pub fn use_provider_sign_in() {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let handle = window_event_listener(leptos::ev::submit, |ev| {
+            let Some(form) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            else {
+                return;
+            };
+            let Some(id) = form.get_attribute("data-provider") else {
+                return;
+            };
+            ev.prevent_default();
             let options = SignInOptions {
-                callback_url: Some(callback_url.clone()),
+                callback_url: super::sign_in_query().0,
                 ..SignInOptions::default()
             };
             spawn_local(async move {
                 // On success the browser is on its way to the provider; a
-                // refusal (a provider that is down) lands on the error URL.
+                // refusal (a provider that is down) shows on this page.
                 if let Ok(answer) = sign_in(Some(Provider::oauth(id)), options).await {
                     if !answer.ok {
                         page::navigate(&crate::wire::routes::sign_in_page_url(
@@ -56,39 +63,24 @@ pub fn ProviderSignIn(
                     }
                 }
             });
-        }
-    };
-    (!providers.is_empty())
-        .then(|| provider_forms(providers, callback_url, csrf_token, Some(Box::new(submit))))
+        });
+        on_cleanup(move || handle.remove());
+    }
 }
-
-type OnSubmit = Box<dyn Fn(String) + Send + Sync>;
 
 fn provider_forms(
     providers: Vec<(String, String)>,
     callback_url: String,
     csrf_token: String,
-    on_submit: Option<OnSubmit>,
 ) -> impl IntoView {
     let (_, t) = use_i18n();
-    let on_submit = on_submit.map(std::sync::Arc::new);
     let buttons = providers
         .into_iter()
         .map(|(id, name)| {
             let action = routes::SIGN_IN_PROVIDER.replace("{provider}", &id);
-            let handler = on_submit.clone().map(|f| {
-                let id = id.clone();
-                move |ev: leptos::ev::SubmitEvent| {
-                    ev.prevent_default();
-                    f(id.clone());
-                }
-            });
+            let form_id = id.clone();
             view! {
-                <form method="post" action=action class="provider" on:submit=move |ev| {
-                    if let Some(handler) = &handler {
-                        handler(ev);
-                    }
-                }>
+                <form method="post" action=action class="provider" data-provider=form_id>
                     <input type="hidden" name="csrfToken" value=csrf_token.clone() />
                     <input type="hidden" name="callbackUrl" value=callback_url.clone() />
                     <button type="submit" data-provider=id>
