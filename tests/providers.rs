@@ -993,3 +993,27 @@ async fn a_provider_without_an_address_cannot_make_an_account() {
     assert_eq!(error_of(&location(&res)), "OAuthCallback");
     assert!(browser.session().await.as_object().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn an_instance_that_never_asked_the_provider_still_requires_its_iss() {
+    // The flow starts on A; B (same secret, never asked the provider for
+    // its metadata) gets the return without `iss`.
+    let mut on_a = app_with("").await;
+    let b = app_with("").await;
+    let url = start(&mut on_a, "oidc-test", "/account").await;
+    let back = sign_in_at_provider(&url, "alice").await;
+    let mut parsed = url::Url::parse(back.url()).unwrap();
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .into_owned()
+        .filter(|(k, _)| k != "iss")
+        .collect();
+    parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    let path = format!("{}?{}", parsed.path(), parsed.query().unwrap());
+    let mut on_b = TestApp {
+        cookies: on_a.cookies.clone(),
+        ..b.new_browser()
+    };
+    let to = refused_return(&mut on_b, &path).await;
+    assert_eq!(error_of(&to), "OAuthCallback");
+}

@@ -57,7 +57,7 @@ pub fn AccountPage() -> impl IntoView {
 fn AccountCard() -> impl IntoView {
     let session = use_session(UseSessionOptions::default());
     let details = Resource::new(|| (), |_| account_details());
-    let (_, auth_text, t) = use_texts();
+    let (locale, auth_text, t) = use_texts();
     view! {
         <section class="card">
             <h1>{t.your_account}</h1>
@@ -107,7 +107,7 @@ fn AccountCard() -> impl IntoView {
             <nav class="account-links">
                 <a href="/account/sessions">{auth_text.sessions_title}</a>
                 " · "
-                <a href="/account/connections">{auth_text.connections_title}</a>
+                <a href="/account/connections">{locale.pages().connections_title}</a>
                 " · "
                 <a href="/account/password">{auth_text.change_password}</a>
                 " · "

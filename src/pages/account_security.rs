@@ -43,12 +43,13 @@ pub fn SessionsPage() -> impl IntoView {
 
 #[component]
 pub fn ConnectionsPage() -> impl IntoView {
-    let (_, auth_text, _) = use_texts();
+    let (locale, _, _) = use_texts();
+    let title = locale.pages().connections_title;
     view! {
-        <Title text=auth_text.connections_title />
+        <Title text=title />
         <RequireAuth>
             <section class="card">
-                <h1>{auth_text.connections_title}</h1>
+                <h1>{title}</h1>
                 <ConnectionsPanel back_to="/account/connections" />
                 <BackToAccount />
             </section>

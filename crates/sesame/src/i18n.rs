@@ -58,6 +58,14 @@ impl Locale {
         ranked.first().map(|r| r.2)
     }
 
+    /// The strings of the server-rendered parts of the pages (see [`PageMessages`]).
+    pub fn pages(self) -> &'static PageMessages {
+        match self {
+            Locale::En => &EN_PAGES,
+            Locale::De => &DE_PAGES,
+        }
+    }
+
     /// The strings of the built-in pages in this language.
     pub fn messages(self) -> &'static Messages {
         match self {
@@ -120,30 +128,6 @@ pub struct Messages {
     pub redirecting: &'static str,
     /// The "remember me" checkbox.
     pub remember_me: &'static str,
-    /// A provider's button: "Sign in with" and the provider's name.
-    pub sign_in_with: &'static str,
-    /// Between the providers' buttons and the password form.
-    pub or: &'static str,
-    /// The email provider's button.
-    pub email_me_a_link: &'static str,
-    /// The email provider's address field.
-    pub link_address: &'static str,
-    /// The email provider's "check your email" page: title and text.
-    pub check_email_title: &'static str,
-    /// What the "check your email" page says.
-    pub check_email_text: &'static str,
-    /// The sign-in link's page: its button.
-    pub finish_sign_in: &'static str,
-    /// The account's linked providers: title.
-    pub connections_title: &'static str,
-    /// Links a provider account.
-    pub connect: &'static str,
-    /// Removes a linked provider account.
-    pub disconnect: &'static str,
-    /// After a provider account was linked.
-    pub connected: &'static str,
-    /// After a provider account was removed.
-    pub disconnected: &'static str,
     /// The sessions list's title.
     pub sessions_title: &'static str,
     /// Marks the session of the browser looking at the list.
@@ -245,18 +229,6 @@ static EN: Messages = Messages {
     back_home: "Back to the home page",
     redirecting: "Redirecting to the sign-in page…",
     remember_me: "Remember me",
-    sign_in_with: "Sign in with",
-    or: "or",
-    email_me_a_link: "Email me a sign-in link",
-    link_address: "Address for a sign-in link",
-    check_email_title: "Check your email",
-    check_email_text: "A sign-in link has been sent to your email address, if it may sign in here. It works once, for a few minutes.",
-    finish_sign_in: "Sign in",
-    connections_title: "Sign-in methods",
-    connect: "Connect",
-    disconnect: "Disconnect",
-    connected: "The account is connected.",
-    disconnected: "The account is disconnected.",
     sessions_title: "Where you are signed in",
     this_browser: "This browser",
     signed_in: "Signed in",
@@ -314,18 +286,6 @@ static DE: Messages = Messages {
     back_home: "Zur Startseite",
     redirecting: "Weiter zur Anmeldeseite…",
     remember_me: "Angemeldet bleiben",
-    sign_in_with: "Anmelden mit",
-    or: "oder",
-    email_me_a_link: "Anmeldelink per E-Mail schicken",
-    link_address: "Adresse für einen Anmeldelink",
-    check_email_title: "Prüfen Sie Ihr Postfach",
-    check_email_text: "Ein Anmeldelink wurde an Ihre E-Mail-Adresse geschickt, falls sie sich hier anmelden darf. Er gilt einmal, für wenige Minuten.",
-    finish_sign_in: "Anmelden",
-    connections_title: "Anmeldemethoden",
-    connect: "Verbinden",
-    disconnect: "Trennen",
-    connected: "Das Konto ist verbunden.",
-    disconnected: "Das Konto ist getrennt.",
     sessions_title: "Wo Sie angemeldet sind",
     this_browser: "Dieser Browser",
     signed_in: "Angemeldet",
@@ -441,6 +401,66 @@ pub fn lang_cookie(uri: &http::Uri) -> Option<http::HeaderValue> {
     );
     http::HeaderValue::from_str(&cookie).ok()
 }
+
+/// The strings of the built-in pages' server-rendered parts (the providers'
+/// buttons, the email provider's pages, the connections list): no island
+/// uses them, so they stay out of the WASM.
+pub struct PageMessages {
+    /// A provider's button: "Sign in with" and the provider's name.
+    pub sign_in_with: &'static str,
+    /// Between the providers' buttons and the password form.
+    pub or: &'static str,
+    /// The email provider's button.
+    pub email_me_a_link: &'static str,
+    /// The email provider's address field.
+    pub link_address: &'static str,
+    /// The email provider's "check your email" page: title and text.
+    pub check_email_title: &'static str,
+    /// What the "check your email" page says.
+    pub check_email_text: &'static str,
+    /// The sign-in link's page: its button.
+    pub finish_sign_in: &'static str,
+    /// The account's linked providers: title.
+    pub connections_title: &'static str,
+    /// Links a provider account.
+    pub connect: &'static str,
+    /// Removes a linked provider account.
+    pub disconnect: &'static str,
+    /// After a provider account was linked.
+    pub connected: &'static str,
+    /// After a provider account was removed.
+    pub disconnected: &'static str,
+}
+
+static EN_PAGES: PageMessages = PageMessages {
+    sign_in_with: "Sign in with",
+    or: "or",
+    email_me_a_link: "Email me a sign-in link",
+    link_address: "Address for a sign-in link",
+    check_email_title: "Check your email",
+    check_email_text: "A sign-in link has been sent to your email address, if it may sign in here. It works once, for a few minutes.",
+    finish_sign_in: "Sign in",
+    connections_title: "Sign-in methods",
+    connect: "Connect",
+    disconnect: "Disconnect",
+    connected: "The account is connected.",
+    disconnected: "The account is disconnected.",
+};
+
+static DE_PAGES: PageMessages = PageMessages {
+    sign_in_with: "Anmelden mit",
+    or: "oder",
+    email_me_a_link: "Anmeldelink per E-Mail schicken",
+    link_address: "Adresse für einen Anmeldelink",
+    check_email_title: "Prüfen Sie Ihr Postfach",
+    check_email_text: "Ein Anmeldelink wurde an Ihre E-Mail-Adresse geschickt, falls sie sich hier anmelden darf. Er gilt einmal, für wenige Minuten.",
+    finish_sign_in: "Anmelden",
+    connections_title: "Anmeldemethoden",
+    connect: "Verbinden",
+    disconnect: "Trennen",
+    connected: "Das Konto ist verbunden.",
+    disconnected: "Das Konto ist getrennt.",
+};
 
 #[cfg(test)]
 mod tests {

@@ -37,13 +37,14 @@ pub fn ConnectionsPanel(
 
 #[component]
 fn ConnectionsList(connections: Connections, back_to: String) -> impl IntoView {
-    let (locale, t) = use_i18n();
+    let (locale, _) = use_i18n();
+    let p = locale.pages();
     let csrf_token = page::page_csrf_token();
     let done = page::query_param("done");
     let error = page::query_param("error").map(|code| AuthError::from_code(&code));
     let notice = match done.as_deref() {
-        Some("connected") => Some(t.connected),
-        Some("disconnected") => Some(t.disconnected),
+        Some("connected") => Some(p.connected),
+        Some("disconnected") => Some(p.disconnected),
         _ => None,
     };
     let hidden = {
@@ -73,7 +74,7 @@ fn ConnectionsList(connections: Connections, back_to: String) -> impl IntoView {
                         {hidden()}
                         <input type="hidden" name="provider" value=c.provider />
                         <input type="hidden" name="accountId" value=c.account_id />
-                        <button type="submit" class="danger">{t.disconnect}</button>
+                        <button type="submit" class="danger">{p.disconnect}</button>
                     </form>
                 </li>
             }
@@ -88,7 +89,7 @@ fn ConnectionsList(connections: Connections, back_to: String) -> impl IntoView {
                 <form method="post" action=routes::CONNECT class="provider">
                     {hidden()}
                     <input type="hidden" name="provider" value=id.clone() />
-                    <button type="submit" data-provider=id>{t.connect} " " {name}</button>
+                    <button type="submit" data-provider=id>{p.connect} " " {name}</button>
                 </form>
             }
         })

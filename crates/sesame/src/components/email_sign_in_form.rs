@@ -10,7 +10,7 @@ use crate::{i18n::use_i18n, page, wire::routes};
 /// The email provider's form, then "or" (nothing when it is off).
 #[component]
 pub fn EmailSignInForm() -> impl IntoView {
-    let (_, t) = use_i18n();
+    let p = use_i18n().0.pages();
     page::email_sign_in_enabled().then(|| {
         let (callback_url, _) = super::sign_in_query();
         view! {
@@ -25,12 +25,12 @@ pub fn EmailSignInForm() -> impl IntoView {
                     name="callbackUrl"
                     value=callback_url.unwrap_or_else(|| "/".into())
                 />
-                <label for="link-email">{t.link_address}</label>
+                <label for="link-email">{p.link_address}</label>
                 <input id="link-email" name="email" type="email" autocomplete="email" required />
-                <button type="submit">{t.email_me_a_link}</button>
+                <button type="submit">{p.email_me_a_link}</button>
             </form>
             <p class="or">
-                <span>{t.or}</span>
+                <span>{p.or}</span>
             </p>
         }
     })

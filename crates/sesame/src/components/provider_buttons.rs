@@ -73,7 +73,7 @@ fn provider_forms(
     callback_url: String,
     csrf_token: String,
 ) -> impl IntoView {
-    let (_, t) = use_i18n();
+    let p = use_i18n().0.pages();
     let buttons = providers
         .into_iter()
         .map(|(id, name)| {
@@ -84,7 +84,7 @@ fn provider_forms(
                     <input type="hidden" name="csrfToken" value=csrf_token.clone() />
                     <input type="hidden" name="callbackUrl" value=callback_url.clone() />
                     <button type="submit" data-provider=id>
-                        {t.sign_in_with} " " {name}
+                        {p.sign_in_with} " " {name}
                     </button>
                 </form>
             }
@@ -94,7 +94,7 @@ fn provider_forms(
         <div class="providers">
             {buttons}
             <p class="or">
-                <span>{t.or}</span>
+                <span>{p.or}</span>
             </p>
         </div>
     }

@@ -14,7 +14,8 @@ use crate::{i18n::use_i18n, page, wire::routes};
 /// The "check your email" page, or a sign-in link's button.
 #[component]
 pub fn VerifyRequestPage() -> impl IntoView {
-    let (_, t) = use_i18n();
+    let (locale, t) = use_i18n();
+    let p = locale.pages();
     let token = page::query_param("token").filter(|t| !t.is_empty());
     let email = page::query_param("email").unwrap_or_default();
     let body = match token {
@@ -26,19 +27,19 @@ pub fn VerifyRequestPage() -> impl IntoView {
                 <form method="post" action=routes::CALLBACK_PROVIDER.replace("{provider}", "email")>
                     <input type="hidden" name="token" value=token />
                     <input type="hidden" name="csrfToken" value=csrf_token />
-                    <button type="submit">{t.finish_sign_in}</button>
+                    <button type="submit">{p.finish_sign_in}</button>
                 </form>
             }
             .into_any()
         }
         None => view! {
-            <h1>{t.check_email_title}</h1>
-            <p role="status">{t.check_email_text}</p>
+            <h1>{p.check_email_title}</h1>
+            <p role="status">{p.check_email_text}</p>
         }
         .into_any(),
     };
     view! {
-        <Title text=t.check_email_title />
+        <Title text=p.check_email_title />
         <ThemedCard>{body}</ThemedCard>
     }
 }

@@ -158,7 +158,7 @@ impl Provider {
     /// said it sends one.
     pub async fn requires_iss(&self) -> bool {
         match &self.oidc {
-            Some(discovery) => discovery.sends_iss().await,
+            Some(discovery) => discovery.sends_iss(self).await,
             None => false,
         }
     }

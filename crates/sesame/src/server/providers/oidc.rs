@@ -140,9 +140,12 @@ impl Discovery {
         Ok(metadata)
     }
 
-    /// Whether the provider sends RFC 9207's `iss` (from its metadata).
-    pub(super) async fn sends_iss(&self) -> bool {
-        self.cached.read().await.as_ref().is_some_and(|(_, m)| {
+    /// Whether the provider sends RFC 9207's `iss` (from its metadata,
+    /// fetched if this instance has not yet: the flow may have started on
+    /// another). A provider that cannot be reached says nothing here; its
+    /// code exchange fails after.
+    pub(super) async fn sends_iss(&self, provider: &Provider) -> bool {
+        self.metadata(provider, None).await.is_ok_and(|m| {
             m.additional_metadata()
                 .authorization_response_iss_parameter_supported
                 == Some(true)
