@@ -679,7 +679,32 @@ async fn hashing_jobs_of_clients_that_left_do_not_run() {
     // done, so B waits for one and is dropped unrun when it leaves. (Before,
     // A's slot came back when A left, B's job queued behind A's and ran
     // although nobody was waiting for it.)
-    assert!(leave("a@example.com").await.unwrap_err().is_timeout());
+    // A leaves once its verification is running: waited for, not timed (a
+    // 15 ms timeout raced an 11 ms verification on a fast machine).
+    let a = tokio::spawn(
+        reqwest::Client::new()
+            .post(format!("{}/api/auth/callback/credentials", app.base))
+            .header(header::ORIGIN, app.base.clone())
+            .header(header::COOKIE, browser.cookie_header())
+            .form(&[
+                ("email", "a@example.com"),
+                ("password", "wrong"),
+                ("csrfToken", token.as_str()),
+                ("json", "true"),
+            ])
+            .send(),
+    );
+    for _ in 0..20_000 {
+        if gate.busy_slots() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_micros(100)).await;
+    }
+    a.abort();
+    assert!(
+        a.await.unwrap_err().is_cancelled(),
+        "A left before its answer"
+    );
     assert_eq!(
         gate.busy_slots(),
         1,
