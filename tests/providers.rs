@@ -1017,3 +1017,53 @@ async fn an_instance_that_never_asked_the_provider_still_requires_its_iss() {
     let to = refused_return(&mut on_b, &path).await;
     assert_eq!(error_of(&to), "OAuthCallback");
 }
+
+#[tokio::test]
+async fn the_flow_cookie_survives_a_cross_site_form_post_only_where_it_must() {
+    // On https, a `form_post` provider's flow cookie is `SameSite=None;
+    // Secure` (the provider's POST back is cross-site); a redirecting
+    // provider's stays `Lax`; on http (no `Secure` possible) it is `Lax`.
+    let config = |site: &str| {
+        format!(
+            "{}\n{}\n[site]\nurl = \"{site}\"\n[accounts]\nsign_up = \"open\"",
+            oidc().provider_toml("oidc-form-post", "response_mode = \"form_post\""),
+            oidc().provider_toml("oidc-test", ""),
+        )
+    };
+    let site = "https://auth.example.com";
+    let mut https = spawn(&config(site)).await;
+    let token = https.csrf_token().await;
+    for (provider, same_site) in [("oidc-form-post", "None"), ("oidc-test", "Lax")] {
+        let res = https
+            .post_form_from(
+                &format!("/api/auth/signin/{provider}"),
+                &[("csrfToken", &token), ("json", "true")],
+                Some(site),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "{provider}");
+        let cookie = common::set_cookie(&res, "__Host-sesame.oauth-flow").expect("the flow cookie");
+        assert!(
+            cookie.contains(&format!("SameSite={same_site}")),
+            "{cookie}"
+        );
+        assert!(
+            cookie.contains("; Secure") && cookie.contains("HttpOnly"),
+            "{cookie}"
+        );
+    }
+    let mut http = spawn(&config("http://127.0.0.1:1")).await;
+    let token = http.csrf_token().await;
+    let res = http
+        .post_form_from(
+            "/api/auth/signin/oidc-form-post",
+            &[("csrfToken", &token), ("json", "true")],
+            Some("http://127.0.0.1:1"),
+        )
+        .await;
+    let cookie = common::set_cookie(&res, "sesame.oauth-flow").expect("the flow cookie");
+    assert!(
+        cookie.contains("SameSite=Lax") && !cookie.contains("Secure"),
+        "{cookie}"
+    );
+}
