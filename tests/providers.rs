@@ -1067,3 +1067,16 @@ async fn the_flow_cookie_survives_a_cross_site_form_post_only_where_it_must() {
         "{cookie}"
     );
 }
+
+#[tokio::test]
+async fn a_flow_started_for_one_provider_is_refused_at_another_s_return() {
+    // The same provider server behind two ids: a return carried to the
+    // other id's callback, flow cookie and all, is refused.
+    let mut browser = app_with("").await;
+    let url = start(&mut browser, "github-test", "/account").await;
+    let back = sign_in_at_provider(&url, "alice").await;
+    let path =
+        path_of(back.url(), &browser).replace("/callback/github-test", "/callback/oidc-test");
+    let to = refused_return(&mut browser, &path).await;
+    assert_eq!(error_of(&to), "OAuthCallback");
+}

@@ -104,6 +104,11 @@ mod tests {
             Sealer::new(&secrets(&[b"two"]), "oauth-flow").open(&sealed),
             None
         );
+        assert_eq!(
+            format!("{flow:?}"),
+            "Sealer(oauth-flow, 1 keys)",
+            "no key material"
+        );
         let rotated = Sealer::new(&secrets(&[b"two", b"one"]), "oauth-flow");
         assert_eq!(rotated.open(&sealed).as_deref(), Some(&b"state"[..]));
     }

@@ -210,4 +210,27 @@ mod tests {
             );
         }
     }
+    #[test]
+    fn a_token_answer_s_expiry_is_now_plus_its_lifetime() {
+        use oauth2::{
+            basic::BasicTokenType, AccessToken, EmptyExtraTokenFields, RefreshToken,
+            StandardTokenResponse,
+        };
+        use secrecy::ExposeSecret;
+        let mut token = StandardTokenResponse::<EmptyExtraTokenFields, BasicTokenType>::new(
+            AccessToken::new("at".into()),
+            BasicTokenType::Bearer,
+            EmptyExtraTokenFields {},
+        );
+        token.set_expires_in(Some(&std::time::Duration::from_secs(3600)));
+        token.set_refresh_token(Some(RefreshToken::new("rt".into())));
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let tokens = ProviderTokens::of(&token);
+        let at = tokens.expires_at.unwrap();
+        assert!((now + 3600..=now + 3602).contains(&at), "{at} vs {now}");
+        assert_eq!(tokens.access_token.expose_secret(), "at");
+        assert_eq!(tokens.refresh_token.unwrap().expose_secret(), "rt");
+        token.set_expires_in(None);
+        assert_eq!(ProviderTokens::of(&token).expires_at, None);
+    }
 }
