@@ -67,6 +67,13 @@ struct FlowState {
     l: Option<String>,
 }
 
+impl FlowState {
+    /// Whether this flow may finish at `provider`'s return at `now` (Unix seconds).
+    fn is_live(&self, provider: &str, now: i64) -> bool {
+        self.p == provider && self.e > now
+    }
+}
+
 /// The name of the flow's cookie.
 pub fn cookie_name(auth: &Auth) -> &'static str {
     if auth.config.secure_cookies() {
@@ -243,7 +250,7 @@ pub async fn finish(
     let flow = cookie
         .and_then(|c| auth.flow_sealer.open(c))
         .and_then(|bytes| serde_json::from_slice::<FlowState>(&bytes).ok())
-        .filter(|f| f.p == provider_id && f.e > now());
+        .filter(|f| f.is_live(provider_id, now()));
     let Some(flow) = flow else {
         tracing::warn!(
             provider = provider_id,
@@ -567,5 +574,29 @@ async fn link_to_signed_in(
         Ok(Some(owner)) if owner == id => Ok(()),
         Ok(_) => Err(AuthError::OAuthAccountNotLinked),
         Err(e) => Err(store_error(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flow_finishes_only_at_its_provider_and_before_it_expires() {
+        let flow = FlowState {
+            p: "acme".into(),
+            s: "state".into(),
+            v: "verifier".into(),
+            n: None,
+            r: "https://site.example/api/auth/callback/acme".into(),
+            c: "/".into(),
+            e: 1_000 + FLOW_TTL_SECONDS,
+            l: None,
+        };
+        assert!(flow.is_live("acme", 1_000));
+        assert!(flow.is_live("acme", 1_000 + FLOW_TTL_SECONDS - 1));
+        assert!(!flow.is_live("acme", 1_000 + FLOW_TTL_SECONDS), "expired");
+        assert!(!flow.is_live("other", 1_000), "another provider");
+        assert_eq!(FLOW_TTL_SECONDS, 600);
     }
 }
