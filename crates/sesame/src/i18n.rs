@@ -93,6 +93,9 @@ impl Locale {
                 OAuthAccountNotLinked => "Um Ihre Identität zu bestätigen, melden Sie sich mit dem Konto an, das Sie ursprünglich benutzt haben.",
                 EmailSignin => "Die E-Mail konnte nicht gesendet werden.",
                 LastSignInMethod => "Das ist Ihre einzige Anmeldemethode: Legen Sie zuerst ein Passwort fest oder verbinden Sie ein anderes Konto.",
+                SecondFactorRequired => "Geben Sie den Code aus Ihrer Authenticator-App ein, um die Anmeldung abzuschließen.",
+                InvalidCode => "Der Code stimmt nicht. Prüfen Sie Ihre Authenticator-App und versuchen Sie es erneut.",
+                CodeAlreadyUsed => "Dieser Code wurde schon benutzt. Warten Sie auf den nächsten.",
                 InvalidRequest => "Die Anfrage konnte nicht gelesen werden.",
                 PayloadTooLarge => "Die Anfrage ist zu groß.",
                 ReauthRequired => "Geben Sie dafür Ihr Passwort noch einmal ein.",
@@ -430,6 +433,60 @@ pub struct PageMessages {
     pub connected: &'static str,
     /// After a provider account was removed.
     pub disconnected: &'static str,
+    /// The second factor's page: title.
+    pub second_factor_title: &'static str,
+    /// What the step's page asks.
+    pub second_factor_lead: &'static str,
+    /// The code field's label.
+    pub code: &'static str,
+    /// The step's button.
+    pub verify: &'static str,
+    /// Opens the recovery-code field.
+    pub use_recovery_code: &'static str,
+    /// The recovery-code field's label.
+    pub recovery_code: &'static str,
+    /// The "trust this browser" checkbox.
+    pub trust_browser: &'static str,
+    /// The security panel's title.
+    pub security_title: &'static str,
+    /// Says the authenticator app is on.
+    pub authenticator_on: &'static str,
+    /// Says there is no second factor.
+    pub authenticator_off: &'static str,
+    /// Starts setting up an authenticator app.
+    pub set_up_authenticator: &'static str,
+    /// How to set it up.
+    pub scan_qr: &'static str,
+    /// The key's label.
+    pub setup_key: &'static str,
+    /// Confirms the enrolment.
+    pub confirm_code: &'static str,
+    /// Turns the factor off.
+    pub turn_off: &'static str,
+    /// Makes new recovery codes.
+    pub new_recovery_codes: &'static str,
+    /// Before the count of unused recovery codes.
+    pub recovery_codes_left: &'static str,
+    /// Above recovery codes shown once.
+    pub recovery_codes_shown: &'static str,
+    /// The code field of a sensitive change.
+    pub code_if_not_recent: &'static str,
+    /// The trusted browsers' title.
+    pub trusted_browsers: &'static str,
+    /// Forgets one trusted browser.
+    pub forget: &'static str,
+    /// Forgets every trusted browser.
+    pub forget_all: &'static str,
+    /// After an enrolment started.
+    pub factor_done_enrolling: &'static str,
+    /// After the factor was turned on.
+    pub factor_done_enabled: &'static str,
+    /// After the factor was turned off.
+    pub factor_done_disabled: &'static str,
+    /// After new recovery codes.
+    pub factor_done_codes: &'static str,
+    /// After a trusted browser was forgotten.
+    pub factor_done_forgotten: &'static str,
 }
 
 static EN_PAGES: PageMessages = PageMessages {
@@ -445,6 +502,33 @@ static EN_PAGES: PageMessages = PageMessages {
     disconnect: "Disconnect",
     connected: "The account is connected.",
     disconnected: "The account is disconnected.",
+    second_factor_title: "Two-step verification",
+    second_factor_lead: "Enter the 6-digit code from your authenticator app.",
+    code: "Code",
+    verify: "Verify",
+    use_recovery_code: "Use a recovery code instead",
+    recovery_code: "Recovery code",
+    trust_browser: "Trust this browser for 30 days",
+    security_title: "Two-step verification",
+    authenticator_on: "An authenticator app is set up: signing in asks for its code.",
+    authenticator_off: "Add a second step to signing in: a code from an authenticator app.",
+    set_up_authenticator: "Set up an authenticator app",
+    scan_qr: "Scan the QR code with your authenticator app, or type the key, then enter the code it shows.",
+    setup_key: "Key",
+    confirm_code: "Turn on",
+    turn_off: "Turn off",
+    new_recovery_codes: "New recovery codes",
+    recovery_codes_left: "Recovery codes left:",
+    recovery_codes_shown: "Your recovery codes. Keep them somewhere safe: each works once, and they are not shown again.",
+    code_if_not_recent: "Code (unless you just signed in with one)",
+    trusted_browsers: "Trusted browsers",
+    forget: "Forget",
+    forget_all: "Forget all",
+    factor_done_enrolling: "Scan the code below, then enter a code to turn it on.",
+    factor_done_enabled: "Two-step verification is on.",
+    factor_done_disabled: "Two-step verification is off.",
+    factor_done_codes: "New recovery codes were made; the old ones no longer work.",
+    factor_done_forgotten: "The browser must pass the second step again.",
 };
 
 static DE_PAGES: PageMessages = PageMessages {
@@ -460,6 +544,33 @@ static DE_PAGES: PageMessages = PageMessages {
     disconnect: "Trennen",
     connected: "Das Konto ist verbunden.",
     disconnected: "Das Konto ist getrennt.",
+    second_factor_title: "Bestätigung in zwei Schritten",
+    second_factor_lead: "Geben Sie den 6-stelligen Code aus Ihrer Authenticator-App ein.",
+    code: "Code",
+    verify: "Bestätigen",
+    use_recovery_code: "Stattdessen einen Wiederherstellungscode verwenden",
+    recovery_code: "Wiederherstellungscode",
+    trust_browser: "Diesem Browser 30 Tage vertrauen",
+    security_title: "Bestätigung in zwei Schritten",
+    authenticator_on: "Eine Authenticator-App ist eingerichtet: Die Anmeldung fragt nach ihrem Code.",
+    authenticator_off: "Ergänzen Sie die Anmeldung um einen zweiten Schritt: einen Code aus einer Authenticator-App.",
+    set_up_authenticator: "Authenticator-App einrichten",
+    scan_qr: "Scannen Sie den QR-Code mit Ihrer Authenticator-App oder tippen Sie den Schlüssel ab, und geben Sie dann den angezeigten Code ein.",
+    setup_key: "Schlüssel",
+    confirm_code: "Einschalten",
+    turn_off: "Ausschalten",
+    new_recovery_codes: "Neue Wiederherstellungscodes",
+    recovery_codes_left: "Verbleibende Wiederherstellungscodes:",
+    recovery_codes_shown: "Ihre Wiederherstellungscodes. Bewahren Sie sie sicher auf: Jeder gilt einmal, und sie werden nicht noch einmal angezeigt.",
+    code_if_not_recent: "Code (außer Sie haben sich gerade mit einem angemeldet)",
+    trusted_browsers: "Vertrauenswürdige Browser",
+    forget: "Vergessen",
+    forget_all: "Alle vergessen",
+    factor_done_enrolling: "Scannen Sie den Code unten und geben Sie dann einen Code ein, um sie einzuschalten.",
+    factor_done_enabled: "Die Bestätigung in zwei Schritten ist eingeschaltet.",
+    factor_done_disabled: "Die Bestätigung in zwei Schritten ist ausgeschaltet.",
+    factor_done_codes: "Neue Wiederherstellungscodes wurden erzeugt; die alten gelten nicht mehr.",
+    factor_done_forgotten: "Der Browser muss den zweiten Schritt wieder bestehen.",
 };
 
 #[cfg(test)]

@@ -101,19 +101,22 @@ pub use client::{
         use_session, use_session_state, RequireAuth, SessionProvider, SessionState, SessionStatus,
         UseSession, UseSessionOptions,
     },
-    sign_in, sign_out, update_session, ClientError, SignInOptions, SignOutOptions,
+    sign_in, sign_out, update_session, verify_second_factor, ClientError, SignInOptions,
+    SignOutOptions,
 };
 pub use wire::error::AuthError;
 pub use wire::types::{
-    Connection, Connections, Provider, Session, SessionInfo, SessionUser, SignInResponse,
+    Connection, Connections, Provider, RecoveryCodes, Security, Session, SessionInfo, SessionUser,
+    SignInResponse, TotpEnrolment, TrustedBrowser,
 };
 
 /// The account actions of a signed-in user, from the browser: the user's
 /// sessions, ending one or the others, a new password, a new address,
-/// deleting the account. Each posts to its route in [`wire::routes`].
+/// deleting the account, the second factors. Each posts to its route in [`wire::routes`].
 pub mod account {
     pub use crate::client::{
-        change_email, change_password, delete_account, list_sessions, revoke_other_sessions,
-        revoke_session,
+        change_email, change_password, confirm_totp, delete_account, disable_totp, enrol_totp,
+        forget_browser, list_sessions, recovery_codes, revoke_other_sessions, revoke_session,
+        security,
     };
 }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod reset;
+pub mod security;
 pub mod sign_in;
 pub mod sign_up;
 

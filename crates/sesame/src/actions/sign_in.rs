@@ -52,6 +52,11 @@ pub async fn credentials_callback(
         ip: client_ip(peer, headers, &auth.config.site.trusted_proxies),
         user_agent: user_agent(headers),
         device_cookie: cookie(headers, auth.lockout.cookie_name()).map(str::to_string),
+        trusted_cookie: cookie(
+            headers,
+            &crate::server::flows::second_factor::trusted_cookie_name(&auth),
+        )
+        .map(str::to_string),
     };
     let form = CallbackForm {
         email: email.clone(),

@@ -222,6 +222,81 @@ pub async fn delete_account(password: &str) -> Result<(), ClientError> {
     in_browser!(transport::delete_account(password).await, password)
 }
 
+/// Finishes a sign-in that answered `SecondFactorRequired` (its `url` is
+/// the step's page) with the authenticator app's six-digit code or a
+/// recovery code; `trust_browser` skips the step in this browser for 30
+/// days. Answers like [`sign_in`] with `redirect: false`: on success the
+/// session state is up to date, and `url` is the `callbackUrl`.
+pub async fn verify_second_factor(
+    code: &str,
+    trust_browser: bool,
+) -> Result<SignInResponse, ClientError> {
+    in_browser!(
+        transport::verify_second_factor(code, trust_browser).await,
+        code,
+        trust_browser
+    )
+}
+
+/// The signed-in user's second factors (GET `/api/auth/account/security`).
+pub async fn security() -> Result<crate::wire::Security, ClientError> {
+    in_browser!(transport::security().await)
+}
+
+/// Starts setting up an authenticator app (after a recent sign-in); the
+/// secret to show is then in [`security`]'s `enrolment`.
+pub async fn enrol_totp() -> Result<(), ClientError> {
+    in_browser!(transport::account_action(crate::wire::routes::TOTP_ENROL, &[]).await)
+}
+
+/// Confirms the authenticator app with a code: the second factor is on; the
+/// ten recovery codes, to show once.
+pub async fn confirm_totp(code: &str) -> Result<Vec<String>, ClientError> {
+    in_browser!(
+        transport::codes_action(crate::wire::routes::TOTP_CONFIRM, &[("code", code)]).await,
+        code
+    )
+}
+
+/// Turns the authenticator app off. `code` (a current one, or a recovery
+/// code) is needed unless this session passed a second factor recently
+/// (`Refused(ReauthRequired)` without it).
+pub async fn disable_totp(code: Option<&str>) -> Result<(), ClientError> {
+    in_browser!(
+        transport::account_action(
+            crate::wire::routes::TOTP_DISABLE,
+            &[("code", code.unwrap_or(""))]
+        )
+        .await,
+        code
+    )
+}
+
+/// New recovery codes (the old ones void), to show once; `code` as for
+/// [`disable_totp`].
+pub async fn recovery_codes(code: Option<&str>) -> Result<Vec<String>, ClientError> {
+    in_browser!(
+        transport::codes_action(
+            crate::wire::routes::RECOVERY_CODES,
+            &[("code", code.unwrap_or(""))]
+        )
+        .await,
+        code
+    )
+}
+
+/// Forgets a trusted browser (an id from [`security`]), or every one.
+pub async fn forget_browser(id: Option<&str>) -> Result<(), ClientError> {
+    in_browser!(
+        transport::account_action(
+            crate::wire::routes::FORGET_BROWSER,
+            &[("id", id.unwrap_or(""))]
+        )
+        .await,
+        id
+    )
+}
+
 /// Posts an action's form fields (with the CSRF token and `json=true`);
 /// its typed refusal, if any. For the built-in forms.
 pub(crate) async fn post_action(path: &str, fields: &[(&str, &str)]) -> Result<(), ClientError> {

@@ -165,6 +165,19 @@ pub async fn sign_in(
     .await?;
     let error = error_of(status, &body);
     let ok = error.is_none();
+    if error == Some(AuthError::SecondFactorRequired) {
+        // The first factor passed: the step's page, or the caller asks
+        // for the code in place (`verify_second_factor`).
+        if options.redirect {
+            navigate(&body.url);
+        }
+        return Ok(SignInResponse {
+            error,
+            status,
+            ok,
+            url: Some(body.url),
+        });
+    }
     if ok && options.redirect {
         // Leaving the page: only the other tabs need to know.
         crate::client::tabs::publish(None, false);
@@ -213,6 +226,83 @@ async fn sign_in_elsewhere(
         ok,
         url: ok.then_some(body.url),
     })
+}
+
+/// POST `/api/auth/second-factor`: a pending sign-in finished with a code
+/// (six digits) or a recovery code; answered like a credentials sign-in.
+pub async fn verify_second_factor(
+    code: &str,
+    trust_browser: bool,
+) -> Result<SignInResponse, ClientError> {
+    let digits = code.chars().filter(|c| !c.is_whitespace()).count() == 6
+        && code
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_whitespace());
+    let field = if digits { "code" } else { "recoveryCode" };
+    let (status, body) = post_with_token(
+        routes::SECOND_FACTOR,
+        &[
+            (field, code),
+            ("trustBrowser", if trust_browser { "true" } else { "false" }),
+            ("json", "true"),
+        ],
+    )
+    .await?;
+    let error = error_of(status, &body);
+    let ok = error.is_none();
+    if ok {
+        let session = match body.session.clone() {
+            Some(session) => Some(session),
+            None => get_session().await.ok().flatten(),
+        };
+        crate::client::tabs::publish(session, true);
+    }
+    Ok(SignInResponse {
+        error,
+        status,
+        ok,
+        url: ok.then_some(body.url),
+    })
+}
+
+/// Posts an action that answers recovery codes: the codes, or its typed
+/// refusal.
+pub async fn codes_action(path: &str, fields: &[(&str, &str)]) -> Result<Vec<String>, ClientError> {
+    let token = csrf_token(false).await?;
+    let mut all = fields.to_vec();
+    all.push(("json", "true"));
+    all.push(("csrfToken", token.as_str()));
+    let form = UrlSearchParams::new().map_err(net)?;
+    for (name, value) in &all {
+        form.append(name, value);
+    }
+    let body = String::from(form.to_string());
+    let (status, text) = fetch(
+        "POST",
+        path,
+        Some(("application/x-www-form-urlencoded", &body)),
+    )
+    .await?;
+    let answer: crate::wire::RecoveryCodes =
+        serde_json::from_str(&text).map_err(|_| ClientError::BadResponse(status.to_string()))?;
+    match answer.error {
+        Some(code) => Err(ClientError::Refused(AuthError::from_code(&code))),
+        None => Ok(answer.codes),
+    }
+}
+
+/// GET `/api/auth/account/security`.
+pub async fn security() -> Result<crate::wire::Security, ClientError> {
+    let (status, text) = fetch("GET", routes::SECURITY, None).await?;
+    if status == 401 {
+        return Err(ClientError::Refused(AuthError::SessionRequired));
+    }
+    if !(200..300).contains(&status) {
+        return Err(ClientError::BadResponse(status.to_string()));
+    }
+    serde_json::from_str::<(crate::wire::Security, Vec<String>)>(&text)
+        .map(|(security, _)| security)
+        .map_err(|e| ClientError::BadResponse(e.to_string()))
 }
 
 pub async fn sign_out(options: SignOutOptions) -> Result<String, ClientError> {

@@ -1,6 +1,7 @@
 //! The routes of the built-in pages, for an app's `<Routes>`:
 //! `/api/auth/signin`, `/api/auth/signout`, `/api/auth/error`,
-//! `/api/auth/reset`, `/api/auth/signup` and `/api/auth/verify`.
+//! `/api/auth/reset`, `/api/auth/signup`, `/api/auth/verify`,
+//! `/api/auth/verify-request` and `/api/auth/second-factor`.
 
 use leptos::prelude::*;
 use leptos_router::{
@@ -9,8 +10,8 @@ use leptos_router::{
 };
 
 use super::{
-    DefaultSignInPage, DefaultSignUpPage, ErrorPage, ResetPage, SignOutPage, VerifyPage,
-    VerifyRequestPage,
+    DefaultSignInPage, DefaultSignUpPage, ErrorPage, ResetPage, SecondFactorPage, SignOutPage,
+    VerifyPage, VerifyRequestPage,
 };
 
 /// Routes the built-in pages; place it inside the app's `<Routes>`:
@@ -35,6 +36,7 @@ pub fn AuthRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
             <Route path=path!("/signup") view=DefaultSignUpPage ssr=SsrMode::Async />
             <Route path=path!("/verify") view=VerifyPage ssr=SsrMode::Async />
             <Route path=path!("/verify-request") view=VerifyRequestPage ssr=SsrMode::Async />
+            <Route path=path!("/second-factor") view=SecondFactorPage ssr=SsrMode::Async />
         </ParentRoute>
     }
     .into_inner()

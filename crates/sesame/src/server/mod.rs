@@ -81,6 +81,7 @@
 pub(crate) mod app;
 pub mod config;
 pub(crate) mod defense;
+pub(crate) mod factors;
 pub(crate) mod flows;
 pub(crate) mod http;
 pub(crate) mod mail;

@@ -331,6 +331,7 @@ impl Sesame {
         let app = Router::new()
             .merge(rest::router())
             .merge(crate::server::http::provider_routes::router())
+            .merge(crate::server::http::second_factor_route::router())
             .merge(self.routes.clone())
             .merge(pages)
             .layer(layers);
@@ -418,7 +419,7 @@ async fn shutdown_signal() {
     }
 }
 
-/// Deletes expired sessions and forgets idle rate-limit and lockout keys every
+/// Deletes expired sessions, second-factor steps and trusted browsers, and forgets idle rate-limit and lockout keys every
 /// ten minutes.
 fn spawn_cleanup(auth: &Auth) {
     let auth = auth.clone();
@@ -433,6 +434,14 @@ fn spawn_cleanup(auth: &Auth) {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(deleted = n, "expired sessions removed"),
                 Err(e) => tracing::warn!(error = %e, "session cleanup failed"),
+            }
+            if let Err(e) = auth
+                .factors
+                .store
+                .purge(crate::server::factors::now())
+                .await
+            {
+                tracing::warn!(error = %e, "second-factor cleanup failed");
             }
         }
     });

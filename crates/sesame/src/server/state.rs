@@ -68,6 +68,8 @@ pub struct Inner {
     pub(crate) flow_sealer: crate::server::defense::sealed::Sealer,
     /// Seals the provider tokens kept in the database.
     pub(crate) token_sealer: crate::server::defense::sealed::Sealer,
+    /// The second factors.
+    pub(crate) factors: crate::server::factors::Factors,
 }
 
 impl std::ops::Deref for Auth {
@@ -184,6 +186,11 @@ impl AuthBuilder {
             ),
             flow_sealer: crate::server::defense::sealed::Sealer::new(&secrets, "oauth-flow"),
             token_sealer: crate::server::defense::sealed::Sealer::new(&secrets, "provider-tokens"),
+            factors: crate::server::factors::Factors::new(
+                backends.factors(),
+                secrets.clone(),
+                secure,
+            ),
             secrets,
             backends,
             health: Default::default(),

@@ -67,6 +67,14 @@ pub enum AuthError {
     /// Sesame: the provider account is the user's last way to sign in (no
     /// password, no other link): 409.
     LastSignInMethod,
+    /// Sesame: the first factor passed; the account asks for its second
+    /// (the answer's `url` is the step's page): 401.
+    SecondFactorRequired,
+    /// Sesame: the second factor's code (or recovery code) is wrong: 401.
+    InvalidCode,
+    /// Sesame: the code was used already (its time step, or a used
+    /// recovery code): 401. Wait for the next code.
+    CodeAlreadyUsed,
     /// Any other failure: 400.
     Default,
 }
@@ -106,12 +114,15 @@ impl AuthError {
             OAuthAccountNotLinked => "To confirm your identity, sign in with the same account you used originally.",
             EmailSignin => "The e-mail could not be sent.",
             LastSignInMethod => "This is your only way to sign in: set a password or connect another account first.",
+            SecondFactorRequired => "Enter the code from your authenticator app to finish signing in.",
+            InvalidCode => "That code is not right. Check your authenticator app and try again.",
+            CodeAlreadyUsed => "That code was used already. Wait for the next one.",
             Default => "Unable to sign in.",
         }
     }
 
     /// Every variant, for catalogs and tests.
-    pub const ALL: [AuthError; 24] = [
+    pub const ALL: [AuthError; 27] = [
         AuthError::CredentialsSignin,
         AuthError::SessionRequired,
         AuthError::AccessDenied,
@@ -135,6 +146,9 @@ impl AuthError {
         AuthError::OAuthAccountNotLinked,
         AuthError::EmailSignin,
         AuthError::LastSignInMethod,
+        AuthError::SecondFactorRequired,
+        AuthError::InvalidCode,
+        AuthError::CodeAlreadyUsed,
         AuthError::Default,
     ];
 
@@ -164,6 +178,9 @@ impl AuthError {
             AuthError::OAuthAccountNotLinked => "OAuthAccountNotLinked",
             AuthError::EmailSignin => "EmailSignin",
             AuthError::LastSignInMethod => "LastSignInMethod",
+            AuthError::SecondFactorRequired => "SecondFactorRequired",
+            AuthError::InvalidCode => "InvalidCode",
+            AuthError::CodeAlreadyUsed => "CodeAlreadyUsed",
             AuthError::Default => "default",
         }
     }
@@ -180,7 +197,11 @@ impl AuthError {
     /// The HTTP status this error is answered with.
     pub fn status(self) -> u16 {
         match self {
-            AuthError::CredentialsSignin | AuthError::SessionRequired => 401,
+            AuthError::CredentialsSignin
+            | AuthError::SessionRequired
+            | AuthError::SecondFactorRequired
+            | AuthError::InvalidCode
+            | AuthError::CodeAlreadyUsed => 401,
             AuthError::AccessDenied
             | AuthError::MissingCSRF
             | AuthError::Verification

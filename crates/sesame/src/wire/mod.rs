@@ -9,7 +9,10 @@ pub(crate) mod types;
 
 // Public at the crate root; here for the crate's own modules.
 pub(crate) use error::AuthError;
-pub(crate) use types::{Connections, Provider, Session, SessionInfo, SessionUser, SignInResponse};
+pub(crate) use types::{
+    Connections, Provider, RecoveryCodes, Security, Session, SessionInfo, SessionUser,
+    SignInResponse,
+};
 
 pub use types::{
     ActionFields, ColorScheme, CsrfResponse, Theme, UrlResponse, CSRF_META_NAME, SESSION_META_NAME,

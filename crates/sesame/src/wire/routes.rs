@@ -97,6 +97,23 @@ pub const CHANGE_EMAIL: &str = "/api/auth/account/change-email";
 /// Deletes the account (POST `password`).
 pub const DELETE_ACCOUNT: &str = "/api/auth/account/delete";
 
+/// The second factor's step: its page (GET) and the code (POST `code` or
+/// `recoveryCode`, `trustBrowser`).
+pub const SECOND_FACTOR: &str = "/api/auth/second-factor";
+/// The signed-in user's second factors (GET, JSON).
+pub const SECURITY: &str = "/api/auth/account/security";
+/// Starts setting up an authenticator app (POST).
+pub const TOTP_ENROL: &str = "/api/auth/account/totp/enrol";
+/// Confirms the authenticator app with a code (POST `code`); answers the
+/// recovery codes.
+pub const TOTP_CONFIRM: &str = "/api/auth/account/totp/confirm";
+/// Turns the authenticator app off (POST `code` unless a second factor is recent).
+pub const TOTP_DISABLE: &str = "/api/auth/account/totp/disable";
+/// New recovery codes (POST `code` unless a second factor is recent).
+pub const RECOVERY_CODES: &str = "/api/auth/account/recovery-codes";
+/// Forgets a trusted browser (POST `id`; without it, all of them).
+pub const FORGET_BROWSER: &str = "/api/auth/account/forget-browser";
+
 /// The running server's admin route (loopback only, signed with the
 /// secret), for the admin commands of another process: POST.
 pub const ADMIN: &str = "/_sesame/admin";
@@ -138,6 +155,14 @@ pub const ALL: &[Route] = &[
     post(CHANGE_PASSWORD),
     post(CHANGE_EMAIL),
     post(DELETE_ACCOUNT),
+    get(SECOND_FACTOR),
+    post(SECOND_FACTOR),
+    get(SECURITY),
+    post(TOTP_ENROL),
+    post(TOTP_CONFIRM),
+    post(TOTP_DISABLE),
+    post(RECOVERY_CODES),
+    post(FORGET_BROWSER),
 ];
 
 /// Whether `method path` is a route of the table. A `{provider}` segment

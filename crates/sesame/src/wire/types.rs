@@ -46,6 +46,59 @@ pub struct SessionInfo {
     pub browser: String,
 }
 
+/// The signed-in user's second factors (GET `/api/auth/account/security`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Security {
+    /// Whether an authenticator app (TOTP) is confirmed.
+    pub authenticator: bool,
+    /// An authenticator app being set up: shown until a code confirms it.
+    pub enrolment: Option<TotpEnrolment>,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: i64,
+    /// Browsers trusted to skip the second factor.
+    pub trusted_browsers: Vec<TrustedBrowser>,
+    /// How this session signed in (`pwd`, `otp`, `oauth:github`…).
+    pub amr: Vec<String>,
+    /// When this session last passed a second factor, RFC 3339.
+    pub second_factor_at: Option<String>,
+}
+
+/// An authenticator app being set up.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TotpEnrolment {
+    /// The secret, base32 in groups of four, for typing.
+    pub secret: String,
+    /// The `otpauth://` URI.
+    pub uri: String,
+    /// The URI as a QR code, an inline SVG drawn by the server.
+    pub qr_svg: String,
+}
+
+/// A browser trusted to skip the second factor.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TrustedBrowser {
+    /// Its id: what forgetting it takes.
+    pub id: String,
+    /// The browser, as its `User-Agent` told.
+    pub browser: String,
+    /// When it was trusted, RFC 3339.
+    pub trusted_at: String,
+    /// When the trust ends, RFC 3339.
+    pub expires: String,
+}
+
+/// Recovery codes, shown once (after an authenticator app is confirmed, or
+/// new ones on demand), with the way back.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RecoveryCodes {
+    /// Where to go back to.
+    pub url: String,
+    /// The error code, on a failure.
+    pub error: Option<String>,
+    /// The codes (empty on a failure).
+    pub codes: Vec<String>,
+}
+
 /// The signed-in user's ways to sign in through providers (GET
 /// `/api/auth/account/connections`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

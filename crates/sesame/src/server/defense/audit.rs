@@ -23,6 +23,11 @@ pub enum AuditAction {
     SignOut,
     /// An account (or a device) was locked by its failures.
     Lockout,
+    /// A second-factor step (a code, a recovery code).
+    SecondFactor,
+    /// A change to the account's second factors (enrolled, turned off,
+    /// new recovery codes, a trusted browser forgotten).
+    FactorChange,
 }
 
 /// How it ended.
@@ -47,6 +52,12 @@ pub enum Outcome {
     InvalidCallbackUrl,
     /// A store or session failure.
     Error,
+    /// The first factor passed; the sign-in waits for the second.
+    SecondFactorRequired,
+    /// A wrong second-factor code.
+    WrongCode,
+    /// A code (its time step) or a recovery code used before.
+    CodeReplayed,
     /// A lock began (with [`AuditAction::Lockout`]); `hard` at the cap.
     Started {
         /// How long the account waits before its next attempt.
@@ -75,6 +86,9 @@ pub struct AuditEvent {
     /// The provider of a sign-in through one (`github`); `None` for the
     /// password and everything else.
     pub provider: Option<String>,
+    /// How the sign-in was made (`pwd`, `otp`, `oauth:github`…; see the
+    /// session's `amr`), for a sign-in event; empty otherwise.
+    pub amr: Vec<String>,
 }
 
 impl AuditEvent {
@@ -85,10 +99,14 @@ impl AuditEvent {
             (AuditAction::SignIn, Outcome::Success) => "sign_in",
             (AuditAction::SignIn, Outcome::RateLimited | Outcome::Locked) => "rate_limited",
             (AuditAction::SignIn, Outcome::Busy) => "sign_in_busy",
+            (AuditAction::SignIn, Outcome::SecondFactorRequired) => "second_factor_required",
             (AuditAction::SignIn, _) => "sign_in_failed",
             (AuditAction::SignOut, Outcome::Success) => "sign_out",
             (AuditAction::SignOut, _) => "sign_out_failed",
             (AuditAction::Lockout, _) => "lockout",
+            (AuditAction::SecondFactor, Outcome::Success) => "second_factor",
+            (AuditAction::SecondFactor, _) => "second_factor_failed",
+            (AuditAction::FactorChange, _) => "factor_changed",
         }
     }
 
@@ -105,6 +123,7 @@ impl AuditEvent {
             ip = %self.ip.map(|ip| ip.to_string()).unwrap_or_default(),
             user_agent = self.user_agent.as_deref().unwrap_or(""),
             provider = self.provider.as_deref().unwrap_or(""),
+            amr = %self.amr.join(" "),
             "audit"
         );
     }

@@ -48,6 +48,22 @@ pub enum AccountError {
     /// The lockout counters did not answer.
     #[error("lockout counters: {0}")]
     Lockout(String),
+    /// The second factors' tables failed.
+    #[error("second factors: {0}")]
+    Factors(#[source] sqlx::Error),
+}
+
+/// What second factors an account has (for the admin command).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FactorSummary {
+    /// A confirmed authenticator app.
+    pub authenticator: bool,
+    /// An authenticator app being enrolled (not confirmed yet).
+    pub enrolling: bool,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: i64,
+    /// Browsers trusted to skip the second factor.
+    pub trusted_browsers: usize,
 }
 
 impl AccountError {
@@ -152,6 +168,9 @@ impl Auth {
             }
         }
         let user_id = id.to_string();
+        // Every change that ends sessions also ends the browsers trusted to
+        // skip the second factor.
+        self.forget_trusted_browsers(id).await?;
         let in_transaction = if self.own_users {
             change
         } else {
@@ -257,10 +276,70 @@ impl Auth {
         user_id: &str,
         keep: Option<&SessionHandle>,
     ) -> Result<u64, AccountError> {
+        if let Ok(id) = user_id.parse() {
+            self.forget_trusted_browsers(id).await?;
+        }
         self.sessions
             .revoke_user(user_id, keep, AccountChange::None)
             .await
             .map_err(AccountError::Sessions)
+    }
+
+    /// Forgets every browser user `id` trusted to skip the second factor.
+    async fn forget_trusted_browsers(&self, id: i64) -> Result<(), AccountError> {
+        self.factors
+            .store
+            .untrust(id, None)
+            .await
+            .map(|_| ())
+            .map_err(AccountError::Factors)
+    }
+
+    /// The second factors of the user with this email.
+    pub async fn factors_of(&self, email: &str) -> Result<FactorSummary, AccountError> {
+        let user = self.user_by_email(email).await?;
+        let store = &self.factors.store;
+        let totp = store.totp(user.id).await.map_err(AccountError::Factors)?;
+        Ok(FactorSummary {
+            authenticator: totp.as_ref().is_some_and(|t| t.confirmed_at.is_some()),
+            enrolling: totp.as_ref().is_some_and(|t| t.confirmed_at.is_none()),
+            recovery_codes_left: store
+                .codes_left(user.id)
+                .await
+                .map_err(AccountError::Factors)?,
+            trusted_browsers: store
+                .trusted(user.id, crate::server::factors::now())
+                .await
+                .map_err(AccountError::Factors)?
+                .len(),
+        })
+    }
+
+    /// Removes the authenticator app, recovery codes and trusted browsers of
+    /// the user with this email (they lost their device), and mails them;
+    /// whether there was an app.
+    pub async fn reset_factors(&self, email: &str) -> Result<bool, AccountError> {
+        use crate::server::mail::templates::{render, Kind};
+        let user = self.user_by_email(email).await?;
+        let had = self
+            .factors
+            .store
+            .remove_totp(user.id)
+            .await
+            .map_err(AccountError::Factors)?;
+        let site = crate::server::flows::visitor::site_name(self);
+        let reset = format!("{}{}", self.config.base_url(), crate::wire::routes::RESET);
+        let mail = render(
+            Kind::FactorsReset,
+            crate::i18n::Locale::En,
+            &site,
+            &user.email,
+            &reset,
+        );
+        if let Err(cause) = self.send_mail(mail, Some(user.id)).await {
+            tracing::error!(%cause, "the factors-reset notice could not be sent");
+        }
+        Ok(had)
     }
 
     /// Ends one session of `user_id`; whether it was theirs and live.

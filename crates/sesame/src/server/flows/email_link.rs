@@ -148,6 +148,7 @@ pub async fn finish(
         ip: caller.ip,
         user_agent: caller.user_agent.clone(),
         provider: Some("email".into()),
+        amr: Vec::new(),
     };
     opening(auth, csrf, session, csrf_token, None).await?;
     counted(auth, caller, None).await?;
@@ -256,6 +257,8 @@ pub async fn finish(
         remember: true,
         callback_url: &callback_url,
         provider: Some(&profile),
+        first: "email",
+        second: None,
     };
     match enter(&entry, &signed_in, attempt).await {
         Err(refused) if refused.error == AuthError::CredentialsSignin => {

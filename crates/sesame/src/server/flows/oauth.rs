@@ -216,7 +216,7 @@ pub struct Return {
 /// `sign_in` callback), or linked an account to the signed-in user.
 #[derive(Debug, Clone)]
 pub enum Finished {
-    SignedIn(SignedIn),
+    SignedIn(Box<SignedIn>),
     /// Linked; go back to `url`.
     Linked {
         url: String,
@@ -241,6 +241,7 @@ pub async fn finish(
         ip: caller.ip,
         user_agent: caller.user_agent.clone(),
         provider: Some(provider_id.to_string()),
+        amr: Vec::new(),
     };
     let refuse = |error, callback_url: Option<&str>| Refused::new(error, callback_url);
     let Some(provider) = auth.providers.get(provider_id) else {
@@ -389,9 +390,11 @@ pub async fn finish(
         remember: true,
         callback_url: &flow.c,
         provider: Some(&profile),
+        first: "oauth",
+        second: None,
     };
     match enter(&entry, &signed_in, attempt).await {
-        Ok(done) => Ok(Finished::SignedIn(done)),
+        Ok(done) => Ok(Finished::SignedIn(Box::new(done))),
         // The `sign_in` callback's refusal: a password's is answered as a
         // wrong one; here there is no password to hide.
         Err(refused) if refused.error == AuthError::CredentialsSignin => {

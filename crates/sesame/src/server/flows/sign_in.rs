@@ -23,6 +23,7 @@ use crate::server::{
     defense::limits::{whole_seconds, Limited},
     defense::lockout::{self, Locked},
     defense::password::Password,
+    factors::gate::Gate,
     session::client_view::to_client_session,
     session::{
         data::{csrf_binding, SessionData},
@@ -52,6 +53,8 @@ pub struct Caller {
     pub user_agent: Option<String>,
     /// The value of the device cookie, if the browser sent one.
     pub device_cookie: Option<String>,
+    /// The value of the trusted-browser cookie (the second factor's), if any.
+    pub trusted_cookie: Option<String>,
 }
 
 /// A sign-in that went through, or that the `sign_in` callback sent elsewhere.
@@ -61,6 +64,9 @@ pub struct SignedIn {
     pub url: String,
     /// The new session, if one was started (not on a callback's redirect).
     pub session: Option<NewSession>,
+    /// Other cookies to set (the second factor's: its pending record
+    /// cleared, a trusted browser).
+    pub cookies: Vec<HeaderValue>,
 }
 
 /// A session started by a sign-in.
@@ -87,6 +93,9 @@ pub struct Refused {
     /// (answered as a wrong one): the edge sends the link again. Never
     /// part of the answer.
     pub unconfirmed: bool,
+    /// Cookies to set with the refusal (the pending record's of
+    /// `SecondFactorRequired`, or its end).
+    pub cookies: Vec<HeaderValue>,
 }
 
 impl Refused {
@@ -96,6 +105,7 @@ impl Refused {
             callback_url: callback_url.map(str::to_string),
             retry_after: None,
             unconfirmed: false,
+            cookies: Vec::new(),
         }
     }
 
@@ -123,6 +133,7 @@ pub async fn credentials(
         ip: caller.ip,
         user_agent: caller.user_agent.clone(),
         provider: None,
+        amr: Vec::new(),
     };
     let current = lifecycle::signed_in(session, &auth.config).await;
     if !csrf.verify(
@@ -268,6 +279,8 @@ pub async fn credentials(
         remember: form.remember,
         callback_url: &callback_url,
         provider: None,
+        first: "pwd",
+        second: None,
     };
     enter(&entry, &user, attempt).await
 }
@@ -328,10 +341,27 @@ pub(crate) struct Entry<'a> {
     pub callback_url: &'a str,
     /// The provider's profile, for a sign-in through a provider.
     pub provider: Option<&'a crate::server::providers::Profile>,
+    /// The first factor: `pwd`, `email`, or `oauth` (with `provider`).
+    pub first: &'static str,
+    /// The second factor passed (`otp`, `recovery`), or `None`: the gate
+    /// decides.
+    pub second: Option<&'static str>,
+}
+
+impl Entry<'_> {
+    /// The first factor's `amr`: `pwd`, `email`, `oauth:<provider>`.
+    pub fn first_factor(&self) -> String {
+        match (self.first, self.provider) {
+            ("oauth", Some(profile)) => format!("oauth:{}", profile.provider),
+            (first, _) => first.to_string(),
+        }
+    }
 }
 
 /// The sign-in steps every way into a session goes through once its first
-/// factor passed (a password, a link from the mailbox): the application's
+/// factor passed (a password, a provider, a link from the mailbox): the
+/// second factor's gate (no session before the step, for an account with a
+/// factor, in a browser it does not trust), the application's
 /// `sign_in` callback (a `Deny` answered as wrong credentials and counted,
 /// a `Redirect` followed without a session), a new session under a new id
 /// with the caller's address and browser, the lockout's success, a rotated
@@ -342,6 +372,55 @@ pub(crate) async fn enter(
     attempt: lockout::Attempt,
 ) -> Result<SignedIn, Refused> {
     let Entry { auth, caller, .. } = *entry;
+    let mut amr = vec![entry.first_factor()];
+    let fail = |error| Refused::new(error, Some(entry.callback_url));
+    match entry.second {
+        Some(method) => amr.push(method.to_string()),
+        None => {
+            let door = auth
+                .factors
+                .gate(&user.id, caller.trusted_cookie.as_deref(), || {
+                    crate::server::factors::pending::PendingState {
+                        first: entry.first_factor(),
+                        identifier: entry.identifier.as_str().to_string(),
+                        callback_url: entry.callback_url.to_string(),
+                        remember: entry.remember,
+                        revocation_seq: entry.revocation_seq,
+                        profile: entry.provider.cloned(),
+                    }
+                })
+                .await;
+            match door {
+                Ok(Gate::Open) => {}
+                Ok(Gate::Trusted) => amr.push("trusted".into()),
+                Ok(Gate::Required(cookie)) => {
+                    // Not a success yet: the first factor's attempt stays
+                    // open (its counter is not reset).
+                    drop(attempt);
+                    auth.audit(AuditEvent {
+                        action: AuditAction::SignIn,
+                        outcome: Outcome::SecondFactorRequired,
+                        account: Some(auth.audit_account(entry.identifier)),
+                        user_id: Some(user.id.clone()),
+                        ip: caller.ip,
+                        user_agent: caller.user_agent.clone(),
+                        provider: entry.provider.map(|p| p.provider.clone()),
+                        amr: amr.clone(),
+                    })
+                    .await;
+                    let mut refused = fail(AuthError::SecondFactorRequired);
+                    refused.cookies.push(cookie);
+                    return Err(refused);
+                }
+                Err(cause) => {
+                    crate::server::stores::db::unavailable(&cause);
+                    tracing::error!(%cause, "reading the second factor failed");
+                    drop(attempt);
+                    return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+                }
+            }
+        }
+    }
     let audit = |outcome, user_id: Option<&str>| AuditEvent {
         action: AuditAction::SignIn,
         outcome,
@@ -350,8 +429,8 @@ pub(crate) async fn enter(
         ip: caller.ip,
         user_agent: caller.user_agent.clone(),
         provider: entry.provider.map(|p| p.provider.clone()),
+        amr: amr.clone(),
     };
-    let fail = |error| Refused::new(error, Some(entry.callback_url));
     match auth.hooks.sign_in(user, entry.provider).await {
         SignInDecision::Allow => {}
         SignInDecision::Deny => {
@@ -376,7 +455,11 @@ pub(crate) async fn enter(
             attempt.succeeded().await;
             auth.audit(audit(Outcome::Refused, Some(&user.id))).await;
             return match auth.resolve_callback(Some(&to)) {
-                Ok(url) => Ok(SignedIn { url, session: None }),
+                Ok(url) => Ok(SignedIn {
+                    url,
+                    session: None,
+                    cookies: Vec::new(),
+                }),
                 Err(error) => Err(fail(error)),
             };
         }
@@ -385,6 +468,10 @@ pub(crate) async fn enter(
         ip: caller.ip,
         user_agent: caller.user_agent.clone(),
         revocation_seq: entry.revocation_seq,
+        second_factor_at: entry
+            .second
+            .map(|_| time::OffsetDateTime::now_utc().unix_timestamp()),
+        amr: amr.clone(),
     };
     let started =
         lifecycle::start(entry.session, user, &origin, &auth.config, entry.remember).await;
@@ -408,5 +495,6 @@ pub(crate) async fn enter(
             csrf_token,
             device_cookie: auth.lockout.device_cookie(entry.identifier),
         }),
+        cookies: Vec::new(),
     })
 }

@@ -228,6 +228,7 @@ pub async fn confirm_email(
         ip: v.ip,
         user_agent: v.user_agent.clone(),
         device_cookie: v.device_cookie.clone(),
+        trusted_cookie: None,
     };
     let entry = Entry {
         auth: v.auth,
@@ -239,6 +240,8 @@ pub async fn confirm_email(
         remember: false,
         callback_url: "/",
         provider: None,
+        first: "email",
+        second: None,
     };
     match enter(&entry, &signed_in, attempt).await {
         Ok(SignedIn {

@@ -31,7 +31,13 @@ pub struct Edge {
     pub device_cookie: Option<String>,
     /// The browser's link-binding cookie, if any.
     pub binding_cookie: Option<String>,
+    /// The sealed recovery codes a plain form post left to show once.
+    pub shown_codes: Option<String>,
 }
+
+/// The cookie that carries recovery codes, sealed, from a plain form post
+/// to the one page that shows them.
+const SHOWN_CODES: &str = "sesame.recovery-codes";
 
 impl Edge {
     /// The parts of the request being served.
@@ -61,7 +67,13 @@ impl Edge {
             crate::server::flows::visitor::binding_cookie_name(&auth),
         )
         .map(str::to_string);
+        let shown_codes = crate::server::http::cookies::cookie(
+            &parts.headers,
+            &crate::server::factors::cookie_name(SHOWN_CODES, auth.factors.secure),
+        )
+        .map(str::to_string);
         Ok(Edge {
+            shown_codes,
             cookies: Vec::new(),
             locale,
             user_agent,
@@ -97,6 +109,55 @@ impl Edge {
             session: &self.session,
             ip: self.ip,
             locale: self.locale,
+        }
+    }
+
+    /// The recovery codes a plain form post left to show, and the
+    /// `Set-Cookie` that ends them (once).
+    pub fn take_shown_codes(&self) -> (Vec<String>, Option<http::HeaderValue>) {
+        let Some(sealed) = self.shown_codes.as_deref() else {
+            return (Vec::new(), None);
+        };
+        let factors = &self.auth.factors;
+        let codes = factors
+            .display_sealer
+            .open(sealed)
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .map(|text| text.split(' ').map(str::to_string).collect())
+            .unwrap_or_default();
+        let clear = crate::server::factors::cookie(SHOWN_CODES, "", 0, factors.secure);
+        (codes, Some(clear))
+    }
+
+    /// Answers an action that makes recovery codes: in the JSON for a
+    /// `fetch` caller; for a plain form post, in a sealed five-minute
+    /// cookie for the page to show once (`done=<done>`).
+    pub fn answer_codes(
+        &mut self,
+        outcome: Result<Vec<String>, AuthError>,
+        done: &str,
+        fields: &ActionFields,
+    ) -> crate::wire::RecoveryCodes {
+        let json = form_flag(fields.json.as_deref());
+        let (result, codes) = match outcome {
+            Ok(codes) => (Ok(done), codes),
+            Err(error) => (Err(error), Vec::new()),
+        };
+        if !json && !codes.is_empty() {
+            let factors = &self.auth.factors;
+            let sealed = factors.display_sealer.seal(codes.join(" ").as_bytes());
+            self.cookies.push(crate::server::factors::cookie(
+                SHOWN_CODES,
+                &sealed,
+                300,
+                factors.secure,
+            ));
+        }
+        let body = self.answer(result, fields.callback_url.as_deref(), fields);
+        crate::wire::RecoveryCodes {
+            url: body.url,
+            error: body.error,
+            codes: if json { codes } else { Vec::new() },
         }
     }
 

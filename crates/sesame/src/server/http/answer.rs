@@ -61,6 +61,11 @@ impl Answer {
         if error == AuthError::CredentialsSignin {
             error_url.push_str("&provider=credentials");
         }
+        // Not an error page: the second factor's step.
+        let step = error == AuthError::SecondFactorRequired;
+        if step {
+            error_url = crate::server::flows::second_factor::step_url(auth);
+        }
         let body = UrlResponse {
             url: error_url.clone(),
             error: Some(error.code().to_string()),
@@ -77,7 +82,9 @@ impl Answer {
                 cookies: Vec::new(),
             };
         }
-        let location = if error.belongs_on_sign_in_page() {
+        let location = if step {
+            error_url.clone()
+        } else if error.belongs_on_sign_in_page() {
             sign_in_page_url(
                 back_to.unwrap_or(auth.sign_in_page()),
                 Some(error),
@@ -108,6 +115,7 @@ impl Answer {
         match outcome {
             Ok(signed_in) => {
                 let mut answer = Answer::success(signed_in.url, json);
+                answer.cookies.extend(signed_in.cookies);
                 if let Some(new) = signed_in.session {
                     answer.cookies.push(new.device_cookie);
                     if json {
@@ -126,6 +134,7 @@ impl Answer {
                     refused.callback_url.as_deref(),
                 );
                 answer.retry_after = refused.retry_after;
+                answer.cookies.extend(refused.cookies);
                 answer
             }
         }

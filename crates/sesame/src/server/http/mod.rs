@@ -17,4 +17,5 @@ pub(crate) mod pages_redirect;
 pub(crate) mod provider_routes;
 pub(crate) mod request;
 pub(crate) mod rest;
+pub(crate) mod second_factor_route;
 pub(crate) mod session_check;

@@ -22,6 +22,7 @@ use crate::server::{
     defense::csrf::Csrf,
     flows::email_link,
     flows::oauth::{self, Finished, Return},
+    flows::second_factor,
     flows::sign_in::{Caller, Refused},
     http::answer::Answer,
     http::body::form_flag,
@@ -47,6 +48,8 @@ fn caller(auth: &Auth, peer: Option<SocketAddr>, headers: &HeaderMap) -> Caller 
         ip: client_ip(peer, headers, &auth.config.site.trusted_proxies),
         user_agent: user_agent(headers),
         device_cookie: cookie(headers, auth.lockout.cookie_name()).map(str::to_string),
+        trusted_cookie: cookie(headers, &second_factor::trusted_cookie_name(auth))
+            .map(str::to_string),
     }
 }
 
@@ -104,15 +107,7 @@ async fn start(
 }
 
 fn refusal(auth: &Auth, refused: Refused, json: bool) -> Answer {
-    let mut answer = Answer::failure(
-        auth,
-        refused.error,
-        json,
-        None,
-        refused.callback_url.as_deref(),
-    );
-    answer.retry_after = refused.retry_after;
-    answer
+    Answer::sign_in(auth, Err(refused), json, None)
 }
 
 /// POST `/api/auth/account/connect` (`provider`): links a provider account
@@ -236,19 +231,9 @@ async fn back(
     let flow = cookie(headers, oauth::cookie_name(auth));
     let finished = oauth::finish(auth, csrf, session, &caller, provider, flow, ret).await;
     let mut answer = match finished {
-        Ok(Finished::SignedIn(signed_in)) => Answer::sign_in(auth, Ok(signed_in), false, None),
+        Ok(Finished::SignedIn(signed_in)) => Answer::sign_in(auth, Ok(*signed_in), false, None),
         Ok(Finished::Linked { url }) => Answer::account(&url, Ok("connected"), false),
-        Err(refused) => {
-            let mut answer = Answer::failure(
-                auth,
-                refused.error,
-                false,
-                None,
-                refused.callback_url.as_deref(),
-            );
-            answer.retry_after = refused.retry_after;
-            answer
-        }
+        Err(refused) => refusal(auth, refused, false),
     };
     // The flow is over, whatever its outcome: its cookie goes.
     answer.cookies.push(oauth::clear_cookie(auth));

@@ -180,6 +180,7 @@ async fn sign_out(
         ip,
         user_agent: user_agent(&headers),
         provider: None,
+        amr: Vec::new(),
     };
     // Bound to the session: a token/cookie pair from another browser, or one
     // minted before this session signed in, does not sign it out.

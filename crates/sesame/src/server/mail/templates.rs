@@ -23,6 +23,10 @@ pub enum Kind {
     EmailChangeNotice,
     /// The email provider's link that signs in.
     SignInLink,
+    /// A recovery code was used to sign in.
+    RecoveryCodeUsed,
+    /// An administrator removed the account's second factors.
+    FactorsReset,
 }
 
 struct Text {
@@ -52,6 +56,42 @@ fn text(kind: Kind, locale: Locale) -> Text {
             ],
             button: "Anmelden",
             footer: "Waren Sie es nicht, ignorieren Sie diese Nachricht: Niemand wird angemeldet.",
+        },
+        (Locale::En, RecoveryCodeUsed) => Text {
+            subject: "A recovery code was used",
+            lines: &[
+                "Someone signed in to your account with one of its recovery codes instead of the authenticator app's code.",
+                "Each code works once. If it was not you, set a new password now: that ends every session. Then make new recovery codes.",
+            ],
+            button: "Set a new password",
+            footer: "If it was you, there is nothing more to do here.",
+        },
+        (Locale::De, RecoveryCodeUsed) => Text {
+            subject: "Ein Wiederherstellungscode wurde benutzt",
+            lines: &[
+                "Jemand hat sich mit einem Wiederherstellungscode statt mit dem Code der Authenticator-App bei Ihrem Konto angemeldet.",
+                "Jeder Code gilt einmal. Waren Sie es nicht, legen Sie jetzt ein neues Passwort fest: Das beendet alle Sitzungen. Erzeugen Sie danach neue Wiederherstellungscodes.",
+            ],
+            button: "Neues Passwort festlegen",
+            footer: "Waren Sie es, ist hier nichts weiter zu tun.",
+        },
+        (Locale::En, FactorsReset) => Text {
+            subject: "Your second factors were removed",
+            lines: &[
+                "An administrator removed your account's authenticator app, recovery codes and trusted browsers.",
+                "Sign in with your password, then set up the authenticator app again. If you did not ask for this, set a new password now.",
+            ],
+            button: "Set a new password",
+            footer: "If you asked for it, there is nothing more to do here.",
+        },
+        (Locale::De, FactorsReset) => Text {
+            subject: "Ihre zweiten Faktoren wurden entfernt",
+            lines: &[
+                "Ein Administrator hat die Authenticator-App, die Wiederherstellungscodes und die vertrauenswürdigen Browser Ihres Kontos entfernt.",
+                "Melden Sie sich mit Ihrem Passwort an und richten Sie die Authenticator-App neu ein. Haben Sie das nicht veranlasst, legen Sie jetzt ein neues Passwort fest.",
+            ],
+            button: "Neues Passwort festlegen",
+            footer: "Haben Sie es veranlasst, ist hier nichts weiter zu tun.",
         },
         (Locale::En, ResetPassword) => Text {
             subject: "Set a new password",
@@ -228,6 +268,9 @@ mod tests {
                 Kind::Invitation,
                 Kind::ChangeEmail,
                 Kind::EmailChangeNotice,
+                Kind::SignInLink,
+                Kind::RecoveryCodeUsed,
+                Kind::FactorsReset,
             ] {
                 let mail = render(kind, locale, "Site", "a@b.c", "http://x/?token=a&b=c");
                 assert!(mail.text.contains("http://x/?token=a&b=c"));

@@ -10,7 +10,7 @@ use super::ProviderError;
 use crate::server::config::providers::ProfileFields;
 
 /// The account at the provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Profile {
     /// The provider's id (`github`).
     pub provider: String,

@@ -52,6 +52,16 @@ pub struct SessionData {
     /// password (see the module header).
     #[serde(default)]
     pub revocation_seq: i64,
+    /// How the sign-in was made, in the manner of OpenID Connect's `amr`:
+    /// `pwd` (a password), `email` (a link from the mailbox),
+    /// `oauth:<provider>`, `otp` (an authenticator app's code), `recovery`
+    /// (a recovery code), `trusted` (a browser trusted to skip the second
+    /// factor).
+    #[serde(default)]
+    pub amr: Vec<String>,
+    /// Unix seconds of the last second factor this session passed.
+    #[serde(default)]
+    pub second_factor_at: Option<i64>,
 }
 
 /// The longest `User-Agent` a session keeps.
@@ -66,6 +76,10 @@ pub struct Origin {
     pub user_agent: Option<String>,
     /// The revocation sequence, read before the password was checked.
     pub revocation_seq: i64,
+    /// How the sign-in was made (see [`SessionData::amr`]).
+    pub amr: Vec<String>,
+    /// Unix seconds of the second factor, if one was passed.
+    pub second_factor_at: Option<i64>,
 }
 
 /// Sessions written before `remember` was kept had persistent cookies.

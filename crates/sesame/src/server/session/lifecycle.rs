@@ -140,6 +140,8 @@ pub(crate) async fn start(
             ua[..end].to_string()
         }),
         revocation_seq: origin.revocation_seq,
+        amr: origin.amr.clone(),
+        second_factor_at: origin.second_factor_at,
     };
     write(session, &data).await?;
     let idle = time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::MAX);

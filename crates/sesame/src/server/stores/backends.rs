@@ -99,6 +99,17 @@ impl Backends {
         }
     }
 
+    /// The database's second factors.
+    pub fn factors(&self) -> Arc<dyn super::factors::FactorStore> {
+        match &self.database {
+            Database::Sqlite(pool) => {
+                Arc::new(super::factors::SqliteFactorStore::new(pool.clone()))
+            }
+            #[cfg(feature = "postgres")]
+            Database::Postgres(pool) => Arc::new(super::factors::PgFactorStore::new(pool.clone())),
+        }
+    }
+
     /// The database's sign-in links (the email provider).
     pub fn sign_in_links(&self) -> Arc<dyn super::sign_in_links::SignInLinkStore> {
         match &self.database {

@@ -1,10 +1,11 @@
-//! Where Sesame keeps what it knows, behind seven small traits, and the
+//! Where Sesame keeps what it knows, behind eight small traits, and the
 //! backends that implement them.
 //!
 //! | trait | holds | implementations |
 //! |---|---|---|
 //! | [`UserStore`] | users (email, password hash, state) | SQLite, PostgreSQL |
 //! | [`TokenStore`] | single-use account tokens, hashed | SQLite, PostgreSQL |
+//! | [`FactorStore`] | authenticator apps (sealed), recovery codes (hashed), second-factor steps, trusted browsers | SQLite, PostgreSQL |
 //! | [`LinkStore`] | links from provider accounts (OAuth, OIDC) to users | SQLite, PostgreSQL |
 //! | [`SessionRows`] | session rows, keyed by the id's hash, and revocations | SQLite, PostgreSQL |
 //! | [`SessionCache`] | a read cache of session rows | in memory ([`LocalCache`]), Redis |
@@ -70,6 +71,7 @@ pub mod redis;
 
 mod backends;
 pub(crate) mod db;
+pub(crate) mod factors;
 pub(crate) mod failures;
 pub(crate) mod health;
 pub(crate) mod links;
@@ -79,6 +81,7 @@ pub(crate) mod users;
 
 pub use backends::{BackendError, Backends, Dependency};
 pub use db::{connect, migrate, Database, DbError};
+pub use factors::FactorStore;
 pub use links::{Link, LinkStore, NewLink, Unlinked};
 pub use tokens::{NewToken, Purpose, TokenFor, TokenStore, Tokens};
 pub use users::{AccountChange, Email, EmailError, NewUser, StoreError, UserStore};
