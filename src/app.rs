@@ -25,7 +25,7 @@ use crate::{
     i18n::{current_locale, use_texts},
     pages::{
         AccountPage, ConnectionsPage, DeletePage, EmailPage, HomePage, PasswordPage, ProfilePage,
-        SessionsPage, SignInPage, SignUpPage,
+        SecurityPage, SessionsPage, SignInPage, SignUpPage,
     },
 };
 
@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                         <Route path=path!("/account/sessions") view=SessionsPage ssr=SsrMode::Async />
                         <Route path=path!("/account/connections") view=ConnectionsPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/security") view=SecurityPage ssr=SsrMode::Async />
                         <Route path=path!("/account/password") view=PasswordPage ssr=SsrMode::Async />
                         <Route path=path!("/account/email") view=EmailPage ssr=SsrMode::Async />
                         <Route path=path!("/account/delete") view=DeletePage ssr=SsrMode::Async />

@@ -90,6 +90,18 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// List a user's second factors (authenticator app, recovery codes left,
+    /// trusted browsers).
+    Factors {
+        #[arg(long)]
+        email: String,
+    },
+    /// Remove a user's authenticator app, recovery codes and trusted
+    /// browsers (they lost their device); the user is told by email.
+    ResetFactors {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -408,6 +420,31 @@ pub async fn run_admin(config: AppConfig, json: bool, command: Command) -> Resul
             tell_running_server(auth, serde_json::json!({ "unlock": email })).await?;
             let out = serde_json::json!({ "email": email, "unlocked": true });
             print(json, &out, || format!("cleared the lockout of {email}"));
+        }
+        Command::User(UserCommand::Factors { email }) => {
+            let factors = auth
+                .factors_of(&email)
+                .await
+                .map_err(|e| CliError::account(&email, e))?;
+            print(json, &factors, || {
+                format!(
+                    "{email}: authenticator app {}{}, {} recovery code(s) left, {} trusted browser(s)",
+                    if factors.authenticator { "on" } else { "off" },
+                    if factors.enrolling { " (being set up)" } else { "" },
+                    factors.recovery_codes_left,
+                    factors.trusted_browsers
+                )
+            });
+        }
+        Command::User(UserCommand::ResetFactors { email }) => {
+            let had = auth
+                .reset_factors(&email)
+                .await
+                .map_err(|e| CliError::account(&email, e))?;
+            let out = serde_json::json!({ "email": email, "authenticator_removed": had });
+            print(json, &out, || {
+                format!("removed the second factors of {email} (the owner was told)")
+            });
         }
         Command::Sessions(SessionsCommand::List { user }) => {
             let record = auth

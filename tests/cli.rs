@@ -395,3 +395,86 @@ async fn an_invitation_from_the_cli_is_emailed() {
     );
     assert_eq!(again.status.code(), Some(4), "{}", stderr(&again));
 }
+
+/// `sesame user factors` lists what an account has; `reset-factors` removes
+/// it (a user who lost the device signs in with the password again).
+#[tokio::test]
+async fn the_cli_lists_and_resets_a_user_s_second_factors() {
+    let mut app = spawn("").await;
+    let config = config_for_site(app.dir.path(), &app.db_url, &app.base);
+    let out = run_json(
+        &config,
+        &["user", "factors", "--email", EMAIL, "--json"],
+        None,
+    )
+    .await;
+    assert_eq!(out["authenticator"], false);
+    // Enrol through the account actions, with a code the test computes.
+    app.sign_in_demo(false).await;
+    let (status, body) = common::action(&mut app, "/api/auth/account/totp/enrol", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let res = app
+        .get_with(
+            "/api/auth/account/security",
+            &[("accept", "application/json")],
+        )
+        .await;
+    let overview: Value = res.json().await.unwrap();
+    let secret = overview[0]["enrolment"]["secret"]
+        .as_str()
+        .unwrap()
+        .replace(' ', "");
+    let code = sesame_test_totp(&secret);
+    let (status, body) = common::action(
+        &mut app,
+        "/api/auth/account/totp/confirm",
+        &[("code", &code)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let out = run_json(
+        &config,
+        &["user", "factors", "--email", EMAIL, "--json"],
+        None,
+    )
+    .await;
+    assert_eq!(out["authenticator"], true);
+    assert_eq!(out["recovery_codes_left"], 10);
+    let mut other = app.new_browser();
+    assert_eq!(other.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 401);
+    let out = run_json(
+        &config,
+        &["user", "reset-factors", "--email", EMAIL, "--json"],
+        None,
+    )
+    .await;
+    assert_eq!(out["authenticator_removed"], true);
+    let out = run_json(
+        &config,
+        &["user", "factors", "--email", EMAIL, "--json"],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (
+            out["authenticator"].clone(),
+            out["recovery_codes_left"].clone()
+        ),
+        (Value::Bool(false), Value::from(0))
+    );
+    assert_eq!(other.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+}
+
+/// The current RFC 6238 code of a base32 secret, by Python's standard library.
+fn sesame_test_totp(secret: &str) -> String {
+    const SCRIPT: &str = "import base64,hmac,hashlib,struct,sys,time\n\
+        k=base64.b32decode(sys.argv[1])\n\
+        h=hmac.new(k,struct.pack('>Q',int(time.time())//30),hashlib.sha1).digest()\n\
+        o=h[-1]&15\n\
+        print('%06d'%((struct.unpack('>I',h[o:o+4])[0]&0x7fffffff)%1000000))";
+    let out = Command::new("python3")
+        .args(["-c", SCRIPT, secret])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}

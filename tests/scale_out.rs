@@ -660,3 +660,114 @@ async fn two_disconnects_on_two_instances_never_remove_the_last_way_in() {
         assert_eq!(left, 1, "round {round}");
     }
 }
+
+/// The current RFC 6238 code of a base32 secret at `at`, by Python's
+/// standard library (an implementation the server does not share).
+fn totp_code(secret: &str, at: u64) -> String {
+    const SCRIPT: &str = "import base64,hmac,hashlib,struct,sys\n\
+        k=base64.b32decode(sys.argv[1])\n\
+        h=hmac.new(k,struct.pack('>Q',int(sys.argv[2])//30),hashlib.sha1).digest()\n\
+        o=h[-1]&15\n\
+        print('%06d'%((struct.unpack('>I',h[o:o+4])[0]&0x7fffffff)%1000000))";
+    let out = std::process::Command::new("python3")
+        .args(["-c", SCRIPT, secret, &at.to_string()])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// An authenticator app enrolled for the signed-in `browser`: its secret.
+async fn enrol_totp(browser: &mut TestApp) -> String {
+    let (status, body) = common::action(browser, "/api/auth/account/totp/enrol", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let res = browser
+        .get_with(
+            "/api/auth/account/security",
+            &[("accept", "application/json")],
+        )
+        .await;
+    let overview: serde_json::Value = res.json().await.unwrap();
+    let secret = overview[0]["enrolment"]["secret"]
+        .as_str()
+        .unwrap()
+        .replace(' ', "");
+    let code = totp_code(&secret, unix_now());
+    let (status, body) = common::action(
+        browser,
+        "/api/auth/account/totp/confirm",
+        &[("code", &code)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    secret
+}
+
+#[tokio::test]
+async fn a_second_factor_step_started_on_one_instance_finishes_on_the_other_once() {
+    let (a, b) = pair("").await;
+    let mut owner = a.new_browser();
+    owner.sign_in_demo(false).await;
+    let secret = enrol_totp(&mut owner).await;
+    let code = totp_code(&secret, unix_now() + 30);
+    // The password on A, the code on B.
+    let mut on_a = a.new_browser();
+    let res = on_a.sign_in_json(EMAIL, PASSWORD, "/").await;
+    assert_eq!(res.status(), 401);
+    let mut on_b = on(&b, &on_a);
+    let (status, body) =
+        common::action(&mut on_b, "/api/auth/second-factor", &[("code", &code)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(on_b.session().await["user"]["email"], EMAIL);
+    // The same code replayed on A, in another browser: refused there too.
+    let mut again = a.new_browser();
+    assert_eq!(again.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 401);
+    let (status, body) =
+        common::action(&mut again, "/api/auth/second-factor", &[("code", &code)]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("CodeAlreadyUsed"))
+    );
+}
+
+#[tokio::test]
+async fn one_code_posted_on_both_instances_at_once_signs_in_once() {
+    let (a, b) = pair("").await;
+    for round in 0..8 {
+        let email = format!("racer{round}@example.com");
+        let password = sesame::server::NewPassword::parse(PASSWORD, &[&email]).unwrap();
+        a.sesame.create_user(&email, &password, None).await.unwrap();
+        let mut owner = a.new_browser();
+        assert_eq!(
+            owner.sign_in_json(&email, PASSWORD, "/").await.status(),
+            200
+        );
+        let secret = enrol_totp(&mut owner).await;
+        let code = totp_code(&secret, unix_now() + 30);
+        let mut racers = Vec::new();
+        for instance in [&a, &b] {
+            let mut browser = instance.new_browser();
+            assert_eq!(
+                browser.sign_in_json(&email, PASSWORD, "/").await.status(),
+                401
+            );
+            let code = code.clone();
+            racers.push(tokio::spawn(async move {
+                common::action(&mut browser, "/api/auth/second-factor", &[("code", &code)])
+                    .await
+                    .0
+            }));
+        }
+        let mut oks = 0;
+        for racer in racers {
+            oks += usize::from(racer.await.unwrap() == 200);
+        }
+        assert_eq!(oks, 1, "round {round}");
+    }
+}

@@ -109,6 +109,8 @@ fn AccountCard() -> impl IntoView {
                 " · "
                 <a href="/account/connections">{locale.pages().connections_title}</a>
                 " · "
+                <a href="/account/security">{locale.pages().security_title}</a>
+                " · "
                 <a href="/account/password">{auth_text.change_password}</a>
                 " · "
                 <a href="/account/email">{auth_text.change_email}</a>

@@ -1,5 +1,5 @@
-//! `/account/sessions`, `/account/connections`, `/account/password`, `/account/email` and
-//! `/account/delete`: the library's account forms placed in the app's pages,
+//! `/account/sessions`, `/account/connections`, `/account/security`,
+//! `/account/password`, `/account/email` and `/account/delete`: the library's account forms placed in the app's pages,
 //! behind `<RequireAuth>`. Both work without
 //! JavaScript (their routes render in `SsrMode::Async`).
 
@@ -8,7 +8,8 @@ use leptos_meta::Title;
 
 use sesame::{
     components::{
-        ChangeEmailForm, ChangePasswordForm, ConnectionsPanel, DeleteAccountForm, SessionsPanel,
+        ChangeEmailForm, ChangePasswordForm, ConnectionsPanel, DeleteAccountForm, SecurityPanel,
+        SessionsPanel,
     },
     RequireAuth,
 };
@@ -51,6 +52,22 @@ pub fn ConnectionsPage() -> impl IntoView {
             <section class="card">
                 <h1>{title}</h1>
                 <ConnectionsPanel back_to="/account/connections" />
+                <BackToAccount />
+            </section>
+        </RequireAuth>
+    }
+}
+
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    let (locale, _, _) = use_texts();
+    let title = locale.pages().security_title;
+    view! {
+        <Title text=title />
+        <RequireAuth>
+            <section class="card">
+                <h1>{title}</h1>
+                <SecurityPanel back_to="/account/security" />
                 <BackToAccount />
             </section>
         </RequireAuth>

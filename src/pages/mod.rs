@@ -11,7 +11,9 @@ mod sign_in;
 mod sign_up;
 
 pub use account::{account_details, AccountInfo, AccountPage};
-pub use account_security::{ConnectionsPage, DeletePage, EmailPage, PasswordPage, SessionsPage};
+pub use account_security::{
+    ConnectionsPage, DeletePage, EmailPage, PasswordPage, SecurityPage, SessionsPage,
+};
 pub use home::HomePage;
 pub use profile::ProfilePage;
 pub use sign_in::SignInPage;

@@ -131,6 +131,12 @@ pub struct Messages {
     pub redirecting: &'static str,
     /// The "remember me" checkbox.
     pub remember_me: &'static str,
+    /// The second factor's code field, in place on the sign-in form.
+    pub one_time_code: &'static str,
+    /// Its button.
+    pub verify_code: &'static str,
+    /// "Trust this browser for 30 days".
+    pub trust_this_browser: &'static str,
     /// The sessions list's title.
     pub sessions_title: &'static str,
     /// Marks the session of the browser looking at the list.
@@ -232,6 +238,9 @@ static EN: Messages = Messages {
     back_home: "Back to the home page",
     redirecting: "Redirecting to the sign-in page…",
     remember_me: "Remember me",
+    one_time_code: "Code from your authenticator app (or a recovery code)",
+    verify_code: "Verify",
+    trust_this_browser: "Trust this browser for 30 days",
     sessions_title: "Where you are signed in",
     this_browser: "This browser",
     signed_in: "Signed in",
@@ -289,6 +298,9 @@ static DE: Messages = Messages {
     back_home: "Zur Startseite",
     redirecting: "Weiter zur Anmeldeseite…",
     remember_me: "Angemeldet bleiben",
+    one_time_code: "Code aus Ihrer Authenticator-App (oder ein Wiederherstellungscode)",
+    verify_code: "Bestätigen",
+    trust_this_browser: "Diesem Browser 30 Tage vertrauen",
     sessions_title: "Wo Sie angemeldet sind",
     this_browser: "Dieser Browser",
     signed_in: "Angemeldet",

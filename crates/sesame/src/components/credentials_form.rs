@@ -4,12 +4,17 @@
 //! server answers with a 302). Hydrated, its submit calls
 //! `sign_in(Credentials, {redirect: false})`: a failure shows inline in the
 //! `role="alert"` region, with focus moved there, without leaving the page; on
-//! success the browser goes to the returned URL. The pages wrap it in an island.
+//! success the browser goes to the returned URL. An account with a second
+//! factor answers `SecondFactorRequired`: the form then asks for the code in
+//! place and finishes with `verify_second_factor` (without JavaScript the
+//! server sends the browser to the step's page instead). The pages wrap it
+//! in an island.
 
 use leptos::{html, prelude::*, task::spawn_local};
 
 use crate::{
-    i18n::use_i18n, page, sign_in, wire::routes, wire::AuthError, wire::Provider, SignInOptions,
+    i18n::use_i18n, page, sign_in, verify_second_factor, wire::routes, wire::AuthError,
+    wire::Provider, SignInOptions,
 };
 
 #[component]
@@ -31,6 +36,10 @@ pub fn CredentialsForm(
     let password_ref = NodeRef::<html::Input>::new();
     let remember_ref = NodeRef::<html::Input>::new();
     let alert_ref = NodeRef::<html::Div>::new();
+    // The second factor's step, asked in place once the password passed.
+    let step = RwSignal::new(false);
+    let code_ref = NodeRef::<html::Input>::new();
+    let trust_ref = NodeRef::<html::Input>::new();
     let callback = callback_url.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -53,6 +62,15 @@ pub fn CredentialsForm(
                     // by the server with the new session.
                     page::navigate(res.url.as_deref().unwrap_or("/"));
                 }
+                Ok(res) if res.error == Some(AuthError::SecondFactorRequired) => {
+                    error.set(None);
+                    pending.set(false);
+                    step.set(true);
+                    leptos::task::tick().await;
+                    if let Some(code) = code_ref.get_untracked() {
+                        let _ = code.focus();
+                    }
+                }
                 Ok(res) => {
                     error.set(Some(res.error.unwrap_or(AuthError::Default)));
                     pending.set(false);
@@ -74,8 +92,78 @@ pub fn CredentialsForm(
         });
     };
 
+    let on_code = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(code) = code_ref.get() else {
+            return;
+        };
+        let (code, trust) = (code.value(), trust_ref.get().is_some_and(|t| t.checked()));
+        pending.set(true);
+        spawn_local(async move {
+            match verify_second_factor(&code, trust).await {
+                Ok(res) if res.ok => page::navigate(res.url.as_deref().unwrap_or("/")),
+                outcome => {
+                    let refused = outcome.ok().and_then(|r| r.error);
+                    error.set(Some(refused.unwrap_or(AuthError::Default)));
+                    pending.set(false);
+                    if let Some(input) = code_ref.get_untracked() {
+                        input.set_value("");
+                        let _ = input.focus();
+                    }
+                    // A pending sign-in that is gone starts over.
+                    if refused == Some(AuthError::SessionRequired) {
+                        step.set(false);
+                    }
+                }
+            }
+        });
+    };
+    let code_step = move || {
+        view! {
+            <form
+                class="second-factor-form"
+                method="post"
+                action=routes::SECOND_FACTOR
+                on:submit=on_code
+            >
+                <div
+                    class="alert"
+                    role="alert"
+                    data-error=move || error.get().map(|e| e.code())
+                >
+                    {move || error.get().map(|e| locale.error(e))}
+                </div>
+                <label for="one-time-code">{t.one_time_code}</label>
+                <input
+                    id="one-time-code"
+                    name="code"
+                    autocomplete="one-time-code"
+                    maxlength="16"
+                    required
+                    node_ref=code_ref
+                />
+                <label class="check">
+                    <input type="checkbox" name="trustBrowser" value="true" node_ref=trust_ref />
+                    {t.trust_this_browser}
+                </label>
+                <button type="submit" disabled=move || pending.get()>
+                    {t.verify_code}
+                </button>
+            </form>
+        }
+    };
+
     view! {
-        <form class="credentials-form" method="post" action=routes::CALLBACK on:submit=on_submit>
+        <Show when=move || step.get() fallback=move || ()>
+            {code_step()}
+        </Show>
+        <form
+            class="credentials-form"
+            method="post"
+            action=routes::CALLBACK
+            on:submit=on_submit
+            hidden=move || step.get()
+        >
             <div
                 class="alert"
                 role="alert"

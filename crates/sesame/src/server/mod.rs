@@ -99,7 +99,7 @@ pub use defense::audit;
 pub use defense::callback_url::CallbackPolicy;
 pub use defense::client_ip::client_ip;
 pub use defense::password::{NewPassword, Password};
-pub use flows::admin::AccountError;
+pub use flows::admin::{AccountError, FactorSummary};
 pub use flows::sign_up::InviteError;
 pub use http::answer::no_store;
 pub use http::guard::{require_auth, require_session, CurrentUser};

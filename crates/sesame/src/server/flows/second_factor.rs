@@ -263,7 +263,17 @@ enum Checked {
 /// A code or a recovery code for `user_id`.
 async fn check_code(auth: &Auth, user_id: i64, form: &StepForm) -> Result<Checked, sqlx::Error> {
     let store = &auth.factors.store;
-    if let Some(code) = form.code.as_deref().filter(|c| !c.trim().is_empty()) {
+    // A recovery code typed in the code field counts as one.
+    let (code, recovery_code) = match form.code.as_deref().filter(|c| !c.trim().is_empty()) {
+        Some(c)
+            if c.chars()
+                .any(|ch| !ch.is_ascii_digit() && !ch.is_whitespace()) =>
+        {
+            (None, Some(c))
+        }
+        code => (code, form.recovery_code.as_deref()),
+    };
+    if let Some(code) = code {
         let Some(row) = store.totp(user_id).await? else {
             return Ok(Checked::Refused(AuthError::InvalidCode));
         };
