@@ -257,6 +257,9 @@ async fn recovery_codes_work_once_each_and_the_owner_is_told() {
     let (status, body) = step(&mut again, &[("recoveryCode", &codes[0])]).await;
     assert_eq!((status, body["error"].as_str()), (401, Some("InvalidCode")));
     assert!(signed_out(&again.session().await));
+    // Another one typed in the code field (the in-place form has one field).
+    let (status, body) = step(&mut again, &[("code", &codes[2])]).await;
+    assert_eq!(status, 200, "{body}");
     // The recovery codes kept are hashes: none of the codes is in the file.
     let db = app.db().await;
     let kept: Vec<Vec<u8>> = sqlx::query_scalar("SELECT code_hash FROM recovery_codes")

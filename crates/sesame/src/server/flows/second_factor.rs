@@ -293,11 +293,7 @@ async fn check_code(auth: &Auth, user_id: i64, form: &StepForm) -> Result<Checke
             Checked::Refused(AuthError::CodeAlreadyUsed)
         });
     }
-    if let Some(code) = form
-        .recovery_code
-        .as_deref()
-        .filter(|c| !c.trim().is_empty())
-    {
+    if let Some(code) = recovery_code.filter(|c| !c.trim().is_empty()) {
         return Ok(
             if store
                 .use_code(user_id, &recovery::hash(code), now())
