@@ -91,13 +91,13 @@ pub enum UserCommand {
         email: String,
     },
     /// List a user's second factors (authenticator app, recovery codes left,
-    /// trusted browsers).
+    /// passkeys, trusted browsers).
     Factors {
         #[arg(long)]
         email: String,
     },
-    /// Remove a user's authenticator app, recovery codes and trusted
-    /// browsers (they lost their device); the user is told by email.
+    /// Remove a user's authenticator app, recovery codes, passkeys and
+    /// trusted browsers (they lost their device); the user is told by email.
     ResetFactors {
         #[arg(long)]
         email: String,
@@ -428,10 +428,11 @@ pub async fn run_admin(config: AppConfig, json: bool, command: Command) -> Resul
                 .map_err(|e| CliError::account(&email, e))?;
             print(json, &factors, || {
                 format!(
-                    "{email}: authenticator app {}{}, {} recovery code(s) left, {} trusted browser(s)",
+                    "{email}: authenticator app {}{}, {} recovery code(s) left, {} passkey(s), {} trusted browser(s)",
                     if factors.authenticator { "on" } else { "off" },
                     if factors.enrolling { " (being set up)" } else { "" },
                     factors.recovery_codes_left,
+                    factors.passkeys,
                     factors.trusted_browsers
                 )
             });
@@ -441,7 +442,7 @@ pub async fn run_admin(config: AppConfig, json: bool, command: Command) -> Resul
                 .reset_factors(&email)
                 .await
                 .map_err(|e| CliError::account(&email, e))?;
-            let out = serde_json::json!({ "email": email, "authenticator_removed": had });
+            let out = serde_json::json!({ "email": email, "factors_removed": had });
             print(json, &out, || {
                 format!("removed the second factors of {email} (the owner was told)")
             });

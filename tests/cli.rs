@@ -448,7 +448,7 @@ async fn the_cli_lists_and_resets_a_user_s_second_factors() {
         None,
     )
     .await;
-    assert_eq!(out["authenticator_removed"], true);
+    assert_eq!(out["factors_removed"], true);
     let out = run_json(
         &config,
         &["user", "factors", "--email", EMAIL, "--json"],

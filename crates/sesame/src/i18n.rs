@@ -96,6 +96,7 @@ impl Locale {
                 SecondFactorRequired => "Geben Sie den Code aus Ihrer Authenticator-App ein, um die Anmeldung abzuschließen.",
                 InvalidCode => "Der Code stimmt nicht. Prüfen Sie Ihre Authenticator-App und versuchen Sie es erneut.",
                 CodeAlreadyUsed => "Dieser Code wurde schon benutzt. Warten Sie auf den nächsten.",
+                PasskeyRefused => "Der Passkey wurde nicht angenommen. Versuchen Sie es erneut oder melden Sie sich anders an.",
                 InvalidRequest => "Die Anfrage konnte nicht gelesen werden.",
                 PayloadTooLarge => "Die Anfrage ist zu groß.",
                 ReauthRequired => "Geben Sie dafür Ihr Passwort noch einmal ein.",
@@ -137,6 +138,8 @@ pub struct Messages {
     pub verify_code: &'static str,
     /// "Trust this browser for 30 days".
     pub trust_this_browser: &'static str,
+    /// The link to the step's page (a passkey, a recovery code).
+    pub other_ways: &'static str,
     /// The sessions list's title.
     pub sessions_title: &'static str,
     /// Marks the session of the browser looking at the list.
@@ -241,6 +244,7 @@ static EN: Messages = Messages {
     one_time_code: "Code from your authenticator app (or a recovery code)",
     verify_code: "Verify",
     trust_this_browser: "Trust this browser for 30 days",
+    other_ways: "Use a passkey or another way",
     sessions_title: "Where you are signed in",
     this_browser: "This browser",
     signed_in: "Signed in",
@@ -301,6 +305,7 @@ static DE: Messages = Messages {
     one_time_code: "Code aus Ihrer Authenticator-App (oder ein Wiederherstellungscode)",
     verify_code: "Bestätigen",
     trust_this_browser: "Diesem Browser 30 Tage vertrauen",
+    other_ways: "Einen Passkey oder einen anderen Weg verwenden",
     sessions_title: "Wo Sie angemeldet sind",
     this_browser: "Dieser Browser",
     signed_in: "Angemeldet",
@@ -499,6 +504,32 @@ pub struct PageMessages {
     pub factor_done_codes: &'static str,
     /// After a trusted browser was forgotten.
     pub factor_done_forgotten: &'static str,
+    /// The passkey sign-in button.
+    pub sign_in_with_passkey: &'static str,
+    /// Without JavaScript, where a passkey is offered.
+    pub passkey_needs_js: &'static str,
+    /// The step's passkey button.
+    pub use_passkey: &'static str,
+    /// The passkeys' title.
+    pub passkeys_title: &'static str,
+    /// Adds a passkey.
+    pub add_passkey: &'static str,
+    /// A passkey's name field.
+    pub passkey_name: &'static str,
+    /// Renames a passkey.
+    pub rename: &'static str,
+    /// Removes a passkey.
+    pub remove: &'static str,
+    /// Before a passkey's last use.
+    pub last_used: &'static str,
+    /// A passkey never used.
+    pub never_used: &'static str,
+    /// After a passkey was added.
+    pub factor_done_passkey_added: &'static str,
+    /// After a passkey was renamed.
+    pub factor_done_passkey_renamed: &'static str,
+    /// After a passkey was removed.
+    pub factor_done_passkey_removed: &'static str,
 }
 
 static EN_PAGES: PageMessages = PageMessages {
@@ -541,6 +572,19 @@ static EN_PAGES: PageMessages = PageMessages {
     factor_done_disabled: "Two-step verification is off.",
     factor_done_codes: "New recovery codes were made; the old ones no longer work.",
     factor_done_forgotten: "The browser must pass the second step again.",
+    sign_in_with_passkey: "Sign in with a passkey",
+    passkey_needs_js: "A passkey needs JavaScript: turn it on, or sign in another way.",
+    use_passkey: "Use a passkey",
+    passkeys_title: "Passkeys",
+    add_passkey: "Add a passkey",
+    passkey_name: "Name",
+    rename: "Rename",
+    remove: "Remove",
+    last_used: "Last used:",
+    never_used: "never",
+    factor_done_passkey_added: "The passkey is added: sign in with it next time.",
+    factor_done_passkey_renamed: "The passkey is renamed.",
+    factor_done_passkey_removed: "The passkey is removed.",
 };
 
 static DE_PAGES: PageMessages = PageMessages {
@@ -583,6 +627,19 @@ static DE_PAGES: PageMessages = PageMessages {
     factor_done_disabled: "Die Bestätigung in zwei Schritten ist ausgeschaltet.",
     factor_done_codes: "Neue Wiederherstellungscodes wurden erzeugt; die alten gelten nicht mehr.",
     factor_done_forgotten: "Der Browser muss den zweiten Schritt wieder bestehen.",
+    sign_in_with_passkey: "Mit einem Passkey anmelden",
+    passkey_needs_js: "Ein Passkey braucht JavaScript: Schalten Sie es ein oder melden Sie sich anders an.",
+    use_passkey: "Einen Passkey verwenden",
+    passkeys_title: "Passkeys",
+    add_passkey: "Passkey hinzufügen",
+    passkey_name: "Name",
+    rename: "Umbenennen",
+    remove: "Entfernen",
+    last_used: "Zuletzt benutzt:",
+    never_used: "nie",
+    factor_done_passkey_added: "Der Passkey ist hinzugefügt: Melden Sie sich das nächste Mal damit an.",
+    factor_done_passkey_renamed: "Der Passkey ist umbenannt.",
+    factor_done_passkey_removed: "Der Passkey ist entfernt.",
 };
 
 #[cfg(test)]

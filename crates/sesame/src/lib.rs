@@ -106,8 +106,8 @@ pub use client::{
 };
 pub use wire::error::AuthError;
 pub use wire::types::{
-    Connection, Connections, Provider, RecoveryCodes, Security, Session, SessionInfo, SessionUser,
-    SignInResponse, TotpEnrolment, TrustedBrowser,
+    Connection, Connections, PasskeyInfo, Provider, RecoveryCodes, Security, Session, SessionInfo,
+    SessionUser, SignInResponse, TotpEnrolment, TrustedBrowser,
 };
 
 /// The account actions of a signed-in user, from the browser: the user's

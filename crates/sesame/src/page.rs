@@ -85,6 +85,20 @@ pub fn sign_in_providers() -> Vec<(String, String)> {
     }
 }
 
+/// Whether passkeys are on, for the server-rendered pages (in the
+/// browser: `false`).
+pub fn passkeys_enabled() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::http::request::from_request()
+            .is_some_and(|(auth, _, _)| auth.passkeys.enabled())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
+    }
+}
+
 /// Whether the email provider (sign-in links) is on, for the
 /// server-rendered sign-in pages (in the browser: `false`).
 pub fn email_sign_in_enabled() -> bool {

@@ -149,6 +149,9 @@ pub fn CredentialsForm(
                 <button type="submit" disabled=move || pending.get()>
                     {t.verify_code}
                 </button>
+                <p>
+                    <a href=routes::SECOND_FACTOR>{t.other_ways}</a>
+                </p>
             </form>
         }
     };
@@ -188,7 +191,7 @@ pub fn CredentialsForm(
                 id="email"
                 name="email"
                 type="email"
-                autocomplete="username"
+                autocomplete="username webauthn"
                 required
                 node_ref=email_ref
             />

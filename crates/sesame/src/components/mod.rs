@@ -25,7 +25,7 @@ pub use connections::ConnectionsPanel;
 pub use credentials_form::{page_credentials_form, CredentialsForm};
 pub use email_sign_in_form::EmailSignInForm;
 pub use hydrated::Hydrated;
-pub use provider_buttons::{use_provider_sign_in, ProviderButtons};
+pub use provider_buttons::{use_provider_sign_in, PasskeyButton, ProviderButtons};
 pub use reset_forms::{ResetPasswordForm, ResetRequestForm};
 pub use security::SecurityPanel;
 pub use sessions_list::{SessionsList, SessionsPanel};

@@ -23,7 +23,44 @@ pub fn ProviderButtons() -> impl IntoView {
     let (callback_url, _) = super::sign_in_query();
     let callback_url = callback_url.unwrap_or_else(|| "/".into());
     let csrf_token = page::page_csrf_token();
-    (!providers.is_empty()).then(|| provider_forms(providers, callback_url, csrf_token))
+    let passkeys = page::passkeys_enabled();
+    (!providers.is_empty() || passkeys)
+        .then(|| provider_forms(providers, callback_url, csrf_token, passkeys))
+}
+
+/// The passkey button (shown by `/api/auth/passkey.js`; it also offers the
+/// passkeys in the email field's autofill), or, without JavaScript, a note.
+#[component]
+pub fn PasskeyButton(
+    /// The button's text.
+    text: &'static str,
+    /// `sign-in`, or `second-factor` for a pending sign-in's step.
+    #[prop(optional)]
+    second_factor: bool,
+) -> impl IntoView {
+    let p = use_i18n().0.pages();
+    view! {
+        {if second_factor {
+            view! {
+                <button type="button" class="passkey" data-passkey-second-factor="" hidden>
+                    {text}
+                </button>
+            }
+                .into_any()
+        } else {
+            view! {
+                <button type="button" class="passkey" data-passkey-sign-in="" hidden>
+                    {text}
+                </button>
+            }
+                .into_any()
+        }}
+        <p class="muted" data-passkey-needs-js="">
+            <small>{p.passkey_needs_js}</small>
+        </p>
+        <div class="alert" role="alert" data-passkey-status=""></div>
+        <script src=routes::PASSKEY_SCRIPT defer></script>
+    }
 }
 
 /// Inside an island of a sign-in page: once it is hydrated, the page's
@@ -72,6 +109,7 @@ fn provider_forms(
     providers: Vec<(String, String)>,
     callback_url: String,
     csrf_token: String,
+    passkeys: bool,
 ) -> impl IntoView {
     let p = use_i18n().0.pages();
     let buttons = providers
@@ -92,6 +130,7 @@ fn provider_forms(
         .collect_view();
     view! {
         <div class="providers">
+            {passkeys.then(|| view! { <PasskeyButton text=p.sign_in_with_passkey /> })}
             {buttons}
             <p class="or">
                 <span>{p.or}</span>

@@ -49,6 +49,9 @@ fn SecurityForms(security: Security, codes: Vec<String>, back_to: String) -> imp
         Some("totp-disabled") => Some(p.factor_done_disabled),
         Some("recovery-codes") => Some(p.factor_done_codes),
         Some("browser-forgotten") => Some(p.factor_done_forgotten),
+        Some("passkey-added") => Some(p.factor_done_passkey_added),
+        Some("passkey-renamed") => Some(p.factor_done_passkey_renamed),
+        Some("passkey-removed") => Some(p.factor_done_passkey_removed),
         _ => None,
     };
     let hidden = {
@@ -162,6 +165,59 @@ fn SecurityForms(security: Security, codes: Vec<String>, back_to: String) -> imp
             </form>
         }
     });
+    let passkeys = security.passkeys_enabled.then(|| {
+        let items = security
+            .passkeys
+            .into_iter()
+            .map(|k| {
+                let (h1, h2) = (hidden.clone(), hidden.clone());
+                let id = k.id.to_string();
+                let (label, shown) = (k.name.clone(), k.name.clone());
+                let last = k.last_used_at.unwrap_or_else(|| p.never_used.to_string());
+                view! {
+                    <li data-passkey=label>
+                        <span>
+                            <strong>{shown}</strong>
+                            " "
+                            <small>
+                                {p.last_used} " " {last}
+                            </small>
+                        </span>
+                        <form method="post" action=routes::PASSKEY_RENAME class="inline">
+                            {h1()}
+                            <input type="hidden" name="id" value=id.clone() />
+                            <input name="name" value=k.name maxlength="64" aria-label=p.passkey_name />
+                            <button type="submit">{p.rename}</button>
+                        </form>
+                        <form method="post" action=routes::PASSKEY_REMOVE class="inline">
+                            {h2()}
+                            <input type="hidden" name="id" value=id />
+                            {code_field(p.code_if_not_recent)}
+                            <button type="submit" class="danger">{p.remove}</button>
+                        </form>
+                    </li>
+                }
+            })
+            .collect_view();
+        let h = hidden.clone();
+        view! {
+            <h3>{p.passkeys_title}</h3>
+            <ul class="passkeys">{items}</ul>
+            <form data-passkey-register="" hidden>
+                {h()}
+                <label>
+                    {p.passkey_name}
+                    <input name="name" maxlength="64" />
+                </label>
+                <button type="submit">{p.add_passkey}</button>
+            </form>
+            <p class="muted" data-passkey-needs-js="">
+                <small>{p.passkey_needs_js}</small>
+            </p>
+            <div class="alert" role="alert" data-passkey-status=""></div>
+            <script src=routes::PASSKEY_SCRIPT defer></script>
+        }
+    });
     view! {
         <div class="security">
             {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
@@ -170,6 +226,7 @@ fn SecurityForms(security: Security, codes: Vec<String>, back_to: String) -> imp
             </div>
             {shown}
             {factor}
+            {passkeys}
             {browsers}
         </div>
     }

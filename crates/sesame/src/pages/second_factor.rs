@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::ThemedCard;
+use crate::components::{PasskeyButton, ThemedCard};
 use crate::{i18n::use_i18n, page, wire::routes, wire::AuthError};
 
 /// The step's page.
@@ -51,6 +51,8 @@ pub fn SecondFactorPage() -> impl IntoView {
                 </label>
                 <button type="submit">{p.verify}</button>
             </form>
+            {page::passkeys_enabled()
+                .then(|| view! { <PasskeyButton text=p.use_passkey second_factor=true /> })}
         </ThemedCard>
     }
 }

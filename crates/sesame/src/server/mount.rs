@@ -332,6 +332,7 @@ impl Sesame {
             .merge(rest::router())
             .merge(crate::server::http::provider_routes::router())
             .merge(crate::server::http::second_factor_route::router())
+            .merge(crate::server::http::passkey_routes::router())
             .merge(self.routes.clone())
             .merge(pages)
             .layer(layers);
@@ -442,6 +443,14 @@ fn spawn_cleanup(auth: &Auth) {
                 .await
             {
                 tracing::warn!(error = %e, "second-factor cleanup failed");
+            }
+            if let Err(e) = auth
+                .passkeys
+                .store
+                .purge(crate::server::factors::now())
+                .await
+            {
+                tracing::warn!(error = %e, "passkey ceremony cleanup failed");
             }
         }
     });

@@ -70,6 +70,8 @@ pub struct Inner {
     pub(crate) token_sealer: crate::server::defense::sealed::Sealer,
     /// The second factors.
     pub(crate) factors: crate::server::factors::Factors,
+    /// Passkeys.
+    pub(crate) passkeys: crate::server::factors::passkey::Passkeys,
 }
 
 impl std::ops::Deref for Auth {
@@ -157,6 +159,8 @@ impl AuthBuilder {
             backends.session_cache(self.config.session_cache_ttl()),
         );
         let mailer = Mailer::new(&self.config)?;
+        let passkeys =
+            crate::server::factors::passkey::Passkeys::new(&self.config, backends.passkeys())?;
         let tokens = Tokens::new(backends.tokens());
         let own_users = self.users.is_none();
         let users = self.users.unwrap_or_else(|| backends.users());
@@ -186,8 +190,10 @@ impl AuthBuilder {
             ),
             flow_sealer: crate::server::defense::sealed::Sealer::new(&secrets, "oauth-flow"),
             token_sealer: crate::server::defense::sealed::Sealer::new(&secrets, "provider-tokens"),
+            passkeys,
             factors: crate::server::factors::Factors::new(
                 backends.factors(),
+                backends.passkeys(),
                 secrets.clone(),
                 secure,
             ),

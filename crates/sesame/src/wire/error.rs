@@ -75,6 +75,10 @@ pub enum AuthError {
     /// Sesame: the code was used already (its time step, or a used
     /// recovery code): 401. Wait for the next code.
     CodeAlreadyUsed,
+    /// Sesame: the passkey did not check out (an unknown or another
+    /// account's passkey, a used or expired ceremony, a failed signature or
+    /// user verification): 401.
+    PasskeyRefused,
     /// Any other failure: 400.
     Default,
 }
@@ -117,12 +121,13 @@ impl AuthError {
             SecondFactorRequired => "Enter the code from your authenticator app to finish signing in.",
             InvalidCode => "That code is not right. Check your authenticator app and try again.",
             CodeAlreadyUsed => "That code was used already. Wait for the next one.",
+            PasskeyRefused => "The passkey was not accepted. Try again, or sign in another way.",
             Default => "Unable to sign in.",
         }
     }
 
     /// Every variant, for catalogs and tests.
-    pub const ALL: [AuthError; 27] = [
+    pub const ALL: [AuthError; 28] = [
         AuthError::CredentialsSignin,
         AuthError::SessionRequired,
         AuthError::AccessDenied,
@@ -149,6 +154,7 @@ impl AuthError {
         AuthError::SecondFactorRequired,
         AuthError::InvalidCode,
         AuthError::CodeAlreadyUsed,
+        AuthError::PasskeyRefused,
         AuthError::Default,
     ];
 
@@ -181,6 +187,7 @@ impl AuthError {
             AuthError::SecondFactorRequired => "SecondFactorRequired",
             AuthError::InvalidCode => "InvalidCode",
             AuthError::CodeAlreadyUsed => "CodeAlreadyUsed",
+            AuthError::PasskeyRefused => "PasskeyRefused",
             AuthError::Default => "default",
         }
     }
@@ -201,7 +208,8 @@ impl AuthError {
             | AuthError::SessionRequired
             | AuthError::SecondFactorRequired
             | AuthError::InvalidCode
-            | AuthError::CodeAlreadyUsed => 401,
+            | AuthError::CodeAlreadyUsed
+            | AuthError::PasskeyRefused => 401,
             AuthError::AccessDenied
             | AuthError::MissingCSRF
             | AuthError::Verification

@@ -114,6 +114,23 @@ pub const RECOVERY_CODES: &str = "/api/auth/account/recovery-codes";
 /// Forgets a trusted browser (POST `id`; without it, all of them).
 pub const FORGET_BROWSER: &str = "/api/auth/account/forget-browser";
 
+/// The passkey ceremonies' browser script (GET).
+pub const PASSKEY_SCRIPT: &str = "/api/auth/passkey.js";
+/// A new passkey's options (POST; signed in, after a recent sign-in).
+pub const PASSKEY_REGISTER_OPTIONS: &str = "/api/auth/passkey/register/options";
+/// A new passkey's credential (POST `credential`, `name`).
+pub const PASSKEY_REGISTER_VERIFY: &str = "/api/auth/passkey/register/verify";
+/// A passkey sign-in's options (POST; `purpose=second-factor` for a
+/// pending sign-in's step).
+pub const PASSKEY_AUTH_OPTIONS: &str = "/api/auth/passkey/authenticate/options";
+/// A passkey's assertion (POST `credential`, `callbackUrl`, `purpose`):
+/// answered like a credentials sign-in.
+pub const PASSKEY_AUTH_VERIFY: &str = "/api/auth/passkey/authenticate/verify";
+/// Renames a passkey (POST `id`, `name`).
+pub const PASSKEY_RENAME: &str = "/api/auth/account/passkeys/rename";
+/// Removes a passkey (POST `id`, and `code` unless a second factor is recent).
+pub const PASSKEY_REMOVE: &str = "/api/auth/account/passkeys/remove";
+
 /// The running server's admin route (loopback only, signed with the
 /// secret), for the admin commands of another process: POST.
 pub const ADMIN: &str = "/_sesame/admin";
@@ -163,6 +180,13 @@ pub const ALL: &[Route] = &[
     post(TOTP_DISABLE),
     post(RECOVERY_CODES),
     post(FORGET_BROWSER),
+    get(PASSKEY_SCRIPT),
+    post(PASSKEY_REGISTER_OPTIONS),
+    post(PASSKEY_REGISTER_VERIFY),
+    post(PASSKEY_AUTH_OPTIONS),
+    post(PASSKEY_AUTH_VERIFY),
+    post(PASSKEY_RENAME),
+    post(PASSKEY_REMOVE),
 ];
 
 /// Whether `method path` is a route of the table. A `{provider}` segment

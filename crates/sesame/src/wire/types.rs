@@ -61,6 +61,23 @@ pub struct Security {
     pub amr: Vec<String>,
     /// When this session last passed a second factor, RFC 3339.
     pub second_factor_at: Option<String>,
+    /// Whether the site offers passkeys.
+    pub passkeys_enabled: bool,
+    /// The account's passkeys, oldest first.
+    pub passkeys: Vec<PasskeyInfo>,
+}
+
+/// One of the account's passkeys.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PasskeyInfo {
+    /// Its id: what renaming and removing take.
+    pub id: i64,
+    /// The name the user gave it.
+    pub name: String,
+    /// When it was added, RFC 3339.
+    pub created_at: String,
+    /// When it last signed in, RFC 3339.
+    pub last_used_at: Option<String>,
 }
 
 /// An authenticator app being set up.

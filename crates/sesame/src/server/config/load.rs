@@ -29,6 +29,7 @@ impl Config {
         "accounts",
         "providers",
         "email_sign_in",
+        "passkeys",
     ];
 
     /// Reads `path` (if it exists) and the `SESAME_*` environment, then checks

@@ -82,6 +82,23 @@ pub struct Config {
     /// The email provider: sign-in links (NextAuth's Email provider).
     #[serde(default)]
     pub email_sign_in: EmailSignInConfig,
+    /// Passkeys (WebAuthn): sign-in and second factor.
+    #[serde(default)]
+    pub passkeys: PasskeysConfig,
+}
+
+/// Passkeys (`[passkeys]`). The relying party is the site: its id is the
+/// host of `site.url`, its origin that URL's. Browsers refuse an IP address
+/// as the relying party, so by default (`enabled` unset) passkeys are on
+/// for a site named by a host name (`localhost` included) and off, with a
+/// warning, for one named by an IP address; `enabled = true` there stops
+/// start-up.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeysConfig {
+    /// On, off, or unset: on for a site with a host name.
+    #[serde(default)]
+    pub enabled: Option<bool>,
 }
 
 /// The email provider (`[email_sign_in]`): a single-use link that signs in.

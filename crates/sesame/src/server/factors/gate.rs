@@ -19,13 +19,18 @@ pub(crate) enum Gate {
 }
 
 impl Factors {
-    /// Whether the account `user_id` has a confirmed authenticator app.
+    /// Whether the account `user_id` has a second factor: a confirmed
+    /// authenticator app or a passkey.
     pub(crate) async fn has_factor(&self, user_id: i64) -> Result<bool, sqlx::Error> {
-        Ok(self
+        if self
             .store
             .totp(user_id)
             .await?
-            .is_some_and(|row| row.confirmed_at.is_some()))
+            .is_some_and(|row| row.confirmed_at.is_some())
+        {
+            return Ok(true);
+        }
+        Ok(!self.passkeys.list(user_id).await?.is_empty())
     }
 
     /// The door for the user `user_id` (the application's id; accounts of

@@ -1,10 +1,11 @@
 //! The second factor's parts, below the flows: an authenticator app (TOTP,
 //! [`totp`]), recovery codes ([`recovery`]), the record of a sign-in waiting
-//! for its second factor ([`pending`]) and the browsers trusted to skip it
-//! ([`trusted`]). The step every way in passes through is
+//! for its second factor ([`pending`]), the browsers trusted to skip it
+//! ([`trusted`]) and passkeys ([`passkey`]). The step every way in passes through is
 //! `server::flows::second_factor`; the tables are `server::stores::factors`.
 
 pub(crate) mod gate;
+pub(crate) mod passkey;
 pub(crate) mod pending;
 pub(crate) mod recovery;
 pub(crate) mod totp;
@@ -31,12 +32,20 @@ pub(crate) struct Factors {
     pub keys: Arc<Secrets>,
     /// Whether cookies are `Secure`.
     pub secure: bool,
+    /// The passkeys (a second factor too).
+    pub passkeys: Arc<dyn crate::server::stores::passkeys::PasskeyStore>,
 }
 
 impl Factors {
     /// Factors kept in `store`, sealed and signed under `keys`.
-    pub fn new(store: Arc<dyn FactorStore>, keys: Arc<Secrets>, secure: bool) -> Factors {
+    pub fn new(
+        store: Arc<dyn FactorStore>,
+        passkeys: Arc<dyn crate::server::stores::passkeys::PasskeyStore>,
+        keys: Arc<Secrets>,
+        secure: bool,
+    ) -> Factors {
         Factors {
+            passkeys,
             store,
             secrets_sealer: Arc::new(Sealer::new(&keys, "totp-secret")),
             display_sealer: Arc::new(Sealer::new(&keys, "recovery-codes-display")),

@@ -64,6 +64,8 @@ pub struct FactorSummary {
     pub recovery_codes_left: i64,
     /// Browsers trusted to skip the second factor.
     pub trusted_browsers: usize,
+    /// Passkeys.
+    pub passkeys: usize,
 }
 
 impl AccountError {
@@ -312,21 +314,35 @@ impl Auth {
                 .await
                 .map_err(AccountError::Factors)?
                 .len(),
+            passkeys: self
+                .passkeys
+                .store
+                .list(user.id)
+                .await
+                .map_err(AccountError::Factors)?
+                .len(),
         })
     }
 
-    /// Removes the authenticator app, recovery codes and trusted browsers of
-    /// the user with this email (they lost their device), and mails them;
-    /// whether there was an app.
+    /// Removes the authenticator app, recovery codes, passkeys and trusted
+    /// browsers of the user with this email (they lost their device), and
+    /// mails them; whether there was a factor.
     pub async fn reset_factors(&self, email: &str) -> Result<bool, AccountError> {
         use crate::server::mail::templates::{render, Kind};
         let user = self.user_by_email(email).await?;
-        let had = self
+        let had_app = self
             .factors
             .store
             .remove_totp(user.id)
             .await
             .map_err(AccountError::Factors)?;
+        let passkeys = self
+            .passkeys
+            .store
+            .remove_all(user.id)
+            .await
+            .map_err(AccountError::Factors)?;
+        let had = had_app || passkeys > 0;
         let site = crate::server::flows::visitor::site_name(self);
         let reset = format!("{}{}", self.config.base_url(), crate::wire::routes::RESET);
         let mail = render(

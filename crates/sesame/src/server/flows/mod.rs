@@ -8,6 +8,7 @@ pub(crate) mod connections;
 pub(crate) mod email_link;
 pub(crate) mod oauth;
 pub(crate) mod own_account;
+pub(crate) mod passkey;
 pub(crate) mod reset;
 pub(crate) mod second_factor;
 pub(crate) mod security;

@@ -62,6 +62,11 @@ pub struct StepForm {
     pub code: Option<String>,
     /// Or a recovery code.
     pub recovery_code: Option<String>,
+    /// Or a passkey's assertion, with the ceremony's cookie.
+    pub passkey: Option<(
+        Box<webauthn_rs::prelude::PublicKeyCredential>,
+        Option<String>,
+    )>,
     /// "Trust this browser for 30 days".
     pub trust_browser: bool,
 }
@@ -138,9 +143,19 @@ pub async fn verify(
             return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
         }
     };
-    let checked = check_code(auth, row.user_id, &form)
-        .await
-        .map_err(unavailable)?;
+    let checked = match &form.passkey {
+        Some((credential, ceremony)) => {
+            crate::server::flows::passkey::second_factor(
+                auth,
+                row.user_id,
+                credential,
+                ceremony.as_deref(),
+            )
+            .await
+        }
+        None => check_code(auth, row.user_id, &form).await,
+    }
+    .map_err(unavailable)?;
     let method = match checked {
         Checked::Passed(method) => method,
         Checked::Refused(error) => {
@@ -255,7 +270,8 @@ fn first_of(first: &str) -> &'static str {
     }
 }
 
-enum Checked {
+/// A second factor checked: passed (how), or refused (why).
+pub(crate) enum Checked {
     Passed(&'static str),
     Refused(AuthError),
 }

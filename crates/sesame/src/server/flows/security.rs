@@ -66,7 +66,26 @@ pub async fn overview(req: &Request<'_>) -> Result<Security, AuthError> {
             expires: crate::server::flows::own_account::rfc3339(t.expires_at),
         })
         .collect();
+    let passkeys = req
+        .auth
+        .passkeys
+        .store
+        .list(id)
+        .await
+        .map_err(store_failed)?
+        .into_iter()
+        .map(|p| crate::wire::types::PasskeyInfo {
+            id: p.id,
+            name: p.name,
+            created_at: crate::server::flows::own_account::rfc3339(p.created_at),
+            last_used_at: p
+                .last_used_at
+                .map(crate::server::flows::own_account::rfc3339),
+        })
+        .collect();
     Ok(Security {
+        passkeys_enabled: req.auth.passkeys.enabled(),
+        passkeys,
         authenticator: row.as_ref().is_some_and(|r| r.confirmed_at.is_some()),
         enrolment,
         recovery_codes_left: store.codes_left(id).await.map_err(store_failed)?,
@@ -162,7 +181,7 @@ pub async fn confirm_enrolment(
 
 /// A sensitive change to the factors: a second factor passed within
 /// `session.recent_sign_in`, or a code (or recovery code) again.
-async fn confirm_second_factor(
+pub(crate) async fn confirm_second_factor(
     req: &Request<'_>,
     data: &SessionData,
     id: i64,
@@ -186,7 +205,7 @@ async fn confirm_second_factor(
         .await
         .map_err(store_failed)?
         .filter(|r| r.confirmed_at.is_some())
-        .ok_or(AuthError::InvalidRequest)?;
+        .ok_or(AuthError::ReauthRequired)?;
     let secret = req
         .auth
         .factors

@@ -375,6 +375,8 @@ pub(crate) async fn enter(
     let mut amr = vec![entry.first_factor()];
     let fail = |error| Refused::new(error, Some(entry.callback_url));
     match entry.second {
+        // A passkey with user verification is both factors at once: once.
+        Some(method) if method == entry.first => {}
         Some(method) => amr.push(method.to_string()),
         None => {
             let door = auth

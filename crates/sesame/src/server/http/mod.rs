@@ -14,6 +14,7 @@ pub(crate) mod guard;
 pub(crate) mod headers;
 pub(crate) mod page_session;
 pub(crate) mod pages_redirect;
+pub(crate) mod passkey_routes;
 pub(crate) mod provider_routes;
 pub(crate) mod request;
 pub(crate) mod rest;

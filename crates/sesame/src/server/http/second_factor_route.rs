@@ -75,6 +75,7 @@ async fn step(
         csrf_token: posted.csrf_token,
         code: posted.code,
         recovery_code: posted.recovery_code,
+        passkey: None,
         trust_browser: form_flag(posted.trust_browser.as_deref()),
     };
     let outcome = second_factor::verify(&auth, &csrf, &session, &caller, pending, form).await;

@@ -99,6 +99,19 @@ impl Backends {
         }
     }
 
+    /// The database's passkeys.
+    pub fn passkeys(&self) -> Arc<dyn super::passkeys::PasskeyStore> {
+        match &self.database {
+            Database::Sqlite(pool) => {
+                Arc::new(super::passkeys::SqlitePasskeyStore::new(pool.clone()))
+            }
+            #[cfg(feature = "postgres")]
+            Database::Postgres(pool) => {
+                Arc::new(super::passkeys::PgPasskeyStore::new(pool.clone()))
+            }
+        }
+    }
+
     /// The database's second factors.
     pub fn factors(&self) -> Arc<dyn super::factors::FactorStore> {
         match &self.database {

@@ -1,4 +1,4 @@
-//! Where Sesame keeps what it knows, behind eight small traits, and the
+//! Where Sesame keeps what it knows, behind nine small traits, and the
 //! backends that implement them.
 //!
 //! | trait | holds | implementations |
@@ -6,6 +6,7 @@
 //! | [`UserStore`] | users (email, password hash, state) | SQLite, PostgreSQL |
 //! | [`TokenStore`] | single-use account tokens, hashed | SQLite, PostgreSQL |
 //! | [`FactorStore`] | authenticator apps (sealed), recovery codes (hashed), second-factor steps, trusted browsers | SQLite, PostgreSQL |
+//! | [`PasskeyStore`] | passkeys (WebAuthn credentials), user handles, ceremonies | SQLite, PostgreSQL |
 //! | [`LinkStore`] | links from provider accounts (OAuth, OIDC) to users | SQLite, PostgreSQL |
 //! | [`SessionRows`] | session rows, keyed by the id's hash, and revocations | SQLite, PostgreSQL |
 //! | [`SessionCache`] | a read cache of session rows | in memory ([`LocalCache`]), Redis |
@@ -75,6 +76,7 @@ pub(crate) mod factors;
 pub(crate) mod failures;
 pub(crate) mod health;
 pub(crate) mod links;
+pub(crate) mod passkeys;
 pub(crate) mod sign_in_links;
 pub(crate) mod tokens;
 pub(crate) mod users;
@@ -83,6 +85,7 @@ pub use backends::{BackendError, Backends, Dependency};
 pub use db::{connect, migrate, Database, DbError};
 pub use factors::FactorStore;
 pub use links::{Link, LinkStore, NewLink, Unlinked};
+pub use passkeys::PasskeyStore;
 pub use tokens::{NewToken, Purpose, TokenFor, TokenStore, Tokens};
 pub use users::{AccountChange, Email, EmailError, NewUser, StoreError, UserStore};
 
