@@ -1,7 +1,7 @@
 // Playwright runs Sesame's browser tests in Debian's Chromium (no browser
 // download), against two servers it starts itself from the debug build:
 // the default configuration on :3100, one with `pages.sign_in = "/sign-in"`
-// on :3101, one whose site is http://localhost:3102 (passkeys), and the minimal example app (examples/minimal) on :3110. Each gets
+// on :3101, one whose site is http://localhost:3103 (passkeys), and the minimal example app (examples/minimal) on :3110. Each gets
 // a fresh database under target/e2e, and all send account email to an SMTP
 // server (aiosmtpd) on :3125 whose Maildir the tests read; their provider
 // button signs in at the local OpenID Connect provider on :3130.
@@ -83,11 +83,11 @@ export default defineConfig({
       timeout: 60_000,
     },
     {
-      // Passkeys: the site is http://localhost:3102 (bound to 127.0.0.1).
+      // Passkeys: the site is http://localhost:3103 (bound to 127.0.0.1).
       command: SERVER_BIN,
       cwd: REPO_ROOT,
-      url: "http://127.0.0.1:3102/api/auth/csrf",
-      env: { ...serverEnv(3102, "passkeys"), SESAME_SITE__URL: PASSKEY_URL },
+      url: "http://127.0.0.1:3103/api/auth/csrf",
+      env: { ...serverEnv(3103, "passkeys"), SESAME_SITE__URL: PASSKEY_URL },
       reuseExistingServer: false,
       stdout: "ignore",
       stderr: "pipe",

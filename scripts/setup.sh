@@ -11,6 +11,14 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 export PATH="$HOME/.cargo/bin:$PATH"
 
+# OpenSSL's headers and pkg-config: webauthn-rs (passkeys) links the
+# system's OpenSSL through openssl-sys.
+if ! pkg-config --exists openssl 2>/dev/null; then
+  log "installing libssl-dev and pkg-config (webauthn-rs links OpenSSL)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl-dev pkg-config >/dev/null
+fi
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown

@@ -19,6 +19,8 @@ const PAGES = [
   "/api/auth/reset?token=not-a-real-token&error=WeakPassword",
   "/api/auth/verify",
   "/api/auth/verify?token=not-a-real-token",
+  "/api/auth/second-factor",
+  "/api/auth/second-factor?error=InvalidCode",
   "/",
 ];
 
@@ -41,7 +43,8 @@ test("the form's fields are labelled and autocomplete-ready, and the error takes
   await hydrated(page);
   const email = page.getByLabel("Email");
   await expect(email).toHaveAttribute("type", "email");
-  await expect(email).toHaveAttribute("autocomplete", "username");
+  // `webauthn`: the browser may offer passkeys in its autofill (conditional mediation).
+  await expect(email).toHaveAttribute("autocomplete", "username webauthn");
   await expect(page.getByLabel("Password")).toHaveAttribute("autocomplete", "current-password");
   await fillCredentials(page, "wrong");
   await page.getByRole("button", { name: "Sign in", exact: true }).click();

@@ -1,6 +1,6 @@
 // Passkeys in Chromium with the DevTools Protocol's virtual authenticator
 // (ctap2, internal transport, resident keys, user verification), on the
-// server whose site is http://localhost:3102 (WebAuthn refuses an IP
+// server whose site is http://localhost:3103 (WebAuthn refuses an IP
 // address as the relying party): a passkey registered on /account/security,
 // a sign-in with it (no username first: both factors at once), the passkey
 // as the second factor after a password, and its removal. Without

@@ -9,7 +9,7 @@ export const DEFAULT_URL = "http://127.0.0.1:3100";
 export const CUSTOM_URL = "http://127.0.0.1:3101";
 /** A server whose site is `localhost` (WebAuthn refuses an IP address as
  * the relying party): the passkey tests. */
-export const PASSKEY_URL = "http://localhost:3102";
+export const PASSKEY_URL = "http://localhost:3103";
 /** examples/minimal: a second app on the library's public API. */
 export const MINIMAL_URL = "http://127.0.0.1:3110";
 export const MINIMAL_BIN = path.join(REPO_ROOT, "target/debug/sesame-minimal");
