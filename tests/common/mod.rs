@@ -43,6 +43,20 @@ pub async fn spawn_with(
     extra: &str,
     customize: impl FnOnce(SesameBuilder<AppUser>) -> SesameBuilder<AppUser> + Send + 'static,
 ) -> TestApp {
+    spawn_on("127.0.0.1", extra, customize).await
+}
+
+/// Like [`spawn`], with the site named `localhost` (WebAuthn refuses an IP
+/// address as the relying party): passkeys are on.
+pub async fn spawn_at_localhost(extra: &str) -> TestApp {
+    spawn_on("localhost", extra, |sesame| sesame).await
+}
+
+async fn spawn_on(
+    host: &str,
+    extra: &str,
+    customize: impl FnOnce(SesameBuilder<AppUser>) -> SesameBuilder<AppUser> + Send + 'static,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -53,7 +67,7 @@ pub async fn spawn_with(
         secret = "{SECRET}"
         data_dir = "{data}"
         [site]
-        url = "http://{addr}"
+        url = "http://{host}:{port}"
         [database]
         url = "sqlite://{data}/test.db"
         [limits]
@@ -66,6 +80,7 @@ pub async fn spawn_with(
         name = "Demo User"
         "#,
         data = dir.path().display(),
+        port = addr.port(),
     );
     let config = AppConfig::from_toml_layers(&[&toml, extra]).expect("test config");
     let options = LeptosOptions::builder()
@@ -94,7 +109,7 @@ pub async fn spawn_with(
         .unwrap();
     TestApp {
         db_url: format!("sqlite://{}/test.db", dir.path().display()),
-        base: format!("http://{addr}"),
+        base: format!("http://{host}:{}", addr.port()),
         client: reqwest::Client::builder()
             .redirect(Policy::none())
             // A request the server never answers fails the test instead of hanging it.

@@ -1,0 +1,210 @@
+//! Passkeys, black-box: what the server refuses without a browser's
+//! authenticator (the whole ceremony with Chromium's virtual authenticator
+//! is `end2end/tests/passkeys.spec.ts`): a ceremony it did not start, a
+//! made-up assertion, registration for a signed-out browser; the relying
+//! party from `site.url`, refused at start-up for an IP address.
+
+mod common;
+
+use common::{action, spawn, spawn_at_localhost, TestApp};
+
+/// An app whose site is named `localhost` (passkeys on).
+async fn app() -> TestApp {
+    spawn_at_localhost("[passkeys]\nenabled = true").await
+}
+
+/// A made-up assertion in the browser's JSON shape.
+fn made_up_assertion() -> String {
+    serde_json::json!({
+        "id": "AAAA",
+        "rawId": "AAAA",
+        "type": "public-key",
+        "extensions": {},
+        "response": {
+            "authenticatorData": "AAAA",
+            "clientDataJSON": "AAAA",
+            "signature": "AAAA",
+            "userHandle": "AAAAAAAAAAAAAAAAAAAAAA"
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn sign_in_options_are_a_discoverable_challenge_kept_by_the_server() {
+    let mut browser = app().await;
+    let (status, options) = action(
+        &mut browser,
+        "/api/auth/passkey/authenticate/options",
+        &[("purpose", "sign-in")],
+    )
+    .await;
+    assert_eq!(status, 200, "{options}");
+    assert_eq!(options["publicKey"]["rpId"], "localhost");
+    assert_eq!(options["publicKey"]["userVerification"], "required");
+    assert!(options["publicKey"]["challenge"].as_str().unwrap().len() >= 43);
+    assert!(browser.cookies.contains_key("sesame.webauthn"));
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webauthn_ceremonies")
+        .fetch_one(&browser.db().await)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
+}
+
+#[tokio::test]
+async fn an_assertion_without_its_ceremony_or_made_up_signs_nobody_in() {
+    let mut browser = app().await;
+    // No ceremony at all.
+    let (status, body) = action(
+        &mut browser,
+        "/api/auth/passkey/authenticate/verify",
+        &[("credential", &made_up_assertion()), ("purpose", "sign-in")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("PasskeyRefused"))
+    );
+    // A ceremony, and a made-up assertion: refused, and the ceremony is spent.
+    action(&mut browser, "/api/auth/passkey/authenticate/options", &[]).await;
+    let (status, body) = action(
+        &mut browser,
+        "/api/auth/passkey/authenticate/verify",
+        &[("credential", &made_up_assertion())],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("PasskeyRefused"))
+    );
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webauthn_ceremonies")
+        .fetch_one(&browser.db().await)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "taken once, whatever came with it");
+    assert!(browser.session().await.as_object().unwrap().is_empty());
+    // Not a credential at all: a typed 400.
+    let (status, body) = action(
+        &mut browser,
+        "/api/auth/passkey/authenticate/verify",
+        &[("credential", "{not json")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("InvalidRequest"))
+    );
+}
+
+#[tokio::test]
+async fn registration_options_are_the_signed_in_account_s_and_ask_for_a_verified_passkey() {
+    let mut owner = app().await;
+    owner.sign_in_demo(false).await;
+    let (status, options) = action(&mut owner, "/api/auth/passkey/register/options", &[]).await;
+    assert_eq!(status, 200, "{options}");
+    assert_eq!(options["publicKey"]["rp"]["id"], "localhost");
+    assert_eq!(
+        options["publicKey"]["authenticatorSelection"]["residentKey"],
+        "required"
+    );
+    assert_eq!(
+        options["publicKey"]["authenticatorSelection"]["userVerification"],
+        "required"
+    );
+    // The user handle is random, not the row id.
+    let handle = options["publicKey"]["user"]["id"].as_str().unwrap();
+    assert_ne!(handle, "1");
+    // Another browser, signed out: no registration options.
+    let mut stranger = owner.new_browser();
+    let (status, _) = action(&mut stranger, "/api/auth/passkey/register/options", &[]).await;
+    assert_eq!(status, 401);
+    // A made-up registration is not a credential: a typed 400, nothing kept.
+    let (status, body) = action(
+        &mut owner,
+        "/api/auth/passkey/register/verify",
+        &[("credential", &made_up_assertion()), ("name", "x")],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM passkeys")
+        .fetch_one(&owner.db().await)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}
+
+#[tokio::test]
+async fn the_second_factor_options_need_a_pending_sign_in() {
+    let mut browser = app().await;
+    let (status, body) = action(
+        &mut browser,
+        "/api/auth/passkey/authenticate/options",
+        &[("purpose", "second-factor")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("SessionRequired"))
+    );
+}
+
+#[tokio::test]
+async fn passkeys_are_off_for_a_site_named_by_an_ip_address() {
+    // The default test site is http://127.0.0.1:<port>.
+    let mut browser = spawn("").await;
+    let (status, body) = action(&mut browser, "/api/auth/passkey/authenticate/options", &[]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("InvalidRequest"))
+    );
+    let page = browser.get("/api/auth/signin").await.text().await.unwrap();
+    assert!(!page.contains("data-passkey-sign-in"));
+}
+
+#[test]
+fn turning_passkeys_on_for_an_ip_address_stops_start_up() {
+    let config = sesame_app::server::AppConfig::from_toml_layers(&[
+        "environment = \"development\"\n[site]\nurl = \"http://127.0.0.1:3000\"\n[database]\nurl = \"sqlite::memory:\"",
+        "[passkeys]\nenabled = true",
+    ]);
+    // The configuration reads; the relying party is refused when the auth
+    // system is assembled.
+    let config = config.expect("the file reads");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let built = runtime.block_on(async {
+        let options = leptos::prelude::LeptosOptions::builder()
+            .output_name("sesame")
+            .build();
+        sesame_app::server::build_with(config, options, |s| s)
+            .await
+            .map(|_| ())
+    });
+    let error = built.expect_err("start-up refuses it").to_string();
+    assert!(error.contains("passkeys.enabled"), "{error}");
+}
+
+#[tokio::test]
+async fn an_account_with_a_passkey_is_asked_for_a_second_factor_after_its_password() {
+    let mut browser = app().await;
+    let res = browser
+        .sign_in_json(common::EMAIL, common::PASSWORD, "/")
+        .await;
+    assert_eq!(res.status(), 200, "no factor yet: the password is enough");
+    // A passkey on the account (its row, as a registration leaves it).
+    sqlx::query(
+        "INSERT INTO passkeys (user_id, credential_id, passkey, name, created_at) \
+         SELECT id, x'0102', '{}', 'Laptop', 0 FROM users WHERE email = ?",
+    )
+    .bind(common::EMAIL)
+    .execute(&browser.db().await)
+    .await
+    .unwrap();
+    let mut later = browser.new_browser();
+    let res = later
+        .sign_in_json(common::EMAIL, common::PASSWORD, "/")
+        .await;
+    assert_eq!(res.status(), 401);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "SecondFactorRequired");
+    assert!(later.session().await.as_object().unwrap().is_empty());
+}
