@@ -1,7 +1,7 @@
 # Sesame's entry points. Each installs what it needs first (scripts/setup.sh).
 .PHONY: run test check bench
 
-## Build and serve on http://127.0.0.1:3000 (prints the demo user).
+## Build and serve on http://localhost:3000 (prints the demo user).
 run:
 	@scripts/run.sh
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds and serves Sesame on http://127.0.0.1:3000 with the embedded SQLite
+# Builds and serves Sesame on http://localhost:3000 with the embedded SQLite
 # database under data/ and the demo user of Leptos.toml (printed at start-up).
 # Beside it runs the local OpenID Connect provider of the tests (dev/oidc) on
 # http://127.0.0.1:3130, so that the sign-in pages' "Sign in with Sesame dev

@@ -630,3 +630,92 @@ async fn an_emailed_link_passes_the_same_step() {
     let (overview, _) = security(&mut browser).await;
     assert_eq!(overview["amr"], serde_json::json!(["email", "otp"]));
 }
+
+#[tokio::test]
+async fn a_required_second_factor_is_set_up_before_any_other_page() {
+    let mut browser = spawn("[accounts]\nsecond_factor = \"required\"").await;
+    browser.sign_in_demo(false).await;
+    let res = browser.get("/account").await;
+    assert_eq!(res.status(), 303, "sent to set one up");
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        "/api/auth/security?callbackUrl=%2Faccount"
+    );
+    let res = browser.get("/api/auth/security").await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains(r#"action="/api/auth/account/totp/enrol""#), "{page}");
+    // The auth API stays open: set one up.
+    let (secret, _) = enrol(&mut browser).await;
+    assert_eq!(browser.get("/account").await.status(), 200);
+    let (overview, _) = security(&mut browser).await;
+    assert_eq!(overview["amr"], serde_json::json!(["pwd", "otp"]));
+    // From now on the account signs in through the step.
+    let mut later = browser.new_browser();
+    assert_eq!(password_step(&mut later, EMAIL).await.0, 401);
+    assert_eq!(step(&mut later, &[("code", &next_code(&secret))]).await.0, 200);
+    assert_eq!(later.get("/account").await.status(), 200);
+}
+
+/// Callbacks that keep what they saw and refuse a sign-in finished with a
+/// recovery code; events that keep the audit.
+#[derive(Clone, Default)]
+struct SeenFactors {
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Vec<String>>>>,
+    audit: std::sync::Arc<std::sync::Mutex<Vec<sesame::server::audit::AuditEvent>>>,
+}
+
+#[sesame::server::async_trait]
+impl sesame::server::Callbacks<sesame_app::user::AppUser> for SeenFactors {
+    async fn sign_in_with_factors(
+        &self,
+        _user: &sesame_app::user::AppUser,
+        amr: &[String],
+        _profile: Option<&sesame::server::ProviderProfile>,
+    ) -> sesame::server::SignInDecision {
+        self.seen.lock().unwrap().push(amr.to_vec());
+        if amr.iter().any(|m| m == "recovery") {
+            sesame::server::SignInDecision::Deny
+        } else {
+            sesame::server::SignInDecision::Allow
+        }
+    }
+}
+
+#[sesame::server::async_trait]
+impl sesame::server::Events<sesame_app::user::AppUser> for SeenFactors {
+    async fn audit(&self, event: &sesame::server::audit::AuditEvent) {
+        self.audit.lock().unwrap().push(event.clone());
+    }
+}
+
+#[tokio::test]
+async fn the_callbacks_and_the_audit_see_how_the_user_signed_in() {
+    let hooks = SeenFactors::default();
+    let seen = hooks.clone();
+    let mut owner =
+        common::spawn_with("", move |b| b.callbacks(hooks.clone()).events(hooks)).await;
+    owner.sign_in_demo(false).await;
+    let (secret, codes) = enrol(&mut owner).await;
+    // The callbacks run after the second factor, never before it.
+    let mut browser = owner.new_browser();
+    assert_eq!(password_step(&mut browser, EMAIL).await.0, 401);
+    assert_eq!(step(&mut browser, &[("code", &next_code(&secret))]).await.0, 200);
+    let mut refused = owner.new_browser();
+    assert_eq!(password_step(&mut refused, EMAIL).await.0, 401);
+    let (status, body) = step(&mut refused, &[("recoveryCode", &codes[0])]).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("CredentialsSignin")));
+    assert!(signed_out(&refused.session().await));
+    let amrs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        seen.seen.lock().unwrap().clone(),
+        vec![amrs(&["pwd"]), amrs(&["pwd", "otp"]), amrs(&["pwd", "recovery"])]
+    );
+    let audit = seen.audit.lock().unwrap().clone();
+    assert!(audit
+        .iter()
+        .any(|e| e.name() == "second_factor_required" && e.amr == amrs(&["pwd"])));
+    assert!(audit
+        .iter()
+        .any(|e| e.name() == "sign_in" && e.amr == amrs(&["pwd", "otp"])));
+}

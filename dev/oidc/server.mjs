@@ -80,6 +80,8 @@ function makeProvider() {
           ...redirect('oauth-test'),
           ...redirect('oidc-other'),
           ...redirect('sesame-dev'),
+          // `make run`'s site is http://localhost:3000 (passkeys need a host name).
+          'http://localhost:3000/api/auth/callback/sesame-dev',
         ],
         response_types: ['code'],
         grant_types: ['authorization_code', 'refresh_token'],

@@ -1,7 +1,8 @@
 //! The routes of the built-in pages, for an app's `<Routes>`:
 //! `/api/auth/signin`, `/api/auth/signout`, `/api/auth/error`,
 //! `/api/auth/reset`, `/api/auth/signup`, `/api/auth/verify`,
-//! `/api/auth/verify-request` and `/api/auth/second-factor`.
+//! `/api/auth/verify-request`, `/api/auth/second-factor` and
+//! `/api/auth/security`.
 
 use leptos::prelude::*;
 use leptos_router::{
@@ -10,7 +11,8 @@ use leptos_router::{
 };
 
 use super::{
-    DefaultSignInPage, DefaultSignUpPage, ErrorPage, ResetPage, SecondFactorPage, SignOutPage,
+    DefaultSignInPage, DefaultSignUpPage, ErrorPage, ResetPage, SecondFactorPage, SecurityPage,
+    SignOutPage,
     VerifyPage, VerifyRequestPage,
 };
 
@@ -37,6 +39,7 @@ pub fn AuthRoutes() -> impl leptos_router::MatchNestedRoutes + Clone {
             <Route path=path!("/verify") view=VerifyPage ssr=SsrMode::Async />
             <Route path=path!("/verify-request") view=VerifyRequestPage ssr=SsrMode::Async />
             <Route path=path!("/second-factor") view=SecondFactorPage ssr=SsrMode::Async />
+            <Route path=path!("/security") view=SecurityPage ssr=SsrMode::Async />
         </ParentRoute>
     }
     .into_inner()

@@ -4,7 +4,8 @@
 //! What an application needs first is at this module's top: [`Sesame`] (build
 //! the auth system from a [`config::Config`] and mount the app with it), the traits it
 //! may implement ([`Authorize`], [`Callbacks`], [`Events`], [`AuthUser`]), and
-//! the guards ([`CurrentUser`], [`require_auth`], [`require_session`]). The
+//! the guards ([`CurrentUser`], [`require_auth`], [`require_session`],
+//! [`require_second_factor`]). The
 //! store traits, for an app that keeps users or sessions elsewhere, are in
 //! [`stores`]; every setting is in [`config`].
 //!
@@ -102,7 +103,7 @@ pub use defense::password::{NewPassword, Password};
 pub use flows::admin::{AccountError, FactorSummary};
 pub use flows::sign_up::InviteError;
 pub use http::answer::no_store;
-pub use http::guard::{require_auth, require_session, CurrentUser};
+pub use http::guard::{require_auth, require_second_factor, require_session, CurrentUser};
 #[cfg(feature = "bench")]
 pub use mount::with_bench_routes;
 pub use mount::{bind, serve, Sesame, SesameBuilder, StartError, LOG_FILTER};

@@ -254,6 +254,15 @@ impl Auth {
             .unwrap_or(crate::wire::routes::SIGN_IN)
     }
 
+    /// The page for the second factors: `pages.security` or the built-in one.
+    pub fn security_page(&self) -> &str {
+        self.config
+            .pages
+            .security
+            .as_deref()
+            .unwrap_or(crate::wire::routes::SECURITY_PAGE)
+    }
+
     /// How the audit events name `account`.
     pub fn audit_account(&self, account: &Identifier) -> String {
         self.accounts.name(&self.secrets, account)

@@ -100,6 +100,8 @@ pub const DELETE_ACCOUNT: &str = "/api/auth/account/delete";
 /// The second factor's step: its page (GET) and the code (POST `code` or
 /// `recoveryCode`, `trustBrowser`).
 pub const SECOND_FACTOR: &str = "/api/auth/second-factor";
+/// The built-in page of the signed-in user's second factors.
+pub const SECURITY_PAGE: &str = "/api/auth/security";
 /// The signed-in user's second factors (GET, JSON).
 pub const SECURITY: &str = "/api/auth/account/security";
 /// Starts setting up an authenticator app (POST).
@@ -174,6 +176,7 @@ pub const ALL: &[Route] = &[
     post(DELETE_ACCOUNT),
     get(SECOND_FACTOR),
     post(SECOND_FACTOR),
+    get(SECURITY_PAGE),
     get(SECURITY),
     post(TOTP_ENROL),
     post(TOTP_CONFIRM),

@@ -43,6 +43,25 @@ pub trait Callbacks<U: AuthUser = AuthorizedUser>: Send + Sync + 'static {
         self.sign_in(user).await
     }
 
+    /// Runs for every way in, before a session starts, with how the user
+    /// signed in (`amr`: `pwd`, `email`, `oauth:<provider>`, then `otp`,
+    /// `recovery`, `hwk` or `trusted` for the second factor) and the
+    /// provider's profile if there was one: an admin role can be refused
+    /// without a second factor here. The default is
+    /// [`Callbacks::sign_in_with_provider`] with a profile, else
+    /// [`Callbacks::sign_in`].
+    async fn sign_in_with_factors(
+        &self,
+        user: &U,
+        _amr: &[String],
+        profile: Option<&ProviderProfile>,
+    ) -> SignInDecision {
+        match profile {
+            Some(profile) => self.sign_in_with_provider(user, profile).await,
+            None => self.sign_in(user).await,
+        }
+    }
+
     /// Where to send the user after signing in or out: the `callbackUrl` policy.
     /// The default accepts the site's origin and `site.redirect_origins`.
     fn redirect(&self, url: Option<&str>, policy: &CallbackPolicy) -> Result<String, AuthError> {

@@ -62,6 +62,7 @@ pub(crate) trait Hooks: Send + Sync + 'static {
     async fn sign_in(
         &self,
         user: &SignedInUser,
+        amr: &[String],
         provider: Option<&crate::server::providers::Profile>,
     ) -> SignInDecision;
     async fn user_for(&self, user: &UserRecord) -> Result<Option<SignedInUser>, AuthorizeError>;
@@ -101,16 +102,12 @@ impl<U: AuthUser> Hooks for Typed<U> {
     async fn sign_in(
         &self,
         user: &SignedInUser,
+        amr: &[String],
         provider: Option<&crate::server::providers::Profile>,
     ) -> SignInDecision {
-        match provider {
-            Some(profile) => {
-                self.callbacks
-                    .sign_in_with_provider(user.typed::<U>(), profile)
-                    .await
-            }
-            None => self.callbacks.sign_in(user.typed::<U>()).await,
-        }
+        self.callbacks
+            .sign_in_with_factors(user.typed::<U>(), amr, provider)
+            .await
     }
 
     async fn user_for(&self, user: &UserRecord) -> Result<Option<SignedInUser>, AuthorizeError> {

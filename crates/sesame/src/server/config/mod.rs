@@ -143,6 +143,22 @@ pub struct AccountsConfig {
     /// (`true`), as far as the application's `Authorize::user_for` allows.
     #[serde(default = "yes")]
     pub sign_in_after_verification: bool,
+    /// `optional` (the default) or `required`: a user without a second
+    /// factor is then sent to set one up right after the first factor,
+    /// before any other page.
+    #[serde(default)]
+    pub second_factor: SecondFactorPolicy,
+}
+
+/// Whether accounts must have a second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecondFactorPolicy {
+    /// Users choose.
+    #[default]
+    Optional,
+    /// A user without one sets one up before any other page.
+    Required,
 }
 
 fn yes() -> bool {
@@ -156,6 +172,7 @@ impl Default for AccountsConfig {
             unverified_sign_in: false,
             verification_ttl: default_verification_ttl(),
             sign_in_after_verification: true,
+            second_factor: SecondFactorPolicy::Optional,
         }
     }
 }
@@ -508,6 +525,10 @@ pub struct PagesConfig {
     pub sign_out: Option<String>,
     /// Your error page.
     pub error: Option<String>,
+    /// Your page for the second factors (with `<SecurityPanel>`), where
+    /// `accounts.second_factor = "required"` sends users without one; the
+    /// built-in `/api/auth/security` when unset.
+    pub security: Option<String>,
 }
 
 /// Session lifetimes.

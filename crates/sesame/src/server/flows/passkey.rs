@@ -148,6 +148,10 @@ pub async fn register_verify(
         return Err(AuthError::PasskeyRefused);
     }
     req.auth.audit(changed(req, &data)).await;
+    // The passkey just made verified its user: a second factor of this session.
+    if let Err(cause) = lifecycle::passed_second_factor(req.session, data, "hwk").await {
+        tracing::error!(%cause, "the session could not record its second factor");
+    }
     Ok("passkey-added")
 }
 

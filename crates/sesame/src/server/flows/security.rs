@@ -176,6 +176,10 @@ pub async fn confirm_enrolment(
         return Err(AuthError::InvalidRequest);
     }
     req.auth.audit(changed(req.auth, &data, req)).await;
+    // The code just given is a second factor of this session.
+    if let Err(cause) = lifecycle::passed_second_factor(req.session, data, "otp").await {
+        tracing::error!(%cause, "the session could not record its second factor");
+    }
     Ok(codes)
 }
 

@@ -373,6 +373,7 @@ pub(crate) async fn enter(
 ) -> Result<SignedIn, Refused> {
     let Entry { auth, caller, .. } = *entry;
     let mut amr = vec![entry.first_factor()];
+    let mut must_enrol = false;
     let fail = |error| Refused::new(error, Some(entry.callback_url));
     match entry.second {
         // A passkey with user verification is both factors at once: once.
@@ -393,7 +394,10 @@ pub(crate) async fn enter(
                 })
                 .await;
             match door {
-                Ok(Gate::Open) => {}
+                Ok(Gate::Open) => {
+                    must_enrol = auth.config.accounts.second_factor
+                        == crate::server::config::SecondFactorPolicy::Required;
+                }
                 Ok(Gate::Trusted) => amr.push("trusted".into()),
                 Ok(Gate::Required(cookie)) => {
                     // Not a success yet: the first factor's attempt stays
@@ -433,7 +437,7 @@ pub(crate) async fn enter(
         provider: entry.provider.map(|p| p.provider.clone()),
         amr: amr.clone(),
     };
-    match auth.hooks.sign_in(user, entry.provider).await {
+    match auth.hooks.sign_in(user, &amr, entry.provider).await {
         SignInDecision::Allow => {}
         SignInDecision::Deny => {
             // Answered as a wrong password: a refusal after the right one
@@ -474,6 +478,7 @@ pub(crate) async fn enter(
             .second
             .map(|_| time::OffsetDateTime::now_utc().unix_timestamp()),
         amr: amr.clone(),
+        must_enrol,
     };
     let started =
         lifecycle::start(entry.session, user, &origin, &auth.config, entry.remember).await;

@@ -172,3 +172,21 @@ pub async fn require_session() -> Result<SessionData, leptos::prelude::ServerFnE
         }
     }
 }
+
+/// For server functions: the signed-in user's session if it passed a second
+/// factor within `within` (an authenticator code or a passkey); otherwise an
+/// error, `SessionRequired` (401) when signed out, `ReauthRequired` (403)
+/// when the second factor is missing or older: sign in again with it.
+pub async fn require_second_factor(
+    within: std::time::Duration,
+) -> Result<SessionData, leptos::prelude::ServerFnError> {
+    use leptos::prelude::{use_context, ServerFnError};
+    let data = require_session().await?;
+    if data.second_factor_within(within) {
+        return Ok(data);
+    }
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(StatusCode::FORBIDDEN);
+    }
+    Err(ServerFnError::new(AuthError::ReauthRequired.code()))
+}

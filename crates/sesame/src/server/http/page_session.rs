@@ -2,6 +2,7 @@
 //! page renders, so every part of it (and the `<meta name="sesame-session">`
 //! the browser starts from) sees the same one; and the page's CSRF token.
 
+use axum::response::IntoResponse;
 use http::request::Parts;
 use leptos::prelude::use_context;
 
@@ -43,6 +44,22 @@ pub(crate) async fn preload_session(
 ) -> axum::response::Response {
     if req.method() == http::Method::GET && !req.uri().path().starts_with("/pkg/") {
         let current = session::signed_in(&session, &auth.config).await;
+        // `accounts.second_factor = "required"`: a user without a second
+        // factor sets one up before any other page.
+        if let Some((data, _)) = current.as_ref().filter(|(d, _)| d.must_enrol) {
+            let path = req.uri().path();
+            let security = auth.security_page();
+            if path != security && !path.starts_with(crate::wire::routes::BASE) {
+                let _ = data;
+                let here = req
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                let to = crate::wire::routes::sign_in_page_url(security, None, Some(here));
+                return axum::response::Redirect::to(&to).into_response();
+            }
+        }
         let page = PageSession {
             csrf_binding: current
                 .as_ref()

@@ -62,6 +62,10 @@ pub struct SessionData {
     /// Unix seconds of the last second factor this session passed.
     #[serde(default)]
     pub second_factor_at: Option<i64>,
+    /// `accounts.second_factor = "required"` and the user has none yet:
+    /// every page sends them to set one up.
+    #[serde(default)]
+    pub must_enrol: bool,
 }
 
 /// The longest `User-Agent` a session keeps.
@@ -80,6 +84,8 @@ pub struct Origin {
     pub amr: Vec<String>,
     /// Unix seconds of the second factor, if one was passed.
     pub second_factor_at: Option<i64>,
+    /// The user must set up a second factor before any other page.
+    pub must_enrol: bool,
 }
 
 /// Sessions written before `remember` was kept had persistent cookies.
@@ -88,6 +94,14 @@ fn remembered() -> bool {
 }
 
 impl SessionData {
+    /// Whether this session passed a second factor within `within`
+    /// (for [`require_second_factor`](crate::server::require_second_factor)).
+    pub fn second_factor_within(&self, within: std::time::Duration) -> bool {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        self.second_factor_at
+            .is_some_and(|at| now - at < within.as_secs() as i64)
+    }
+
     /// The application's user that signed this session in, typed. (A session
     /// written before the user was kept gives its id, email, name and image.)
     pub fn user<U: AuthUser>(&self) -> Result<U, serde_json::Error> {

@@ -93,6 +93,21 @@ async fn write(session: &Session, data: &SessionData) -> Result<(), SessionError
     Ok(())
 }
 
+/// Records in the signed-in session that it passed a second factor now
+/// (`how`: `otp`, `hwk`), and that it need not set one up any more.
+pub(crate) async fn passed_second_factor(
+    session: &Session,
+    mut data: SessionData,
+    how: &str,
+) -> Result<(), SessionError> {
+    data.second_factor_at = Some(OffsetDateTime::now_utc().unix_timestamp());
+    data.must_enrol = false;
+    if !data.amr.iter().any(|m| m == how) {
+        data.amr.push(how.to_string());
+    }
+    write(session, &data).await
+}
+
 /// A session failure (the store did not answer).
 #[derive(Debug, thiserror::Error)]
 #[error("session store: {0}")]
@@ -142,6 +157,7 @@ pub(crate) async fn start(
         revocation_seq: origin.revocation_seq,
         amr: origin.amr.clone(),
         second_factor_at: origin.second_factor_at,
+        must_enrol: origin.must_enrol,
     };
     write(session, &data).await?;
     let idle = time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::MAX);
