@@ -506,8 +506,12 @@ async fn a_trusted_browser_skips_the_step_until_the_password_changes() {
 
 #[tokio::test]
 async fn turning_the_factor_off_needs_a_recent_second_factor_or_a_code() {
-    let (mut browser, secret, _) = enrolled("").await;
-    // Signed in with the password only (before enrolling): a code is needed.
+    let (mut browser, secret, _) = enrolled("[session]\ncache_ttl = \"0s\"").await;
+    // The confirming code counted as this session's second factor; an hour
+    // later it is not recent any more: a code is needed.
+    let (overview, _) = security(&mut browser).await;
+    assert_eq!(overview["amr"], serde_json::json!(["pwd", "otp"]));
+    browser.age_session("second_factor_at", 3600).await;
     let (status, body) = action(&mut browser, "/api/auth/account/totp/disable", &[]).await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -644,7 +648,10 @@ async fn a_required_second_factor_is_set_up_before_any_other_page() {
     let res = browser.get("/api/auth/security").await;
     assert_eq!(res.status(), 200);
     let page = res.text().await.unwrap();
-    assert!(page.contains(r#"action="/api/auth/account/totp/enrol""#), "{page}");
+    assert!(
+        page.contains(r#"action="/api/auth/account/totp/enrol""#),
+        "{page}"
+    );
     // The auth API stays open: set one up.
     let (secret, _) = enrol(&mut browser).await;
     assert_eq!(browser.get("/account").await.status(), 200);
@@ -653,7 +660,10 @@ async fn a_required_second_factor_is_set_up_before_any_other_page() {
     // From now on the account signs in through the step.
     let mut later = browser.new_browser();
     assert_eq!(password_step(&mut later, EMAIL).await.0, 401);
-    assert_eq!(step(&mut later, &[("code", &next_code(&secret))]).await.0, 200);
+    assert_eq!(
+        step(&mut later, &[("code", &next_code(&secret))]).await.0,
+        200
+    );
     assert_eq!(later.get("/account").await.status(), 200);
 }
 
@@ -693,23 +703,32 @@ impl sesame::server::Events<sesame_app::user::AppUser> for SeenFactors {
 async fn the_callbacks_and_the_audit_see_how_the_user_signed_in() {
     let hooks = SeenFactors::default();
     let seen = hooks.clone();
-    let mut owner =
-        common::spawn_with("", move |b| b.callbacks(hooks.clone()).events(hooks)).await;
+    let mut owner = common::spawn_with("", move |b| b.callbacks(hooks.clone()).events(hooks)).await;
     owner.sign_in_demo(false).await;
     let (secret, codes) = enrol(&mut owner).await;
     // The callbacks run after the second factor, never before it.
     let mut browser = owner.new_browser();
     assert_eq!(password_step(&mut browser, EMAIL).await.0, 401);
-    assert_eq!(step(&mut browser, &[("code", &next_code(&secret))]).await.0, 200);
+    assert_eq!(
+        step(&mut browser, &[("code", &next_code(&secret))]).await.0,
+        200
+    );
     let mut refused = owner.new_browser();
     assert_eq!(password_step(&mut refused, EMAIL).await.0, 401);
     let (status, body) = step(&mut refused, &[("recoveryCode", &codes[0])]).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("CredentialsSignin")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("CredentialsSignin"))
+    );
     assert!(signed_out(&refused.session().await));
     let amrs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert_eq!(
         seen.seen.lock().unwrap().clone(),
-        vec![amrs(&["pwd"]), amrs(&["pwd", "otp"]), amrs(&["pwd", "recovery"])]
+        vec![
+            amrs(&["pwd"]),
+            amrs(&["pwd", "otp"]),
+            amrs(&["pwd", "recovery"])
+        ]
     );
     let audit = seen.audit.lock().unwrap().clone();
     assert!(audit

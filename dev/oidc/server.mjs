@@ -304,6 +304,13 @@ async function handle(req, res) {
 }
 
 const server = http.createServer((req, res) => { handle(req, res); });
+// Started by a test binary: end with it (its pipe to our stdin closes when
+// it exits, however it exits), so no provider outlives its tests.
+if (process.env.SESAME_OIDC_EXIT_WITH_STDIN === '1') {
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
+}
+
 server.listen(port, '127.0.0.1', () => {
   issuer = `http://127.0.0.1:${server.address().port}`;
   provider = makeProvider();

@@ -21,6 +21,9 @@ pub struct Oidc {
     /// `http://127.0.0.1:PORT`.
     pub issuer: String,
     child: Child,
+    /// Its stdin: closed when this process exits, which ends the provider
+    /// (the shared one lives in a static, never dropped).
+    _stdin: std::process::ChildStdin,
 }
 
 impl Drop for Oidc {
@@ -39,10 +42,13 @@ impl Oidc {
             .arg("server.mjs")
             .arg("0")
             .current_dir(dir)
+            .env("SESAME_OIDC_EXIT_WITH_STDIN", "1")
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("node runs dev/oidc/server.mjs (scripts/setup.sh installs it)");
+        let stdin = child.stdin.take().unwrap();
         let mut line = String::new();
         let mut out = BufReader::new(child.stdout.take().unwrap());
         while !line.starts_with("listening ") {
@@ -60,6 +66,7 @@ impl Oidc {
         Oidc {
             issuer: line.trim().trim_start_matches("listening ").to_string(),
             child,
+            _stdin: stdin,
         }
     }
 

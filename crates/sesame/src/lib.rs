@@ -101,8 +101,8 @@ pub use client::{
         use_session, use_session_state, RequireAuth, SessionProvider, SessionState, SessionStatus,
         UseSession, UseSessionOptions,
     },
-    sign_in, sign_out, update_session, verify_second_factor, ClientError, SignInOptions,
-    SignOutOptions,
+    sign_in, sign_in_with_passkey, sign_out, update_session, verify_second_factor, ClientError,
+    SignInOptions, SignOutOptions,
 };
 pub use wire::error::AuthError;
 pub use wire::types::{
@@ -116,7 +116,7 @@ pub use wire::types::{
 pub mod account {
     pub use crate::client::{
         change_email, change_password, confirm_totp, delete_account, disable_totp, enrol_totp,
-        forget_browser, list_sessions, recovery_codes, revoke_other_sessions, revoke_session,
-        security,
+        forget_browser, list_passkeys, list_sessions, recovery_codes, register_passkey,
+        remove_passkey, revoke_other_sessions, revoke_session, security,
     };
 }

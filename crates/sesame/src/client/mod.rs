@@ -285,6 +285,59 @@ pub async fn recovery_codes(code: Option<&str>) -> Result<Vec<String>, ClientErr
     )
 }
 
+/// Adds a passkey to the signed-in account (after a recent sign-in), named
+/// `name`: the browser asks the user. Needs `/api/auth/passkey.js` on the
+/// page (`<PasskeyButton>` or the security panel loads it).
+pub async fn register_passkey(name: &str) -> Result<(), ClientError> {
+    in_browser!(
+        match transport::passkeys("register", name.into()).await? {
+            (true, _, _) => Ok(()),
+            (false, _, error) => Err(ClientError::Refused(
+                error.unwrap_or(AuthError::PasskeyRefused)
+            )),
+        },
+        name
+    )
+}
+
+/// Signs in with a passkey (no username first; both factors at once):
+/// where to go now. Needs `/api/auth/passkey.js` on the page.
+pub async fn sign_in_with_passkey(callback_url: Option<&str>) -> Result<String, ClientError> {
+    in_browser!(
+        {
+            let arg = callback_url
+                .map(Into::into)
+                .unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
+            match transport::passkeys("signIn", arg).await? {
+                (true, Some(url), _) => Ok(url),
+                (_, _, error) => Err(ClientError::Refused(
+                    error.unwrap_or(AuthError::PasskeyRefused),
+                )),
+            }
+        },
+        callback_url
+    )
+}
+
+/// The signed-in user's passkeys (from [`security`]).
+pub async fn list_passkeys() -> Result<Vec<crate::wire::types::PasskeyInfo>, ClientError> {
+    security().await.map(|s| s.passkeys)
+}
+
+/// Removes one of the signed-in user's passkeys; `code` as for
+/// [`disable_totp`] (not needed after a recent second factor).
+pub async fn remove_passkey(id: i64, code: Option<&str>) -> Result<(), ClientError> {
+    in_browser!(
+        transport::account_action(
+            crate::wire::routes::PASSKEY_REMOVE,
+            &[("id", &id.to_string()), ("code", code.unwrap_or(""))]
+        )
+        .await,
+        id,
+        code
+    )
+}
+
 /// Forgets a trusted browser (an id from [`security`]), or every one.
 pub async fn forget_browser(id: Option<&str>) -> Result<(), ClientError> {
     in_browser!(

@@ -399,3 +399,38 @@ pub async fn update_session(data: serde_json::Value) -> Result<Option<Session>, 
     crate::client::tabs::publish(session.clone(), true);
     Ok(session)
 }
+
+/// Calls `window.sesamePasskeys[method](arg)` (the page's
+/// `/api/auth/passkey.js`) and reads its `{ok, url, error}`.
+pub async fn passkeys(
+    method: &str,
+    arg: JsValue,
+) -> Result<(bool, Option<String>, Option<AuthError>), ClientError> {
+    use web_sys::js_sys::{Function, Promise, Reflect};
+    let missing = || ClientError::BadResponse("load /api/auth/passkey.js on this page".into());
+    let api = Reflect::get(&window(), &"sesamePasskeys".into()).map_err(net)?;
+    if api.is_undefined() {
+        return Err(missing());
+    }
+    let f: Function = Reflect::get(&api, &method.into())
+        .map_err(net)?
+        .dyn_into()
+        .map_err(|_| missing())?;
+    let promise: Promise = f
+        .call1(&api, &arg)
+        .map_err(net)?
+        .dyn_into()
+        .map_err(|_| missing())?;
+    let answer = JsFuture::from(promise).await.map_err(net)?;
+    let ok = Reflect::get(&answer, &"ok".into())
+        .map_err(net)?
+        .as_bool()
+        .unwrap_or(false);
+    let url = js::string(&answer, "url").filter(|u| !u.is_empty());
+    let error = js::string(&answer, "error").map(|code| AuthError::from_code(&code));
+    if ok && url.is_some() {
+        let session = get_session().await.ok().flatten();
+        crate::client::tabs::publish(session, true);
+    }
+    Ok((ok, url, error))
+}

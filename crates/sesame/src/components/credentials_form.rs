@@ -38,8 +38,6 @@ pub fn CredentialsForm(
     let alert_ref = NodeRef::<html::Div>::new();
     // The second factor's step, asked in place once the password passed.
     let step = RwSignal::new(false);
-    let code_ref = NodeRef::<html::Input>::new();
-    let trust_ref = NodeRef::<html::Input>::new();
     let callback = callback_url.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -66,10 +64,6 @@ pub fn CredentialsForm(
                     error.set(None);
                     pending.set(false);
                     step.set(true);
-                    leptos::task::tick().await;
-                    if let Some(code) = code_ref.get_untracked() {
-                        let _ = code.focus();
-                    }
                 }
                 Ok(res) => {
                     error.set(Some(res.error.unwrap_or(AuthError::Default)));
@@ -92,73 +86,9 @@ pub fn CredentialsForm(
         });
     };
 
-    let on_code = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Some(code) = code_ref.get() else {
-            return;
-        };
-        let (code, trust) = (code.value(), trust_ref.get().is_some_and(|t| t.checked()));
-        pending.set(true);
-        spawn_local(async move {
-            match verify_second_factor(&code, trust).await {
-                Ok(res) if res.ok => page::navigate(res.url.as_deref().unwrap_or("/")),
-                outcome => {
-                    let refused = outcome.ok().and_then(|r| r.error);
-                    error.set(Some(refused.unwrap_or(AuthError::Default)));
-                    pending.set(false);
-                    if let Some(input) = code_ref.get_untracked() {
-                        input.set_value("");
-                        let _ = input.focus();
-                    }
-                    // A pending sign-in that is gone starts over.
-                    if refused == Some(AuthError::SessionRequired) {
-                        step.set(false);
-                    }
-                }
-            }
-        });
-    };
-    let code_step = move || {
-        view! {
-            <form
-                class="second-factor-form"
-                method="post"
-                action=routes::SECOND_FACTOR
-                on:submit=on_code
-            >
-                <div
-                    class="alert"
-                    role="alert"
-                    data-error=move || error.get().map(|e| e.code())
-                >
-                    {move || error.get().map(|e| locale.error(e))}
-                </div>
-                <label for="one-time-code">{t.one_time_code}</label>
-                <input
-                    id="one-time-code"
-                    name="code"
-                    autocomplete="one-time-code"
-                    maxlength="16"
-                    required
-                    node_ref=code_ref
-                />
-                <label class="check">
-                    <input type="checkbox" name="trustBrowser" value="true" node_ref=trust_ref />
-                    {t.trust_this_browser}
-                </label>
-                <button type="submit" disabled=move || pending.get()>
-                    {t.verify_code}
-                </button>
-                <p>
-                    <a href=routes::SECOND_FACTOR>{t.other_ways}</a>
-                </p>
-            </form>
-        }
-    };
-
     view! {
         <Show when=move || step.get() fallback=move || ()>
-            {code_step()}
+            {move || Suspend::new(async move { code_step(error, pending, step).await })}
         </Show>
         <form
             class="credentials-form"
@@ -229,4 +159,76 @@ pub fn page_credentials_form(button_text: &'static str) -> impl IntoView {
             button_text
         />
     }
+}
+
+/// The second factor's code, asked in place once a sign-in answered
+/// `SecondFactorRequired`: its own WASM chunk, loaded only then, so the
+/// sign-in page's download is the same for everyone else.
+#[leptos::lazy]
+fn code_step(
+    error: RwSignal<Option<AuthError>>,
+    pending: RwSignal<bool>,
+    step: RwSignal<bool>,
+) -> AnyView {
+    let (locale, t) = use_i18n();
+    let code_ref = NodeRef::<html::Input>::new();
+    let trust_ref = NodeRef::<html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(code) = code_ref.get() {
+            let _ = code.focus();
+        }
+    });
+    let on_code = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(code) = code_ref.get() else {
+            return;
+        };
+        let (code, trust) = (code.value(), trust_ref.get().is_some_and(|t| t.checked()));
+        pending.set(true);
+        spawn_local(async move {
+            match verify_second_factor(&code, trust).await {
+                Ok(res) if res.ok => page::navigate(res.url.as_deref().unwrap_or("/")),
+                outcome => {
+                    let refused = outcome.ok().and_then(|r| r.error);
+                    error.set(Some(refused.unwrap_or(AuthError::Default)));
+                    pending.set(false);
+                    if let Some(input) = code_ref.get_untracked() {
+                        input.set_value("");
+                        let _ = input.focus();
+                    }
+                    // A pending sign-in that is gone starts over.
+                    if refused == Some(AuthError::SessionRequired) {
+                        step.set(false);
+                    }
+                }
+            }
+        });
+    };
+    view! {
+        <form class="second-factor-form" method="post" action=routes::SECOND_FACTOR on:submit=on_code>
+            <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
+                {move || error.get().map(|e| locale.error(e))}
+            </div>
+            <label for="one-time-code">{t.one_time_code}</label>
+            <input
+                id="one-time-code"
+                name="code"
+                autocomplete="one-time-code"
+                maxlength="16"
+                required
+                node_ref=code_ref
+            />
+            <label class="check">
+                <input type="checkbox" name="trustBrowser" value="true" node_ref=trust_ref />
+                {t.trust_this_browser}
+            </label>
+            <button type="submit" disabled=move || pending.get()>
+                {t.verify_code}
+            </button>
+            <p>
+                <a href=routes::SECOND_FACTOR>{t.other_ways}</a>
+            </p>
+        </form>
+    }
+    .into_any()
 }

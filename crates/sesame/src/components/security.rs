@@ -214,7 +214,12 @@ fn SecurityForms(security: Security, codes: Vec<String>, back_to: String) -> imp
             <p class="muted" data-passkey-needs-js="">
                 <small>{p.passkey_needs_js}</small>
             </p>
-            <div class="alert" role="alert" data-passkey-status=""></div>
+            <div
+            class="alert"
+            role="alert"
+            data-passkey-status=""
+            data-message=use_i18n().0.error(crate::wire::AuthError::PasskeyRefused)
+        ></div>
             <script src=routes::PASSKEY_SCRIPT defer></script>
         }
     });

@@ -12,8 +12,7 @@ use leptos_router::{
 
 use super::{
     DefaultSignInPage, DefaultSignUpPage, ErrorPage, ResetPage, SecondFactorPage, SecurityPage,
-    SignOutPage,
-    VerifyPage, VerifyRequestPage,
+    SignOutPage, VerifyPage, VerifyRequestPage,
 };
 
 /// Routes the built-in pages; place it inside the app's `<Routes>`:

@@ -337,13 +337,13 @@ impl ProviderConfig {
     /// Checks the entry on its own; `key` is `providers[i]`.
     pub(crate) fn validate(&self, key: &str) -> Result<(), ConfigError> {
         if !crate::wire::routes::is_provider_id(&self.id)
-            || matches!(self.id.as_str(), "credentials" | "email")
+            || matches!(self.id.as_str(), "credentials" | "email" | "passkey")
         {
             return Err(ConfigError::invalid(
                 format!("{key}.id"),
                 format!(
                     "`{}` must be 1 to 64 letters, digits, `-` or `_`, and not \
-                     `credentials` or `email`",
+                     `credentials`, `email` or `passkey`",
                     self.id
                 ),
             ));

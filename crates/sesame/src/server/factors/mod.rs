@@ -55,6 +55,13 @@ impl Factors {
     }
 }
 
+/// A second factor checked: passed (how: `otp`, `recovery`, `hwk`), or
+/// refused (why).
+pub(crate) enum Checked {
+    Passed(&'static str),
+    Refused(crate::wire::AuthError),
+}
+
 /// Unix seconds now.
 pub(crate) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()

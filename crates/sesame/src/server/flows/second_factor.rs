@@ -26,7 +26,7 @@ use crate::server::{
     defense::csrf::Csrf,
     defense::limits::whole_seconds,
     defense::lockout::{self, Locked},
-    factors::{self, cookie, now, pending, recovery, totp, trusted},
+    factors::{self, cookie, now, pending, recovery, totp, trusted, Checked},
     flows::sign_in::{counted, enter, Caller, Entry, Refused, SignedIn},
     session::{data::csrf_binding, lifecycle},
     state::Auth,
@@ -268,12 +268,6 @@ fn first_of(first: &str) -> &'static str {
         "email" => "email",
         _ => "oauth",
     }
-}
-
-/// A second factor checked: passed (how), or refused (why).
-pub(crate) enum Checked {
-    Passed(&'static str),
-    Refused(AuthError),
 }
 
 /// A code or a recovery code for `user_id`.

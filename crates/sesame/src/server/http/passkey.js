@@ -7,7 +7,8 @@
 //   input[autocomplete~=webauthn] conditional mediation (autofill), if offered
 //   [data-passkey-second-factor] a button: a passkey as the second factor
 //   form[data-passkey-register]  a form with a `name` field: add a passkey
-// Each reports into the nearest [data-passkey-status] (role=alert).
+// Each reports into the nearest [data-passkey-status] (role=alert). The WASM
+// client calls window.sesamePasskeys (register, signIn, secondFactor).
 (() => {
   "use strict";
   if (!window.PublicKeyCredential) return;
@@ -31,7 +32,8 @@
   const status = (el, text) => {
     const box = el.closest("form, section, div")?.querySelector("[data-passkey-status]") ||
       document.querySelector("[data-passkey-status]");
-    if (box) { box.textContent = text; box.dataset.error = text ? "PasskeyRefused" : ""; }
+    // The server-rendered message of the page's language; the code beside it.
+    if (box) { box.textContent = box.dataset.message || text; box.dataset.error = text; }
   };
   const credential = (c) => ({
     id: c.id,
@@ -55,11 +57,11 @@
     new URLSearchParams(location.search).get("callbackUrl") ||
     document.querySelector('input[name="callbackUrl"]')?.value || "/";
 
-  // A sign-in (button, or the browser's autofill), or a pending sign-in's step.
+  // The ceremonies, each answering {ok, url, error}.
   let conditional = null;
-  async function authenticate(el, purpose, mediation) {
+  async function authenticate(purpose, mediation, trustBrowser, callback) {
     const opts = await post("/api/auth/passkey/authenticate/options", { purpose });
-    if (!opts.ok) { status(el, opts.body.error || "PasskeyRefused"); return; }
+    if (!opts.ok) return { ok: false, error: opts.body.error || "PasskeyRefused" };
     const publicKey = requestOptions(opts.body);
     if (mediation !== "conditional" && conditional) { conditional.abort(); conditional = null; }
     const signal = mediation === "conditional" ? (conditional = new AbortController()).signal : undefined;
@@ -67,21 +69,18 @@
     try {
       c = await navigator.credentials.get({ publicKey, mediation, signal });
     } catch (e) {
-      if (mediation !== "conditional") status(el, "PasskeyRefused");
-      return;
+      return { ok: false, error: "PasskeyRefused", aborted: true };
     }
-    const trust = document.querySelector('input[name="trustBrowser"]')?.checked ? "true" : "false";
     const done = await post("/api/auth/passkey/authenticate/verify", {
-      credential: JSON.stringify(credential(c)), purpose, callbackUrl: callbackUrl(), trustBrowser: trust,
+      credential: JSON.stringify(credential(c)), purpose,
+      callbackUrl: callback || callbackUrl(), trustBrowser: trustBrowser ? "true" : "false",
     });
-    if (done.ok && done.body.url) location.assign(done.body.url);
-    else if (done.body.error === "SecondFactorRequired") location.assign(done.body.url);
-    else status(el, done.body.error || "PasskeyRefused");
+    return { ok: done.ok, url: done.body.url, error: done.body.error };
   }
 
-  async function register(form) {
+  async function register(name) {
     const opts = await post("/api/auth/passkey/register/options", {});
-    if (!opts.ok) { status(form, opts.body.error || "PasskeyRefused"); return; }
+    if (!opts.ok) return { ok: false, error: opts.body.error || "PasskeyRefused" };
     const pk = opts.body.publicKey;
     pk.challenge = bin(pk.challenge);
     pk.user.id = bin(pk.user.id);
@@ -90,37 +89,59 @@
     try {
       c = await navigator.credentials.create({ publicKey: pk });
     } catch (e) {
-      status(form, "PasskeyRefused");
-      return;
+      return { ok: false, error: "PasskeyRefused" };
     }
-    const name = form.querySelector('input[name="name"]')?.value || "";
     const done = await post("/api/auth/passkey/register/verify", { credential: JSON.stringify(credential(c)), name });
-    if (done.ok) {
-      const back = new URL(location.href);
-      back.searchParams.set("done", "passkey-added");
-      back.searchParams.delete("error");
-      location.assign(back.toString());
-    } else status(form, done.body.error || "PasskeyRefused");
+    return { ok: done.ok, error: done.body.error };
   }
+
+  // For the WASM client (`sesame::account::register_passkey` and friends).
+  window.sesamePasskeys = {
+    register: (name) => register(name || ""),
+    signIn: (callback) => authenticate("sign-in", undefined, false, callback),
+    secondFactor: (trustBrowser) => authenticate("second-factor", undefined, !!trustBrowser),
+  };
+
+  // The pages' elements: go where the answer says, or say why not.
+  const follow = (el, r) => {
+    if (r.url && (r.ok || r.error === "SecondFactorRequired")) location.assign(r.url);
+    else if (!r.aborted || el.tagName !== "INPUT") status(el, r.error || "PasskeyRefused");
+  };
+  const trusted = () => !!document.querySelector('input[name="trustBrowser"]')?.checked;
 
   function wire() {
     document.querySelectorAll("[data-passkey-sign-in]").forEach((el) => {
       el.hidden = false;
-      el.addEventListener("click", (e) => { e.preventDefault(); authenticate(el, "sign-in"); });
+      el.addEventListener("click", async (e) => {
+        e.preventDefault();
+        follow(el, await authenticate("sign-in"));
+      });
     });
     document.querySelectorAll("[data-passkey-second-factor]").forEach((el) => {
       el.hidden = false;
-      el.addEventListener("click", (e) => { e.preventDefault(); authenticate(el, "second-factor"); });
+      el.addEventListener("click", async (e) => {
+        e.preventDefault();
+        follow(el, await authenticate("second-factor", undefined, trusted()));
+      });
     });
     document.querySelectorAll("form[data-passkey-register]").forEach((form) => {
       form.hidden = false;
-      form.addEventListener("submit", (e) => { e.preventDefault(); register(form); });
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        const r = await register(form.querySelector('input[name="name"]')?.value || "");
+        if (r.ok) {
+          const back = new URL(location.href);
+          back.searchParams.set("done", "passkey-added");
+          back.searchParams.delete("error");
+          location.assign(back.toString());
+        } else status(form, r.error || "PasskeyRefused");
+      });
     });
     document.querySelectorAll("[data-passkey-needs-js]").forEach((el) => (el.hidden = true));
     const field = document.querySelector('input[autocomplete~="webauthn"]');
     if (field && PublicKeyCredential.isConditionalMediationAvailable) {
-      PublicKeyCredential.isConditionalMediationAvailable().then((yes) => {
-        if (yes) authenticate(field, "sign-in", "conditional");
+      PublicKeyCredential.isConditionalMediationAvailable().then(async (yes) => {
+        if (yes) follow(field, await authenticate("sign-in", "conditional"));
       });
     }
   }

@@ -139,6 +139,19 @@ async fn providers(Extension(auth): Extension<Auth>) -> Response {
     if auth.config.email_sign_in.enabled {
         all.insert("email".into(), entry("email", "Email", "email"));
     }
+    if auth.passkeys.enabled() {
+        // Auth.js's WebAuthn provider: its ceremonies' routes.
+        all.insert(
+            "passkey".into(),
+            serde_json::json!({
+                "id": "passkey",
+                "name": "Passkey",
+                "type": "webauthn",
+                "signinUrl": format!("{}{}", auth.config.base_url(), crate::wire::routes::PASSKEY_AUTH_OPTIONS),
+                "callbackUrl": format!("{}{}", auth.config.base_url(), crate::wire::routes::PASSKEY_AUTH_VERIFY),
+            }),
+        );
+    }
     (no_store(), Json(serde_json::Value::Object(all))).into_response()
 }
 
