@@ -27,13 +27,10 @@ pub async fn credentials_callback(
     #[server(flatten)] fields: ActionFields,
 ) -> Result<UrlResponse, ServerFnError> {
     use crate::server::{
-        defense::audit::user_agent,
-        defense::client_ip::client_ip,
-        flows::sign_in::{credentials, CallbackForm, Caller},
+        flows::sign_in::{credentials, CallbackForm},
         http::answer::Answer,
         http::body::form_flag,
-        http::cookies::cookie,
-        http::request::from_request,
+        http::request::{caller, from_request},
     };
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
@@ -48,16 +45,7 @@ pub async fn credentials_callback(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
     let headers = &parts.headers;
-    let caller = Caller {
-        ip: client_ip(peer, headers, &auth.config.site.trusted_proxies),
-        user_agent: user_agent(headers),
-        device_cookie: cookie(headers, auth.lockout.cookie_name()).map(str::to_string),
-        trusted_cookie: cookie(
-            headers,
-            &crate::server::flows::second_factor::trusted_cookie_name(&auth),
-        )
-        .map(str::to_string),
-    };
+    let caller = caller(&auth, peer, headers);
     let form = CallbackForm {
         email: email.clone(),
         password,

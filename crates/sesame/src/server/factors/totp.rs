@@ -96,6 +96,14 @@ mod tests {
     const RFC_SECRET: &[u8] = b"12345678901234567890";
 
     #[test]
+    fn a_new_secret_is_160_random_bits() {
+        let (a, b) = (new_secret(), new_secret());
+        assert_eq!(a.len(), 20);
+        assert_ne!(a, b);
+        assert!(a.iter().any(|&x| x > 1), "not a constant");
+    }
+
+    #[test]
     fn codes_follow_rfc_6238_appendix_b() {
         for (time, eight) in [
             (59, "94287082"),

@@ -47,6 +47,11 @@ mod tests {
     }
 
     #[test]
+    fn a_browser_is_trusted_for_thirty_days() {
+        assert_eq!(LIFETIME, 2_592_000);
+    }
+
+    #[test]
     fn a_cookie_checks_out_only_for_its_account_and_unchanged() {
         let k = keys("a-secret-of-some-length-0123456789");
         let (value, hash) = issue(&k, 7);

@@ -21,8 +21,6 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::server::{
-    defense::audit::user_agent,
-    defense::client_ip::client_ip,
     defense::csrf::Csrf,
     flows::own_account::Request,
     flows::passkey::{self, PasskeySignIn},
@@ -31,6 +29,7 @@ use crate::server::{
     http::answer::Answer,
     http::body::form_flag,
     http::cookies::cookie,
+    http::request::caller,
     state::Auth,
 };
 use crate::wire::{routes, AuthError};
@@ -125,17 +124,7 @@ fn parts(
     connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
 ) -> Parts {
-    let caller = Caller {
-        ip: client_ip(
-            connect.map(|c| c.0 .0),
-            &headers,
-            &auth.config.site.trusted_proxies,
-        ),
-        user_agent: user_agent(&headers),
-        device_cookie: cookie(&headers, auth.lockout.cookie_name()).map(str::to_string),
-        trusted_cookie: cookie(&headers, &second_factor::trusted_cookie_name(&auth))
-            .map(str::to_string),
-    };
+    let caller = caller(&auth, connect.map(|c| c.0 .0), &headers);
     Parts {
         auth,
         csrf,

@@ -17,16 +17,14 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::server::{
-    defense::audit::user_agent,
-    defense::client_ip::client_ip,
     defense::csrf::Csrf,
     flows::email_link,
     flows::oauth::{self, Finished, Return},
-    flows::second_factor,
     flows::sign_in::{Caller, Refused},
     http::answer::Answer,
     http::body::form_flag,
     http::cookies::cookie,
+    http::request::caller,
     state::Auth,
 };
 use crate::wire::routes;
@@ -41,16 +39,6 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
             get(return_by_query).post(return_by_form),
         )
         .route(routes::CONNECT, post(connect))
-}
-
-fn caller(auth: &Auth, peer: Option<SocketAddr>, headers: &HeaderMap) -> Caller {
-    Caller {
-        ip: client_ip(peer, headers, &auth.config.site.trusted_proxies),
-        user_agent: user_agent(headers),
-        device_cookie: cookie(headers, auth.lockout.cookie_name()).map(str::to_string),
-        trusted_cookie: cookie(headers, &second_factor::trusted_cookie_name(auth))
-            .map(str::to_string),
-    }
 }
 
 #[derive(Debug, Deserialize)]

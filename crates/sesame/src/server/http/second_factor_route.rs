@@ -17,14 +17,12 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use crate::server::{
-    defense::audit::user_agent,
-    defense::client_ip::client_ip,
     defense::csrf::Csrf,
     flows::second_factor::{self, StepForm},
-    flows::sign_in::Caller,
     http::answer::Answer,
     http::body::form_flag,
     http::cookies::cookie,
+    http::request::caller,
     state::Auth,
 };
 use crate::wire::{routes, AuthError};
@@ -57,17 +55,7 @@ async fn step(
     headers: HeaderMap,
     Form(posted): Form<Posted>,
 ) -> Response {
-    let caller = Caller {
-        ip: client_ip(
-            connect.map(|c| c.0 .0),
-            &headers,
-            &auth.config.site.trusted_proxies,
-        ),
-        user_agent: user_agent(&headers),
-        device_cookie: cookie(&headers, auth.lockout.cookie_name()).map(str::to_string),
-        trusted_cookie: cookie(&headers, &second_factor::trusted_cookie_name(&auth))
-            .map(str::to_string),
-    };
+    let caller = caller(&auth, connect.map(|c| c.0 .0), &headers);
     let pending_name = second_factor::pending_cookie_name(&auth);
     let pending = cookie(&headers, &pending_name);
     let json = form_flag(posted.json.as_deref());
