@@ -457,6 +457,15 @@ async fn one_code_on_two_pending_sign_ins_at_once_signs_in_once() {
 #[tokio::test]
 async fn a_trusted_browser_skips_the_step_until_the_password_changes() {
     let (app, secret, codes) = enrolled("").await;
+    // Without the box ticked, nothing is trusted.
+    let mut untrusted = app.new_browser();
+    password_step(&mut untrusted, EMAIL).await;
+    let (status, _) = step(&mut untrusted, &[("recoveryCode", &codes[2])]).await;
+    assert_eq!(status, 200);
+    assert!(!untrusted.cookies.contains_key("sesame.trusted"));
+    let (overview, _) = security(&mut untrusted).await;
+    assert_eq!(overview["trusted_browsers"], serde_json::json!([]));
+
     let mut browser = app.new_browser();
     password_step(&mut browser, EMAIL).await;
     let (status, _) = step(
@@ -468,6 +477,13 @@ async fn a_trusted_browser_skips_the_step_until_the_password_changes() {
     assert!(browser.cookies.contains_key("sesame.trusted"));
     let (overview, _) = security(&mut browser).await;
     assert_eq!(overview["trusted_browsers"].as_array().unwrap().len(), 1);
+    // Trusted for thirty days from now.
+    let expires = overview["trusted_browsers"][0]["expires"].as_str().unwrap();
+    let expires =
+        time::OffsetDateTime::parse(expires, &time::format_description::well_known::Rfc3339)
+            .unwrap()
+            .unix_timestamp() as u64;
+    assert!(expires.abs_diff(now() + 30 * 24 * 3600) < 60, "{expires}");
     let token = browser.csrf_token().await;
     assert_eq!(browser.sign_out_with(&token).await, 200);
     // The same browser: straight in.
@@ -730,11 +746,51 @@ async fn the_callbacks_and_the_audit_see_how_the_user_signed_in() {
             amrs(&["pwd", "recovery"])
         ]
     );
+    // A replayed code is told apart from a wrong one in the audit.
+    let mut replay = owner.new_browser();
+    assert_eq!(password_step(&mut replay, EMAIL).await.0, 401);
+    assert_eq!(
+        step(&mut replay, &[("code", &next_code(&secret))]).await.0,
+        401
+    );
+    assert_eq!(step(&mut replay, &[("code", "99999x")]).await.0, 401);
     let audit = seen.audit.lock().unwrap().clone();
+    let outcomes: Vec<String> = audit
+        .iter()
+        .filter(|e| e.name() == "second_factor_failed")
+        .map(|e| serde_json::to_value(e.outcome).unwrap().to_string())
+        .collect();
+    assert_eq!(outcomes, vec!["\"code_replayed\"", "\"wrong_code\""]);
     assert!(audit
         .iter()
         .any(|e| e.name() == "second_factor_required" && e.amr == amrs(&["pwd"])));
     assert!(audit
         .iter()
         .any(|e| e.name() == "sign_in" && e.amr == amrs(&["pwd", "otp"])));
+}
+
+#[tokio::test]
+async fn wrong_codes_that_lock_the_account_are_audited_as_a_lockout() {
+    let hooks = SeenFactors::default();
+    let seen = hooks.clone();
+    let mut owner = common::spawn_with("[limits.lockout]\nfree_failures = 2", move |b| {
+        b.callbacks(hooks.clone()).events(hooks)
+    })
+    .await;
+    owner.sign_in_demo(false).await;
+    enrol(&mut owner).await;
+    let mut browser = owner.new_browser();
+    assert_eq!(password_step(&mut browser, EMAIL).await.0, 401);
+    for _ in 0..2 {
+        assert_eq!(step(&mut browser, &[("code", "99999x")]).await.0, 401);
+    }
+    let audit = seen.audit.lock().unwrap().clone();
+    let lockout = audit
+        .iter()
+        .find(|e| e.name() == "lockout")
+        .expect("a lockout event");
+    assert!(matches!(
+        lockout.outcome,
+        sesame::server::audit::Outcome::Started { .. }
+    ));
 }
