@@ -2,8 +2,8 @@
 // (ctap2, internal transport, resident keys, user verification), on the
 // server whose site is http://localhost:3103 (WebAuthn refuses an IP
 // address as the relying party): a passkey registered on /account/security,
-// a sign-in with it (no username first: both factors at once), the passkey
-// as the second factor after a password, and its removal. Without
+// its rename, a sign-in with it (no username first: both factors at once),
+// the passkey as the second factor after a password, and its removal. Without
 // JavaScript the pages say a passkey needs it and offer the other ways.
 import { test, expect, Page, CDPSession } from "@playwright/test";
 import { hydrated, sessionOf, mailTo, linkIn } from "./helpers";
@@ -74,6 +74,12 @@ test("a passkey is registered, signs in alone, serves as the second factor, and 
   await form.getByRole("button", { name: "Add a passkey" }).click();
   await expect(page).toHaveURL(/done=passkey-added/);
   await expect(page.locator('[data-passkey="Laptop"]')).toBeVisible();
+  // Renamed (a plain form).
+  const item = page.locator('[data-passkey="Laptop"]');
+  await item.getByLabel("Name").fill("Work laptop");
+  await item.getByRole("button", { name: "Rename" }).click();
+  await expect(page).toHaveURL(/done=passkey-renamed/);
+  await expect(page.locator('[data-passkey="Work laptop"]')).toBeVisible();
   const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId: id });
   expect(credentials).toHaveLength(1);
   expect(credentials[0].isResidentCredential).toBe(true);
@@ -106,7 +112,7 @@ test("a passkey is registered, signs in alone, serves as the second factor, and 
 
   // Removed (the session's second factor is recent: no code asked).
   await page.goto("/account/security");
-  await page.locator('[data-passkey="Laptop"]').getByRole("button", { name: "Remove" }).click();
+  await page.locator('[data-passkey="Work laptop"]').getByRole("button", { name: "Remove" }).click();
   await expect(page).toHaveURL(/done=passkey-removed/);
   await expect(page.locator("[data-passkey]")).toHaveCount(0);
   // And no longer signs in.
