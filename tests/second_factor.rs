@@ -129,6 +129,8 @@ async fn a_password_alone_makes_no_session_and_the_code_finishes_it() {
     let (overview, _) = security(&mut app.clone()).await;
     assert_eq!(overview["authenticator"], true);
     assert_eq!(overview["recovery_codes_left"], 10);
+    // The secret is shown while enrolling only, never once it is on.
+    assert!(overview["enrolment"].is_null(), "{overview}");
 
     let mut browser = app.new_browser();
     let (status, body) = password_step(&mut browser, EMAIL).await;
@@ -793,4 +795,52 @@ async fn wrong_codes_that_lock_the_account_are_audited_as_a_lockout() {
         lockout.outcome,
         sesame::server::audit::Outcome::Started { .. }
     ));
+}
+
+#[tokio::test]
+async fn a_trusted_browser_is_forgotten_from_the_security_page() {
+    let (app, secret, _) = enrolled("").await;
+    let mut browser = app.new_browser();
+    password_step(&mut browser, EMAIL).await;
+    let (status, _) = step(
+        &mut browser,
+        &[("code", &next_code(&secret)), ("trustBrowser", "true")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (overview, _) = security(&mut browser).await;
+    let id = overview["trusted_browsers"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Another id forgets nothing.
+    let (status, _) = action(
+        &mut browser,
+        "/api/auth/account/forget-browser",
+        &[("id", "00")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (overview, _) = security(&mut browser).await;
+    assert_eq!(overview["trusted_browsers"].as_array().unwrap().len(), 1);
+    let (status, body) = action(
+        &mut browser,
+        "/api/auth/account/forget-browser",
+        &[("id", &id)],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        body["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("done=browser-forgotten"),
+        "{body}"
+    );
+    let (overview, _) = security(&mut browser).await;
+    assert_eq!(overview["trusted_browsers"], serde_json::json!([]));
+    // Signed out, the same browser is asked for the code again.
+    let token = browser.csrf_token().await;
+    assert_eq!(browser.sign_out_with(&token).await, 200);
+    assert_eq!(password_step(&mut browser, EMAIL).await.0, 401);
 }
