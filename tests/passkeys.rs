@@ -44,11 +44,61 @@ async fn sign_in_options_are_a_discoverable_challenge_kept_by_the_server() {
     assert_eq!(options["publicKey"]["userVerification"], "required");
     assert!(options["publicKey"]["challenge"].as_str().unwrap().len() >= 43);
     assert!(browser.cookies.contains_key("sesame.webauthn"));
-    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webauthn_ceremonies")
+    let (kept, expires): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*), MAX(expires_at) FROM webauthn_ceremonies")
+            .fetch_one(&browser.db().await)
+            .await
+            .unwrap();
+    assert_eq!(kept, 1);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        (290..=310).contains(&(expires - now)),
+        "five minutes: {}",
+        expires - now
+    );
+    // The site's providers name it, as Auth.js names its WebAuthn provider.
+    let providers: serde_json::Value = browser
+        .get("/api/auth/providers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(providers["passkey"]["type"], "webauthn");
+}
+
+#[tokio::test]
+async fn a_ceremony_is_taken_only_by_its_own_kind() {
+    let mut browser = app().await;
+    browser.sign_in_demo(false).await;
+    // A sign-in ceremony, then a registration's answer with its cookie.
+    let (status, _) = action(&mut browser, "/api/auth/passkey/authenticate/options", &[]).await;
+    assert_eq!(status, 200);
+    let registration = serde_json::json!({
+        "id": "AAAA",
+        "rawId": "AAAA",
+        "type": "public-key",
+        "extensions": {},
+        "response": { "attestationObject": "AAAA", "clientDataJSON": "AAAA" }
+    })
+    .to_string();
+    let (status, body) = action(
+        &mut browser,
+        "/api/auth/passkey/register/verify",
+        &[("credential", &registration), ("name", "x")],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("PasskeyRefused"))
+    );
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webauthn_ceremonies")
         .fetch_one(&browser.db().await)
         .await
         .unwrap();
-    assert_eq!(kept, 1);
+    assert_eq!(left, 1, "the sign-in ceremony is not a registration's");
 }
 
 #[tokio::test]
@@ -159,6 +209,13 @@ async fn passkeys_are_off_for_a_site_named_by_an_ip_address() {
     );
     let page = browser.get("/api/auth/signin").await.text().await.unwrap();
     assert!(!page.contains("data-passkey-sign-in"));
+    let providers: serde_json::Value = browser
+        .get("/api/auth/providers")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(providers.get("passkey").is_none());
 }
 
 #[test]
