@@ -70,8 +70,13 @@ for (const js of [true, false]) {
 
       // Signed out, the password alone makes no session.
       await page.context().clearCookies();
+      const wasm: string[] = [];
+      page.on("request", (r) => {
+        if (r.url().endsWith(".wasm")) wasm.push(r.url());
+      });
       await page.goto("/sign-in?callbackUrl=%2Faccount");
       if (js) await hydrated(page);
+      const loadedBefore = wasm.length;
       await page.getByLabel("Email").fill(email);
       await page.getByLabel("Password").fill(PASSWORD);
       await page.getByRole("button", { name: "Sign in", exact: true }).click();
@@ -79,6 +84,9 @@ for (const js of [true, false]) {
         // Asked in place by the hydrated form.
         const code = page.getByLabel("Code from your authenticator app (or a recovery code)");
         await expect(code).toBeFocused();
+        // The step is its own chunk, fetched only now: the sign-in page's
+        // download is the same for those without a second factor.
+        expect(wasm.length).toBeGreaterThan(loadedBefore);
         expect(await sessionOf(page)).toEqual({});
         await code.fill("000000" === totp(secret, now() + 30) ? "111111" : "000000");
         await page.getByRole("button", { name: "Verify" }).click();

@@ -13,8 +13,12 @@
 use leptos::{html, prelude::*, task::spawn_local};
 
 use crate::{
-    i18n::use_i18n, page, sign_in, verify_second_factor, wire::routes, wire::AuthError,
-    wire::Provider, SignInOptions,
+    i18n::{use_i18n, Locale},
+    page, sign_in, verify_second_factor,
+    wire::routes,
+    wire::AuthError,
+    wire::Provider,
+    SignInOptions,
 };
 
 #[component]
@@ -38,6 +42,7 @@ pub fn CredentialsForm(
     let alert_ref = NodeRef::<html::Div>::new();
     // The second factor's step, asked in place once the password passed.
     let step = RwSignal::new(false);
+    let step_ref = NodeRef::<html::Div>::new();
     let callback = callback_url.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -64,6 +69,9 @@ pub fn CredentialsForm(
                     error.set(None);
                     pending.set(false);
                     step.set(true);
+                    if let Some(container) = step_ref.get_untracked() {
+                        code_step(container.into(), locale, error, pending, step).await;
+                    }
                 }
                 Ok(res) => {
                     error.set(Some(res.error.unwrap_or(AuthError::Default)));
@@ -87,9 +95,7 @@ pub fn CredentialsForm(
     };
 
     view! {
-        <Show when=move || step.get() fallback=move || ()>
-            {move || Suspend::new(async move { code_step(error, pending, step).await })}
-        </Show>
+        <div class="second-factor-step" node_ref=step_ref hidden=move || !step.get()></div>
         <form
             class="credentials-form"
             method="post"
@@ -162,19 +168,38 @@ pub fn page_credentials_form(button_text: &'static str) -> impl IntoView {
 }
 
 /// The second factor's code, asked in place once a sign-in answered
-/// `SecondFactorRequired`: its own WASM chunk, loaded only then, so the
-/// sign-in page's download is the same for everyone else.
+/// `SecondFactorRequired`: its own WASM chunk, loaded only then, that mounts
+/// the step's form into `container` (once; later calls show it again). The
+/// view is built in the chunk, so the sign-in page's download is the same
+/// for everyone else.
 #[leptos::lazy]
 fn code_step(
+    container: leptos::web_sys::HtmlElement,
+    locale: Locale,
     error: RwSignal<Option<AuthError>>,
     pending: RwSignal<bool>,
     step: RwSignal<bool>,
-) -> AnyView {
-    let (locale, t) = use_i18n();
+) {
+    if container.first_element_child().is_none() {
+        leptos::mount::mount_to(container, move || step_form(locale, error, pending, step))
+            .forget();
+    }
+}
+
+/// The step's form: a code (or a recovery code), "trust this browser", and
+/// the link to the step's page for the other ways.
+fn step_form(
+    locale: Locale,
+    error: RwSignal<Option<AuthError>>,
+    pending: RwSignal<bool>,
+    step: RwSignal<bool>,
+) -> impl IntoView {
+    let t = locale.messages();
     let code_ref = NodeRef::<html::Input>::new();
     let trust_ref = NodeRef::<html::Input>::new();
     Effect::new(move |_| {
-        if let Some(code) = code_ref.get() {
+        if let (true, Some(code)) = (step.get(), code_ref.get()) {
+            code.set_value("");
             let _ = code.focus();
         }
     });
@@ -230,5 +255,4 @@ fn code_step(
             </p>
         </form>
     }
-    .into_any()
 }
