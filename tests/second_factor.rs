@@ -844,3 +844,44 @@ async fn a_trusted_browser_is_forgotten_from_the_security_page() {
     assert_eq!(browser.sign_out_with(&token).await, 200);
     assert_eq!(password_step(&mut browser, EMAIL).await.0, 401);
 }
+
+#[tokio::test]
+async fn an_app_set_up_but_never_confirmed_passes_no_step() {
+    // An account whose factor is a passkey (a row here: the Rust tests have
+    // no authenticator), that also started setting up an app and stopped
+    // before confirming it.
+    let mut app = spawn("").await;
+    app.sign_in_demo(false).await;
+    let (status, body) = action(&mut app, "/api/auth/account/totp/enrol", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let (overview, _) = security(&mut app).await;
+    let secret = overview["enrolment"]["secret"]
+        .as_str()
+        .unwrap()
+        .replace(' ', "");
+    sqlx::query(
+        "INSERT INTO passkeys (user_id, credential_id, passkey, name, created_at) \
+         SELECT id, x'0102', '{}', 'key', 0 FROM users WHERE email = ?",
+    )
+    .bind(EMAIL)
+    .execute(&app.db().await)
+    .await
+    .unwrap();
+
+    let mut browser = app.new_browser();
+    let (status, body) = password_step(&mut browser, EMAIL).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("SecondFactorRequired"))
+    );
+    // The unconfirmed app's code is no second factor.
+    for at in [now(), now() + 30] {
+        let (status, body) = step(&mut browser, &[("code", &code_at(&secret, at))]).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (401, Some("InvalidCode")),
+            "{body}"
+        );
+    }
+    assert!(signed_out(&browser.session().await));
+}

@@ -53,6 +53,66 @@ impl Factors {
             secure,
         }
     }
+
+    /// A code from the account's confirmed authenticator app (each time step
+    /// once) or one of its recovery codes (once each). A code with anything
+    /// but digits and spaces, typed in the code field, is taken for a
+    /// recovery code.
+    pub async fn check_code(
+        &self,
+        user_id: i64,
+        code: Option<&str>,
+        recovery_code: Option<&str>,
+    ) -> Result<Checked, sqlx::Error> {
+        use crate::wire::AuthError::{CodeAlreadyUsed, InvalidCode};
+        let typed = |c: &&str| !c.trim().is_empty();
+        let (code, recovery_code) = match code.filter(typed) {
+            Some(c)
+                if c.chars()
+                    .any(|ch| !ch.is_ascii_digit() && !ch.is_whitespace()) =>
+            {
+                (None, Some(c))
+            }
+            code => (code, recovery_code),
+        };
+        if let Some(code) = code {
+            let Some(row) = self.store.totp(user_id).await? else {
+                return Ok(Checked::Refused(InvalidCode));
+            };
+            if row.confirmed_at.is_none() {
+                return Ok(Checked::Refused(InvalidCode));
+            }
+            let Some(secret) = self.secrets_sealer.open(&row.secret_sealed) else {
+                tracing::error!(
+                    user_id,
+                    "an authenticator secret does not open under any secret"
+                );
+                return Ok(Checked::Refused(InvalidCode));
+            };
+            let Some(step) = totp::matching_step(&secret, code, now() as u64) else {
+                return Ok(Checked::Refused(InvalidCode));
+            };
+            return Ok(if self.store.accept_step(user_id, step).await? {
+                Checked::Passed("otp")
+            } else {
+                Checked::Refused(CodeAlreadyUsed)
+            });
+        }
+        let Some(code) = recovery_code.filter(typed) else {
+            return Ok(Checked::Refused(InvalidCode));
+        };
+        Ok(
+            if self
+                .store
+                .use_code(user_id, &recovery::hash(code), now())
+                .await?
+            {
+                Checked::Passed("recovery")
+            } else {
+                Checked::Refused(InvalidCode)
+            },
+        )
+    }
 }
 
 /// A second factor checked: passed (how: `otp`, `recovery`, `hwk`), or

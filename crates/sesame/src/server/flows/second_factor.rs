@@ -26,7 +26,7 @@ use crate::server::{
     defense::csrf::Csrf,
     defense::limits::whole_seconds,
     defense::lockout::{self, Locked},
-    factors::{self, cookie, now, pending, recovery, totp, trusted, Checked},
+    factors::{self, cookie, now, pending, trusted, Checked},
     flows::sign_in::{counted, enter, Caller, Entry, Refused, SignedIn},
     session::{data::csrf_binding, lifecycle},
     state::Auth,
@@ -153,7 +153,15 @@ pub async fn verify(
             )
             .await
         }
-        None => check_code(auth, row.user_id, &form).await,
+        None => {
+            auth.factors
+                .check_code(
+                    row.user_id,
+                    form.code.as_deref(),
+                    form.recovery_code.as_deref(),
+                )
+                .await
+        }
     }
     .map_err(unavailable)?;
     let method = match checked {
@@ -268,54 +276,6 @@ fn first_of(first: &str) -> &'static str {
         "email" => "email",
         _ => "oauth",
     }
-}
-
-/// A code or a recovery code for `user_id`.
-async fn check_code(auth: &Auth, user_id: i64, form: &StepForm) -> Result<Checked, sqlx::Error> {
-    let store = &auth.factors.store;
-    // A recovery code typed in the code field counts as one.
-    let (code, recovery_code) = match form.code.as_deref().filter(|c| !c.trim().is_empty()) {
-        Some(c)
-            if c.chars()
-                .any(|ch| !ch.is_ascii_digit() && !ch.is_whitespace()) =>
-        {
-            (None, Some(c))
-        }
-        code => (code, form.recovery_code.as_deref()),
-    };
-    if let Some(code) = code {
-        let Some(row) = store.totp(user_id).await? else {
-            return Ok(Checked::Refused(AuthError::InvalidCode));
-        };
-        let Some(secret) = auth.factors.secrets_sealer.open(&row.secret_sealed) else {
-            tracing::error!(
-                user_id,
-                "an authenticator secret does not open under any secret"
-            );
-            return Ok(Checked::Refused(AuthError::InvalidCode));
-        };
-        let Some(step) = totp::matching_step(&secret, code, now() as u64) else {
-            return Ok(Checked::Refused(AuthError::InvalidCode));
-        };
-        return Ok(if store.accept_step(user_id, step).await? {
-            Checked::Passed("otp")
-        } else {
-            Checked::Refused(AuthError::CodeAlreadyUsed)
-        });
-    }
-    if let Some(code) = recovery_code.filter(|c| !c.trim().is_empty()) {
-        return Ok(
-            if store
-                .use_code(user_id, &recovery::hash(code), now())
-                .await?
-            {
-                Checked::Passed("recovery")
-            } else {
-                Checked::Refused(AuthError::InvalidCode)
-            },
-        );
-    }
-    Ok(Checked::Refused(AuthError::InvalidCode))
 }
 
 /// The application's user for the account `user_id`, as `Authorize::user_for`

@@ -8,7 +8,7 @@
 
 use crate::server::{
     defense::audit::{AuditAction, AuditEvent, Outcome},
-    factors::{now, recovery, row_id, totp},
+    factors::{now, recovery, row_id, totp, Checked},
     flows::own_account::{checked, is_recent, Request},
     flows::visitor::site_name,
     session::{data::SessionData, lifecycle},
@@ -191,8 +191,7 @@ pub(crate) async fn confirm_second_factor(
     id: i64,
     code: Option<&str>,
 ) -> Result<(), AuthError> {
-    let window = req.auth.config.session.recent_sign_in.as_secs() as i64;
-    if data.second_factor_at.is_some_and(|at| now() - at < window) {
+    if data.second_factor_within(req.auth.config.session.recent_sign_in) {
         return Ok(());
     }
     let Some(code) = code.filter(|c| !c.trim().is_empty()) else {
@@ -203,34 +202,16 @@ pub(crate) async fn confirm_second_factor(
         .attempt(req.ip)
         .await
         .map_err(|limited| limited.error())?;
-    let store = &req.auth.factors.store;
-    let row = store
-        .totp(id)
-        .await
-        .map_err(store_failed)?
-        .filter(|r| r.confirmed_at.is_some())
-        .ok_or(AuthError::ReauthRequired)?;
-    let secret = req
+    match req
         .auth
         .factors
-        .secrets_sealer
-        .open(&row.secret_sealed)
-        .ok_or(AuthError::InvalidCode)?;
-    if let Some(step) = totp::matching_step(&secret, code, now() as u64) {
-        return if store.accept_step(id, step).await.map_err(store_failed)? {
-            Ok(())
-        } else {
-            Err(AuthError::CodeAlreadyUsed)
-        };
-    }
-    if store
-        .use_code(id, &recovery::hash(code), now())
+        .check_code(id, Some(code), None)
         .await
         .map_err(store_failed)?
     {
-        return Ok(());
+        Checked::Passed(_) => Ok(()),
+        Checked::Refused(error) => Err(error),
     }
-    Err(AuthError::InvalidCode)
 }
 
 /// Turns the authenticator app off (with its recovery codes and trusted
