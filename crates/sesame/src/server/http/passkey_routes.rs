@@ -11,8 +11,8 @@
 use std::net::SocketAddr;
 
 use axum::{
-    extract::ConnectInfo,
-    http::{header, HeaderMap, StatusCode},
+    extract::{ConnectInfo, FromRequestParts},
+    http::{header, request::Parts as RequestParts, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
     Extension, Form, Json, Router,
@@ -117,71 +117,72 @@ impl Parts {
     }
 }
 
-fn parts(
-    auth: Auth,
-    csrf: Csrf,
-    session: Session,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-) -> Parts {
-    let caller = caller(&auth, connect.map(|c| c.0 .0), &headers);
-    Parts {
-        auth,
-        csrf,
-        session,
-        caller,
-        headers,
+/// Every handler's request parts, read once: the extensions, the session,
+/// the caller (address, device cookie) and the headers (cookies).
+impl<S: Send + Sync> FromRequestParts<S> for Parts {
+    type Rejection = Response;
+
+    async fn from_request_parts(req: &mut RequestParts, state: &S) -> Result<Self, Response> {
+        let Extension(auth) = Extension::<Auth>::from_request_parts(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Extension(csrf) = Extension::<Csrf>::from_request_parts(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let session = Session::from_request_parts(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let peer = req
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|connect| connect.0);
+        let headers = req.headers.clone();
+        let caller = caller(&auth, peer, &headers);
+        Ok(Parts {
+            auth,
+            csrf,
+            session,
+            caller,
+            headers,
+        })
     }
 }
 
 /// A JSON error with its status.
 fn error(error: AuthError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut res = (
-        status,
-        Json(serde_json::json!({ "error": error.code(), "url": "" })),
+    uncached(
+        (
+            status,
+            Json(serde_json::json!({ "error": error.code(), "url": "" })),
+        )
+            .into_response(),
     )
-        .into_response();
-    for (name, value) in crate::server::http::answer::no_store() {
-        res.headers_mut().insert(name, value);
-    }
-    res
 }
 
 /// Options and the ceremony's cookie.
 fn options((options, cookie): passkey::Options) -> Response {
     let mut res = Json(options).into_response();
     res.headers_mut().append(header::SET_COOKIE, cookie);
+    uncached(res)
+}
+
+/// `res`, never cached (its challenge or error is for this request only).
+fn uncached(mut res: Response) -> Response {
     for (name, value) in crate::server::http::answer::no_store() {
         res.headers_mut().insert(name, value);
     }
     res
 }
 
-async fn register_options(
-    Extension(auth): Extension<Auth>,
-    Extension(csrf): Extension<Csrf>,
-    session: Session,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    Form(posted): Form<Posted>,
-) -> Response {
-    let p = parts(auth, csrf, session, connect, headers);
+async fn register_options(p: Parts, Form(posted): Form<Posted>) -> Response {
     match passkey::register_options(&p.request(), &posted.csrf_token).await {
         Ok(o) => options(o),
         Err(e) => error(e),
     }
 }
 
-async fn register_verify(
-    Extension(auth): Extension<Auth>,
-    Extension(csrf): Extension<Csrf>,
-    session: Session,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    Form(posted): Form<Posted>,
-) -> Response {
-    let p = parts(auth, csrf, session, connect, headers);
+async fn register_verify(p: Parts, Form(posted): Form<Posted>) -> Response {
     let Some(credential) = posted
         .credential
         .as_deref()
@@ -206,15 +207,7 @@ async fn register_verify(
     res
 }
 
-async fn authenticate_options(
-    Extension(auth): Extension<Auth>,
-    Extension(csrf): Extension<Csrf>,
-    session: Session,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    Form(posted): Form<Posted>,
-) -> Response {
-    let p = parts(auth, csrf, session, connect, headers);
+async fn authenticate_options(p: Parts, Form(posted): Form<Posted>) -> Response {
     let pending_name = second_factor::pending_cookie_name(&p.auth);
     let outcome = passkey::authenticate_options(
         &p.auth,
@@ -236,15 +229,7 @@ fn refusal(auth: &Auth, refused: Refused) -> Response {
     Answer::sign_in(auth, Err(refused), true, None).into_response()
 }
 
-async fn authenticate_verify(
-    Extension(auth): Extension<Auth>,
-    Extension(csrf): Extension<Csrf>,
-    session: Session,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    Form(posted): Form<Posted>,
-) -> Response {
-    let p = parts(auth, csrf, session, connect, headers);
+async fn authenticate_verify(p: Parts, Form(posted): Form<Posted>) -> Response {
     let Some(credential) = posted
         .credential
         .as_deref()
@@ -301,15 +286,7 @@ fn back(p: &Parts, posted: &Posted, outcome: Result<&str, AuthError>) -> Respons
     Answer::account(&back, outcome, form_flag(posted.json.as_deref())).into_response()
 }
 
-async fn rename(
-    Extension(auth): Extension<Auth>,
-    Extension(csrf): Extension<Csrf>,
-    session: Session,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    Form(posted): Form<Posted>,
-) -> Response {
-    let p = parts(auth, csrf, session, connect, headers);
+async fn rename(p: Parts, Form(posted): Form<Posted>) -> Response {
     let id = posted
         .id
         .as_deref()
@@ -325,15 +302,7 @@ async fn rename(
     back(&p, &posted, outcome)
 }
 
-async fn remove(
-    Extension(auth): Extension<Auth>,
-    Extension(csrf): Extension<Csrf>,
-    session: Session,
-    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
-    headers: HeaderMap,
-    Form(posted): Form<Posted>,
-) -> Response {
-    let p = parts(auth, csrf, session, connect, headers);
+async fn remove(p: Parts, Form(posted): Form<Posted>) -> Response {
     let id = posted
         .id
         .as_deref()
