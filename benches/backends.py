@@ -86,14 +86,15 @@ def build_better_auth(app, run):
         shutil.copy(lock, stamp)
 
 
-def start_better_auth(app, root, port):
-    db = os.path.join(root, "better-auth.db")
+def start_better_auth(app, root, port, cookie_cache=False):
+    db = os.path.join(root, "better-auth-cache.db" if cookie_cache else "better-auth.db")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
     env = {**os.environ, "BETTER_AUTH_URL": f"http://127.0.0.1:{port}",
            "BETTER_AUTH_SECRET": "bench-secret-bench-secret-bench-secret", "BENCH_DB": db, "PORT": str(port),
-           "NODE_ENV": "production", "BETTER_AUTH_TELEMETRY": "0"}
+           "NODE_ENV": "production", "BETTER_AUTH_TELEMETRY": "0",
+           "BENCH_COOKIE_CACHE": "1" if cookie_cache else "0"}
     proc = subprocess.Popen(["node", "server.mjs"], cwd=app, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     return proc
