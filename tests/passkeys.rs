@@ -265,3 +265,208 @@ async fn an_account_with_a_passkey_is_asked_for_a_second_factor_after_its_passwo
     assert_eq!(body["error"], "SecondFactorRequired");
     assert!(later.session().await.as_object().unwrap().is_empty());
 }
+
+/// A passkey as a registration with Chromium's virtual authenticator left its
+/// row (`end2end/tests/passkeys.spec.ts`): webauthn-rs's serialised
+/// `Passkey`, a public key only. Its credential id, hex.
+const PASSKEY: &str = r#"{"cred":{"cred_id":"F853AhZrusJYccJRs4qrPPQ6r5Kz1b4pJDsQ-X3S0r8","cred":{"type_":"ES256","key":{"EC_EC2":{"curve":"SECP256R1","x":"nZosdPXC0H5Sdi-XMtmBbbTyAk_tRkCZuFpvmsLQCR8","y":"vigPWyAy4QOTnqljzq1mHj7bsD4xfaybhe1UL7RliI8"}}},"counter":2,"transports":null,"user_verified":true,"backup_eligible":false,"backup_state":false,"registration_policy":"required","extensions":{"cred_protect":"Ignored","hmac_create_secret":"NotRequested","appid":"NotRequested","cred_props":{"Unsigned":{"rk":true}}},"attestation":{"data":"None","metadata":"None"},"attestation_format":"none"}}"#;
+const PASSKEY_ID_HEX: &str = "17ce7702166bbac25871c251b38aab3cf43aaf92b3d5be29243b10f97dd2d2bf";
+const PASSKEY_ID: &str = "F853AhZrusJYccJRs4qrPPQ6r5Kz1b4pJDsQ-X3S0r8";
+
+#[tokio::test]
+async fn the_second_factor_options_offer_the_account_s_passkeys_while_its_sign_in_waits() {
+    let browser = app().await;
+    with_passkey(&browser).await;
+    let mut later = browser.new_browser();
+    let res = later
+        .sign_in_json(common::EMAIL, common::PASSWORD, "/")
+        .await;
+    assert_eq!(res.status(), 401);
+    let second_factor = [("purpose", "second-factor")];
+    let (status, options) = action(
+        &mut later,
+        "/api/auth/passkey/authenticate/options",
+        &second_factor,
+    )
+    .await;
+    assert_eq!(status, 200, "{options}");
+    let allowed: Vec<&str> = options["publicKey"]["allowCredentials"]
+        .as_array()
+        .expect("the account's credentials are named")
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(allowed, [PASSKEY_ID]);
+    assert_eq!(options["publicKey"]["userVerification"], "required");
+    // The pending sign-in past its five minutes: no options.
+    sqlx::query("UPDATE pending_sign_ins SET expires_at = expires_at - 301")
+        .execute(&browser.db().await)
+        .await
+        .unwrap();
+    let (status, body) = action(
+        &mut later,
+        "/api/auth/passkey/authenticate/options",
+        &second_factor,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("SessionRequired"))
+    );
+}
+
+/// The demo account with the passkey of [`PASSKEY`]: its row id.
+async fn with_passkey(browser: &TestApp) -> i64 {
+    sqlx::query(&format!(
+        "INSERT INTO passkeys (user_id, credential_id, passkey, name, created_at) \
+         SELECT id, x'{PASSKEY_ID_HEX}', ?, 'Laptop', 0 FROM users WHERE email = ?"
+    ))
+    .bind(PASSKEY)
+    .bind(common::EMAIL)
+    .execute(&browser.db().await)
+    .await
+    .unwrap();
+    sqlx::query_scalar("SELECT id FROM passkeys")
+        .fetch_one(&browser.db().await)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_made_up_assertion_is_no_second_factor() {
+    let browser = app().await;
+    with_passkey(&browser).await;
+    let mut later = browser.new_browser();
+    let res = later
+        .sign_in_json(common::EMAIL, common::PASSWORD, "/")
+        .await;
+    assert_eq!(res.status(), 401);
+    let second_factor = ("purpose", "second-factor");
+    let (status, body) = action(
+        &mut later,
+        "/api/auth/passkey/authenticate/options",
+        &[second_factor],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let assertion = made_up_assertion();
+    let (status, body) = action(
+        &mut later,
+        "/api/auth/passkey/authenticate/verify",
+        &[second_factor, ("credential", &assertion)],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("PasskeyRefused")),
+        "{body}"
+    );
+    assert!(later.session().await.as_object().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_passkey_is_renamed_and_removed_by_its_owner_after_a_recent_second_factor() {
+    let mut browser = app().await;
+    browser.sign_in_demo(false).await;
+    let id = with_passkey(&browser).await.to_string();
+    let db = browser.db().await;
+    let name = || async {
+        sqlx::query_scalar::<_, String>("SELECT name FROM passkeys")
+            .fetch_optional(&db)
+            .await
+            .unwrap()
+    };
+    let script = browser.get("/api/auth/passkey.js").await;
+    assert_eq!(script.status(), 200);
+    assert!(script.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(script.text().await.unwrap().contains("sesamePasskeys"));
+
+    let rename = "/api/auth/account/passkeys/rename";
+    let (status, body) = action(
+        &mut browser,
+        rename,
+        &[("id", &id), ("name", "  Work laptop ")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("done=passkey-renamed"),
+        "{body}"
+    );
+    assert_eq!(name().await.as_deref(), Some("Work laptop"));
+    // Another id (not the account's): refused, nothing renamed.
+    let (status, body) = action(&mut browser, rename, &[("id", "9999"), ("name", "x")]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("InvalidRequest"))
+    );
+    // A plain form goes back to the page.
+    let token = browser.csrf_token().await;
+    let res = browser
+        .post_form(
+            rename,
+            &[
+                ("id", &id),
+                ("name", "Phone"),
+                ("csrfToken", &token),
+                ("callbackUrl", "/account/security"),
+            ],
+        )
+        .await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert!(res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("/account/security"));
+    assert_eq!(name().await.as_deref(), Some("Phone"));
+
+    // Removing needs a second factor in this session (a password sign-in has none).
+    let remove = "/api/auth/account/passkeys/remove";
+    let (status, body) = action(&mut browser, remove, &[("id", &id)]).await;
+    assert_eq!(body["error"], "ReauthRequired", "{status} {body}");
+    assert!(name().await.is_some());
+    // Turning an authenticator app on is one.
+    let (status, body) = action(&mut browser, "/api/auth/account/totp/enrol", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let overview: serde_json::Value = browser
+        .get_with(
+            "/api/auth/account/security",
+            &[("accept", "application/json")],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let secret = overview[0]["enrolment"]["secret"]
+        .as_str()
+        .unwrap()
+        .replace(' ', "");
+    let (status, body) = action(
+        &mut browser,
+        "/api/auth/account/totp/confirm",
+        &[("code", &common::code_at(&secret, common::now()))],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = action(
+        &mut browser,
+        "/api/auth/account/passkeys/remove",
+        &[("id", &id)],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("done=passkey-removed"),
+        "{body}"
+    );
+    assert_eq!(name().await, None);
+}

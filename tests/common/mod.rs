@@ -138,6 +138,35 @@ pub async fn action(
     (status, res.json().await.unwrap())
 }
 
+/// Unix seconds now.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The 6-digit RFC 6238 code (SHA-1, 30 s) of the base32 `secret` at `at`,
+/// computed by Python's standard library: an implementation the server
+/// does not share.
+pub fn code_at(secret: &str, at: u64) -> String {
+    const SCRIPT: &str = "import base64,hmac,hashlib,struct,sys\n\
+        k=base64.b32decode(sys.argv[1])\n\
+        h=hmac.new(k,struct.pack('>Q',int(sys.argv[2])//30),hashlib.sha1).digest()\n\
+        o=h[-1]&15\n\
+        print('%06d'%((struct.unpack('>I',h[o:o+4])[0]&0x7fffffff)%1000000))";
+    let out = std::process::Command::new("python3")
+        .args(["-c", SCRIPT, secret, &at.to_string()])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
 /// The token of an emailed link (`...token=T` or `...token=T&...`).
 pub fn token_of(link: &str) -> String {
     let token = link.split("token=").nth(1).unwrap();
