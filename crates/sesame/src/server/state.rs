@@ -193,7 +193,6 @@ impl AuthBuilder {
             passkeys,
             factors: crate::server::factors::Factors::new(
                 backends.factors(),
-                backends.passkeys(),
                 secrets.clone(),
                 secure,
             ),

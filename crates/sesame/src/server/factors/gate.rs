@@ -19,20 +19,6 @@ pub(crate) enum Gate {
 }
 
 impl Factors {
-    /// Whether the account `user_id` has a second factor: a confirmed
-    /// authenticator app or a passkey.
-    pub(crate) async fn has_factor(&self, user_id: i64) -> Result<bool, sqlx::Error> {
-        if self
-            .store
-            .totp(user_id)
-            .await?
-            .is_some_and(|row| row.confirmed_at.is_some())
-        {
-            return Ok(true);
-        }
-        Ok(!self.passkeys.list(user_id).await?.is_empty())
-    }
-
     /// The door for the user `user_id` (the application's id; accounts of
     /// Sesame's own tables have factors), coming with `trusted_cookie`;
     /// `state` is what a pending record keeps.
@@ -45,7 +31,7 @@ impl Factors {
         let Some(id) = row_id(user_id) else {
             return Ok(Gate::Open);
         };
-        if !self.has_factor(id).await? {
+        if !self.store.has_factor(id).await? {
             return Ok(Gate::Open);
         }
         if let Some(hash) = trusted_cookie.and_then(|value| trusted::check(&self.keys, value, id)) {

@@ -32,20 +32,12 @@ pub(crate) struct Factors {
     pub keys: Arc<Secrets>,
     /// Whether cookies are `Secure`.
     pub secure: bool,
-    /// The passkeys (a second factor too).
-    pub passkeys: Arc<dyn crate::server::stores::passkeys::PasskeyStore>,
 }
 
 impl Factors {
     /// Factors kept in `store`, sealed and signed under `keys`.
-    pub fn new(
-        store: Arc<dyn FactorStore>,
-        passkeys: Arc<dyn crate::server::stores::passkeys::PasskeyStore>,
-        keys: Arc<Secrets>,
-        secure: bool,
-    ) -> Factors {
+    pub fn new(store: Arc<dyn FactorStore>, keys: Arc<Secrets>, secure: bool) -> Factors {
         Factors {
-            passkeys,
             store,
             secrets_sealer: Arc::new(Sealer::new(&keys, "totp-secret")),
             display_sealer: Arc::new(Sealer::new(&keys, "recovery-codes-display")),

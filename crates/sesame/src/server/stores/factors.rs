@@ -49,6 +49,9 @@ pub struct TrustedRow {
 pub trait FactorStore: Send + Sync + 'static {
     /// The account's authenticator app, confirmed or being enrolled.
     async fn totp(&self, user_id: i64) -> Result<Option<TotpRow>, sqlx::Error>;
+    /// Whether the account has a second factor: a confirmed authenticator app
+    /// or a passkey (one statement: every sign-in asks).
+    async fn has_factor(&self, user_id: i64) -> Result<bool, sqlx::Error>;
     /// Starts (or starts again) an enrolment with `secret_sealed`; a
     /// confirmed factor is left as it is (`false`).
     async fn begin_totp(&self, user_id: i64, secret_sealed: &str) -> Result<bool, sqlx::Error>;
@@ -145,6 +148,22 @@ macro_rules! factor_store {
                 .bind(user_id)
                 .fetch_optional(&self.pool)
                 .await
+            }
+
+            async fn has_factor(&self, user_id: i64) -> Result<bool, sqlx::Error> {
+                let p: fn(usize) -> String = $p;
+                let (found,): (bool,) = sqlx::query_as(&format!(
+                    "SELECT EXISTS (SELECT 1 FROM totp_factors \
+                     WHERE user_id = {} AND confirmed_at IS NOT NULL) \
+                     OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = {})",
+                    p(1),
+                    p(2)
+                ))
+                .bind(user_id)
+                .bind(user_id)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(found)
             }
 
             async fn begin_totp(
