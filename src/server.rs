@@ -201,16 +201,20 @@ async fn me(Extension(data): Extension<SessionData>) -> impl axum::response::Int
 }
 
 async fn ensure_demo_user(sesame: &Sesame, demo: &DemoUser) -> Result<(), AppError> {
-    let context = [demo.email.as_str(), demo.name.as_deref().unwrap_or("")];
-    let password = NewPassword::parse(demo.password.expose_secret(), &context)
-        .map_err(|e| AppError::DemoUser(e.to_string()))?;
     match sesame.find_user(&demo.email).await {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => sesame
-            .create_user(&demo.email, &password, demo.name.clone())
-            .await
-            .map(|_| ())
-            .map_err(|e| AppError::DemoUser(e.to_string())),
+        Ok(None) => {
+            // The password policy (zxcvbn, whose dictionaries stay in memory
+            // once built) only when the user is made.
+            let context = [demo.email.as_str(), demo.name.as_deref().unwrap_or("")];
+            let password = NewPassword::parse(demo.password.expose_secret(), &context)
+                .map_err(|e| AppError::DemoUser(e.to_string()))?;
+            sesame
+                .create_user(&demo.email, &password, demo.name.clone())
+                .await
+                .map(|_| ())
+                .map_err(|e| AppError::DemoUser(e.to_string()))
+        }
         Err(e) => Err(AppError::DemoUser(e.to_string())),
     }
 }

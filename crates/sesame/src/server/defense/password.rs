@@ -9,7 +9,7 @@
 //! [`NewPassword`].
 
 use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString},
+    password_hash::{rand_core::OsRng, Output, PasswordHash, PasswordHasher, SaltString},
     Algorithm, Argon2, Params, Version,
 };
 use secrecy::{ExposeSecret, SecretString};
@@ -247,19 +247,54 @@ fn verify_blocking(password: &str, stored: &str) -> Result<Verified, HashError> 
     })
 }
 
-/// A hash of a random password, verified against when a user is unknown so that an
-/// unknown email costs the same work as a wrong password.
+/// The hash verified against when a user is unknown, so that an unknown email
+/// costs the same work as a wrong password: a PHC string with the current
+/// parameters, a random salt and a random 32-byte output. Verifying against it
+/// is one argon2id run like any other, and no password matches it (one chance
+/// in 2^256). It is made without hashing, so no argon2 memory (19 MiB) is
+/// taken, and kept by the allocator, at start-up.
 pub fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
-        let random = hex::encode(rand::random::<[u8; 16]>());
-        hash_blocking(&random).expect("hashing a random password")
+        let params = params();
+        let salt = SaltString::generate(&mut OsRng);
+        let output =
+            Output::new(&rand::random::<[u8; 32]>()).expect("32 bytes is an output length");
+        format!(
+            "$argon2id$v=19$m={},t={},p={}${}${}",
+            params.m_cost(),
+            params.t_cost(),
+            params.p_cost(),
+            salt.as_str(),
+            output
+        )
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dummy_hash_costs_a_verification_at_the_current_parameters_and_matches_nothing() {
+        let dummy = PasswordHash::new(dummy_hash()).unwrap();
+        assert_eq!(dummy.algorithm, argon2::ARGON2ID_IDENT);
+        assert_eq!(dummy.version, Some(0x13));
+        let stored = Params::try_from(&dummy).unwrap();
+        assert_eq!(
+            (stored.m_cost(), stored.t_cost(), stored.p_cost()),
+            (params().m_cost(), params().t_cost(), params().p_cost())
+        );
+        assert_eq!(dummy.hash.unwrap().len(), 32);
+        assert!(dummy.salt.unwrap().len() >= 16);
+        for typed in [" ", "password", "bench password, not a secret"] {
+            let verified = verify_blocking(typed, dummy_hash()).unwrap();
+            assert!(!verified.matches);
+            assert!(!verified.needs_rehash);
+        }
+        // Random per process: not a constant anyone could precompute.
+        assert_ne!(dummy.hash.unwrap().as_bytes(), &[0u8; 32]);
+    }
 
     #[tokio::test]
     async fn hash_then_verify() {
