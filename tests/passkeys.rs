@@ -275,13 +275,7 @@ const PASSKEY_ID: &str = "F853AhZrusJYccJRs4qrPPQ6r5Kz1b4pJDsQ-X3S0r8";
 
 #[tokio::test]
 async fn the_second_factor_options_offer_the_account_s_passkeys_while_its_sign_in_waits() {
-    let browser = app().await;
-    with_passkey(&browser).await;
-    let mut later = browser.new_browser();
-    let res = later
-        .sign_in_json(common::EMAIL, common::PASSWORD, "/")
-        .await;
-    assert_eq!(res.status(), 401);
+    let (browser, mut later) = waiting_for_a_passkey().await;
     let second_factor = [("purpose", "second-factor")];
     let (status, options) = action(
         &mut later,
@@ -315,6 +309,19 @@ async fn the_second_factor_options_offer_the_account_s_passkeys_while_its_sign_i
     );
 }
 
+/// An app whose demo account has the passkey of [`PASSKEY`], and a browser
+/// whose password sign-in waits for the second factor.
+async fn waiting_for_a_passkey() -> (TestApp, TestApp) {
+    let browser = app().await;
+    with_passkey(&browser).await;
+    let mut later = browser.new_browser();
+    let res = later
+        .sign_in_json(common::EMAIL, common::PASSWORD, "/")
+        .await;
+    assert_eq!(res.status(), 401);
+    (browser, later)
+}
+
 /// The demo account with the passkey of [`PASSKEY`]: its row id.
 async fn with_passkey(browser: &TestApp) -> i64 {
     sqlx::query(&format!(
@@ -334,13 +341,8 @@ async fn with_passkey(browser: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn a_made_up_assertion_is_no_second_factor() {
-    let browser = app().await;
-    with_passkey(&browser).await;
-    let mut later = browser.new_browser();
-    let res = later
-        .sign_in_json(common::EMAIL, common::PASSWORD, "/")
-        .await;
-    assert_eq!(res.status(), 401);
+    // The app lives as long as its handle.
+    let (_app, mut later) = waiting_for_a_passkey().await;
     let second_factor = ("purpose", "second-factor");
     let (status, body) = action(
         &mut later,

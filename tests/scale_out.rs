@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{services, spawn, TestApp, EMAIL, PASSWORD};
+use common::{code_at, now, services, spawn, TestApp, EMAIL, PASSWORD};
 
 /// Two instances of one deployment.
 async fn pair(extra: &str) -> (TestApp, TestApp) {
@@ -661,28 +661,6 @@ async fn two_disconnects_on_two_instances_never_remove_the_last_way_in() {
     }
 }
 
-/// The current RFC 6238 code of a base32 secret at `at`, by Python's
-/// standard library (an implementation the server does not share).
-fn totp_code(secret: &str, at: u64) -> String {
-    const SCRIPT: &str = "import base64,hmac,hashlib,struct,sys\n\
-        k=base64.b32decode(sys.argv[1])\n\
-        h=hmac.new(k,struct.pack('>Q',int(sys.argv[2])//30),hashlib.sha1).digest()\n\
-        o=h[-1]&15\n\
-        print('%06d'%((struct.unpack('>I',h[o:o+4])[0]&0x7fffffff)%1000000))";
-    let out = std::process::Command::new("python3")
-        .args(["-c", SCRIPT, secret, &at.to_string()])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
 /// An authenticator app enrolled for the signed-in `browser`: its secret.
 async fn enrol_totp(browser: &mut TestApp) -> String {
     let (status, body) = common::action(browser, "/api/auth/account/totp/enrol", &[]).await;
@@ -698,7 +676,7 @@ async fn enrol_totp(browser: &mut TestApp) -> String {
         .as_str()
         .unwrap()
         .replace(' ', "");
-    let code = totp_code(&secret, unix_now());
+    let code = code_at(&secret, now());
     let (status, body) = common::action(
         browser,
         "/api/auth/account/totp/confirm",
@@ -715,7 +693,7 @@ async fn a_second_factor_step_started_on_one_instance_finishes_on_the_other_once
     let mut owner = a.new_browser();
     owner.sign_in_demo(false).await;
     let secret = enrol_totp(&mut owner).await;
-    let code = totp_code(&secret, unix_now() + 30);
+    let code = code_at(&secret, now() + 30);
     // The password on A, the code on B.
     let mut on_a = a.new_browser();
     let res = on_a.sign_in_json(EMAIL, PASSWORD, "/").await;
@@ -749,7 +727,7 @@ async fn one_code_posted_on_both_instances_at_once_signs_in_once() {
             200
         );
         let secret = enrol_totp(&mut owner).await;
-        let code = totp_code(&secret, unix_now() + 30);
+        let code = code_at(&secret, now() + 30);
         let mut racers = Vec::new();
         for instance in [&a, &b] {
             let mut browser = instance.new_browser();
