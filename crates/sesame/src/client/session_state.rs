@@ -254,19 +254,23 @@ mod browser {
             let owner = Owner::new_root(None);
             let state = owner.with(|| SessionState::new(crate::page::page_session()));
             std::mem::forget(owner);
-            // A session this tab published before the state existed is newer
-            // than the page's.
-            if let Some(latest) = crate::client::tabs::listen_here(move |s| {
+            let latest = crate::client::tabs::listen_here(move |s| {
                 // This tab's own change is newer than any fetch in flight.
                 next_generation();
                 state.set(s)
-            }) {
+            });
+            // Listening to the other tabs first, then reading the stamp of
+            // the last change (which a tab writes before its message): a
+            // change made meanwhile is seen one way or the other.
+            watch(state);
+            if let Some(latest) = latest {
+                // A session this tab published before the state existed is
+                // newer than the page's.
                 state.set(latest);
             } else if crate::client::tabs::changed_since_page_load() {
                 // Another tab signed in or out while this page loaded.
                 state.refetch();
             }
-            watch(state);
             state
         };
         /// When the session was last fetched (ms since the epoch), for the focus cooldown.

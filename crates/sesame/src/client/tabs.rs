@@ -34,10 +34,6 @@ pub(crate) fn publish(session: Option<Session>, here: bool) {
             }
         });
     }
-    // Any message will do: the other tabs refetch.
-    with_channel(|channel| {
-        let _ = channel.post_message(&wasm_bindgen::JsValue::TRUE);
-    });
     // When, for the tabs that were not listening yet; this tab keeps its own
     // stamp (in its `sessionStorage`, which outlives its navigation) so that
     // its next page does not take its own change for another tab's.
@@ -46,6 +42,12 @@ pub(crate) fn publish(session: Option<Session>, here: bool) {
     for storage in [storage(), own_storage()].into_iter().flatten() {
         let _ = storage.set_item(CHANGED_KEY, &now);
     }
+    // Then the message (any will do: the other tabs refetch). In this order,
+    // a tab that starts listening meanwhile either gets the message or, as it
+    // checks the stamp after it starts listening, finds the stamp.
+    with_channel(|channel| {
+        let _ = channel.post_message(&wasm_bindgen::JsValue::TRUE);
+    });
 }
 
 /// Where the moment of the last change is kept (milliseconds since the epoch).
