@@ -79,6 +79,7 @@ pub struct HashGate {
     max_waiting: usize,
     held: AtomicUsize,
     verifications: Arc<AtomicU64>,
+    running: Arc<AtomicUsize>,
     jobs: std::sync::mpsc::Sender<Job>,
 }
 
@@ -112,6 +113,7 @@ impl HashGate {
             max_waiting,
             held: AtomicUsize::new(0),
             verifications: Arc::new(AtomicU64::new(0)),
+            running: Arc::new(AtomicUsize::new(0)),
             jobs,
         }
     }
@@ -155,11 +157,14 @@ impl HashGate {
     ) -> Result<T, Busy> {
         let slot = self.enter().await?;
         let (done, result) = tokio::sync::oneshot::channel();
+        let running = self.running.clone();
         let job: Job = Box::new(move || {
             if done.is_closed() {
                 return;
             }
+            running.fetch_add(1, Ordering::SeqCst);
             let result = work();
+            running.fetch_sub(1, Ordering::SeqCst);
             // Free before answering: once the caller has its result, the slot is back.
             drop(slot);
             let _ = done.send(result);
@@ -186,6 +191,11 @@ impl HashGate {
     /// Password verifications run so far (for tests and metrics).
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// Jobs a hashing thread is running now (for tests and metrics).
+    pub fn running(&self) -> usize {
+        self.running.load(Ordering::SeqCst)
     }
 
     /// Jobs queued or running now (slots taken).
