@@ -374,6 +374,56 @@ def better_auth(rounds=25, cookie_cache=False):
     return r
 
 
+COOKIES_LUA = os.path.join(ROOT, "benches", "cookies.lua")
+
+
+def signed_in_sessions(url, n):
+    """`n` sessions of the demo user signed in at `url`: each one's cookies
+    and CSRF token."""
+    sessions = []
+    for _ in range(n):
+        status, _, jar = sign_in(url)
+        assert status == 200, status
+        _, headers, body = request("GET", url + "/api/auth/csrf", {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())})
+        jar.update(cookies_of(headers))
+        sessions.append((jar, json.loads(body)["csrfToken"]))
+    return sessions
+
+
+def sign_outs_under_load(a_url, b_url, n=200):
+    """Sign-outs on A while B serves checks of the same sessions (wrk,
+    cycling through their cookies, each warm in B's cache): right after each
+    sign-out returns, its session is checked on B. How many sign-outs, how
+    many of their sessions B still served after, and B's load."""
+    sessions = signed_in_sessions(a_url, n)
+    path = os.path.join(OUT, "cookies.txt")
+    with open(path, "w") as f:
+        for jar, _ in sessions:
+            f.write(f"sesame.session-token={jar['sesame.session-token']}\n")
+    token_of = lambda jar: {"Cookie": f"sesame.session-token={jar['sesame.session-token']}"}  # noqa: E731
+    for jar, _ in sessions:
+        assert DEMO_EMAIL.encode() in request("GET", b_url + "/api/auth/session", token_of(jar))[2], "live on B"
+    load = subprocess.Popen(["wrk", "-t1", f"-c{CONNECTIONS // 2}", f"-d{PHASE_SECONDS}s", "--latency", "--timeout", "10s",
+                             "-s", COOKIES_LUA, b_url + "/api/auth/session"],
+                            stdout=subprocess.PIPE, text=True, env={**os.environ, "BENCH_COOKIES": path})
+    children.append(load)
+    ended = served = 0
+    start = time.monotonic()
+    for jar, token in sessions:
+        if time.monotonic() - start > PHASE_SECONDS - 1:
+            break
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()), "Origin": a_url,
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        body = urllib.parse.urlencode({"csrfToken": token, "json": "true"})
+        status, _, _ = request("POST", a_url + "/api/auth/signout", headers, body)
+        assert status == 200, f"sign-out: {status}"
+        ended += 1
+        if DEMO_EMAIL.encode() in request("GET", b_url + "/api/auth/session", token_of(jar))[2]:
+            served += 1
+    checks = parse_wrk(load.communicate(timeout=PHASE_SECONDS + 30)[0])
+    return {"sign_outs": ended, "served_after_sign_out": served, "checks_on_b": checks}
+
+
 def scale_out():
     """One and two Sesame instances on one PostgreSQL and one Redis: session
     checks and sign-ins per second, the two instances loaded side by side
@@ -399,6 +449,7 @@ def scale_out():
         "sign_ins_one": wrk(a_url + callback, script=SIGNIN_LUA, env=signin_env(a_url)),
         "sign_ins_two": wrk_together([(a_url + callback, None, CONNECTIONS // 2, SIGNIN_LUA, signin_env(a_url)),
                                       (b_url + callback, None, CONNECTIONS // 2, SIGNIN_LUA, signin_env(b_url))]),
+        "sign_outs_under_load": sign_outs_under_load(a_url, b_url),
     }
     for proc in (a, b, redis, pg):
         stop(proc)
@@ -578,8 +629,10 @@ def report(r):
     one, two = so["session_one"], so["session_two"]
     two_rps = sum(x["rps"] for x in two)
     row("session checks: SQLite, one instance", f"{valid['rps']:.0f} req/s", "", True)
-    row("session checks: PostgreSQL + Redis, one instance (cache in Redis)", f"{one['rps']:.0f} req/s, p99 {one['p99_ms']:.2f} ms", "", True)
+    row("session checks: PostgreSQL + Redis, one instance (cache in Redis, synced copies)", f"{one['rps']:.0f} req/s, p99 {one['p99_ms']:.2f} ms = {one['rps'] / valid['rps'] * 100:.0f}% of SQLite", ">= 75% of SQLite", one["rps"] >= 0.75 * valid["rps"])
     row("session checks: PostgreSQL + Redis, two instances side by side", f"{two_rps:.0f} req/s ({two_rps / one['rps']:.2f}x one; p99 {max(x['p99_ms'] for x in two):.2f} ms)", "", True)
+    sl = so["sign_outs_under_load"]
+    row("sign-outs on one instance while the other serves checks of the same sessions", f"{sl['sign_outs']} sign-outs under {sl['checks_on_b']['rps']:.0f} checks/s: {sl['served_after_sign_out']} ended sessions served after their sign-out returned", "0", sl["served_after_sign_out"] == 0)
     sq, s1, s2 = r["sign_ins_sqlite"], so["sign_ins_one"], so["sign_ins_two"]
     s2_rps = sum(x["rps"] for x in s2)
     ok = lambda x: x["non_2xx"] == 0  # noqa: E731 - every sign-in answered 200

@@ -88,6 +88,97 @@ async fn a_sign_out_on_one_instance_is_final_on_the_other_under_concurrent_check
     }
 }
 
+/// Each instance serves checks from its own copy of a session, made safe by
+/// a sync with Redis before each is served: an update on A shows on B at
+/// once though B holds a copy, many times over.
+#[tokio::test]
+async fn a_session_update_on_one_instance_shows_on_the_other_at_once() {
+    let (a, b) = pair("").await;
+    let mut on_a = a.new_browser();
+    on_a.sign_in_demo(true).await;
+    let token = on_a.csrf_token().await;
+    let mut on_b = on(&b, &on_a);
+    for round in 0..20 {
+        // B reads the session (and keeps a copy) before each update.
+        for _ in 0..3 {
+            assert!(
+                on_b.session().await["user"]["name"].is_string(),
+                "round {round}"
+            );
+        }
+        let name = format!("Name {round}");
+        let res = on_a
+            .post_json(
+                "/api/auth/session",
+                serde_json::json!({"csrfToken": token, "data": {"name": name}}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "round {round}");
+        assert_eq!(on_b.session().await["user"]["name"], name, "round {round}");
+    }
+}
+
+/// Warms `browser`'s session on its instance: the first check reads Redis
+/// and keeps a copy, the second applies the changes made so far (which may
+/// drop it), the third leaves a synced copy.
+async fn warm(browser: &mut TestApp) {
+    for _ in 0..3 {
+        assert_eq!(browser.session().await["user"]["email"], EMAIL);
+    }
+}
+
+/// B serves its copy (a write to Redis that records no change goes unseen
+/// by it), and when it finds it missed changes (the change counter moved
+/// past what the stream still holds) it drops every copy rather than serve
+/// one.
+#[tokio::test]
+async fn an_instance_serves_its_copy_and_drops_every_copy_when_it_missed_changes() {
+    let config = services::scale_out(services::postgres(), services::redis());
+    let prefix = services::prefix_of(&config);
+    let (a, b) = (spawn(&config).await, spawn(&config).await);
+    let redis = services::redis();
+    let mut on_a = a.new_browser();
+    on_a.sign_in_demo(true).await;
+    let mut on_b = on(&b, &on_a);
+    warm(&mut on_b).await;
+
+    let keys = redis.keys(&format!("{prefix}session:*"));
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let entry = redis.cli(&["GET", &keys[0]]).join("\n");
+    let changed = entry.replace("Demo User", "Changed Behind");
+    assert_ne!(changed, entry);
+    redis.cli(&["SET", &keys[0], &changed, "KEEPTTL"]);
+    assert_eq!(
+        on_b.session().await["user"]["name"],
+        "Demo User",
+        "B's copy"
+    );
+
+    // A change B cannot read: counted, but not in the stream.
+    redis.cli(&["INCR", &format!("{prefix}changes:seq")]);
+    assert_eq!(on_b.session().await["user"]["name"], "Changed Behind");
+}
+
+/// A sign-out on A whose record of the change is gone from the stream
+/// before B syncs (trimmed, as after a long pause of B) still ends the
+/// session on B: B sees the gap and drops its copies.
+#[tokio::test]
+async fn a_sign_out_whose_change_b_cannot_read_is_final_on_b() {
+    let config = services::scale_out(services::postgres(), services::redis());
+    let prefix = services::prefix_of(&config);
+    let (a, b) = (spawn(&config).await, spawn(&config).await);
+    let redis = services::redis();
+    let mut on_a = a.new_browser();
+    on_a.sign_in_demo(true).await;
+    let token = on_a.csrf_token().await;
+    let mut on_b = on(&b, &on_a);
+    warm(&mut on_b).await;
+
+    assert_eq!(on_a.sign_out_with(&token).await, 200);
+    redis.cli(&["DEL", &format!("{prefix}changes")]);
+    assert_eq!(on_b.session().await, serde_json::json!({}));
+}
+
 #[tokio::test]
 async fn a_password_change_on_one_instance_ends_the_sessions_on_the_other() {
     let (a, b) = pair("").await;

@@ -1,6 +1,7 @@
 //! Redis, shared by several instances: the per-IP limit ([`RedisRateLimiter`]),
 //! the lockout counters ([`RedisCounters`]) and the session cache
-//! ([`RedisSessionCache`]). Every step that reads and writes a counter is one
+//! ([`RedisSessionCache`], with copies in each process kept in step through
+//! a stream of changes). Every step that reads and writes a counter is one
 //! Lua script, so it is atomic across instances; every key expires.
 //!
 //! One multiplexed connection per instance (redis-rs's `ConnectionManager`,
@@ -9,6 +10,7 @@
 
 mod counters;
 mod limiter;
+mod local_copies;
 mod session_cache;
 
 use std::{future::Future, time::Duration};

@@ -7,6 +7,11 @@
 //! delete leaves a tombstone `<prefix>ended:<key>` first, and a fill only
 //! writes if no tombstone is there (one script), so a read that found the row
 //! just before a `DELETE` on another instance cannot put it back.
+//!
+//! Each instance also keeps copies of the entries it read, and serves one
+//! only after a sync with Redis sent after the request arrived
+//! ([`super::local_copies`]): every script that writes an entry records the
+//! change for the other instances in the same step.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -15,22 +20,40 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 
-use super::Redis;
+use super::{
+    local_copies::{self, LocalCopies, STREAM_LENGTH},
+    Redis,
+};
 use crate::server::session::store::{CacheError, Key, Loaded, SessionCache};
 
-/// KEYS: entry, tombstone. ARGV: value, ttl (ms). 1 if written.
+/// KEYS: entry, tombstone, change counter, change stream. ARGV: value, ttl
+/// (ms), the key in hex, the stream's length. 1 if written.
 const FILL: &str = r"
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+changed(KEYS[3], KEYS[4], ARGV[3], ARGV[4])
 return 1
 ";
 
-/// KEYS: entry, tombstone. ARGV: tombstone ttl (ms).
+/// KEYS: entry, tombstone, change counter, change stream. ARGV: tombstone
+/// ttl (ms), the key in hex, the stream's length.
 const KILL: &str = r"
 redis.call('SET', KEYS[2], 1, 'PX', ARGV[1])
 redis.call('DEL', KEYS[1])
+changed(KEYS[3], KEYS[4], ARGV[2], ARGV[3])
 return 1
 ";
+
+/// KEYS: entry, change counter, change stream. ARGV: the key in hex, the
+/// stream's length.
+const FORGET: &str = r"
+redis.call('DEL', KEYS[1])
+changed(KEYS[2], KEYS[3], ARGV[1], ARGV[2])
+return 1
+";
+
+/// Entries this process keeps copies of, at most.
+const COPIES: u64 = 100_000;
 
 /// What an entry holds: no session id (the caller, who has the cookie,
 /// supplies it).
@@ -47,28 +70,42 @@ pub struct RedisSessionCache {
     tombstone_ms: u64,
     fill: redis::Script,
     kill: redis::Script,
+    forget: redis::Script,
+    copies: Arc<LocalCopies>,
+    /// The change counter's and stream's keys.
+    changes: (String, String),
 }
 
 impl RedisSessionCache {
     /// Entries kept for `ttl` (more than zero).
     pub fn new(redis: Redis, ttl: Duration) -> RedisSessionCache {
         RedisSessionCache {
-            redis,
             ttl_ms: ttl.as_millis().max(1) as u64,
             // Outlives any read that started before the delete.
             tombstone_ms: (ttl + Duration::from_secs(60)).as_millis() as u64,
-            fill: redis::Script::new(FILL),
-            kill: redis::Script::new(KILL),
+            fill: script(FILL),
+            kill: script(KILL),
+            forget: script(FORGET),
+            copies: LocalCopies::new(redis.clone(), ttl, COPIES),
+            changes: local_copies::names(&redis),
+            redis,
         }
     }
 
-    fn keys(&self, key: &Key) -> (String, String) {
+    /// The entry's key, the tombstone's, and the session key in hex.
+    fn keys(&self, key: &Key) -> (String, String, String) {
         let hex = hex::encode(key);
         (
             self.redis.key(&format!("session:{hex}")),
             self.redis.key(&format!("ended:{hex}")),
+            hex,
         )
     }
+}
+
+/// A writing script with the function that records its change.
+fn script(body: &str) -> redis::Script {
+    redis::Script::new(&format!("{}{body}", local_copies::APPEND))
 }
 
 fn decode(value: &str, id: &Id) -> Option<Arc<Loaded>> {
@@ -83,17 +120,26 @@ fn decode(value: &str, id: &Id) -> Option<Arc<Loaded>> {
 #[async_trait]
 impl SessionCache for RedisSessionCache {
     async fn get(&self, key: &Key, id: &Id) -> Result<Option<Arc<Loaded>>, CacheError> {
-        let (entry, _) = self.keys(key);
+        if let Some(copy) = self.copies.get(key).await? {
+            return Ok(Some(copy));
+        }
+        let epoch = self.copies.epoch();
+        let (entry, _, _) = self.keys(key);
         let value: Option<String> = self
             .redis
             .run(|mut c| async move { redis::cmd("GET").arg(entry).query_async(&mut c).await })
             .await
             .map_err(CacheError)?;
-        Ok(value.as_deref().and_then(|v| decode(v, id)))
+        let loaded = value.as_deref().and_then(|v| decode(v, id));
+        if let Some(loaded) = &loaded {
+            self.copies.keep(key, loaded, epoch);
+        }
+        Ok(loaded)
     }
 
     async fn fill(&self, key: &Key, loaded: &Arc<Loaded>) -> Result<bool, CacheError> {
-        let (entry, tombstone) = self.keys(key);
+        let (entry, tombstone, hex) = self.keys(key);
+        let (counter, stream) = self.changes.clone();
         let value = serde_json::to_string(&Entry {
             data: loaded.record.data.clone(),
             expires: loaded.record.expiry_date.unix_timestamp(),
@@ -105,39 +151,60 @@ impl SessionCache for RedisSessionCache {
                 self.fill
                     .key(entry)
                     .key(tombstone)
+                    .key(counter)
+                    .key(stream)
                     .arg(value)
                     .arg(self.ttl_ms)
+                    .arg(hex)
+                    .arg(STREAM_LENGTH)
                     .invoke_async(&mut c)
                     .await
             })
             .await
             .map_err(CacheError)?;
+        self.copies.drop_copy(key);
         Ok(written == 1)
     }
 
     async fn kill(&self, key: &Key) -> Result<(), CacheError> {
-        let (entry, tombstone) = self.keys(key);
+        let (entry, tombstone, hex) = self.keys(key);
+        let (counter, stream) = self.changes.clone();
         self.redis
             .run(|mut c| async move {
                 self.kill
                     .key(entry)
                     .key(tombstone)
+                    .key(counter)
+                    .key(stream)
                     .arg(self.tombstone_ms)
+                    .arg(hex)
+                    .arg(STREAM_LENGTH)
                     .invoke_async::<i64>(&mut c)
                     .await
             })
             .await
-            .map(drop)
-            .map_err(CacheError)
+            .map_err(CacheError)?;
+        self.copies.drop_copy(key);
+        Ok(())
     }
 
     async fn forget(&self, key: &Key) -> Result<(), CacheError> {
-        let (entry, _) = self.keys(key);
+        let (entry, _, hex) = self.keys(key);
+        let (counter, stream) = self.changes.clone();
         self.redis
-            .run(
-                |mut c| async move { redis::cmd("DEL").arg(entry).query_async::<()>(&mut c).await },
-            )
+            .run(|mut c| async move {
+                self.forget
+                    .key(entry)
+                    .key(counter)
+                    .key(stream)
+                    .arg(hex)
+                    .arg(STREAM_LENGTH)
+                    .invoke_async::<i64>(&mut c)
+                    .await
+            })
             .await
-            .map_err(CacheError)
+            .map_err(CacheError)?;
+        self.copies.drop_copy(key);
+        Ok(())
     }
 }
