@@ -79,6 +79,9 @@ async fn with_postgres_stopped_requests_get_503_and_the_instance_recovers_by_its
     assert!(started.elapsed() < FEW_SECONDS);
     assert_eq!(res.status(), 503);
     assert!(res.text().await.unwrap().contains("database"));
+    // The session check too, though its copy of the session needs no
+    // database: the instance knows the database is down.
+    assert_eq!(signed_in.get("/api/auth/session").await.status(), 503);
     let mut probe = app.new_browser();
     assert_eq!(probe.get("/health").await.status(), 200, "alive");
     let (status, body) = ready(&mut probe).await;

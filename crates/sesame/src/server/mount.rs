@@ -337,7 +337,7 @@ impl Sesame {
             .merge(pages)
             .layer(layers);
         availability::watch(auth);
-        Router::new()
+        let guarded = Router::new()
             .route(
                 availability::HEALTH_PATH,
                 axum::routing::get(availability::health),
@@ -350,12 +350,17 @@ impl Sesame {
                 admin_route::ADMIN_PATH,
                 axum::routing::post(admin_route::admin),
             )
-            .merge(session_check::in_front_of(app, auth.clone()))
+            .merge(app)
             .layer(
                 ServiceBuilder::new()
                     .layer(Extension(auth.clone()))
                     .layer(middleware::from_fn(availability::availability)),
-            )
+            );
+        // The session check's fast path is in front of everything, the
+        // availability middleware included: it answers only while every
+        // backend is up and its read succeeded, and hands anything else to
+        // the guarded stack, which answers as before.
+        session_check::in_front_of(guarded, auth.clone())
     }
 }
 

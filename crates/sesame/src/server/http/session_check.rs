@@ -13,6 +13,11 @@
 //!   session, read through the store (and its cache), shaped by the `session`
 //!   callback.
 //!
+//! It sits in front of the availability middleware too: it answers only
+//! while the instance saw every backend up, and a read that fails is not
+//! answered here but handed on, so the guarded stack reads again, notes the
+//! failure and answers 503 as for any request.
+//!
 //! Everything else goes to the full stack, unchanged: another method, a query
 //! string (`?lang=` sets a cookie), a cookie that does not parse, is sent twice
 //! or names no session (the stack removes it), a session that is over (deleted)
@@ -72,7 +77,7 @@ pub fn in_front_of(app: Router, auth: Auth) -> Router {
 
 /// The answer to a request with head `req` if the fast path can give it without a write.
 async fn answer(auth: &Auth, req: &Parts) -> Option<Response> {
-    if req.method != Method::GET || req.uri.query().is_some() {
+    if req.method != Method::GET || req.uri.query().is_some() || !auth.health.all_up() {
         return None;
     }
     let name = lifecycle::cookie_name(auth.config.secure_cookies());

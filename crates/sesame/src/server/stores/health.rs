@@ -45,6 +45,11 @@ impl Health {
         self.down.read().map(|d| d.1.clone()).unwrap_or_default()
     }
 
+    /// Whether every backend was up at the last look.
+    pub fn all_up(&self) -> bool {
+        self.down.read().is_ok_and(|d| d.1.is_empty())
+    }
+
     /// Claims the right to start a look caused by a request: at most one
     /// a second.
     fn claim_request_look(&self, now: Instant) -> bool {
