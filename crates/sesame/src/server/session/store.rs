@@ -170,6 +170,12 @@ pub trait SessionCache: Send + Sync + 'static {
     /// Caches what a read or a write found, unless the session was deleted
     /// meanwhile (its tombstone is there); whether it stands.
     async fn fill(&self, key: &Key, loaded: &Arc<Loaded>) -> Result<bool, CacheError>;
+    /// Caches what a write of the session changed, unless it was deleted
+    /// meanwhile; whether it stands. A cache others keep copies of makes
+    /// sure none serves the old version after this returns.
+    async fn update(&self, key: &Key, loaded: &Arc<Loaded>) -> Result<bool, CacheError> {
+        self.fill(key, loaded).await
+    }
     /// Leaves a tombstone for `key` and drops its entry: called before the
     /// row is deleted (or right after a transaction deleted it).
     async fn kill(&self, key: &Key) -> Result<(), CacheError>;
@@ -494,7 +500,7 @@ impl SessionStore for Sessions {
             .map_err(backend)?;
         if updated {
             self.cache
-                .fill(&key, &Loaded::new(record.clone()))
+                .update(&key, &Loaded::new(record.clone()))
                 .await
                 .map_err(backend)?;
         } else {

@@ -1,139 +1,192 @@
-//! Copies of Redis's session entries kept in this process, served only after
-//! a round trip that started after the request arrived has read every change
-//! made since, on any instance: revocation stays final at once everywhere,
-//! and a busy instance pays one Redis round trip per batch of checks instead
-//! of one per check.
+//! Copies of Redis's session entries kept in this process, served without
+//! asking Redis, while revocation stays final at once on every instance: a
+//! write to an entry returns only once every instance that may serve a
+//! copy has dropped it.
 //!
-//! Every write to the shared cache (a fill, a tombstone, a forget) appends
-//! the entry's key to a stream in the same Redis script, numbered by a
-//! counter (`<prefix>changes:seq`, `<prefix>changes`). Before serving a
-//! local copy, a check waits for a *sync*: one script that returns the
-//! counter and the changes this process has not applied. A sync is shared by
-//! every check that arrived before it was sent (at most one is in flight; a
-//! check arriving meanwhile waits for the next), so under load one round
-//! trip serves many checks. A change of another instance that returned
-//! before a check arrived is in Redis before that check's sync reads it, so
-//! the copy is dropped before the check could see it.
+//! - Every write to the shared cache (a fill, a tombstone, a forget)
+//!   appends the entry's key to a stream in the same Redis script, numbered
+//!   by a counter (`<prefix>changes:seq`, `<prefix>changes`).
+//! - Each instance that keeps copies reads the stream as it grows (`XREAD
+//!   BLOCK` on a connection of its own), drops the copies it names, and
+//!   records how far it got (`<prefix>changes:applied`), with a lease
+//!   (`<prefix>changes:instances`, a score of Redis time + [`LEASE`])
+//!   renewed on each turn of that loop. It serves copies only until its
+//!   lease's end as it knows it ([`LEASE`] − [`MARGIN`] after it sent the
+//!   renewal, so before Redis counts the lease as over).
+//! - The writer, after its script, waits until every instance whose lease
+//!   runs has applied its change (or lost its lease): only then does the
+//!   sign-out, the revocation, the update return.
+//! - A gap in the numbers (the stream trimmed past what an instance read, a
+//!   counter ahead of the stream, a Redis that lost its data), a broken
+//!   loop, or a lease renewed after it ran out drops every copy.
+//! - A copy is only kept from a read that no applied change overtook (see
+//!   [`LocalCopies::keep`]).
 //!
-//! A gap in the numbers (the stream trimmed past what this process read, a
-//! Redis that lost its data) drops every copy. A copy is only kept from a
-//! read that no applied change overtook (see [`LocalCopies::keep`]).
+//! Leases are timed by Redis's clock (`TIME`) and each instance's own
+//! monotonic clock: a jump of Redis's clock forward by more than [`MARGIN`]
+//! could end a lease early in Redis's eyes, the one assumption (as in any
+//! lease) beyond Redis answering.
 //!
-//! Not a hand-made cache where a crate would do: redis-rs's client-side
-//! caching (`CLIENT TRACKING`) delivers invalidations on the connection but
-//! gives no point at which a read may trust them, which "final at once"
-//! needs; the sync here is that point.
+//! Hand-made rather than redis-rs's client-side caching (`CLIENT
+//! TRACKING`): tracking delivers invalidations to the reader, but tells no
+//! writer when they were applied, which "final at once" needs.
 
-use std::sync::{
-    atomic::{AtomicU64, Ordering},
-    Arc, Mutex,
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, OnceLock, Weak,
+    },
+    time::{Duration, Instant},
 };
-
-use tokio::sync::watch;
 
 use super::Redis;
 use crate::server::session::store::{CacheError, Key, Loaded};
 
-/// KEYS: counter, stream. ARGV: the counter this process applied, the last
-/// stream id it read, how many changes at most. Returns the counter, then
-/// (when it moved) the stream's last id and the changes after the one read,
-/// as number and key pairs.
-const SYNC: &str = r"
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n == tonumber(ARGV[1]) then return {tostring(n)} end
-local out = {tostring(n)}
-local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-if #last > 0 then out[2] = last[1][1] else out[2] = '0-0' end
-for _, e in ipairs(redis.call('XRANGE', KEYS[2], '(' .. ARGV[2], '+', 'COUNT', ARGV[3])) do
-  out[#out + 1] = e[2][2]
-  out[#out + 1] = e[2][4]
-end
-return out
-";
+/// How long an instance's lease runs after a renewal.
+pub const LEASE: Duration = Duration::from_secs(2);
 
-/// Lua that a writing script runs after its write: appends `ARGV[k]` (the
-/// entry's key in hex) to the stream `KEYS[s]`, numbered by `KEYS[c]`, the
-/// stream trimmed to about `ARGV[m]` changes.
+/// How much sooner than Redis an instance counts its lease as over.
+pub const MARGIN: Duration = Duration::from_millis(500);
+
+/// How long one read of the stream waits for a change.
+const BLOCK: Duration = Duration::from_millis(250);
+
+/// Changes kept in the stream.
+pub const STREAM_LENGTH: u64 = 10_000;
+
+/// Changes read in one turn at most.
+const BATCH: u64 = 1_000;
+
+/// Lua that a writing script runs after its write: appends `hex` to the
+/// stream, numbered by the counter, and returns the number.
 pub const APPEND: &str = r"
 local function changed(counter, stream, hex, maxlen)
   local n = redis.call('INCR', counter)
   redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 's', n, 'k', hex)
+  return n
 end
 ";
 
-/// Changes kept in the stream: a process that reads fewer than this many
-/// between two syncs applies them one by one, else drops every copy.
-pub const STREAM_LENGTH: u64 = 10_000;
+/// KEYS: instances, applied, counter. ARGV: instance, applied, lease (ms).
+/// Renews the lease and records how far the instance got. Returns the
+/// counter, whether the old lease still ran, and the stream id to read
+/// from when it starts (`0` unless ARGV[4] asks for it).
+const RENEW: &str = r"
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local old = redis.call('ZSCORE', KEYS[1], ARGV[1])
+local ran = 0
+if old and tonumber(old) > now then ran = 1 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local n = tonumber(redis.call('GET', KEYS[3]) or '0')
+return {n, ran}
+";
 
-/// Changes read in one sync at most (more: every copy is dropped).
-const BATCH: u64 = 1_000;
+/// KEYS: stream, counter. The stream's last id and the counter, read
+/// together: where a starting instance begins.
+const START: &str = r"
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local id = '0-0'
+if #last > 0 then id = last[1][1] end
+return {id, redis.call('GET', KEYS[2]) or '0'}
+";
 
-/// Where this process is in the stream of changes.
-struct Applied {
-    /// The counter's value whose changes are applied.
-    seq: u64,
-    /// The id of the last stream entry read.
-    last_id: String,
+/// KEYS: instances, applied. ARGV: change number, the asking instance.
+/// The instances whose lease runs and that have not applied the change.
+const BEHIND: &str = r"
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
+  if id ~= ARGV[2] then
+    local applied = tonumber(redis.call('HGET', KEYS[2], id) or '0')
+    if applied < tonumber(ARGV[1]) then out[#out + 1] = id end
+  end
+end
+return out
+";
+
+/// The Redis names the changes live under.
+#[derive(Clone)]
+pub struct Names {
+    /// The change counter.
+    pub counter: String,
+    /// The stream of changes.
+    pub stream: String,
+    instances: String,
+    applied: String,
 }
 
-/// Who wants a sync and which one is running.
-#[derive(Default)]
-struct Turns {
-    /// Syncs sent so far (the one in flight included).
-    sent: u64,
-    /// The highest sync a waiting check needs.
-    wanted: u64,
-    /// Whether a task is sending syncs.
-    running: bool,
+impl Names {
+    /// The names under `redis`'s prefix.
+    pub fn new(redis: &Redis) -> Names {
+        Names {
+            counter: redis.key("changes:seq"),
+            stream: redis.key("changes"),
+            instances: redis.key("changes:instances"),
+            applied: redis.key("changes:applied"),
+        }
+    }
 }
 
-/// The local copies and their syncing.
+/// The local copies, the loop that keeps them in step, and the writers' wait.
 pub struct LocalCopies {
     redis: Redis,
-    counter: String,
-    stream: String,
-    sync: redis::Script,
+    names: Names,
+    /// This instance's name in the leases.
+    instance: String,
     entries: moka::sync::Cache<Key, Arc<Loaded>>,
     /// Bumped before any copy is dropped: a read that saw it move while it
     /// was out does not keep its copy.
     epoch: AtomicU64,
-    applied: Mutex<Applied>,
-    turns: Mutex<Turns>,
-    /// The last sync done, and whether it succeeded.
-    done: watch::Sender<(u64, bool)>,
+    /// Nanoseconds after `born` until which copies may be served (0: not now).
+    serve_until: AtomicU64,
+    born: Instant,
+    /// Set once the loop is started (at the first read that may keep a copy).
+    started: OnceLock<()>,
+    renew: redis::Script,
+    start: redis::Script,
+    behind: redis::Script,
 }
 
 impl LocalCopies {
     /// Copies of at most `capacity` entries, each kept at most `ttl`.
-    pub fn new(redis: Redis, ttl: std::time::Duration, capacity: u64) -> Arc<LocalCopies> {
-        let (counter, stream) = names(&redis);
+    pub fn new(redis: Redis, ttl: Duration, capacity: u64) -> Arc<LocalCopies> {
         Arc::new(LocalCopies {
+            names: Names::new(&redis),
             redis,
-            counter,
-            stream,
-            sync: redis::Script::new(SYNC),
+            instance: hex::encode(rand::random::<[u8; 12]>()),
             entries: moka::sync::Cache::builder()
                 .max_capacity(capacity)
-                .time_to_live(ttl.max(std::time::Duration::from_millis(1)))
+                .time_to_live(ttl.max(Duration::from_millis(1)))
                 .build(),
             epoch: AtomicU64::new(0),
-            applied: Mutex::new(Applied {
-                seq: 0,
-                last_id: "0-0".to_string(),
-            }),
-            turns: Mutex::new(Turns::default()),
-            done: watch::channel((0, true)).0,
+            serve_until: AtomicU64::new(0),
+            born: Instant::now(),
+            started: OnceLock::new(),
+            renew: redis::Script::new(RENEW),
+            start: redis::Script::new(START),
+            behind: redis::Script::new(BEHIND),
         })
     }
 
-    /// The copy of `key`, if this process has one that no change made
-    /// before this call (on any instance) has overtaken.
-    pub async fn get(self: &Arc<Self>, key: &Key) -> Result<Option<Arc<Loaded>>, CacheError> {
-        if !self.entries.contains_key(key) {
-            return Ok(None);
+    /// The names of the change counter and stream.
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// The copy of `key`, if this process has one and its lease runs.
+    pub fn get(self: &Arc<Self>, key: &Key) -> Option<Arc<Loaded>> {
+        if self.started.get().is_none() {
+            self.start_loop();
+            return None;
         }
-        self.synced().await?;
-        Ok(self.entries.get(key))
+        if !self.serving() {
+            return None;
+        }
+        self.entries.get(key)
     }
 
     /// Where the copies are now: pass it to [`LocalCopies::keep`] with what a
@@ -146,7 +199,7 @@ impl LocalCopies {
     /// `epoch` (the change behind it may be this entry's, and may have been
     /// applied before the copy went in).
     pub fn keep(&self, key: &Key, loaded: &Arc<Loaded>, epoch: u64) {
-        if self.epoch() != epoch {
+        if self.epoch() != epoch || self.started.get().is_none() {
             return;
         }
         self.entries.insert(*key, loaded.clone());
@@ -163,128 +216,258 @@ impl LocalCopies {
         self.entries.invalidate(key);
     }
 
+    /// Waits until every other instance whose lease runs has applied change
+    /// `number` (or its lease ran out): the change is then final everywhere.
+    pub async fn settled(&self, number: u64) -> Result<(), CacheError> {
+        // A lease runs at most LEASE past its last renewal, and an instance
+        // renews only after it applied what it read: past this, something
+        // is wrong with Redis itself.
+        let deadline = Instant::now() + LEASE + Duration::from_secs(1);
+        loop {
+            let names = self.names.clone();
+            let behind: Vec<String> = self
+                .redis
+                .run(|mut c| async move {
+                    self.behind
+                        .key(names.instances)
+                        .key(names.applied)
+                        .arg(number)
+                        .arg(&self.instance)
+                        .invoke_async(&mut c)
+                        .await
+                })
+                .await
+                .map_err(CacheError)?;
+            if behind.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(CacheError(format!(
+                    "{} instance(s) did not apply a session change",
+                    behind.len()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    fn serving(&self) -> bool {
+        let until = self.serve_until.load(Ordering::SeqCst);
+        until != 0 && (self.born.elapsed().as_nanos() as u64) < until
+    }
+
+    fn stop_serving(&self) {
+        self.serve_until.store(0, Ordering::SeqCst);
+    }
+
     /// Drops every copy.
     fn drop_all(&self) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.entries.invalidate_all();
     }
 
-    /// Waits for a sync sent after this call.
-    async fn synced(self: &Arc<Self>) -> Result<(), CacheError> {
-        let mut done = self.done.subscribe();
-        let target = {
-            let mut turns = self.turns.lock().expect("turns");
-            let target = turns.sent + 1;
-            turns.wanted = turns.wanted.max(target);
-            if !turns.running {
-                turns.running = true;
-                tokio::spawn(self.clone().send_syncs());
-            }
-            target
+    /// Starts the loop that reads the changes (once; not outside a runtime).
+    fn start_loop(self: &Arc<Self>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
         };
-        loop {
-            let (sync, ok) = *done.borrow_and_update();
-            if sync >= target {
-                return if ok {
-                    Ok(())
-                } else {
-                    Err(CacheError("the session cache could not sync".into()))
-                };
-            }
-            done.changed()
-                .await
-                .map_err(|_| CacheError("the session cache stopped".into()))?;
+        if self.started.set(()).is_ok() {
+            runtime.spawn(follow(Arc::downgrade(self)));
         }
     }
+}
 
-    /// Sends syncs while a check waits for one.
-    async fn send_syncs(self: Arc<Self>) {
-        loop {
-            let sync = {
-                let mut turns = self.turns.lock().expect("turns");
-                if turns.wanted <= turns.sent {
-                    turns.running = false;
-                    return;
-                }
-                turns.sent += 1;
-                turns.sent
-            };
-            let ok = self.sync_once().await.is_ok();
-            self.done.send_replace((sync, ok));
+/// Where the loop is in the stream.
+struct Position {
+    /// The counter's value whose changes are applied.
+    seq: u64,
+    /// The id of the last stream entry read.
+    last_id: String,
+}
+
+/// The loop: connects, then reads changes and renews the lease until the
+/// copies are dropped; any failure stops serving and starts again.
+async fn follow(copies: Weak<LocalCopies>) {
+    loop {
+        let Some(strong) = copies.upgrade() else {
+            return;
+        };
+        if let Err(cause) = follow_once(&strong).await {
+            strong.stop_serving();
+            strong.drop_all();
+            tracing::warn!(%cause, "session cache: following changes failed; copies dropped");
+            drop(strong);
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        } else {
+            return;
         }
     }
+}
 
-    /// One sync: reads the changes since the last and drops their copies.
-    async fn sync_once(&self) -> Result<(), String> {
-        let (seq, last_id) = {
-            let applied = self.applied.lock().expect("applied");
-            (applied.seq, applied.last_id.clone())
-        };
-        let (counter, stream) = (self.counter.clone(), self.stream.clone());
-        let reply: Vec<String> = self
-            .redis
-            .run(|mut c| async move {
-                self.sync
-                    .key(counter)
-                    .key(stream)
-                    .arg(seq)
-                    .arg(&last_id)
-                    .arg(BATCH)
+/// One connection's worth of the loop: `Ok` when the copies are gone.
+async fn follow_once(copies: &Arc<LocalCopies>) -> Result<(), String> {
+    let mut connection = copies.redis.dedicated().await?;
+    let names = copies.names.clone();
+    let (last_id, counter): (String, String) = copies
+        .redis
+        .run(|mut c| {
+            let names = names.clone();
+            async move {
+                copies
+                    .start
+                    .key(names.stream)
+                    .key(names.counter)
                     .invoke_async(&mut c)
                     .await
-            })
-            .await?;
-        let mut reply = reply.into_iter();
-        let now: u64 = reply
-            .next()
-            .and_then(|n| n.parse().ok())
-            .ok_or("a sync without a counter")?;
-        if now == seq {
+            }
+        })
+        .await?;
+    // Nothing before this point is applied: no copy from before stands.
+    copies.drop_all();
+    let mut at = Position {
+        seq: counter.parse().map_err(|_| "a counter that is no number")?,
+        last_id,
+    };
+    loop {
+        if Arc::strong_count(copies) == 1 {
             return Ok(());
         }
-        let new_last = reply.next().ok_or("a sync without a stream id")?;
-        let changes: Vec<(u64, String)> = pairs(reply);
-        let in_order = changes.len() as u64 == now.saturating_sub(seq)
-            && changes
-                .iter()
-                .zip(seq + 1..)
-                .all(|((number, _), expected)| *number == expected);
-        if in_order {
-            self.epoch.fetch_add(1, Ordering::SeqCst);
-            for (_, hex) in &changes {
-                let mut key = [0u8; 32];
-                if hex::decode_to_slice(hex, &mut key).is_ok() {
-                    self.entries.invalidate(&key);
-                } else {
-                    self.entries.invalidate_all();
+        let sent = Instant::now();
+        let (counter, ran): (u64, i64) = copies
+            .redis
+            .run(|mut c| {
+                let names = names.clone();
+                let instance = copies.instance.clone();
+                async move {
+                    copies
+                        .renew
+                        .key(names.instances)
+                        .key(names.applied)
+                        .key(names.counter)
+                        .arg(instance)
+                        .arg(at.seq)
+                        .arg(LEASE.as_millis() as u64)
+                        .invoke_async(&mut c)
+                        .await
                 }
-            }
-        } else {
-            tracing::info!(
-                from = seq,
-                to = now,
-                read = changes.len(),
-                "session cache: changes missed, every local copy dropped"
-            );
-            self.drop_all();
+            })
+            .await?;
+        if ran == 0 {
+            // Writers stopped waiting for this instance meanwhile.
+            copies.drop_all();
         }
-        let mut applied = self.applied.lock().expect("applied");
-        applied.seq = now;
-        applied.last_id = new_last;
-        Ok(())
+        if counter < at.seq {
+            // Redis lost its data: start again from what it has now.
+            return Err("the change counter went back".into());
+        }
+        let until = (sent - copies.born + LEASE - MARGIN).as_nanos() as u64;
+        copies.serve_until.store(until, Ordering::SeqCst);
+
+        let reply: redis::Value = tokio::time::timeout(
+            BLOCK + copies.redis.timeout,
+            redis::cmd("XREAD")
+                .arg("COUNT")
+                .arg(BATCH)
+                .arg("BLOCK")
+                .arg(BLOCK.as_millis() as u64)
+                .arg("STREAMS")
+                .arg(&names.stream)
+                .arg(&at.last_id)
+                .query_async(&mut connection),
+        )
+        .await
+        .map_err(|_| "the stream did not answer".to_string())?
+        .map_err(|e| e.to_string())?;
+        let entries = entries_of(reply)?;
+        let full = entries.len() as u64 >= BATCH;
+        apply(copies, &mut at, entries);
+        if !full && at.seq < counter {
+            // Changes counted before this read that the stream no longer
+            // holds (trimmed, or never written there).
+            gap(copies, &mut at, counter);
+        }
     }
 }
 
-/// The counter's and the stream's names.
-pub fn names(redis: &Redis) -> (String, String) {
-    (redis.key("changes:seq"), redis.key("changes"))
+/// Drops every copy and moves past the missed changes.
+fn gap(copies: &LocalCopies, at: &mut Position, counter: u64) {
+    tracing::info!(
+        from = at.seq,
+        to = counter,
+        "session cache: changes missed, every local copy dropped"
+    );
+    copies.drop_all();
+    at.seq = counter;
 }
 
-/// `(number, hex key)` pairs of a flat reply.
-fn pairs(mut rest: impl Iterator<Item = String>) -> Vec<(u64, String)> {
+/// Applies the changes read: each drops its copy; one out of order drops all.
+fn apply(copies: &LocalCopies, at: &mut Position, entries: Vec<(String, u64, String)>) {
+    if entries.is_empty() {
+        return;
+    }
+    copies.epoch.fetch_add(1, Ordering::SeqCst);
+    for (id, number, hex) in entries {
+        if number != at.seq + 1 {
+            gap(copies, at, number);
+        } else {
+            let mut key = [0u8; 32];
+            if hex::decode_to_slice(&hex, &mut key).is_ok() {
+                copies.entries.invalidate(&key);
+            } else {
+                copies.drop_all();
+            }
+            at.seq = number;
+        }
+        at.last_id = id;
+    }
+}
+
+/// The `(id, number, key in hex)` entries of an `XREAD` reply.
+fn entries_of(reply: redis::Value) -> Result<Vec<(String, u64, String)>, String> {
+    use redis::Value;
+    let text = |v: &Value| match v {
+        Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        Value::SimpleString(s) => Some(s.clone()),
+        Value::Int(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let streams = match reply {
+        Value::Nil => return Ok(Vec::new()),
+        Value::Array(streams) => streams,
+        Value::Map(streams) => streams.into_iter().map(|(_, v)| v).collect(),
+        other => return Err(format!("an XREAD reply of another shape: {other:?}")),
+    };
     let mut out = Vec::new();
-    while let (Some(n), Some(k)) = (rest.next(), rest.next()) {
-        out.push((n.parse().unwrap_or(0), k));
+    for stream in streams {
+        // RESP2: [name, entries]; a map's value: entries.
+        let entries = match stream {
+            Value::Array(mut parts) if parts.len() == 2 => parts.pop().unwrap_or(Value::Nil),
+            other => other,
+        };
+        let Value::Array(entries) = entries else {
+            continue;
+        };
+        for entry in entries {
+            let Value::Array(parts) = entry else {
+                return Err("a stream entry of another shape".into());
+            };
+            let (Some(id), Some(Value::Array(fields))) =
+                (parts.first().and_then(text), parts.get(1))
+            else {
+                return Err("a stream entry of another shape".into());
+            };
+            let fields: Vec<String> = fields.iter().filter_map(text).collect();
+            let field = |name: &str| {
+                fields
+                    .chunks(2)
+                    .find(|pair| pair.first().map(String::as_str) == Some(name))
+                    .and_then(|pair| pair.get(1).cloned())
+            };
+            let number = field("s")
+                .and_then(|n| n.parse().ok())
+                .ok_or("a change without its number")?;
+            out.push((id, number, field("k").unwrap_or_default()));
+        }
     }
-    out
+    Ok(out)
 }

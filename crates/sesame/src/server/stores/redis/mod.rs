@@ -34,6 +34,7 @@ pub struct RedisError {
 /// A connection to Redis with Sesame's key prefix and time bound.
 #[derive(Clone)]
 pub struct Redis {
+    client: redis::Client,
     connection: ConnectionManager,
     prefix: String,
     timeout: Duration,
@@ -63,12 +64,13 @@ impl Redis {
             .set_number_of_retries(1);
         let connection = tokio::time::timeout(
             config.timeout,
-            ConnectionManager::new_with_config(client, settings),
+            ConnectionManager::new_with_config(client.clone(), settings),
         )
         .await
         .map_err(|_| error("no answer".to_string()))?
         .map_err(|e| error(e.to_string()))?;
         Ok(Redis {
+            client,
             connection,
             prefix: config.prefix.clone(),
             timeout: config.timeout,
@@ -78,6 +80,22 @@ impl Redis {
     /// `prefix` + `name`.
     fn key(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)
+    }
+
+    /// A connection of its own, for commands that block it (`XREAD BLOCK`):
+    /// no response timeout of its own, so the caller bounds each command.
+    async fn dedicated(&self) -> Result<redis::aio::MultiplexedConnection, String> {
+        let settings = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(None);
+        tokio::time::timeout(
+            self.timeout,
+            self.client
+                .get_multiplexed_async_connection_with_config(&settings),
+        )
+        .await
+        .map_err(|_| "no answer".to_string())?
+        .map_err(|e| e.to_string())
     }
 
     /// Runs a command on the connection within the time bound.

@@ -8,10 +8,10 @@
 //! writes if no tombstone is there (one script), so a read that found the row
 //! just before a `DELETE` on another instance cannot put it back.
 //!
-//! Each instance also keeps copies of the entries it read, and serves one
-//! only after a sync with Redis sent after the request arrived
-//! ([`super::local_copies`]): every script that writes an entry records the
-//! change for the other instances in the same step.
+//! Each instance also keeps copies of the entries it read and serves them
+//! without asking Redis ([`super::local_copies`]): every script that changes
+//! an entry others may hold a copy of records the change in the same step,
+//! and returns only once every instance dropped its copy.
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -27,29 +27,29 @@ use super::{
 use crate::server::session::store::{CacheError, Key, Loaded, SessionCache};
 
 /// KEYS: entry, tombstone, change counter, change stream. ARGV: value, ttl
-/// (ms), the key in hex, the stream's length. 1 if written.
+/// (ms), the key in hex, the stream's length, whether the write changes what
+/// copies hold (`1`: an update; a read's or a new session's fill does not).
+/// -1 if not written (a tombstone), else the change's number (0: none).
 const FILL: &str = r"
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-changed(KEYS[3], KEYS[4], ARGV[3], ARGV[4])
-return 1
+if ARGV[5] == '1' then return changed(KEYS[3], KEYS[4], ARGV[3], ARGV[4]) end
+return 0
 ";
 
 /// KEYS: entry, tombstone, change counter, change stream. ARGV: tombstone
-/// ttl (ms), the key in hex, the stream's length.
+/// ttl (ms), the key in hex, the stream's length. The change's number.
 const KILL: &str = r"
 redis.call('SET', KEYS[2], 1, 'PX', ARGV[1])
 redis.call('DEL', KEYS[1])
-changed(KEYS[3], KEYS[4], ARGV[2], ARGV[3])
-return 1
+return changed(KEYS[3], KEYS[4], ARGV[2], ARGV[3])
 ";
 
 /// KEYS: entry, change counter, change stream. ARGV: the key in hex, the
-/// stream's length.
+/// stream's length. The change's number.
 const FORGET: &str = r"
 redis.call('DEL', KEYS[1])
-changed(KEYS[2], KEYS[3], ARGV[1], ARGV[2])
-return 1
+return changed(KEYS[2], KEYS[3], ARGV[1], ARGV[2])
 ";
 
 /// Entries this process keeps copies of, at most.
@@ -72,8 +72,6 @@ pub struct RedisSessionCache {
     kill: redis::Script,
     forget: redis::Script,
     copies: Arc<LocalCopies>,
-    /// The change counter's and stream's keys.
-    changes: (String, String),
 }
 
 impl RedisSessionCache {
@@ -87,7 +85,6 @@ impl RedisSessionCache {
             kill: script(KILL),
             forget: script(FORGET),
             copies: LocalCopies::new(redis.clone(), ttl, COPIES),
-            changes: local_copies::names(&redis),
             redis,
         }
     }
@@ -108,6 +105,55 @@ fn script(body: &str) -> redis::Script {
     redis::Script::new(&format!("{}{body}", local_copies::APPEND))
 }
 
+impl RedisSessionCache {
+    /// Writes the entry of `key` unless it has a tombstone; with `update`,
+    /// returns once no instance holds a copy of what it held before.
+    async fn write(
+        &self,
+        key: &Key,
+        loaded: &Arc<Loaded>,
+        update: bool,
+    ) -> Result<bool, CacheError> {
+        let (entry, tombstone, hex) = self.keys(key);
+        let names = self.copies.names().clone();
+        let value = serde_json::to_string(&Entry {
+            data: loaded.record.data.clone(),
+            expires: loaded.record.expiry_date.unix_timestamp(),
+        })
+        .map_err(|e| CacheError(e.to_string()))?;
+        let change: i64 = self
+            .redis
+            .run(|mut c| async move {
+                self.fill
+                    .key(entry)
+                    .key(tombstone)
+                    .key(names.counter)
+                    .key(names.stream)
+                    .arg(value)
+                    .arg(self.ttl_ms)
+                    .arg(hex)
+                    .arg(STREAM_LENGTH)
+                    .arg(if update { "1" } else { "0" })
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await
+            .map_err(CacheError)?;
+        self.settled(key, change).await?;
+        Ok(change >= 0)
+    }
+
+    /// After change number `change` (if any) to the entry of `key`: drops
+    /// this process's copy and waits until every instance dropped theirs.
+    async fn settled(&self, key: &Key, change: i64) -> Result<(), CacheError> {
+        self.copies.drop_copy(key);
+        match u64::try_from(change) {
+            Ok(number) if number > 0 => self.copies.settled(number).await,
+            _ => Ok(()),
+        }
+    }
+}
+
 fn decode(value: &str, id: &Id) -> Option<Arc<Loaded>> {
     let entry: Entry = serde_json::from_str(value).ok()?;
     Some(Loaded::new(Record {
@@ -120,7 +166,7 @@ fn decode(value: &str, id: &Id) -> Option<Arc<Loaded>> {
 #[async_trait]
 impl SessionCache for RedisSessionCache {
     async fn get(&self, key: &Key, id: &Id) -> Result<Option<Arc<Loaded>>, CacheError> {
-        if let Some(copy) = self.copies.get(key).await? {
+        if let Some(copy) = self.copies.get(key) {
             return Ok(Some(copy));
         }
         let epoch = self.copies.epoch();
@@ -138,23 +184,25 @@ impl SessionCache for RedisSessionCache {
     }
 
     async fn fill(&self, key: &Key, loaded: &Arc<Loaded>) -> Result<bool, CacheError> {
+        self.write(key, loaded, false).await
+    }
+
+    async fn update(&self, key: &Key, loaded: &Arc<Loaded>) -> Result<bool, CacheError> {
+        self.write(key, loaded, true).await
+    }
+
+    async fn kill(&self, key: &Key) -> Result<(), CacheError> {
         let (entry, tombstone, hex) = self.keys(key);
-        let (counter, stream) = self.changes.clone();
-        let value = serde_json::to_string(&Entry {
-            data: loaded.record.data.clone(),
-            expires: loaded.record.expiry_date.unix_timestamp(),
-        })
-        .map_err(|e| CacheError(e.to_string()))?;
-        let written: i64 = self
+        let names = self.copies.names().clone();
+        let change: i64 = self
             .redis
             .run(|mut c| async move {
-                self.fill
+                self.kill
                     .key(entry)
                     .key(tombstone)
-                    .key(counter)
-                    .key(stream)
-                    .arg(value)
-                    .arg(self.ttl_ms)
+                    .key(names.counter)
+                    .key(names.stream)
+                    .arg(self.tombstone_ms)
                     .arg(hex)
                     .arg(STREAM_LENGTH)
                     .invoke_async(&mut c)
@@ -162,49 +210,26 @@ impl SessionCache for RedisSessionCache {
             })
             .await
             .map_err(CacheError)?;
-        self.copies.drop_copy(key);
-        Ok(written == 1)
-    }
-
-    async fn kill(&self, key: &Key) -> Result<(), CacheError> {
-        let (entry, tombstone, hex) = self.keys(key);
-        let (counter, stream) = self.changes.clone();
-        self.redis
-            .run(|mut c| async move {
-                self.kill
-                    .key(entry)
-                    .key(tombstone)
-                    .key(counter)
-                    .key(stream)
-                    .arg(self.tombstone_ms)
-                    .arg(hex)
-                    .arg(STREAM_LENGTH)
-                    .invoke_async::<i64>(&mut c)
-                    .await
-            })
-            .await
-            .map_err(CacheError)?;
-        self.copies.drop_copy(key);
-        Ok(())
+        self.settled(key, change).await
     }
 
     async fn forget(&self, key: &Key) -> Result<(), CacheError> {
         let (entry, _, hex) = self.keys(key);
-        let (counter, stream) = self.changes.clone();
-        self.redis
+        let names = self.copies.names().clone();
+        let change: i64 = self
+            .redis
             .run(|mut c| async move {
                 self.forget
                     .key(entry)
-                    .key(counter)
-                    .key(stream)
+                    .key(names.counter)
+                    .key(names.stream)
                     .arg(hex)
                     .arg(STREAM_LENGTH)
-                    .invoke_async::<i64>(&mut c)
+                    .invoke_async(&mut c)
                     .await
             })
             .await
             .map_err(CacheError)?;
-        self.copies.drop_copy(key);
-        Ok(())
+        self.settled(key, change).await
     }
 }
