@@ -28,11 +28,17 @@
 //! has no `tower_http` trace span.
 
 use crate::wire::routes;
+use std::{
+    convert::Infallible,
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
+
 use axum::{
     extract::Request,
     http::{request::Parts, Method},
-    response::{IntoResponse, Response},
-    routing::any,
+    response::Response,
     Router,
 };
 use time::OffsetDateTime;
@@ -51,28 +57,43 @@ use crate::server::{
 pub const PATH: &str = routes::SESSION;
 
 /// `app` behind a router that answers [`PATH`] itself when it can, and hands
-/// every other request, and the checks it cannot answer, to `app`.
+/// every other request, and the checks it cannot answer, to `app`. The
+/// router has no routes of its own (a plain service as its fallback): a
+/// check pays no route matching and no extension for a matched path.
 pub fn in_front_of(app: Router, auth: Auth) -> Router {
-    let full = app.clone();
-    Router::new()
-        .route(
-            PATH,
-            any(move |req: Request| {
-                let (auth, full) = (auth.clone(), full.clone());
-                async move {
-                    // The body is not `Sync`: the check borrows only the head.
-                    let (head, body) = req.into_parts();
-                    match answer(&auth, &head).await {
-                        Some(res) => res,
-                        None => full
-                            .oneshot(Request::from_parts(head, body))
-                            .await
-                            .into_response(),
-                    }
-                }
-            }),
-        )
-        .fallback_service(app)
+    Router::new().fallback_service(FastPath { app, auth })
+}
+
+/// The service in front of the app (see [`in_front_of`]).
+#[derive(Clone)]
+struct FastPath {
+    app: Router,
+    auth: Auth,
+}
+
+impl tower::Service<Request> for FastPath {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let FastPath { app, auth } = self.clone();
+        Box::pin(async move {
+            if req.uri().path() != PATH {
+                return app.oneshot(req).await;
+            }
+            // The body is not `Sync`: the check borrows only the head.
+            let (head, body) = req.into_parts();
+            match answer(&auth, &head).await {
+                Some(res) => Ok(res),
+                None => app.oneshot(Request::from_parts(head, body)).await,
+            }
+        })
+    }
 }
 
 /// The answer to a request with head `req` if the fast path can give it without a write.
