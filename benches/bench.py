@@ -41,6 +41,7 @@ DEMO_EMAIL, DEMO_PASSWORD = "demo@example.com", "open sesame, demo"
 PHASE_SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNECTIONS = 32
 children = []
+MAIN_MODULE_PARTS = []
 
 
 def log(msg):
@@ -72,7 +73,42 @@ def ensure_tools():
         run([sys.executable, "-m", "pip", "install", "-q", "brotli"])
 
 
+def main_module_profile():
+    """What the main WASM module of the app is made of: a release build of
+    the browser side whose wasm-opt keeps names (`-g`, through a wrapper
+    first on PATH), read by twiggy and summed by crate (the first path
+    segment of each function's name; data segments on their own). The
+    normal build that follows overwrites it."""
+    if not shutil.which("twiggy"):
+        run(["cargo", "install", "twiggy", "--locked"])
+    wrap = os.path.join(OUT, "wasm-opt-names")
+    os.makedirs(wrap, exist_ok=True)
+    real = shutil.which("wasm-opt")
+    with open(os.path.join(wrap, "wasm-opt"), "w") as f:
+        f.write(f'#!/bin/sh\nexec "{real}" -g "$@"\n')
+    os.chmod(os.path.join(wrap, "wasm-opt"), 0o755)
+    run(["cargo", "leptos", "build", "--project", "sesame-app", "--release", "--split", "--frontend-only"],
+        env={**os.environ, "PATH": wrap + os.pathsep + os.environ["PATH"]})
+    items = json.loads(subprocess.run(["twiggy", "top", "-n", "1000000", "--format", "json",
+                                       os.path.join(ROOT, "target", "site", "pkg", "sesame.wasm")],
+                                      capture_output=True, text=True, check=True).stdout)
+    by_crate = {}
+    for item in items:
+        name = item["name"]
+        if "subsection" in name or name.startswith("custom section"):
+            continue  # the names the wrapper kept, not part of the shipped module
+        if name.startswith("data segment") or re.match(r"data\[\d+\]$", name):
+            crate = "data segments"
+        else:
+            m = re.match(r"[<&*\s]*(?:dyn |mut |const )?([A-Za-z_][A-Za-z0-9_]*)(?:\[[0-9a-f]+\])?::", name)
+            crate = m.group(1) if m else "other"
+        by_crate[crate] = by_crate.get(crate, 0) + item["shallow_size"]
+    return sorted(by_crate.items(), key=lambda kv: -kv[1])
+
+
 def build():
+    global MAIN_MODULE_PARTS
+    MAIN_MODULE_PARTS = main_module_profile()
     run(["cargo", "leptos", "build", "--project", "sesame-app", "--release", "--split", "--precompress", "--bin-features", "bench"])
     app = os.path.join(ROOT, "benches", "nextauth")
     lock = os.path.join(app, "package-lock.json")
@@ -558,6 +594,9 @@ def main():
     r["download"] = {"sesame": compressed_sizes(browser["sesame"]["assets"]),
                      "nextauth_js": compressed_sizes([u for u in browser["nextauth"]["assets"] if u.endswith(".js")])}
 
+    main_wasm = os.path.join(ROOT, "target", "site", "pkg", "sesame.wasm")
+    r["main_module"] = {"bytes": os.path.getsize(main_wasm), "brotli": os.path.getsize(main_wasm + ".br"),
+                        "parts": MAIN_MODULE_PARTS}
     r["revoked_served"] = sesame_revoked_served(SESAME)
     stop(nextauth)
     stop(sesame)
@@ -586,11 +625,12 @@ def report(r):
     row("NextAuth v4 session check, signed out", f"{s['nextauth_signed_out']['rps']:.0f} req/s", "", True)
     row("Sesame / NextAuth throughput", f"{valid['rps'] / nxt['rps']:.1f}x", ">= 10x", valid["rps"] >= 10 * nxt["rps"])
     ratios = ", ".join(f"{x * 100:.0f}" for x in s["ceiling_ratios"])
-    row("Sesame / bare axum ceiling (median of 3 alternating pairs)", f"{valid['rps'] / ceil['rps'] * 100:.0f}% (pairs: {ratios}%)", ">= 50%", valid["rps"] >= 0.5 * ceil["rps"])
+    row("Sesame / bare axum ceiling (median of 3 alternating pairs)", f"{valid['rps'] / ceil['rps'] * 100:.0f}% (pairs: {ratios}%)", ">= 80%", valid["rps"] >= 0.8 * ceil["rps"])
     lat = r["latency_one_generator_thread"]
     lv = lat["sesame_valid"]
     row("session check, valid cookie, one generator thread (wrk -t1, 32 conns)", f"{lv['rps']:.0f} req/s, p50 {lv['p50_ms']:.2f} ms (ceiling p99 {lat['ceiling']['p99_ms']:.2f} ms, NextAuth p99 {lat['nextauth_valid']['p99_ms']:.2f} ms)", "", True)
-    row("session check p99 (wrk -t1; with -t2 above: the cores are shared with wrk)", f"{lv['p99_ms']:.2f} ms (-t2: {valid['p99_ms']:.2f} ms, ceiling {ceil['p99_ms']:.2f} ms)", "< 2 ms", lv["p99_ms"] < 2)
+    lc = lat["ceiling"]["p99_ms"]
+    row("session check p99 (wrk -t1; with -t2 above: the cores are shared with wrk)", f"{lv['p99_ms']:.2f} ms = {lv['p99_ms'] / lc:.2f}x the ceiling's {lc:.2f} ms (-t2: {valid['p99_ms']:.2f} ms, ceiling {ceil['p99_ms']:.2f} ms)", "<= 1.2x the ceiling's", lv["p99_ms"] <= 1.2 * lc)
     row("one argon2id verification (median of the rounds)", f"{r['argon2_verify_ms']:.2f} ms", "", True)
     si = r["sign_in_ms"]
     row("sign-in POST: right / wrong / unknown email", f"{si['right']:.2f} / {si['wrong']:.2f} / {si['unknown']:.2f} ms", "", True)
@@ -604,13 +644,17 @@ def report(r):
     row("under attack: flood of wrong passwords", f"{ua['flood']['rps']:.0f} req/s, 256 in flight", "", True)
     row("under attack: session check p99", f"{ua['session']['p99_ms']:.2f} ms ({ratio:.1f}x quiet, {quiet:.2f} ms just before)", "<= 3x quiet", ratio <= 3)
     row("under attack: GET /sign-in p99", f"{ua['sign_in_page']['p99_ms']:.2f} ms (quiet {r['sign_in_page_quiet']['p99_ms']:.2f} ms)", "", True)
-    row("peak RSS (bounded by hashing slots)", f"{r['rss_peak_mib']:.1f} MiB", "bounded", r["rss_peak_mib"] < 128)
+    row("peak RSS (bounded by hashing slots)", f"{r['rss_peak_mib']:.1f} MiB", "<= 48 MiB", r["rss_peak_mib"] <= 48)
     d = r["download"]
-    row("/sign-in download, Sesame (WASM+JS+CSS)", f"gzip {d['sesame']['gzip'] / 1024:.1f} KiB, brotli {d['sesame']['brotli'] / 1024:.1f} KiB", "", True)
+    row("/sign-in download, Sesame (WASM+JS+CSS)", f"gzip {d['sesame']['gzip'] / 1024:.1f} KiB, brotli {d['sesame']['brotli'] / 1024:.1f} KiB", "<= 60 KiB brotli", d["sesame"]["brotli"] <= 60 * 1024)
+    mm = r["main_module"]
+    named = [(name, size) for name, size in mm["parts"] if name != "other"]
+    parts = ", ".join(f"{name} {size / 1024:.1f} KiB" for name, size in named[:3])
+    row("main WASM module of /sign-in (release, wasm-opt -Oz); largest parts (twiggy, by crate)", f"{mm['bytes'] / 1024:.1f} KiB, brotli {mm['brotli'] / 1024:.1f} KiB; {parts}", "", True)
     row("/sign-in JavaScript, NextAuth", f"gzip {d['nextauth_js']['gzip'] / 1024:.1f} KiB, brotli {d['nextauth_js']['brotli'] / 1024:.1f} KiB", "", True)
     row("Sesame smaller than NextAuth (brotli)", f"{d['sesame']['brotli'] / d['nextauth_js']['brotli'] * 100:.0f}% of it", "< 100%", d["sesame"]["brotli"] < d["nextauth_js"]["brotli"])
     row("hydrated (median of 7)", f"{r['hydration_ms']:.0f} ms", "< 300 ms", r["hydration_ms"] < 300)
-    row("RSS idle / after load", f"{r['rss_idle_mib']:.1f} / {r['rss_after_load_mib']:.1f} MiB", "idle < 30 MiB", r["rss_idle_mib"] < 30)
+    row("RSS idle / after load", f"{r['rss_idle_mib']:.1f} / {r['rss_after_load_mib']:.1f} MiB", "idle <= 12 MiB", r["rss_idle_mib"] <= 12)
     row("cold start to first 200 (median of 5)", f"{r['cold_start_ms']:.0f} ms", "< 200 ms", r["cold_start_ms"] < 200)
     ba = r["better_auth"]
     bv = ba["session_valid"]
