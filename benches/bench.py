@@ -292,8 +292,8 @@ def median(xs):
 
 def sign_in_cost(rounds=25):
     """One sign-in POST against one argon2id verification with the server's
-    parameters (GET /bench/argon2 runs one alone on a blocking thread and answers
-    its duration), interleaved round by round so that drift in the machine's
+    parameters (GET /bench/argon2 runs one on the hashing thread, as a job of
+    the gate, and answers its duration there), interleaved round by round so that drift in the machine's
     speed hits both. Requests go over one keep-alive connection, as a browser's
     would. A request to the bare-axum ceiling after the same idle time (the
     client waits as long as a verification takes) is the round trip any axum

@@ -45,7 +45,7 @@ async fn run_server(config: AppConfig) -> Result<(), AppError> {
     let site = config.auth.base_url();
     let (app, _sesame) = server::build(config, options).await?;
     #[cfg(feature = "bench")]
-    let app = sesame::server::with_bench_routes(app);
+    let app = sesame::server::with_bench_routes(app, _sesame.auth());
     let listener = bind(addr).await?;
     println!("Sesame is listening on http://{addr} (site url {site})");
     if let Some((email, password)) = demo {

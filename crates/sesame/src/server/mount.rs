@@ -465,22 +465,30 @@ fn spawn_cleanup(auth: &Auth) {
 /// - `/bench/ceiling`: the ceiling of the session-check benchmark, a bare axum
 ///   handler answering the same JSON as `/api/auth/session` from a constant;
 /// - `/bench/argon2`: one argon2id verification with the server's parameters,
-///   alone on a blocking thread; answers its duration in microseconds, so the
+///   run as a job of `auth`'s hashing gate (the thread, the priority and the
+///   working memory a sign-in's verification gets, and no other thread's
+///   19 MiB kept); answers its duration on that thread in microseconds, so the
 ///   bench can interleave it with sign-ins and compare like with like.
 #[cfg(feature = "bench")]
-pub fn with_bench_routes(app: Router) -> Router {
+pub fn with_bench_routes(app: Router, auth: &Auth) -> Router {
     const SESSION: &str = r#"{"user":{"name":"Demo User","email":"demo@example.com","image":null},"expires":"2026-12-25T00:00:00Z"}"#;
-    let argon2 = || async {
-        let timed = tokio::task::spawn_blocking(|| {
-            let password = password::Password::parse("bench password, not a secret").ok()?;
-            let start = std::time::Instant::now();
-            password::verify_here(&password, password::dummy_hash()).ok()?;
-            Some(start.elapsed().as_micros().to_string())
-        })
-        .await;
-        match timed {
-            Ok(Some(micros)) => Ok(micros),
-            _ => Err(http::StatusCode::INTERNAL_SERVER_ERROR),
+    let gate = auth.gate.clone();
+    let argon2 = move || {
+        let gate = gate.clone();
+        async move {
+            let timed = gate
+                .run(|| {
+                    let password =
+                        password::Password::parse("bench password, not a secret").ok()?;
+                    let start = std::time::Instant::now();
+                    password::verify_here(&password, password::dummy_hash()).ok()?;
+                    Some(start.elapsed().as_micros().to_string())
+                })
+                .await;
+            match timed {
+                Ok(Some(micros)) => Ok(micros),
+                _ => Err(http::StatusCode::INTERNAL_SERVER_ERROR),
+            }
         }
     };
     app.merge(

@@ -184,8 +184,8 @@ pub async fn verify(
         .await?
 }
 
-/// One verification on the calling thread, outside the hashing gate: the
-/// baseline that `make bench` compares a sign-in with.
+/// One verification on the calling thread (the bench runs it as a job of
+/// the hashing gate): the baseline that `make bench` compares a sign-in with.
 #[cfg(feature = "bench")]
 pub fn verify_here(password: &Password, stored: &str) -> Result<Verified, HashError> {
     verify_blocking(password.expose(), stored)

@@ -136,8 +136,10 @@ async fn connect_sqlite(url: &str) -> Result<SqlitePool, DbError> {
         crate::server::defense::files::ensure_private_file(file).map_err(folder_error(file))?;
     }
     SqlitePoolOptions::new()
-        // An in-memory database lives in its one connection.
-        .max_connections(if in_memory { 1 } else { 8 })
+        // An in-memory database lives in its one connection. A file: four,
+        // each a thread with its own page cache; SQLite runs one writer at
+        // a time, and more readers than cores only wait their turn.
+        .max_connections(if in_memory { 1 } else { 4 })
         // An embedded database has no connection to lose: the default ping
         // before every acquire only added a round trip to SQLite's thread
         // (and idle connections are kept, so nothing is reopened per query).
