@@ -118,19 +118,21 @@ async fn a_session_update_on_one_instance_shows_on_the_other_at_once() {
     }
 }
 
-/// Writes the Redis entry of the one session under `prefix` with the name
-/// `name`, as no instance would: no change is recorded.
+/// Writes every session's Redis entry under `prefix` with the name `name`,
+/// as no instance would: no change is recorded.
 fn rename_behind(prefix: &str, name: &str) {
     let redis = services::redis();
     let keys = redis.keys(&format!("{prefix}session:*"));
-    assert_eq!(keys.len(), 1, "{keys:?}");
-    let entry = redis.cli(&["GET", &keys[0]]).join("\n");
-    let value: serde_json::Value = serde_json::from_str(&entry).expect("a JSON entry");
-    let old = value["data"]["sesame"]["name"].clone();
-    assert!(old.is_string(), "{entry}");
-    let renamed = entry.replace(&format!("\"name\":{old}"), &format!("\"name\":\"{name}\""));
-    assert_ne!(renamed, entry);
-    redis.cli(&["SET", &keys[0], &renamed, "KEEPTTL"]);
+    assert!(!keys.is_empty());
+    for key in keys {
+        let entry = redis.cli(&["GET", &key]).join("\n");
+        let value: serde_json::Value = serde_json::from_str(&entry).expect("a JSON entry");
+        let old = value["data"]["sesame"]["name"].clone();
+        assert!(old.is_string(), "{entry}");
+        let renamed = entry.replace(&format!("\"name\":{old}"), &format!("\"name\":\"{name}\""));
+        assert_ne!(renamed, entry);
+        redis.cli(&["SET", &key, &renamed, "KEEPTTL"]);
+    }
 }
 
 /// Renames the session behind B's back until B answers a name other than
@@ -172,6 +174,42 @@ async fn an_instance_serves_its_copy_and_drops_every_copy_when_it_missed_changes
             "B kept serving its copy after it missed a change"
         );
     }
+}
+
+/// A change drops the copy it names and no other: B, serving its copy of
+/// one session, still serves it after another session is signed out on A
+/// (and the sign-out is final on B).
+#[tokio::test]
+async fn a_change_drops_only_the_copy_it_names() {
+    let config = services::scale_out(services::postgres(), services::redis());
+    let prefix = services::prefix_of(&config);
+    let (a, b) = (spawn(&config).await, spawn(&config).await);
+    let mut leaving = a.new_browser();
+    leaving.sign_in_demo(true).await;
+    let token = leaving.csrf_token().await;
+    let mut staying = a.new_browser();
+    staying.sign_in_demo(true).await;
+    let mut staying_on_b = on(&b, &staying);
+    let mut leaving_on_b = on(&b, &leaving);
+    assert_eq!(leaving_on_b.session().await["user"]["email"], EMAIL);
+    until_b_serves_its_copy(&prefix, &mut staying_on_b).await;
+    let copy = staying_on_b.session().await["user"]["name"].clone();
+
+    for round in 0..5 {
+        let mut leaving = a.new_browser();
+        leaving.sign_in_demo(true).await;
+        let token = leaving.csrf_token().await;
+        assert_eq!(on(&b, &leaving).session().await["user"]["email"], EMAIL);
+        assert_eq!(leaving.sign_out_with(&token).await, 200);
+        assert_eq!(on(&b, &leaving).session().await, serde_json::json!({}));
+        assert_eq!(
+            staying_on_b.session().await["user"]["name"],
+            copy,
+            "round {round}: B dropped a copy no change named"
+        );
+    }
+    assert_eq!(leaving.sign_out_with(&token).await, 200);
+    assert_eq!(leaving_on_b.session().await, serde_json::json!({}));
 }
 
 /// A sign-out waits for every instance whose lease runs to drop its copy:

@@ -93,17 +93,16 @@ if #last > 0 then id = last[1][1] end
 return {id, redis.call('GET', KEYS[2]) or '0'}
 ";
 
-/// KEYS: instances, applied. ARGV: change number, the asking instance.
-/// The instances whose lease runs and that have not applied the change.
+/// KEYS: instances, applied. ARGV: change number. The instances whose
+/// lease runs and that have not applied the change (the writing one too:
+/// its own loop applies its change like any other's).
 const BEHIND: &str = r"
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local out = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')) do
-  if id ~= ARGV[2] then
-    local applied = tonumber(redis.call('HGET', KEYS[2], id) or '0')
-    if applied < tonumber(ARGV[1]) then out[#out + 1] = id end
-  end
+  local applied = tonumber(redis.call('HGET', KEYS[2], id) or '0')
+  if applied < tonumber(ARGV[1]) then out[#out + 1] = id end
 end
 return out
 ";
@@ -210,13 +209,14 @@ impl LocalCopies {
         }
     }
 
-    /// Drops the copy of `key` (this process changed the entry).
+    /// Drops the copy of `key` at once (this process changed the entry; its
+    /// loop applies the change too, and the writer waits for that).
     pub fn drop_copy(&self, key: &Key) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.entries.invalidate(key);
     }
 
-    /// Waits until every other instance whose lease runs has applied change
+    /// Waits until every instance whose lease runs (this one too) has applied change
     /// `number` (or its lease ran out): the change is then final everywhere.
     pub async fn settled(&self, number: u64) -> Result<(), CacheError> {
         // A lease runs at most LEASE past its last renewal, and an instance
@@ -232,7 +232,6 @@ impl LocalCopies {
                         .key(names.instances)
                         .key(names.applied)
                         .arg(number)
-                        .arg(&self.instance)
                         .invoke_async(&mut c)
                         .await
                 })
