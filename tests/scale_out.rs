@@ -118,10 +118,9 @@ async fn a_session_update_on_one_instance_shows_on_the_other_at_once() {
     }
 }
 
-/// Writes every session's Redis entry under `prefix` with the name `name`,
-/// as no instance would: no change is recorded.
-fn rename_behind(prefix: &str, name: &str) {
-    let redis = services::redis();
+/// Writes every session's Redis entry under `prefix` on `redis` with the
+/// name `name`, as no instance would: no change is recorded.
+fn rename_behind(redis: &services::Redis, prefix: &str, name: &str) {
     let keys = redis.keys(&format!("{prefix}session:*"));
     assert!(!keys.is_empty());
     for key in keys {
@@ -137,10 +136,10 @@ fn rename_behind(prefix: &str, name: &str) {
 
 /// Renames the session behind B's back until B answers a name other than
 /// Redis's: B then serves its own copy. Bounded.
-async fn until_b_serves_its_copy(prefix: &str, on_b: &mut TestApp) {
+async fn until_b_serves_its_copy(redis: &services::Redis, prefix: &str, on_b: &mut TestApp) {
     for round in 0..200 {
         let name = format!("Behind {round}");
-        rename_behind(prefix, &name);
+        rename_behind(redis, prefix, &name);
         let seen = on_b.session().await["user"]["name"].clone();
         assert!(seen.is_string(), "signed in on B");
         if seen != name.as_str() {
@@ -162,10 +161,10 @@ async fn an_instance_serves_its_copy_and_drops_every_copy_when_it_missed_changes
     let mut on_a = a.new_browser();
     on_a.sign_in_demo(true).await;
     let mut on_b = on(&b, &on_a);
-    until_b_serves_its_copy(&prefix, &mut on_b).await;
+    until_b_serves_its_copy(services::redis(), &prefix, &mut on_b).await;
 
     // A change B cannot read: counted, but not in the stream.
-    rename_behind(&prefix, "Changed Behind");
+    rename_behind(services::redis(), &prefix, "Changed Behind");
     services::redis().cli(&["INCR", &format!("{prefix}changes:seq")]);
     let started = std::time::Instant::now();
     while on_b.session().await["user"]["name"] != "Changed Behind" {
@@ -192,7 +191,7 @@ async fn a_change_drops_only_the_copy_it_names() {
     let mut staying_on_b = on(&b, &staying);
     let mut leaving_on_b = on(&b, &leaving);
     assert_eq!(leaving_on_b.session().await["user"]["email"], EMAIL);
-    until_b_serves_its_copy(&prefix, &mut staying_on_b).await;
+    until_b_serves_its_copy(services::redis(), &prefix, &mut staying_on_b).await;
     let copy = staying_on_b.session().await["user"]["name"].clone();
 
     for round in 0..5 {
@@ -242,6 +241,111 @@ async fn a_sign_out_returns_only_once_every_leased_instance_applied_it() {
     assert!(
         now_ms() >= lease_end,
         "the sign-out returned while an instance that had not applied it held a lease"
+    );
+    assert_eq!(on_a.session().await, serde_json::json!({}));
+}
+
+/// An instance whose loop stalls without failing (its lease renewal held by
+/// Redis: `CLIENT PAUSE ... WRITE` on a Redis of this test's own, with a
+/// command timeout longer than the pause) stops serving its copies before
+/// its lease ends, while the loop is still stalled: a writer no longer
+/// waits for it after that, so a copy served later could be one that a
+/// sign-out already ended.
+#[tokio::test]
+async fn an_instance_whose_loop_stalls_stops_serving_its_copies_before_its_lease_ends() {
+    let redis = services::Redis::start();
+    let config = format!(
+        "{}timeout = \"20s\"\n",
+        services::scale_out(services::postgres(), &redis)
+    );
+    let prefix = services::prefix_of(&config);
+    let (a, b) = (spawn(&config).await, spawn(&config).await);
+    let mut on_a = a.new_browser();
+    on_a.sign_in_demo(true).await;
+    let mut on_b = on(&b, &on_a);
+    until_b_serves_its_copy(&redis, &prefix, &mut on_b).await;
+    rename_behind(&redis, &prefix, "Renamed Before The Stall");
+    assert_ne!(
+        on_b.session().await["user"]["name"],
+        "Renamed Before The Stall",
+        "B serves its copy while its loop runs"
+    );
+
+    // Reads go on (B's GET of the entry among them); every write and
+    // script, B's lease renewal among them, waits for the pause to end.
+    let paused = std::time::Instant::now();
+    redis.cli(&["CLIENT", "PAUSE", "12000", "WRITE"]);
+    loop {
+        let name = on_b.session().await["user"]["name"].clone();
+        if name == "Renamed Before The Stall" {
+            break;
+        }
+        // Its last renewal was sent before the pause: its lease (2 s in
+        // Redis) ends before 2 s from here, and a writer stops waiting for
+        // it then. B must have stopped serving copies by that time.
+        assert!(
+            paused.elapsed() < std::time::Duration::from_secs(2),
+            "B kept serving its copy up to the end of its lease, or after it"
+        );
+    }
+    assert!(
+        paused.elapsed() >= std::time::Duration::from_millis(1000),
+        "B dropped its copy at once: it does not serve copies at all"
+    );
+    redis.cli(&["CLIENT", "UNPAUSE"]);
+}
+
+/// An instance that renews its lease but never applies a change (by hand
+/// here) cannot hold a sign-out for ever: the writer gives up after a
+/// lease and a second, and the session is ended all the same.
+#[tokio::test]
+async fn a_sign_out_does_not_wait_for_ever_for_an_instance_that_never_applies_it() {
+    let config = services::scale_out(services::postgres(), services::redis());
+    let prefix = services::prefix_of(&config);
+    let a = spawn(&config).await;
+    let mut on_a = a.new_browser();
+    on_a.sign_in_demo(true).await;
+    let token = on_a.csrf_token().await;
+    let ghost = "an-instance-that-renews-and-applies-nothing";
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (leased, first_lease) = std::sync::mpsc::channel();
+    let renewer = {
+        let (stop, prefix) = (stop.clone(), prefix.clone());
+        std::thread::spawn(move || {
+            let redis = services::redis();
+            redis.cli(&["HSET", &format!("{prefix}changes:applied"), ghost, "0"]);
+            // Bounded: 300 renewals of 1.5 s, 50 ms apart.
+            for _ in 0..300 {
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                let time = redis.cli(&["TIME"]);
+                let now_ms =
+                    time[0].parse::<i64>().unwrap() * 1000 + time[1].parse::<i64>().unwrap() / 1000;
+                redis.cli(&[
+                    "ZADD",
+                    &format!("{prefix}changes:instances"),
+                    &(now_ms + 1500).to_string(),
+                    ghost,
+                ]);
+                let _ = leased.send(());
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        })
+    };
+    first_lease.recv().expect("the ghost's first lease");
+    let started = std::time::Instant::now();
+    let answered = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        on_a.sign_out_with(&token),
+    )
+    .await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    renewer.join().unwrap();
+    let status = answered.expect("the sign-out answered within 10 s");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "the sign-out returned before the instance's lease could have ended ({status})"
     );
     assert_eq!(on_a.session().await, serde_json::json!({}));
 }

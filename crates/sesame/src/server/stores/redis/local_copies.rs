@@ -10,7 +10,7 @@
 //!   BLOCK` on a connection of its own), drops the copies it names, and
 //!   records how far it got (`<prefix>changes:applied`), with a lease
 //!   (`<prefix>changes:instances`, a score of Redis time + [`LEASE`])
-//!   renewed on each turn of that loop. It serves copies only until its
+//!   renewed on each turn of that loop (on the same connection). It serves copies only until its
 //!   lease's end as it knows it ([`LEASE`] − [`MARGIN`] after it sent the
 //!   renewal, so before Redis counts the lease as over).
 //! - The writer, after its script, waits until every instance whose lease
@@ -223,14 +223,14 @@ impl LocalCopies {
         // renews only after it applied what it read: past this, something
         // is wrong with Redis itself.
         let deadline = Instant::now() + LEASE + Duration::from_secs(1);
+        let names = &self.names;
         loop {
-            let names = self.names.clone();
             let behind: Vec<String> = self
                 .redis
                 .run(|mut c| async move {
                     self.behind
-                        .key(names.instances)
-                        .key(names.applied)
+                        .key(&names.instances)
+                        .key(&names.applied)
                         .arg(number)
                         .invoke_async(&mut c)
                         .await
@@ -306,19 +306,16 @@ async fn follow(copies: Weak<LocalCopies>) {
 /// One connection's worth of the loop: `Ok` when the copies are gone.
 async fn follow_once(copies: &Arc<LocalCopies>) -> Result<(), String> {
     let mut connection = copies.redis.dedicated().await?;
-    let names = copies.names.clone();
+    let names = &copies.names;
     let (last_id, counter): (String, String) = copies
         .redis
-        .run(|mut c| {
-            let names = names.clone();
-            async move {
-                copies
-                    .start
-                    .key(names.stream)
-                    .key(names.counter)
-                    .invoke_async(&mut c)
-                    .await
-            }
+        .run(|mut c| async move {
+            copies
+                .start
+                .key(&names.stream)
+                .key(&names.counter)
+                .invoke_async(&mut c)
+                .await
         })
         .await?;
     // Nothing before this point is applied: no copy from before stands.
@@ -332,25 +329,24 @@ async fn follow_once(copies: &Arc<LocalCopies>) -> Result<(), String> {
             return Ok(());
         }
         let sent = Instant::now();
-        let (counter, ran): (u64, i64) = copies
-            .redis
-            .run(|mut c| {
-                let names = names.clone();
-                let instance = copies.instance.clone();
-                async move {
-                    copies
-                        .renew
-                        .key(names.instances)
-                        .key(names.applied)
-                        .key(names.counter)
-                        .arg(instance)
-                        .arg(at.seq)
-                        .arg(LEASE.as_millis() as u64)
-                        .invoke_async(&mut c)
-                        .await
-                }
-            })
-            .await?;
+        // On the loop's own connection: a renewal that Redis holds (a
+        // `CLIENT PAUSE` during a failover) stalls this loop, not the
+        // requests behind it on the shared connection.
+        let (counter, ran): (u64, i64) = tokio::time::timeout(
+            copies.redis.timeout,
+            copies
+                .renew
+                .key(&names.instances)
+                .key(&names.applied)
+                .key(&names.counter)
+                .arg(&copies.instance)
+                .arg(at.seq)
+                .arg(LEASE.as_millis() as u64)
+                .invoke_async(&mut connection),
+        )
+        .await
+        .map_err(|_| "the lease renewal did not answer".to_string())?
+        .map_err(|e| e.to_string())?;
         if ran == 0 {
             // Writers stopped waiting for this instance meanwhile.
             copies.drop_all();
