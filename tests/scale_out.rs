@@ -8,11 +8,17 @@ use common::{code_at, now, services, spawn, TestApp, EMAIL, PASSWORD};
 
 /// Two instances of one deployment.
 async fn pair(extra: &str) -> (TestApp, TestApp) {
-    let shared = services::scale_out(services::postgres(), services::redis());
-    let config = format!("{shared}\n{extra}");
-    let a = spawn(&config).await;
-    let b = spawn(&config).await;
+    let (a, b, _) = pair_on(services::redis(), extra).await;
     (a, b)
+}
+
+/// Two instances of one deployment on `redis` (`extra` goes on in its
+/// `[redis]` table first), and their Redis key prefix.
+async fn pair_on(redis: &services::Redis, extra: &str) -> (TestApp, TestApp, String) {
+    let shared = services::scale_out(services::postgres(), redis);
+    let config = format!("{shared}\n{extra}");
+    let prefix = services::prefix_of(&config);
+    (spawn(&config).await, spawn(&config).await, prefix)
 }
 
 /// Two instances of one deployment, and the URL of their database.
@@ -155,9 +161,7 @@ async fn until_b_serves_its_copy(redis: &services::Redis, prefix: &str, on_b: &m
 /// every copy rather than serve one.
 #[tokio::test]
 async fn an_instance_serves_its_copy_and_drops_every_copy_when_it_missed_changes() {
-    let config = services::scale_out(services::postgres(), services::redis());
-    let prefix = services::prefix_of(&config);
-    let (a, b) = (spawn(&config).await, spawn(&config).await);
+    let (a, b, prefix) = pair_on(services::redis(), "").await;
     let mut on_a = a.new_browser();
     on_a.sign_in_demo(true).await;
     let mut on_b = on(&b, &on_a);
@@ -180,9 +184,7 @@ async fn an_instance_serves_its_copy_and_drops_every_copy_when_it_missed_changes
 /// (and the sign-out is final on B).
 #[tokio::test]
 async fn a_change_drops_only_the_copy_it_names() {
-    let config = services::scale_out(services::postgres(), services::redis());
-    let prefix = services::prefix_of(&config);
-    let (a, b) = (spawn(&config).await, spawn(&config).await);
+    let (a, b, prefix) = pair_on(services::redis(), "").await;
     let mut leaving = a.new_browser();
     leaving.sign_in_demo(true).await;
     let token = leaving.csrf_token().await;
@@ -254,12 +256,7 @@ async fn a_sign_out_returns_only_once_every_leased_instance_applied_it() {
 #[tokio::test]
 async fn an_instance_whose_loop_stalls_stops_serving_its_copies_before_its_lease_ends() {
     let redis = services::Redis::start();
-    let config = format!(
-        "{}timeout = \"20s\"\n",
-        services::scale_out(services::postgres(), &redis)
-    );
-    let prefix = services::prefix_of(&config);
-    let (a, b) = (spawn(&config).await, spawn(&config).await);
+    let (a, b, prefix) = pair_on(&redis, "timeout = \"20s\"").await;
     let mut on_a = a.new_browser();
     on_a.sign_in_demo(true).await;
     let mut on_b = on(&b, &on_a);

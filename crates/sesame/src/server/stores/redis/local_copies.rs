@@ -52,20 +52,28 @@ pub const MARGIN: Duration = Duration::from_millis(500);
 const BLOCK: Duration = Duration::from_millis(250);
 
 /// Changes kept in the stream.
-pub const STREAM_LENGTH: u64 = 10_000;
+const STREAM_LENGTH: u64 = 10_000;
 
 /// Changes read in one turn at most.
 const BATCH: u64 = 1_000;
 
-/// Lua that a writing script runs after its write: appends `hex` to the
-/// stream, numbered by the counter, and returns the number.
-pub const APPEND: &str = r"
-local function changed(counter, stream, hex, maxlen)
-  local n = redis.call('INCR', counter)
-  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 's', n, 'k', hex)
+/// Lua before a writing script's body: `changed()` appends the key to the
+/// stream, numbered by the counter, and returns the number. Every writing
+/// script's first keys are the counter and the stream, its first arguments
+/// the key in hex and the stream's length (see [`LocalCopies::invocation`]).
+const APPEND: &str = r"
+local function changed()
+  local n = redis.call('INCR', KEYS[1])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 's', n, 'k', ARGV[1])
   return n
 end
 ";
+
+/// A script that may record a change (`changed()` in `body`); its keys
+/// start at `KEYS[3]`, its arguments at `ARGV[3]`.
+pub fn writing_script(body: &str) -> redis::Script {
+    redis::Script::new(&format!("{APPEND}{body}"))
+}
 
 /// KEYS: instances, applied, counter. ARGV: instance, applied, lease (ms).
 /// Renews the lease and records how far the instance got. Returns the
@@ -109,11 +117,11 @@ return out
 
 /// The Redis names the changes live under.
 #[derive(Clone)]
-pub struct Names {
+struct Names {
     /// The change counter.
-    pub counter: String,
+    counter: String,
     /// The stream of changes.
-    pub stream: String,
+    stream: String,
     instances: String,
     applied: String,
 }
@@ -171,9 +179,21 @@ impl LocalCopies {
         })
     }
 
-    /// The names of the change counter and stream.
-    pub fn names(&self) -> &Names {
-        &self.names
+    /// An invocation of a [`writing_script`] for the entry whose key is
+    /// `hex`, with the keys and arguments its `changed()` uses; the
+    /// script's own follow.
+    pub fn invocation<'a>(
+        &self,
+        script: &'a redis::Script,
+        hex: &str,
+    ) -> redis::ScriptInvocation<'a> {
+        let mut invocation = script.prepare_invoke();
+        invocation
+            .key(&self.names.counter)
+            .key(&self.names.stream)
+            .arg(hex)
+            .arg(STREAM_LENGTH);
+        invocation
     }
 
     /// The copy of `key`, if this process has one and its lease runs.

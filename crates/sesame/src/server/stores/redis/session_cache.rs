@@ -21,35 +21,35 @@ use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 
 use super::{
-    local_copies::{self, LocalCopies, STREAM_LENGTH},
+    local_copies::{self, LocalCopies},
     Redis,
 };
 use crate::server::session::store::{CacheError, Key, Loaded, SessionCache};
 
-/// KEYS: entry, tombstone, change counter, change stream. ARGV: value, ttl
-/// (ms), the key in hex, the stream's length, whether the write changes what
-/// copies hold (`1`: an update; a read's or a new session's fill does not).
-/// -1 if not written (a tombstone), else the change's number (0: none).
+/// KEYS (after the change's two, see [`LocalCopies::invocation`]): entry,
+/// tombstone. ARGV (after the change's two): value, ttl (ms), whether the
+/// write changes what copies hold (`1`: an update; a read's or a new
+/// session's fill does not). -1 if not written (a tombstone), else the
+/// change's number (0: none).
 const FILL: &str = r"
-if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-if ARGV[5] == '1' then return changed(KEYS[3], KEYS[4], ARGV[3], ARGV[4]) end
+if redis.call('EXISTS', KEYS[4]) == 1 then return -1 end
+redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
+if ARGV[5] == '1' then return changed() end
 return 0
 ";
 
-/// KEYS: entry, tombstone, change counter, change stream. ARGV: tombstone
-/// ttl (ms), the key in hex, the stream's length. The change's number.
+/// KEYS (after the change's two): entry, tombstone. ARGV (after the
+/// change's two): tombstone ttl (ms). The change's number.
 const KILL: &str = r"
-redis.call('SET', KEYS[2], 1, 'PX', ARGV[1])
-redis.call('DEL', KEYS[1])
-return changed(KEYS[3], KEYS[4], ARGV[2], ARGV[3])
+redis.call('SET', KEYS[4], 1, 'PX', ARGV[3])
+redis.call('DEL', KEYS[3])
+return changed()
 ";
 
-/// KEYS: entry, change counter, change stream. ARGV: the key in hex, the
-/// stream's length. The change's number.
+/// KEYS (after the change's two): entry. The change's number.
 const FORGET: &str = r"
-redis.call('DEL', KEYS[1])
-return changed(KEYS[2], KEYS[3], ARGV[1], ARGV[2])
+redis.call('DEL', KEYS[3])
+return changed()
 ";
 
 /// Entries this process keeps copies of, at most.
@@ -81,31 +81,48 @@ impl RedisSessionCache {
             ttl_ms: ttl.as_millis().max(1) as u64,
             // Outlives any read that started before the delete.
             tombstone_ms: (ttl + Duration::from_secs(60)).as_millis() as u64,
-            fill: script(FILL),
-            kill: script(KILL),
-            forget: script(FORGET),
+            fill: local_copies::writing_script(FILL),
+            kill: local_copies::writing_script(KILL),
+            forget: local_copies::writing_script(FORGET),
             copies: LocalCopies::new(redis.clone(), ttl, COPIES),
             redis,
         }
     }
 
-    /// The entry's key, the tombstone's, and the session key in hex.
-    fn keys(&self, key: &Key) -> (String, String, String) {
-        let hex = hex::encode(key);
-        (
-            self.redis.key(&format!("session:{hex}")),
-            self.redis.key(&format!("ended:{hex}")),
-            hex,
-        )
+    /// The session key in hex, as the entry's and the tombstone's keys end.
+    fn hex(key: &Key) -> String {
+        hex::encode(key)
     }
-}
 
-/// A writing script with the function that records its change.
-fn script(body: &str) -> redis::Script {
-    redis::Script::new(&format!("{}{body}", local_copies::APPEND))
-}
+    fn entry_key(&self, hex: &str) -> String {
+        self.redis.key(&format!("session:{hex}"))
+    }
 
-impl RedisSessionCache {
+    fn tombstone_key(&self, hex: &str) -> String {
+        self.redis.key(&format!("ended:{hex}"))
+    }
+
+    /// Runs a writing script's `invocation` for the entry of `key`, then
+    /// waits until the change it recorded (if any) is applied everywhere:
+    /// this process's copy is dropped and every instance dropped theirs.
+    /// The script's answer.
+    async fn change(
+        &self,
+        key: &Key,
+        invocation: redis::ScriptInvocation<'_>,
+    ) -> Result<i64, CacheError> {
+        let change: i64 = self
+            .redis
+            .run(|mut c| async move { invocation.invoke_async(&mut c).await })
+            .await
+            .map_err(CacheError)?;
+        self.copies.drop_copy(key);
+        if let Ok(number @ 1..) = u64::try_from(change) {
+            self.copies.settled(number).await?;
+        }
+        Ok(change)
+    }
+
     /// Writes the entry of `key` unless it has a tombstone; with `update`,
     /// returns once no instance holds a copy of what it held before.
     async fn write(
@@ -114,43 +131,20 @@ impl RedisSessionCache {
         loaded: &Arc<Loaded>,
         update: bool,
     ) -> Result<bool, CacheError> {
-        let (entry, tombstone, hex) = self.keys(key);
-        let names = self.copies.names().clone();
+        let hex = Self::hex(key);
         let value = serde_json::to_string(&Entry {
             data: loaded.record.data.clone(),
             expires: loaded.record.expiry_date.unix_timestamp(),
         })
         .map_err(|e| CacheError(e.to_string()))?;
-        let change: i64 = self
-            .redis
-            .run(|mut c| async move {
-                self.fill
-                    .key(entry)
-                    .key(tombstone)
-                    .key(names.counter)
-                    .key(names.stream)
-                    .arg(value)
-                    .arg(self.ttl_ms)
-                    .arg(hex)
-                    .arg(STREAM_LENGTH)
-                    .arg(if update { "1" } else { "0" })
-                    .invoke_async(&mut c)
-                    .await
-            })
-            .await
-            .map_err(CacheError)?;
-        self.settled(key, change).await?;
-        Ok(change >= 0)
-    }
-
-    /// After change number `change` (if any) to the entry of `key`: drops
-    /// this process's copy and waits until every instance dropped theirs.
-    async fn settled(&self, key: &Key, change: i64) -> Result<(), CacheError> {
-        self.copies.drop_copy(key);
-        match u64::try_from(change) {
-            Ok(number) if number > 0 => self.copies.settled(number).await,
-            _ => Ok(()),
-        }
+        let mut invocation = self.copies.invocation(&self.fill, &hex);
+        invocation
+            .key(self.entry_key(&hex))
+            .key(self.tombstone_key(&hex))
+            .arg(value)
+            .arg(self.ttl_ms)
+            .arg(if update { "1" } else { "0" });
+        Ok(self.change(key, invocation).await? >= 0)
     }
 }
 
@@ -170,7 +164,7 @@ impl SessionCache for RedisSessionCache {
             return Ok(Some(copy));
         }
         let epoch = self.copies.epoch();
-        let (entry, _, _) = self.keys(key);
+        let entry = self.entry_key(&Self::hex(key));
         let value: Option<String> = self
             .redis
             .run(|mut c| async move { redis::cmd("GET").arg(entry).query_async(&mut c).await })
@@ -192,44 +186,19 @@ impl SessionCache for RedisSessionCache {
     }
 
     async fn kill(&self, key: &Key) -> Result<(), CacheError> {
-        let (entry, tombstone, hex) = self.keys(key);
-        let names = self.copies.names().clone();
-        let change: i64 = self
-            .redis
-            .run(|mut c| async move {
-                self.kill
-                    .key(entry)
-                    .key(tombstone)
-                    .key(names.counter)
-                    .key(names.stream)
-                    .arg(self.tombstone_ms)
-                    .arg(hex)
-                    .arg(STREAM_LENGTH)
-                    .invoke_async(&mut c)
-                    .await
-            })
-            .await
-            .map_err(CacheError)?;
-        self.settled(key, change).await
+        let hex = Self::hex(key);
+        let mut invocation = self.copies.invocation(&self.kill, &hex);
+        invocation
+            .key(self.entry_key(&hex))
+            .key(self.tombstone_key(&hex))
+            .arg(self.tombstone_ms);
+        self.change(key, invocation).await.map(drop)
     }
 
     async fn forget(&self, key: &Key) -> Result<(), CacheError> {
-        let (entry, _, hex) = self.keys(key);
-        let names = self.copies.names().clone();
-        let change: i64 = self
-            .redis
-            .run(|mut c| async move {
-                self.forget
-                    .key(entry)
-                    .key(names.counter)
-                    .key(names.stream)
-                    .arg(hex)
-                    .arg(STREAM_LENGTH)
-                    .invoke_async(&mut c)
-                    .await
-            })
-            .await
-            .map_err(CacheError)?;
-        self.settled(key, change).await
+        let hex = Self::hex(key);
+        let mut invocation = self.copies.invocation(&self.forget, &hex);
+        invocation.key(self.entry_key(&hex));
+        self.change(key, invocation).await.map(drop)
     }
 }
