@@ -347,6 +347,27 @@ async fn a_sign_out_does_not_wait_for_ever_for_an_instance_that_never_applies_it
     assert_eq!(on_a.session().await, serde_json::json!({}));
 }
 
+/// A session whose end came while its entry was cached is refused, and its
+/// entry leaves Redis at that read (not 30 s later, when the entry's own
+/// time to live runs out).
+#[tokio::test]
+async fn an_expired_session_is_refused_and_its_entry_leaves_redis() {
+    let (a, _b, prefix) = pair_on(services::redis(), "[session]\nmax_age = \"2s\"").await;
+    let mut on_a = a.new_browser();
+    on_a.sign_in_demo(true).await;
+    assert_eq!(on_a.session().await["user"]["email"], EMAIL);
+    let entries = || services::redis().keys(&format!("{prefix}session:*")).len();
+    assert_eq!(entries(), 1, "the session's entry is cached");
+    let started = std::time::Instant::now();
+    while on_a.session().await != serde_json::json!({}) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the session outlived its max_age"
+        );
+    }
+    assert_eq!(entries(), 0, "the ended session's entry stayed in Redis");
+}
+
 #[tokio::test]
 async fn a_password_change_on_one_instance_ends_the_sessions_on_the_other() {
     let (a, b) = pair("").await;
