@@ -33,6 +33,24 @@ async fn pair_on_db(extra: &str) -> (TestApp, TestApp, String) {
     (spawn(&config).await, spawn(&config).await, db)
 }
 
+/// One instance of a deployment on the shared Redis, a browser signed in
+/// there (remembered) with its CSRF token, and the deployment's key prefix.
+async fn signed_in_alone() -> (TestApp, TestApp, String, String) {
+    let config = services::scale_out(services::postgres(), services::redis());
+    let prefix = services::prefix_of(&config);
+    let a = spawn(&config).await;
+    let mut browser = a.new_browser();
+    browser.sign_in_demo(true).await;
+    let token = browser.csrf_token().await;
+    (a, browser, token, prefix)
+}
+
+/// Redis's clock (`TIME`) in milliseconds, as leases are timed.
+fn redis_now_ms(redis: &services::Redis) -> i64 {
+    let time = redis.cli(&["TIME"]);
+    time[0].parse::<i64>().unwrap() * 1000 + time[1].parse::<i64>().unwrap() / 1000
+}
+
 /// The same browser (its cookies) talking to another instance.
 fn on(instance: &TestApp, browser: &TestApp) -> TestApp {
     TestApp {
@@ -218,17 +236,9 @@ async fn a_change_drops_only_the_copy_it_names() {
 /// hand here) holds the sign-out until its lease is over.
 #[tokio::test]
 async fn a_sign_out_returns_only_once_every_leased_instance_applied_it() {
-    let config = services::scale_out(services::postgres(), services::redis());
-    let prefix = services::prefix_of(&config);
-    let a = spawn(&config).await;
-    let mut on_a = a.new_browser();
-    on_a.sign_in_demo(true).await;
-    let token = on_a.csrf_token().await;
+    let (_a, mut on_a, token, prefix) = signed_in_alone().await;
     let redis = services::redis();
-    let now_ms = || -> i64 {
-        let time = redis.cli(&["TIME"]);
-        time[0].parse::<i64>().unwrap() * 1000 + time[1].parse::<i64>().unwrap() / 1000
-    };
+    let now_ms = || redis_now_ms(redis);
     let lease_end = now_ms() + 1500;
     let ghost = "an-instance-that-applies-nothing";
     redis.cli(&[
@@ -297,12 +307,7 @@ async fn an_instance_whose_loop_stalls_stops_serving_its_copies_before_its_lease
 /// lease and a second, and the session is ended all the same.
 #[tokio::test]
 async fn a_sign_out_does_not_wait_for_ever_for_an_instance_that_never_applies_it() {
-    let config = services::scale_out(services::postgres(), services::redis());
-    let prefix = services::prefix_of(&config);
-    let a = spawn(&config).await;
-    let mut on_a = a.new_browser();
-    on_a.sign_in_demo(true).await;
-    let token = on_a.csrf_token().await;
+    let (_a, mut on_a, token, prefix) = signed_in_alone().await;
     let ghost = "an-instance-that-renews-and-applies-nothing";
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (leased, first_lease) = std::sync::mpsc::channel();
@@ -316,9 +321,7 @@ async fn a_sign_out_does_not_wait_for_ever_for_an_instance_that_never_applies_it
                 if stop.load(std::sync::atomic::Ordering::SeqCst) {
                     return;
                 }
-                let time = redis.cli(&["TIME"]);
-                let now_ms =
-                    time[0].parse::<i64>().unwrap() * 1000 + time[1].parse::<i64>().unwrap() / 1000;
+                let now_ms = redis_now_ms(redis);
                 redis.cli(&[
                     "ZADD",
                     &format!("{prefix}changes:instances"),

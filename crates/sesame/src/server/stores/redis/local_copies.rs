@@ -10,9 +10,10 @@
 //!   BLOCK` on a connection of its own), drops the copies it names, and
 //!   records how far it got (`<prefix>changes:applied`), with a lease
 //!   (`<prefix>changes:instances`, a score of Redis time + [`LEASE`])
-//!   renewed on each turn of that loop (on the same connection). It serves copies only until its
-//!   lease's end as it knows it ([`LEASE`] − [`MARGIN`] after it sent the
-//!   renewal, so before Redis counts the lease as over).
+//!   renewed on each turn of that loop, on the same connection. It serves
+//!   copies only until its lease's end as it knows it ([`LEASE`] −
+//!   [`MARGIN`] after it sent the renewal, so before Redis counts the lease
+//!   as over).
 //! - The writer, after its script, waits until every instance whose lease
 //!   runs has applied its change (or lost its lease): only then does the
 //!   sign-out, the revocation, the update return.
