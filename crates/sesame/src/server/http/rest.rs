@@ -213,9 +213,14 @@ async fn sign_out(
         Err(e) => return Answer::failure(&auth, e, json, None, None).into_response(),
     };
     if let Err(cause) = lifecycle::end(&session).await {
+        // A store that failed, or a change not confirmed by every instance:
+        // the visitor may try again (NextAuth's `Signin` would tell them to
+        // sign in with another account).
         tracing::error!(%cause, "ending the session failed");
         auth.audit(audit(Outcome::Error)).await;
-        return Answer::failure(&auth, AuthError::Signin, json, None, None).into_response();
+        let mut answer = Answer::failure(&auth, AuthError::ServiceUnavailable, json, None, None);
+        answer.retry_after = Some(1);
+        return answer.into_response();
     }
     auth.audit(audit(Outcome::Success)).await;
     auth.hooks.sign_out(user_id.as_deref()).await;
