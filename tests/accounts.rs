@@ -265,11 +265,7 @@ async fn a_user_lists_and_ends_their_own_sessions_only() {
     let mut c = app.new_browser();
     assert_eq!(sign_in_as(&mut a, UA).await, 200);
     assert_eq!(b.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
-    let other = NewPassword::parse(PASSWORD, &["other@example.com"]).unwrap();
-    app.sesame
-        .create_user("other@example.com", &other, None)
-        .await
-        .unwrap();
+    app.add_user("other@example.com").await;
     assert_eq!(
         c.sign_in_json("other@example.com", PASSWORD, "/")
             .await

@@ -121,11 +121,7 @@ async fn asking_for_a_link_answers_the_same_for_every_address_and_sends_only_to_
     // it at once could come before that lookup): nothing went to the
     // unknown or the disabled address before the marker.
     let marker = "marker@example.com";
-    let password = sesame::server::NewPassword::parse(PASSWORD, &[marker]).unwrap();
-    app.sesame
-        .create_user(marker, &password, None)
-        .await
-        .unwrap();
+    app.add_user(marker).await;
     action(
         &mut a,
         sesame::wire::routes::RESET_REQUEST,
@@ -671,11 +667,7 @@ async fn moving_to_a_new_address_goes_through_a_link_to_it_and_tells_the_old_one
 async fn moving_to_a_taken_address_answers_the_same_and_sends_it_nothing() {
     let smtp = SmtpServer::start();
     let app = spawn(&smtp.config()).await;
-    let other = sesame::server::NewPassword::parse(PASSWORD, &["taken@example.com"]).unwrap();
-    app.sesame
-        .create_user("taken@example.com", &other, None)
-        .await
-        .unwrap();
+    app.add_user("taken@example.com").await;
     let mut a = app.new_browser();
     assert_eq!(a.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
     let taken = action(

@@ -210,21 +210,13 @@ impl Events<AppUser> for Counter {
     }
 }
 
-async fn add_user(app: &common::TestApp, email: &str) {
-    let password = sesame::server::NewPassword::parse(PASSWORD, &[email]).unwrap();
-    app.sesame
-        .create_user(email, &password, None)
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn callbacks_shape_the_flow_and_events_fire() {
     let events = Counter::default();
     let seen = events.clone();
     let mut app = spawn_with("", move |b| b.callbacks(TestCallbacks).events(events)).await;
-    add_user(&app, "banned@example.com").await;
-    add_user(&app, "pending@example.com").await;
+    app.add_user("banned@example.com").await;
+    app.add_user("pending@example.com").await;
 
     // A refused account answers exactly as a wrong password: the answer after
     // the right password must not tell that it was right.
@@ -419,7 +411,7 @@ async fn the_current_user_extractor_refuses_or_serves() {
 #[tokio::test]
 async fn the_session_carries_the_apps_own_user_type() {
     let mut app = spawn("admins = [\" Demo@Example.com \"]").await;
-    add_user(&app, "member@example.com").await;
+    app.add_user("member@example.com").await;
     // The demo user is an administrator: the extractor gives the app's
     // `AppUser` back, and the `session` callback shows the role.
     assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);

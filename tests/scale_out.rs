@@ -587,8 +587,7 @@ async fn redis_holds_no_session_id() {
 async fn a_burst_of_revocations_by_one_user_stalls_nobody_else() {
     let (a, b) = pair("").await;
     let other = "other@example.com";
-    let password = sesame::server::NewPassword::parse(PASSWORD, &[other]).unwrap();
-    b.sesame.create_user(other, &password, None).await.unwrap();
+    b.add_user(other).await;
     let mut user = a.new_browser();
     user.sign_in_demo(true).await;
     let token = user.csrf_token().await;
@@ -1012,8 +1011,7 @@ async fn one_code_posted_on_both_instances_at_once_signs_in_once() {
     let (a, b) = pair("").await;
     for round in 0..8 {
         let email = format!("racer{round}@example.com");
-        let password = sesame::server::NewPassword::parse(PASSWORD, &[&email]).unwrap();
-        a.sesame.create_user(&email, &password, None).await.unwrap();
+        a.add_user(&email).await;
         let mut owner = a.new_browser();
         assert_eq!(
             owner.sign_in_json(&email, PASSWORD, "/").await.status(),

@@ -376,11 +376,7 @@ async fn one_code_on_two_pending_sign_ins_at_once_signs_in_once() {
     let app = spawn("").await;
     for round in 0..10 {
         let email = format!("racer{round}@example.com");
-        let password = sesame::server::NewPassword::parse(PASSWORD, &[&email]).unwrap();
-        app.sesame
-            .create_user(&email, &password, None)
-            .await
-            .unwrap();
+        app.add_user(&email).await;
         let mut owner = app.new_browser();
         assert_eq!(password_step(&mut owner, &email).await.0, 200);
         let (secret, codes) = enrol(&mut owner).await;

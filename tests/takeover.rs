@@ -538,12 +538,7 @@ async fn only_plain_addresses_are_accepted_and_spellings_of_one_mailbox_are_one_
 async fn a_deleted_accounts_id_is_never_given_again() {
     let smtp = SmtpServer::start();
     let app = spawn(&open_sign_up(&smtp)).await;
-    let password = NewPassword::parse(PASSWORD, &["last@example.com"]).unwrap();
-    let last = app
-        .sesame
-        .create_user("last@example.com", &password, None)
-        .await
-        .unwrap();
+    let last = app.add_user("last@example.com").await;
     let mut browser = app.new_browser();
     assert_eq!(
         browser
@@ -636,11 +631,7 @@ async fn mail_and_account_actions_have_budgets_per_recipient_account_and_session
     .await;
     let marker = |n: usize| format!("marker-{n}@example.com");
     for n in 0..3 {
-        let password = NewPassword::parse(PASSWORD, &[&marker(n)]).unwrap();
-        app.sesame
-            .create_user(&marker(n), &password, None)
-            .await
-            .unwrap();
+        app.add_user(&marker(n)).await;
     }
     // Per recipient: five resets asked, two sent.
     let mut a = app.new_browser();

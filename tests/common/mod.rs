@@ -189,6 +189,16 @@ impl TestApp {
         self.sesame.auth()
     }
 
+    /// A new account `email` with the demo password (confirmed, no name),
+    /// made behind the server's back.
+    pub async fn add_user(&self, email: &str) -> sesame::server::UserRecord {
+        let password = sesame::server::NewPassword::parse(PASSWORD, &[email]).unwrap();
+        self.sesame
+            .create_user(email, &password, None)
+            .await
+            .unwrap()
+    }
+
     /// Another browser on the same server: no cookies yet.
     pub fn new_browser(&self) -> TestApp {
         TestApp {

@@ -117,7 +117,6 @@ return out
 ";
 
 /// The Redis names the changes live under.
-#[derive(Clone)]
 struct Names {
     /// The change counter.
     counter: String,

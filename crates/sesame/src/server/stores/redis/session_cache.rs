@@ -89,15 +89,12 @@ impl RedisSessionCache {
         }
     }
 
-    /// The session key in hex, as the entry's and the tombstone's keys end.
-    fn hex(key: &Key) -> String {
-        hex::encode(key)
-    }
-
+    /// The entry's key, from the session key in hex.
     fn entry_key(&self, hex: &str) -> String {
         self.redis.key(&format!("session:{hex}"))
     }
 
+    /// The tombstone's key, from the session key in hex.
     fn tombstone_key(&self, hex: &str) -> String {
         self.redis.key(&format!("ended:{hex}"))
     }
@@ -131,7 +128,7 @@ impl RedisSessionCache {
         loaded: &Arc<Loaded>,
         update: bool,
     ) -> Result<bool, CacheError> {
-        let hex = Self::hex(key);
+        let hex = hex::encode(key);
         let value = serde_json::to_string(&Entry {
             data: loaded.record.data.clone(),
             expires: loaded.record.expiry_date.unix_timestamp(),
@@ -164,7 +161,7 @@ impl SessionCache for RedisSessionCache {
             return Ok(Some(copy));
         }
         let epoch = self.copies.epoch();
-        let entry = self.entry_key(&Self::hex(key));
+        let entry = self.entry_key(&hex::encode(key));
         let value: Option<String> = self
             .redis
             .run(|mut c| async move { redis::cmd("GET").arg(entry).query_async(&mut c).await })
@@ -186,7 +183,7 @@ impl SessionCache for RedisSessionCache {
     }
 
     async fn kill(&self, key: &Key) -> Result<(), CacheError> {
-        let hex = Self::hex(key);
+        let hex = hex::encode(key);
         let mut invocation = self.copies.invocation(&self.kill, &hex);
         invocation
             .key(self.entry_key(&hex))
@@ -196,7 +193,7 @@ impl SessionCache for RedisSessionCache {
     }
 
     async fn forget(&self, key: &Key) -> Result<(), CacheError> {
-        let hex = Self::hex(key);
+        let hex = hex::encode(key);
         let mut invocation = self.copies.invocation(&self.forget, &hex);
         invocation.key(self.entry_key(&hex));
         self.change(key, invocation).await.map(drop)
