@@ -41,6 +41,12 @@ test("past the free failures the page says so (with JavaScript)", async ({ page 
     const res = page.waitForResponse((r) => r.url().endsWith("/api/auth/callback/credentials"));
     await tryWrong(page, "limited-js@example.com");
     expect((await res).status()).toBe(401);
+    // The answer is on the page (the form empties the password once it has
+    // read the body, which may come after the headers): filling in before
+    // that would have the form clear the new password, and the browser
+    // would refuse to submit an empty required field.
+    await expect(page.getByRole("alert")).toHaveAttribute("data-error", "CredentialsSignin");
+    await expect(page.getByLabel("Password")).toHaveValue("");
   }
   const res = page.waitForResponse((r) => r.url().endsWith("/api/auth/callback/credentials"));
   await tryWrong(page, "limited-js@example.com");
