@@ -472,3 +472,110 @@ async fn a_passkey_is_renamed_and_removed_by_its_owner_after_a_recent_second_fac
     );
     assert_eq!(name().await, None);
 }
+
+/// A passkey registration answered as an authenticator would, built here
+/// byte by byte (CBOR and the authenticator data by hand, after the WebAuthn
+/// specification): "none" attestation of a new credential whose public key
+/// is [`PASSKEY`]'s, user present and verified. Posts it for `browser`'s
+/// account: the status and the answer.
+async fn register_passkey(browser: &mut TestApp) -> (u16, serde_json::Value) {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64, Engine};
+    use sha2::{Digest, Sha256};
+    let (status, options) = action(browser, "/api/auth/passkey/register/options", &[]).await;
+    assert_eq!(status, 200, "{options}");
+    let challenge = options["publicKey"]["challenge"].as_str().unwrap();
+    let client_data = serde_json::json!({
+        "type": "webauthn.create",
+        "challenge": challenge,
+        "origin": browser.base,
+        "crossOrigin": false,
+    })
+    .to_string();
+    let key: serde_json::Value = serde_json::from_str(PASSKEY).unwrap();
+    let point = &key["cred"]["cred"]["key"]["EC_EC2"];
+    let coordinate = |c: &str| B64.decode(point[c].as_str().unwrap()).unwrap();
+    let bytes = |out: &mut Vec<u8>, b: &[u8]| {
+        out.extend_from_slice(&[0x58, b.len() as u8]);
+        out.extend_from_slice(b);
+    };
+    let text = |out: &mut Vec<u8>, t: &str| {
+        out.push(0x60 + t.len() as u8);
+        out.extend_from_slice(t.as_bytes());
+    };
+    // COSE_Key: {1: 2 (EC2), 3: -7 (ES256), -1: 1 (P-256), -2: x, -3: y}.
+    let mut cose = vec![0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21];
+    bytes(&mut cose, &coordinate("x"));
+    cose.push(0x22);
+    bytes(&mut cose, &coordinate("y"));
+    let credential_id: [u8; 32] = rand::random();
+    let mut auth_data = Sha256::digest(b"localhost").to_vec();
+    auth_data.push(0x45); // user present, user verified, attested credential data
+    auth_data.extend_from_slice(&0u32.to_be_bytes()); // sign count
+    auth_data.extend_from_slice(&[0; 16]); // AAGUID
+    auth_data.extend_from_slice(&(credential_id.len() as u16).to_be_bytes());
+    auth_data.extend_from_slice(&credential_id);
+    auth_data.extend_from_slice(&cose);
+    // {"fmt": "none", "attStmt": {}, "authData": auth_data}
+    let mut attestation = vec![0xa3];
+    text(&mut attestation, "fmt");
+    text(&mut attestation, "none");
+    text(&mut attestation, "attStmt");
+    attestation.push(0xa0);
+    text(&mut attestation, "authData");
+    bytes(&mut attestation, &auth_data);
+    let credential = serde_json::json!({
+        "id": B64.encode(credential_id),
+        "rawId": B64.encode(credential_id),
+        "type": "public-key",
+        "extensions": {},
+        "response": {
+            "attestationObject": B64.encode(&attestation),
+            "clientDataJSON": B64.encode(client_data.as_bytes()),
+        },
+    })
+    .to_string();
+    action(
+        browser,
+        "/api/auth/passkey/register/verify",
+        &[("credential", &credential), ("name", "Made here")],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_password_sign_in_that_found_no_factor_stores_no_session_once_a_passkey_is_added() {
+    let held = common::held::Held::new();
+    let hooks = held.clone();
+    let mut owner =
+        common::spawn_at_localhost_with("[passkeys]\nenabled = true", move |b| b.callbacks(hooks))
+            .await;
+    owner.sign_in_demo(false).await;
+    // Three password sign-ins pass the gate while the account has no
+    // factor, and wait in the callback; a passkey is added meanwhile.
+    held.arm();
+    let signing_in = common::held::sign_ins(&owner, common::EMAIL, 3);
+    held.reached(3).await;
+    let (status, body) = register_passkey(&mut owner).await;
+    assert_eq!(status, 200, "{body}");
+    held.release(3);
+    for task in signing_in {
+        let (mut browser, status) = task.await.unwrap();
+        assert_eq!(status, 200);
+        assert!(
+            browser.session().await.as_object().unwrap().is_empty(),
+            "a password alone signed in after the passkey was added"
+        );
+        // Now the second factor is asked for.
+        let res = browser
+            .sign_in_json(common::EMAIL, common::PASSWORD, "/")
+            .await;
+        assert_eq!(res.status(), 401);
+    }
+    // The passkey is the account's, and the owner's session stays.
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM passkeys")
+        .fetch_one(&owner.db().await)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+    assert_eq!(owner.session().await["user"]["email"], common::EMAIL);
+}

@@ -852,3 +852,53 @@ async fn an_app_set_up_but_never_confirmed_passes_no_step() {
     }
     assert!(signed_out(&browser.session().await));
 }
+
+#[tokio::test]
+async fn a_password_sign_in_that_found_no_factor_stores_no_session_once_one_is_enrolled() {
+    let held = common::held::Held::new();
+    let hooks = held.clone();
+    let app = common::spawn_with("", move |b| b.callbacks(hooks)).await;
+    // Five accounts in turn, each with three sign-ins in flight.
+    for round in 0..5 {
+        let email = format!("racing{round}@example.com");
+        app.add_user(&email).await;
+        let mut owner = app.new_browser();
+        assert_eq!(
+            owner.sign_in_json(&email, PASSWORD, "/").await.status(),
+            200
+        );
+        let (status, body) = action(&mut owner, "/api/auth/account/totp/enrol", &[]).await;
+        assert_eq!(status, 200, "{body}");
+        let secret = security(&mut owner).await.0["enrolment"]["secret"]
+            .as_str()
+            .unwrap()
+            .replace(' ', "");
+        // Three password sign-ins pass the gate while the account has no
+        // factor, and wait in the callback.
+        held.arm();
+        let signing_in = common::held::sign_ins(&app, &email, 3);
+        held.reached(3).await;
+        // The factor is confirmed meanwhile; then they go on.
+        let code = code_at(&secret, now());
+        let (status, body) = action(
+            &mut owner,
+            "/api/auth/account/totp/confirm",
+            &[("code", &code)],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        held.release(3);
+        for task in signing_in {
+            let (mut browser, status) = task.await.unwrap();
+            assert_eq!(status, 200);
+            assert!(
+                signed_out(&browser.session().await),
+                "round {round}: a password alone signed in after the factor was enrolled"
+            );
+            // Now the step is asked for.
+            assert_eq!(password_step(&mut browser, &email).await.0, 401);
+        }
+        // The owner's own session stays.
+        assert_eq!(owner.session().await["user"]["email"], email.as_str());
+    }
+}

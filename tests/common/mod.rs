@@ -3,6 +3,7 @@
 //! replay or drop one).
 #![allow(dead_code)]
 
+pub mod held;
 pub mod oidc;
 pub mod services;
 pub mod smtp;
@@ -49,7 +50,15 @@ pub async fn spawn_with(
 /// Like [`spawn`], with the site named `localhost` (WebAuthn refuses an IP
 /// address as the relying party): passkeys are on.
 pub async fn spawn_at_localhost(extra: &str) -> TestApp {
-    spawn_on("localhost", extra, |sesame| sesame).await
+    spawn_at_localhost_with(extra, |sesame| sesame).await
+}
+
+/// Like [`spawn_at_localhost`], with the application's own callbacks.
+pub async fn spawn_at_localhost_with(
+    extra: &str,
+    customize: impl FnOnce(SesameBuilder<AppUser>) -> SesameBuilder<AppUser> + Send + 'static,
+) -> TestApp {
+    spawn_on("localhost", extra, customize).await
 }
 
 async fn spawn_on(

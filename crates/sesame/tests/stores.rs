@@ -301,6 +301,24 @@ async fn the_session_store_behaves_alike_on_every_backend() {
         store.create(&mut after).await.unwrap();
         assert!(store.load(&after.id).await.unwrap().is_some(), "{kind}");
         assert!(store.count_live().await.unwrap() >= 2, "{kind}");
+        // A second factor added: a sign-in that read the sequence before it
+        // stores nothing (its gate may have found no factor), and the
+        // user's sessions stay.
+        let before = store.revocation_seq().await.unwrap();
+        store.factor_added(&user).await.unwrap();
+        let mut late = record(Some(&user), before);
+        store.create(&mut late).await.unwrap();
+        assert!(
+            store.load(&late.id).await.unwrap().is_none(),
+            "{kind}: a sign-in from before the factor"
+        );
+        assert!(
+            store.load(&after.id).await.unwrap().is_some(),
+            "{kind}: a factor ends no session"
+        );
+        let mut next = record(Some(&user), store.revocation_seq().await.unwrap());
+        store.create(&mut next).await.unwrap();
+        assert!(store.load(&next.id).await.unwrap().is_some(), "{kind}");
     }
 }
 

@@ -21,17 +21,23 @@ pub(crate) enum Gate {
 impl Factors {
     /// The door for the user `user_id` (the application's id; accounts of
     /// Sesame's own tables have factors), coming with `trusted_cookie`;
-    /// `state` is what a pending record keeps.
+    /// `state` is what a pending record keeps. `factorless` is the account
+    /// the sign-in found without a factor when it read the revocation
+    /// sequence (before its first factor was checked): that account's door
+    /// is open without reading again, since a factor added since then
+    /// renumbers its revocations and the session's insert stores nothing
+    /// (`Sessions::factor_added`).
     pub(crate) async fn gate(
         &self,
         user_id: &str,
+        factorless: Option<i64>,
         trusted_cookie: Option<&str>,
         state: impl FnOnce() -> pending::PendingState,
     ) -> Result<Gate, sqlx::Error> {
         let Some(id) = row_id(user_id) else {
             return Ok(Gate::Open);
         };
-        if !self.store.has_factor(id).await? {
+        if factorless == Some(id) || !self.store.has_factor(id).await? {
             return Ok(Gate::Open);
         }
         if let Some(hash) = trusted_cookie.and_then(|value| trusted::check(&self.keys, value, id)) {

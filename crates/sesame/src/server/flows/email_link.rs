@@ -254,6 +254,7 @@ pub async fn finish(
         caller,
         identifier: &identifier,
         revocation_seq,
+        factorless: None,
         remember: true,
         callback_url: &callback_url,
         provider: Some(&profile),

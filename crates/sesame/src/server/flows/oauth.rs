@@ -387,6 +387,7 @@ pub async fn finish(
         caller,
         identifier: &identifier,
         revocation_seq,
+        factorless: None,
         remember: true,
         callback_url: &flow.c,
         provider: Some(&profile),

@@ -146,6 +146,7 @@ pub async fn register_verify(
         // Registered already (to this account or another).
         return Err(AuthError::PasskeyRefused);
     }
+    super::security::factor_added(req.auth, &data.user_id).await;
     req.auth.audit(changed(req, &data)).await;
     // The passkey just made verified its user: a second factor of this session.
     if let Err(cause) = lifecycle::passed_second_factor(req.session, data, "hwk").await {
@@ -404,6 +405,7 @@ pub async fn sign_in(
         caller,
         identifier: &identifier,
         revocation_seq,
+        factorless: None,
         remember: posted.remember,
         callback_url: &callback_url,
         provider: None,

@@ -232,6 +232,7 @@ pub async fn verify(
         caller,
         identifier: &identifier,
         revocation_seq: state.revocation_seq,
+        factorless: None,
         remember: state.remember,
         callback_url: &state.callback_url,
         provider: state.profile.as_ref(),

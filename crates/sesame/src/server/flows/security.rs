@@ -175,12 +175,25 @@ pub async fn confirm_enrolment(
     {
         return Err(AuthError::InvalidRequest);
     }
+    factor_added(req.auth, &data.user_id).await;
     req.auth.audit(changed(req.auth, &data, req)).await;
     // The code just given is a second factor of this session.
     if let Err(cause) = lifecycle::passed_second_factor(req.session, data, "otp").await {
         tracing::error!(%cause, "the session could not record its second factor");
     }
     Ok(codes)
+}
+
+/// After a second factor was committed to `user_id`'s account: a sign-in
+/// that found none before stores no session (see `Sessions::factor_added`).
+/// Its failure is logged, not answered: the factor is in place (and an
+/// authenticator's recovery codes are shown only now); what is left open is
+/// a sign-in in flight at this very moment.
+pub(crate) async fn factor_added(auth: &Auth, user_id: &str) {
+    if let Err(cause) = auth.sessions.factor_added(user_id).await {
+        crate::server::stores::db::unavailable(&cause);
+        tracing::error!(%cause, "a new second factor could not renumber the account's revocations");
+    }
 }
 
 /// A sensitive change to the factors: a second factor passed within

@@ -1,8 +1,10 @@
 //! The credentials callback (NextAuth's `/callback/credentials`), in this order:
 //! CSRF (bound to the visitor's session), `callbackUrl`, the per-IP limit, the
-//! credentials parsed and bounded, the account's failure policy, `authorize`,
-//! the `sign_in` callback, then a new session with a rotated CSRF token and a
-//! device cookie. Nothing is hashed before the checks that cost nothing.
+//! credentials parsed and bounded, the account's failure policy, the
+//! revocation sequence, `authorize` (with, beside it, whether the account has
+//! a second factor), the second factor's gate, the `sign_in` callback, then a
+//! new session with a rotated CSRF token and a device cookie. Nothing is
+//! hashed before the checks that cost nothing.
 //!
 //! The flow returns a domain result, [`SignedIn`] or [`Refused`]; the Leptos
 //! server function in `crate::actions::sign_in` is the edge that turns it into the
@@ -225,7 +227,13 @@ pub async fn credentials(
         email: form.email.clone(),
         password,
     };
-    let user = match auth.hooks.authorize(&credentials).await {
+    // Whether the account has a second factor is read alongside the hash,
+    // after the sequence: the gate need not read it after the hash.
+    let (authorized, factorless) = tokio::join!(
+        auth.hooks.authorize(&credentials),
+        auth.factors.store.factorless(identifier.as_str())
+    );
+    let user = match authorized {
         Ok(Some(user)) => user,
         Ok(None) => {
             failed(attempt, Outcome::WrongCredentials, None).await;
@@ -276,6 +284,8 @@ pub async fn credentials(
         caller,
         identifier,
         revocation_seq,
+        // A failed read only means the gate reads again.
+        factorless: factorless.ok().flatten(),
         remember: form.remember,
         callback_url: &callback_url,
         provider: None,
@@ -335,6 +345,9 @@ pub(crate) struct Entry<'a> {
     pub identifier: &'a Identifier,
     /// Read before the factor was checked (see the session store).
     pub revocation_seq: i64,
+    /// The account found without a second factor right after the sequence
+    /// was read, if any (see [`Factors::gate`](crate::server::factors::Factors)).
+    pub factorless: Option<i64>,
     /// "Remember me".
     pub remember: bool,
     /// The resolved `callbackUrl`.
@@ -382,16 +395,19 @@ pub(crate) async fn enter(
         None => {
             let door = auth
                 .factors
-                .gate(&user.id, caller.trusted_cookie.as_deref(), || {
-                    crate::server::factors::pending::PendingState {
+                .gate(
+                    &user.id,
+                    entry.factorless,
+                    caller.trusted_cookie.as_deref(),
+                    || crate::server::factors::pending::PendingState {
                         first: entry.first_factor(),
                         identifier: entry.identifier.as_str().to_string(),
                         callback_url: entry.callback_url.to_string(),
                         remember: entry.remember,
                         revocation_seq: entry.revocation_seq,
                         profile: entry.provider.cloned(),
-                    }
-                })
+                    },
+                )
                 .await;
             match door {
                 Ok(Gate::Open) => {

@@ -237,6 +237,7 @@ pub async fn confirm_email(
         caller: &caller,
         identifier: &identifier,
         revocation_seq,
+        factorless: None,
         remember: false,
         callback_url: "/",
         provider: None,

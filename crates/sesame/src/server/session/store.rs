@@ -18,7 +18,9 @@
 //! - rows carry their user's id, so a user's sessions can be listed and ended
 //!   together. Ending them all is final against a sign-in racing it: the
 //!   sign-in reads the revocation sequence before it checks the password, and
-//!   its row is only inserted if no revocation of that user came after.
+//!   its row is only inserted if no revocation of that user came after. A
+//!   second factor's enrolment renumbers its user too (ending nothing): a
+//!   sign-in whose gate found no factor stores no session after it.
 
 use std::sync::Arc;
 
@@ -145,6 +147,10 @@ pub trait SessionRows: Send + Sync + 'static {
         keep: Option<&Key>,
         change: AccountChange<'_>,
     ) -> Result<Vec<Key>, sqlx::Error>;
+    /// Gives `user_id` a new highest revocation sequence number and ends
+    /// none of their sessions: a sign-in of theirs that read the sequence
+    /// before stores no session.
+    async fn renumber(&self, user_id: &str) -> Result<(), sqlx::Error>;
     /// Whether `key` is a row of `user_id`.
     async fn owned_by(&self, user_id: &str, key: &Key) -> Result<bool, sqlx::Error>;
     /// Deletes `key` if it is a row of `user_id`; whether it was.
@@ -441,6 +447,14 @@ impl Sessions {
     /// process deleted (see [`SessionCache::forget_user`]).
     pub async fn forget_user(&self, user_id: &str) -> Result<u64, CacheError> {
         self.cache.forget_user(user_id).await
+    }
+
+    /// After a second factor was added to `user_id`'s account: a sign-in
+    /// whose gate found none (it read the sequence before the factor was
+    /// committed) stores no session, so none comes into being without the
+    /// step once the enrolment is done. Their sessions stay.
+    pub async fn factor_added(&self, user_id: &str) -> Result<(), sqlx::Error> {
+        self.rows.renumber(user_id).await
     }
 
     /// How many live sessions there are (for tests and operators).

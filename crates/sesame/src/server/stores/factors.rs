@@ -52,6 +52,11 @@ pub trait FactorStore: Send + Sync + 'static {
     /// Whether the account has a second factor: a confirmed authenticator app
     /// or a passkey (one statement: every sign-in asks).
     async fn has_factor(&self, user_id: i64) -> Result<bool, sqlx::Error>;
+    /// The id of the account with the address `email` if it has no second
+    /// factor (`None` for an unknown address too): read by a password
+    /// sign-in alongside its hash, so that its gate need not read again
+    /// after it (see `Sessions::factor_added` for why that is safe).
+    async fn factorless(&self, email: &str) -> Result<Option<i64>, sqlx::Error>;
     /// Starts (or starts again) an enrolment with `secret_sealed`; a
     /// confirmed factor is left as it is (`false`).
     async fn begin_totp(&self, user_id: i64, secret_sealed: &str) -> Result<bool, sqlx::Error>;
@@ -164,6 +169,20 @@ macro_rules! factor_store {
                 .fetch_one(&self.pool)
                 .await?;
                 Ok(found)
+            }
+
+            async fn factorless(&self, email: &str) -> Result<Option<i64>, sqlx::Error> {
+                let p: fn(usize) -> String = $p;
+                sqlx::query_scalar(&format!(
+                    "SELECT id FROM users u WHERE email = {} \
+                     AND NOT EXISTS (SELECT 1 FROM totp_factors t \
+                     WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) \
+                     AND NOT EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = u.id)",
+                    p(1)
+                ))
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await
             }
 
             async fn begin_totp(

@@ -150,11 +150,7 @@ impl SessionRows for PgSessionRows {
         change: AccountChange<'_>,
     ) -> Result<Vec<Key>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind(LOCK_CLASS)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        lock_exclusively(&mut tx, user_id).await?;
         let ended: Vec<Vec<u8>> = sqlx::query_scalar(
             "DELETE FROM sessions WHERE user_id = $1 AND id_hash IS DISTINCT FROM $2 \
              RETURNING id_hash",
@@ -187,20 +183,16 @@ impl SessionRows for PgSessionRows {
             Err(_) if change != AccountChange::None => return Err(sqlx::Error::RowNotFound),
             Err(_) => {}
         }
-        // Numbered last, under the table lock, so numbers follow commits.
-        sqlx::query("LOCK TABLE session_revocations IN EXCLUSIVE MODE")
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO session_revocations (user_id, seq) \
-             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_revocations)) \
-             ON CONFLICT (user_id) DO UPDATE SET seq = excluded.seq",
-        )
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+        number_last(&mut tx, user_id).await?;
         tx.commit().await?;
         Ok(keys_of(ended))
+    }
+
+    async fn renumber(&self, user_id: &str) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        lock_exclusively(&mut tx, user_id).await?;
+        number_last(&mut tx, user_id).await?;
+        tx.commit().await
     }
 
     async fn owned_by(&self, user_id: &str, key: &Key) -> Result<bool, sqlx::Error> {
@@ -240,4 +232,38 @@ impl SessionRows for PgSessionRows {
             .fetch_one(&self.pool)
             .await
     }
+}
+
+/// Takes `user_id`'s advisory lock exclusively, until the transaction ends:
+/// their signed-in inserts (which hold it shared) wait meanwhile.
+async fn lock_exclusively(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    user_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(LOCK_CLASS)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Gives `user_id` the next revocation sequence number: the transaction's
+/// last step, under the table lock, so numbers follow commits.
+async fn number_last(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    user_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("LOCK TABLE session_revocations IN EXCLUSIVE MODE")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO session_revocations (user_id, seq) \
+         VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_revocations)) \
+         ON CONFLICT (user_id) DO UPDATE SET seq = excluded.seq",
+    )
+    .bind(user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -10,6 +10,11 @@ use crate::server::{
     stores::users::AccountChange,
 };
 
+/// Gives a user (`?1`) the next revocation sequence number.
+const NUMBER: &str = "INSERT INTO session_revocations (user_id, seq) \
+     VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_revocations)) \
+     ON CONFLICT (user_id) DO UPDATE SET seq = excluded.seq";
+
 /// The `sessions` table of a SQLite database.
 #[derive(Debug, Clone)]
 pub struct SqliteSessionRows {
@@ -117,14 +122,7 @@ impl SessionRows for SqliteSessionRows {
         change: AccountChange<'_>,
     ) -> Result<Vec<Key>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO session_revocations (user_id, seq) \
-             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_revocations)) \
-             ON CONFLICT (user_id) DO UPDATE SET seq = excluded.seq",
-        )
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(NUMBER).bind(user_id).execute(&mut *tx).await?;
         let ended: Vec<Vec<u8>> = sqlx::query_scalar(
             "DELETE FROM sessions WHERE user_id = ? AND id_hash IS NOT ? RETURNING id_hash",
         )
@@ -156,6 +154,15 @@ impl SessionRows for SqliteSessionRows {
         }
         tx.commit().await?;
         Ok(keys_of(ended))
+    }
+
+    async fn renumber(&self, user_id: &str) -> Result<(), sqlx::Error> {
+        // One statement: SQLite writes one at a time, so numbers follow commits.
+        sqlx::query(NUMBER)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn owned_by(&self, user_id: &str, key: &Key) -> Result<bool, sqlx::Error> {

@@ -1,0 +1,79 @@
+//! An application `sign_in` callback that, once armed, holds every sign-in
+//! reaching it (after the second factor's gate, before the session is
+//! stored) until the test lets it go: a race put in a known order.
+
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
+
+use tokio::sync::Semaphore;
+
+#[derive(Clone)]
+pub struct Held {
+    armed: Arc<AtomicBool>,
+    reached: Arc<Semaphore>,
+    release: Arc<Semaphore>,
+}
+
+impl Held {
+    pub fn new() -> Held {
+        Held {
+            armed: Arc::new(AtomicBool::new(false)),
+            reached: Arc::new(Semaphore::new(0)),
+            release: Arc::new(Semaphore::new(0)),
+        }
+    }
+
+    /// From now on, sign-ins wait in the callback.
+    pub fn arm(&self) {
+        self.armed.store(true, Ordering::SeqCst);
+    }
+
+    /// Waits until `n` sign-ins wait in the callback, and holds no later one.
+    pub async fn reached(&self, n: u32) {
+        self.reached.acquire_many(n).await.unwrap().forget();
+        self.armed.store(false, Ordering::SeqCst);
+    }
+
+    /// Lets `n` waiting sign-ins go on.
+    pub fn release(&self, n: usize) {
+        self.release.add_permits(n);
+    }
+}
+
+#[sesame::server::async_trait]
+impl sesame::server::Callbacks<sesame_app::user::AppUser> for Held {
+    async fn sign_in_with_factors(
+        &self,
+        _user: &sesame_app::user::AppUser,
+        _amr: &[String],
+        _profile: Option<&sesame::server::ProviderProfile>,
+    ) -> sesame::server::SignInDecision {
+        if self.armed.load(Ordering::SeqCst) {
+            self.reached.add_permits(1);
+            self.release.acquire().await.unwrap().forget();
+        }
+        sesame::server::SignInDecision::Allow
+    }
+}
+
+/// Signs in `email` (the test password) from `n` new browsers of `app` at
+/// once; each waits in `held`'s callback until released. The tasks give
+/// back each browser and its answer's status.
+pub fn sign_ins(
+    app: &super::TestApp,
+    email: &str,
+    n: usize,
+) -> Vec<tokio::task::JoinHandle<(super::TestApp, u16)>> {
+    (0..n)
+        .map(|_| {
+            let (mut browser, email) = (app.new_browser(), email.to_string());
+            tokio::spawn(async move {
+                let res = browser.sign_in_json(&email, super::PASSWORD, "/").await;
+                let status = res.status().as_u16();
+                (browser, status)
+            })
+        })
+        .collect()
+}
