@@ -539,10 +539,15 @@ def main():
         "sesame_valid": wrk(SESAME + "/api/auth/session", cookie, threads=1),
         "ceiling": wrk(SESAME + "/bench/ceiling", threads=1),
     }
-    # NextAuth starts only now: node keeps a core busy for a while after its
-    # start and its first requests (compiling, collecting), which ran into
-    # Sesame's pairs above when it started before them (a full run's median
-    # pair 76% where the same phase alone gave 81%).
+    # Sesame's sign-in cost too is measured before NextAuth starts: node
+    # keeps a core busy for a while after its start and its first requests
+    # (compiling, collecting), which ran into Sesame's pairs above when it
+    # started before them (a full run's median pair 76% where the same phase
+    # alone gave 81%), and into this measurement when it followed NextAuth's
+    # loads (7.8% in a full run, 2.7-5.4% in runs of this phase alone on the
+    # same binary).
+    log("sign-in cost")
+    r.update(sign_in_cost())
     nextauth = start_next()
     n_status, _, n_jar = sign_in(NEXT)
     n_cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in n_jar.items())}
@@ -559,8 +564,6 @@ def main():
     r["sign_in_page_quiet"] = wrk(SESAME + "/sign-in", connections=8)
     r["rss_after_load_mib"] = rss_mib(sesame.pid)[0]
 
-    log("sign-in cost")
-    r.update(sign_in_cost())
     r["sign_ins_sqlite"] = wrk(SESAME + "/api/auth/callback/credentials", script=SIGNIN_LUA, env=signin_env(SESAME))
 
     log("under attack")
