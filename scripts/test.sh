@@ -34,9 +34,10 @@ cargo publish --dry-run --no-verify --allow-dirty -p sesame || failed_step="$fai
 
 step "cargo test --workspace --features ssr (unit, black-box, doctests)"
 # Built first, without a limit: a cold build's time depends on the machine.
-# Then a hang must fail the run, not eat CI's time.
+# Then a hang must fail the run, not eat CI's time. --no-fail-fast: a failing
+# test binary does not keep the later ones from running (and being counted).
 if cargo test --workspace --features ssr --no-run; then
-  timeout 600 cargo test --workspace --features ssr 2>&1 | tee "$logs/cargo-test.log"
+  timeout 600 cargo test --workspace --features ssr --no-fail-fast 2>&1 | tee "$logs/cargo-test.log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || failed_step="$failed_step cargo-test"
 else
   failed_step="$failed_step cargo-test-build"
