@@ -558,19 +558,7 @@ async fn a_password_sign_in_that_found_no_factor_stores_no_session_once_a_passke
     let (status, body) = register_passkey(&mut owner).await;
     assert_eq!(status, 200, "{body}");
     held.release(3);
-    for task in signing_in {
-        let (mut browser, status) = task.await.unwrap();
-        assert_eq!(status, 200);
-        assert!(
-            browser.session().await.as_object().unwrap().is_empty(),
-            "a password alone signed in after the passkey was added"
-        );
-        // Now the second factor is asked for.
-        let res = browser
-            .sign_in_json(common::EMAIL, common::PASSWORD, "/")
-            .await;
-        assert_eq!(res.status(), 401);
-    }
+    common::held::ended_without_a_session(signing_in, common::EMAIL, "passkey").await;
     // The passkey is the account's, and the owner's session stays.
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM passkeys")
         .fetch_one(&owner.db().await)

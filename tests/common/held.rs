@@ -77,3 +77,25 @@ pub fn sign_ins(
         })
         .collect()
 }
+
+/// Waits for `sign_ins` (of `email`) to end, and checks each: answered, yet
+/// holding no session (its insert came after a factor was added), and its
+/// next try asked for the second factor. `what` names the case.
+pub async fn ended_without_a_session(
+    sign_ins: Vec<tokio::task::JoinHandle<(super::TestApp, u16)>>,
+    email: &str,
+    what: &str,
+) {
+    for task in sign_ins {
+        let (mut browser, status) = task.await.unwrap();
+        assert_eq!(status, 200, "{what}");
+        assert!(
+            browser.session().await.as_object().unwrap().is_empty(),
+            "{what}: a password alone signed in after the factor was added"
+        );
+        let res = browser.sign_in_json(email, super::PASSWORD, "/").await;
+        assert_eq!(res.status(), 401, "{what}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"], "SecondFactorRequired", "{what}");
+    }
+}

@@ -22,7 +22,7 @@ impl Factors {
     /// The door for the user `user_id` (the application's id; accounts of
     /// Sesame's own tables have factors), coming with `trusted_cookie`;
     /// `state` is what a pending record keeps. `factorless` is the account
-    /// the sign-in found without a factor when it read the revocation
+    /// the sign-in found without a factor after it read the revocation
     /// sequence (before its first factor was checked): that account's door
     /// is open without reading again, since a factor added since then
     /// renumbers its revocations and the session's insert stores nothing
