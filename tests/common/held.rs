@@ -30,9 +30,17 @@ impl Held {
         self.armed.store(true, Ordering::SeqCst);
     }
 
-    /// Waits until `n` sign-ins wait in the callback, and holds no later one.
+    /// Waits until `n` sign-ins wait in the callback (failing the test if
+    /// they do not within 30 s), and holds no later one.
     pub async fn reached(&self, n: u32) {
-        self.reached.acquire_many(n).await.unwrap().forget();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            self.reached.acquire_many(n),
+        )
+        .await
+        .expect("the sign-ins reached the callback")
+        .unwrap()
+        .forget();
         self.armed.store(false, Ordering::SeqCst);
     }
 
