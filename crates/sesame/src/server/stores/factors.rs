@@ -125,6 +125,13 @@ pub trait FactorStore: Send + Sync + 'static {
     async fn purge(&self, now: i64) -> Result<u64, sqlx::Error>;
 }
 
+/// Whether the user `u.id` has a second factor: a confirmed authenticator
+/// app or a passkey. One definition for the gate's read (`has_factor`) and a
+/// password sign-in's read beside its hash (`factorless`), which must agree.
+const ANY_FACTOR: &str = "(EXISTS (SELECT 1 FROM totp_factors t \
+     WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) \
+     OR EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = u.id))";
+
 /// The SQLite and PostgreSQL statements differ only in placeholders.
 macro_rules! factor_store {
     ($name:ident, $pool:ty, $p:expr) => {
@@ -157,27 +164,21 @@ macro_rules! factor_store {
 
             async fn has_factor(&self, user_id: i64) -> Result<bool, sqlx::Error> {
                 let p: fn(usize) -> String = $p;
-                let (found,): (bool,) = sqlx::query_as(&format!(
-                    "SELECT EXISTS (SELECT 1 FROM totp_factors \
-                     WHERE user_id = {} AND confirmed_at IS NOT NULL) \
-                     OR EXISTS (SELECT 1 FROM passkeys WHERE user_id = {})",
-                    p(1),
-                    p(2)
+                let found: Option<(bool,)> = sqlx::query_as(&format!(
+                    "SELECT {ANY_FACTOR} FROM users u WHERE u.id = {}",
+                    p(1)
                 ))
                 .bind(user_id)
-                .bind(user_id)
-                .fetch_one(&self.pool)
+                .fetch_optional(&self.pool)
                 .await?;
-                Ok(found)
+                // No row, no factor: factors go with their user's row.
+                Ok(found.is_some_and(|(found,)| found))
             }
 
             async fn factorless(&self, email: &str) -> Result<Option<i64>, sqlx::Error> {
                 let p: fn(usize) -> String = $p;
                 sqlx::query_scalar(&format!(
-                    "SELECT id FROM users u WHERE email = {} \
-                     AND NOT EXISTS (SELECT 1 FROM totp_factors t \
-                     WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) \
-                     AND NOT EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = u.id)",
+                    "SELECT u.id FROM users u WHERE u.email = {} AND NOT {ANY_FACTOR}",
                     p(1)
                 ))
                 .bind(email)
