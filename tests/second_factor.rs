@@ -26,10 +26,9 @@ async fn security(browser: &mut TestApp) -> (serde_json::Value, serde_json::Valu
     (body[0].clone(), body[1].clone())
 }
 
-/// Enrols an authenticator app for the signed-in `browser`: its base32
-/// secret and the ten recovery codes. The confirming code is the current
-/// step's, so a sign-in afterwards uses the next step's ([`next_code`]).
-async fn enrol(browser: &mut TestApp) -> (String, Vec<String>) {
+/// Starts enrolling an authenticator app for the signed-in `browser`: its
+/// base32 secret, not confirmed yet.
+async fn start_enrolment(browser: &mut TestApp) -> String {
     let (status, body) = action(browser, "/api/auth/account/totp/enrol", &[]).await;
     assert_eq!(status, 200, "{body}");
     let (overview, _) = security(browser).await;
@@ -46,6 +45,14 @@ async fn enrol(browser: &mut TestApp) -> (String, Vec<String>) {
         .as_str()
         .unwrap()
         .starts_with("<svg"));
+    secret
+}
+
+/// Enrols an authenticator app for the signed-in `browser`: its base32
+/// secret and the ten recovery codes. The confirming code is the current
+/// step's, so a sign-in afterwards uses the next step's ([`next_code`]).
+async fn enrol(browser: &mut TestApp) -> (String, Vec<String>) {
+    let secret = start_enrolment(browser).await;
     let code = code_at(&secret, now());
     let (status, body) = action(
         browser,
@@ -867,12 +874,7 @@ async fn a_password_sign_in_that_found_no_factor_stores_no_session_once_one_is_e
             owner.sign_in_json(&email, PASSWORD, "/").await.status(),
             200
         );
-        let (status, body) = action(&mut owner, "/api/auth/account/totp/enrol", &[]).await;
-        assert_eq!(status, 200, "{body}");
-        let secret = security(&mut owner).await.0["enrolment"]["secret"]
-            .as_str()
-            .unwrap()
-            .replace(' ', "");
+        let secret = start_enrolment(&mut owner).await;
         // Three password sign-ins pass the gate while the account has no
         // factor, and wait in the callback.
         held.arm();
