@@ -12,7 +12,10 @@ pub(crate) mod oauth;
 pub(crate) mod oidc;
 pub(crate) mod profile;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use secrecy::SecretString;
 
@@ -70,7 +73,7 @@ pub struct Provider {
     pub(crate) secret: SecretString,
     /// `{site}/api/auth/callback/{id}`.
     pub(crate) redirect_uri: String,
-    http: reqwest::Client,
+    http: Http,
     /// OpenID Connect: the discovered metadata.
     pub(crate) oidc: Option<oidc::Discovery>,
 }
@@ -85,15 +88,12 @@ impl std::fmt::Debug for Provider {
 }
 
 impl Provider {
-    fn new(config: ProviderConfig, secret: SecretString, redirect_uri: String) -> Provider {
-        let http = reqwest::Client::builder()
-            // A provider's answer is never followed elsewhere (SSRF).
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .user_agent("sesame")
-            .build()
-            .expect("a TLS backend");
+    fn new(
+        config: ProviderConfig,
+        secret: SecretString,
+        redirect_uri: String,
+        http: Http,
+    ) -> Provider {
         let oidc = config.issuer_url().map(oidc::Discovery::new);
         Provider {
             config,
@@ -176,11 +176,33 @@ impl Provider {
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {
-        &self.http
+        self.http.client()
     }
 
     pub(crate) fn is_github(&self) -> bool {
         self.config.kind == ProviderKind::Github
+    }
+}
+
+/// The HTTP client of every provider: one, as reqwest advises (a client
+/// holds a connection pool and a TLS configuration with its root
+/// certificates), built on the first call to a provider, so that a server
+/// whose users never sign in through one keeps neither in memory.
+#[derive(Clone, Default)]
+struct Http(Arc<OnceLock<reqwest::Client>>);
+
+impl Http {
+    fn client(&self) -> &reqwest::Client {
+        self.0.get_or_init(|| {
+            reqwest::Client::builder()
+                // A provider's answer is never followed elsewhere (SSRF).
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(10))
+                .user_agent("sesame")
+                .build()
+                .expect("a TLS backend")
+        })
     }
 }
 
@@ -199,6 +221,7 @@ impl Providers {
         let development = config.environment == crate::server::config::Environment::Development;
         let all = config.providers.iter().chain(extra);
         let mut list: Vec<Provider> = Vec::new();
+        let http = Http::default();
         for (i, provider) in all.enumerate() {
             let key = format!("providers[{i}]");
             provider.validate(&key)?;
@@ -214,7 +237,12 @@ impl Providers {
                 config.base_url(),
                 crate::wire::routes::CALLBACK_PROVIDER.replace("{provider}", &provider.id)
             );
-            list.push(Provider::new(provider.clone(), secret, redirect_uri));
+            list.push(Provider::new(
+                provider.clone(),
+                secret,
+                redirect_uri,
+                http.clone(),
+            ));
         }
         let mut origins: Vec<String> = list
             .iter()
@@ -241,5 +269,50 @@ impl Providers {
     /// The origins of the providers' authorization pages.
     pub fn origins(&self) -> &[String] {
         &self.origins
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn providers_share_one_http_client_built_on_first_use() {
+        let secret = "x".repeat(32);
+        let config = Config::from_toml_str(&format!(
+            r#"
+            environment = "development"
+            secret = "{secret}"
+            [site]
+            url = "http://127.0.0.1:3000"
+            [database]
+            url = "sqlite::memory:"
+            [[providers]]
+            id = "acme"
+            kind = "oidc"
+            issuer = "https://id.acme.example"
+            client_id = "app"
+            client_secret = "s"
+            [[providers]]
+            id = "other"
+            kind = "oidc"
+            issuer = "https://id.other.example"
+            client_id = "app"
+            client_secret = "s"
+            "#
+        ))
+        .unwrap();
+        let providers = Providers::new(&config, &[]).unwrap();
+        let (acme, other) = (
+            providers.get("acme").unwrap(),
+            providers.get("other").unwrap(),
+        );
+        assert!(
+            Arc::ptr_eq(&acme.http.0, &other.http.0),
+            "one client for all"
+        );
+        assert!(acme.http.0.get().is_none(), "no client before a call");
+        let first: *const reqwest::Client = acme.http();
+        assert!(std::ptr::eq(first, other.http()), "the same client");
     }
 }
