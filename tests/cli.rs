@@ -411,19 +411,7 @@ async fn the_cli_lists_and_resets_a_user_s_second_factors() {
     assert_eq!(out["authenticator"], false);
     // Enrol through the account actions, with a code the test computes.
     app.sign_in_demo(false).await;
-    let (status, body) = common::action(&mut app, "/api/auth/account/totp/enrol", &[]).await;
-    assert_eq!(status, 200, "{body}");
-    let res = app
-        .get_with(
-            "/api/auth/account/security",
-            &[("accept", "application/json")],
-        )
-        .await;
-    let overview: Value = res.json().await.unwrap();
-    let secret = overview[0]["enrolment"]["secret"]
-        .as_str()
-        .unwrap()
-        .replace(' ', "");
+    let secret = common::factors::start_enrolment(&mut app).await;
     let code = sesame_test_totp(&secret);
     let (status, body) = common::action(
         &mut app,

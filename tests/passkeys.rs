@@ -434,28 +434,7 @@ async fn a_passkey_is_renamed_and_removed_by_its_owner_after_a_recent_second_fac
     assert_eq!(body["error"], "ReauthRequired", "{status} {body}");
     assert!(name().await.is_some());
     // Turning an authenticator app on is one.
-    let (status, body) = action(&mut browser, "/api/auth/account/totp/enrol", &[]).await;
-    assert_eq!(status, 200, "{body}");
-    let overview: serde_json::Value = browser
-        .get_with(
-            "/api/auth/account/security",
-            &[("accept", "application/json")],
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let secret = overview[0]["enrolment"]["secret"]
-        .as_str()
-        .unwrap()
-        .replace(' ', "");
-    let (status, body) = action(
-        &mut browser,
-        "/api/auth/account/totp/confirm",
-        &[("code", &common::code_at(&secret, common::now()))],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    common::factors::enrol(&mut browser).await;
     let (status, body) = action(
         &mut browser,
         "/api/auth/account/passkeys/remove",

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{code_at, now, services, spawn, TestApp, EMAIL, PASSWORD};
+use common::{code_at, factors, now, services, spawn, TestApp, EMAIL, PASSWORD};
 
 /// Two instances of one deployment.
 async fn pair(extra: &str) -> (TestApp, TestApp) {
@@ -953,38 +953,12 @@ async fn two_disconnects_on_two_instances_never_remove_the_last_way_in() {
     }
 }
 
-/// An authenticator app enrolled for the signed-in `browser`: its secret.
-async fn enrol_totp(browser: &mut TestApp) -> String {
-    let (status, body) = common::action(browser, "/api/auth/account/totp/enrol", &[]).await;
-    assert_eq!(status, 200, "{body}");
-    let res = browser
-        .get_with(
-            "/api/auth/account/security",
-            &[("accept", "application/json")],
-        )
-        .await;
-    let overview: serde_json::Value = res.json().await.unwrap();
-    let secret = overview[0]["enrolment"]["secret"]
-        .as_str()
-        .unwrap()
-        .replace(' ', "");
-    let code = code_at(&secret, now());
-    let (status, body) = common::action(
-        browser,
-        "/api/auth/account/totp/confirm",
-        &[("code", &code)],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    secret
-}
-
 #[tokio::test]
 async fn a_second_factor_step_started_on_one_instance_finishes_on_the_other_once() {
     let (a, b) = pair("").await;
     let mut owner = a.new_browser();
     owner.sign_in_demo(false).await;
-    let secret = enrol_totp(&mut owner).await;
+    let secret = factors::enrol(&mut owner).await.0;
     let code = code_at(&secret, now() + 30);
     // The password on A, the code on B.
     let mut on_a = a.new_browser();
@@ -1017,7 +991,7 @@ async fn one_code_posted_on_both_instances_at_once_signs_in_once() {
             owner.sign_in_json(&email, PASSWORD, "/").await.status(),
             200
         );
-        let secret = enrol_totp(&mut owner).await;
+        let secret = factors::enrol(&mut owner).await.0;
         let code = code_at(&secret, now() + 30);
         let mut racers = Vec::new();
         for instance in [&a, &b] {

@@ -3,6 +3,7 @@
 //! replay or drop one).
 #![allow(dead_code)]
 
+pub mod factors;
 pub mod held;
 pub mod oidc;
 pub mod services;
