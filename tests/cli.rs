@@ -412,14 +412,7 @@ async fn the_cli_lists_and_resets_a_user_s_second_factors() {
     // Enrol through the account actions, with a code the test computes.
     app.sign_in_demo(false).await;
     let secret = common::factors::start_enrolment(&mut app).await;
-    let code = sesame_test_totp(&secret);
-    let (status, body) = common::action(
-        &mut app,
-        "/api/auth/account/totp/confirm",
-        &[("code", &code)],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    common::factors::confirm_enrolment(&mut app, &sesame_test_totp(&secret)).await;
     let out = run_json(
         &config,
         &["user", "factors", "--email", EMAIL, "--json"],

@@ -8,7 +8,7 @@ mod common;
 
 use common::{
     action, code_at,
-    factors::{enrol, security, start_enrolment},
+    factors::{confirm_enrolment, enrol, security, start_enrolment},
     now,
     oidc::{oidc, sign_in_at_provider},
     smtp::SmtpServer,
@@ -825,14 +825,7 @@ async fn a_password_sign_in_that_found_no_factor_stores_no_session_once_one_is_e
         let signing_in = common::held::sign_ins(&app, &email, 3);
         held.reached(3).await;
         // The factor is confirmed meanwhile; then they go on.
-        let code = code_at(&secret, now());
-        let (status, body) = action(
-            &mut owner,
-            "/api/auth/account/totp/confirm",
-            &[("code", &code)],
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
+        confirm_enrolment(&mut owner, &code_at(&secret, now())).await;
         held.release(3);
         common::held::ended_without_a_session(signing_in, &email, &format!("round {round}")).await;
         // The owner's own session stays.

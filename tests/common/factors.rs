@@ -1,6 +1,6 @@
 //! The second factor's set-up, as a signed-in browser does it through the
 //! account actions: the security overview, an authenticator app's
-//! enrolment started, and confirmed with the current code.
+//! enrolment started, and confirmed with a code.
 
 use super::{action, code_at, now, TestApp};
 
@@ -44,13 +44,14 @@ pub async fn start_enrolment(browser: &mut TestApp) -> String {
 /// step's, so a sign-in afterwards uses the next step's.
 pub async fn enrol(browser: &mut TestApp) -> (String, Vec<String>) {
     let secret = start_enrolment(browser).await;
-    let code = code_at(&secret, now());
-    let (status, body) = action(
-        browser,
-        "/api/auth/account/totp/confirm",
-        &[("code", &code)],
-    )
-    .await;
+    let codes = confirm_enrolment(browser, &code_at(&secret, now())).await;
+    (secret, codes)
+}
+
+/// Confirms the enrolment [`start_enrolment`] began with `code`: the ten
+/// recovery codes, shown this once.
+pub async fn confirm_enrolment(browser: &mut TestApp, code: &str) -> Vec<String> {
+    let (status, body) = action(browser, "/api/auth/account/totp/confirm", &[("code", code)]).await;
     assert_eq!(status, 200, "{body}");
     let codes: Vec<String> = body["codes"]
         .as_array()
@@ -59,5 +60,5 @@ pub async fn enrol(browser: &mut TestApp) -> (String, Vec<String>) {
         .map(|c| c.as_str().unwrap().to_string())
         .collect();
     assert_eq!(codes.len(), 10);
-    (secret, codes)
+    codes
 }
