@@ -603,6 +603,56 @@ async fn the_github_preset_signs_in_with_the_verified_primary_address() {
     assert_eq!(account_id, "1001", "GitHub's numeric id");
 }
 
+/// A provider's endpoint that answers with a redirect is not followed: it
+/// could send the server anywhere it can reach (SSRF), the access token with
+/// it. Each endpoint of the GitHub preset in turn, and an issuer's discovery,
+/// answer a 307 to a place that would answer as the endpoint does: the
+/// sign-in fails with the provider's error, and nothing arrives there.
+#[tokio::test]
+async fn a_provider_s_redirect_is_never_followed() {
+    let i = &oidc().issuer;
+    for (key, endpoint, error) in [
+        ("github-token", "token", "OAuthSignin"),
+        ("github-user", "github/user", "OAuthCallback"),
+        ("github-emails", "github/user/emails", "OAuthCallback"),
+    ] {
+        let config = oidc().github_toml().replace(
+            &format!("\"{i}/{endpoint}\""),
+            &format!("\"{i}/test/moved/{key}/{endpoint}\""),
+        );
+        assert!(config.contains("/test/moved/"), "{endpoint} is moved");
+        let mut browser = spawn(&format!("{config}\n[accounts]\nsign_up = \"open\"")).await;
+        let res = sign_in_as(&mut browser, "github-test", "alice").await;
+        assert_eq!(error_of(&location(&res)), error, "{endpoint}");
+        assert!(browser.session().await.as_object().unwrap().is_empty());
+        assert_eq!(
+            oidc().landed(key).await,
+            0,
+            "{endpoint}'s redirect followed"
+        );
+    }
+    let config = oidc().provider_toml("oidc-test", "").replace(
+        &format!("\"{i}\""),
+        &format!("\"{i}/test/moved/discovery\""),
+    );
+    let mut browser = spawn(&format!("{config}\n[accounts]\nsign_up = \"open\"")).await;
+    let token = browser.csrf_token().await;
+    let res = browser
+        .post_form(
+            "/api/auth/signin/oidc-test",
+            &[("csrfToken", &token), ("json", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), 502);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "OAuthSignin");
+    assert_eq!(
+        oidc().landed("discovery").await,
+        0,
+        "discovery's redirect followed"
+    );
+}
+
 #[tokio::test]
 async fn rotated_provider_keys_are_fetched_again() {
     let own = Oidc::start();

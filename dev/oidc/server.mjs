@@ -15,7 +15,11 @@
 // - a login page of its own and consent given at once (no consent screen);
 // - GitHub-shaped `/github/user` and `/github/user/emails` for the plain
 //   OAuth 2.0 flow (the access token is looked up in the provider);
-// - POST `/test/rotate-keys`: a new signing key (the old one retired).
+// - POST `/test/rotate-keys`: a new signing key (the old one retired);
+// - `/test/moved/<key>/<path>`: a 307 to `/test/landed/<key>/<path>`, which
+//   counts the visit and answers as `/<path>` would (GitHub's API, the token
+//   endpoint, discovery), and GET `/test/landed/<key>`: `{"hits": n}`. A
+//   client that follows a provider's redirect is seen following it (SSRF).
 //
 // Usage: node server.mjs [port]   (prints `listening <issuer>` when ready)
 
@@ -260,8 +264,26 @@ async function tamper(body) {
   return JSON.stringify({ ...json, id_token: token });
 }
 
+// Visits that followed a `/test/moved/` redirect, by key.
+const landed = new Map();
+
 async function handle(req, res) {
-  const url = new URL(req.url, issuer);
+  let url = new URL(req.url, issuer);
+  const moved = url.pathname.match(/^\/test\/moved\/([\w-]+)(\/.*)$/);
+  if (moved) {
+    res.writeHead(307, { location: `${issuer}/test/landed/${moved[1]}${moved[2]}${url.search}` });
+    return res.end();
+  }
+  const land = url.pathname.match(/^\/test\/landed\/([\w-]+)(\/.*)?$/);
+  if (land && !land[2]) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify({ hits: landed.get(land[1]) || 0 }));
+  }
+  if (land) {
+    landed.set(land[1], (landed.get(land[1]) || 0) + 1);
+    req.url = `${land[2]}${url.search}`;
+    url = new URL(req.url, issuer);
+  }
   const m = url.pathname.match(/^\/interaction\/([^/]+)(?:\/(login))?$/);
   try {
     if (m) return await interaction(req, res, m[1], m[2]);

@@ -110,6 +110,18 @@ impl Oidc {
         )
     }
 
+    /// How many requests followed a redirect of `/test/moved/{key}/...`.
+    pub async fn landed(&self, key: &str) -> u64 {
+        let res = reqwest::Client::new()
+            .get(format!("{}/test/landed/{key}", self.issuer))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = res.json().await.unwrap();
+        body["hits"].as_u64().unwrap()
+    }
+
     /// A new signing key; the old one is gone from its JWKS.
     pub async fn rotate_keys(&self) {
         let res = reqwest::Client::new()
