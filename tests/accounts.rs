@@ -4,8 +4,18 @@
 
 mod common;
 
-use common::{action, spawn, EMAIL, PASSWORD};
-use sesame::server::{NewPassword, SessionHandle};
+use std::sync::{
+    atomic::{AtomicBool, AtomicUsize, Ordering},
+    Arc, Mutex, OnceLock,
+};
+
+use common::{action, spawn, spawn_with, EMAIL, PASSWORD};
+use sesame::server::{
+    async_trait,
+    audit::{AuditAction, AuditEvent, Outcome},
+    Auth, Callbacks, Events, NewPassword, SessionHandle, SignInDecision,
+};
+use sesame_app::user::AppUser;
 
 const UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
@@ -199,6 +209,125 @@ async fn revocation_race(app: common::TestApp) {
         browsers = done.into_iter().map(|(b, _)| b).collect();
         app.auth().set_disabled(EMAIL, false).await.unwrap();
     }
+}
+
+/// The application's `sign_in` callback ending the user's sessions, once
+/// armed: the end of a user's sessions falls exactly between a sign-in's
+/// password check (and its read of the revocation sequence) and its
+/// session's insert. Its events count the sign-ins and keep the audit log.
+#[derive(Clone, Default)]
+struct EndsSessionsOnce {
+    auth: Arc<OnceLock<Auth>>,
+    armed: Arc<AtomicBool>,
+    signed_in: Arc<AtomicUsize>,
+    audit: Arc<Mutex<Vec<AuditEvent>>>,
+}
+
+#[async_trait]
+impl Callbacks<AppUser> for EndsSessionsOnce {
+    async fn sign_in(&self, user: &AppUser) -> SignInDecision {
+        if self.armed.swap(false, Ordering::SeqCst) {
+            let auth = self.auth.get().expect("the test set it");
+            auth.end_sessions(&user.id, None).await.unwrap();
+        }
+        SignInDecision::Allow
+    }
+}
+
+#[async_trait]
+impl Events<AppUser> for EndsSessionsOnce {
+    async fn sign_in(&self, _user: &AppUser) {
+        self.signed_in.fetch_add(1, Ordering::SeqCst);
+    }
+    async fn audit(&self, event: &AuditEvent) {
+        self.audit.lock().unwrap().push(event.clone());
+    }
+}
+
+/// A sign-in during which its user's sessions were all ended (a sign-out
+/// everywhere, a new password, a disable on another request) gets no
+/// session and is told so: a 503 to try again, no cookie that names a
+/// session, no `sign_in` event, `sessions_ended` in the audit log. Tried
+/// again, it signs in. (It was answered 200 with a cookie naming nothing.)
+#[tokio::test]
+async fn a_sign_in_whose_sessions_were_ended_meanwhile_is_refused_and_says_so() {
+    sessions_ended_meanwhile("").await;
+}
+
+/// The same on PostgreSQL, with the session cache in Redis.
+#[tokio::test]
+async fn a_sign_in_whose_sessions_were_ended_meanwhile_is_refused_on_postgres() {
+    let shared =
+        common::services::scale_out(common::services::postgres(), common::services::redis());
+    sessions_ended_meanwhile(&shared).await;
+}
+
+async fn sessions_ended_meanwhile(config: &str) {
+    let hooks = EndsSessionsOnce::default();
+    let installed = hooks.clone();
+    let mut app = spawn_with(config, move |sesame| {
+        sesame.callbacks(installed.clone()).events(installed)
+    })
+    .await;
+    hooks.auth.set(app.auth().clone()).ok().unwrap();
+    let user_id = demo_id(&app).await;
+    // A session from before, which the end of the sessions ends too.
+    let mut before = app.new_browser();
+    assert_eq!(sign_in_as(&mut before, UA).await, 200);
+    hooks.armed.store(true, Ordering::SeqCst);
+    let token = app.csrf_token().await;
+    let res = app
+        .post_form(
+            "/api/auth/callback/credentials",
+            &[
+                ("email", EMAIL),
+                ("password", PASSWORD),
+                ("csrfToken", &token),
+                ("json", "true"),
+            ],
+        )
+        .await;
+    assert!(!hooks.armed.load(Ordering::SeqCst), "the callback ran");
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "1");
+    let cookies: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !cookies
+            .iter()
+            .any(|c| c.starts_with("sesame.session-token=")),
+        "{cookies:?}"
+    );
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "ServiceUnavailable");
+    assert_eq!(app.session().await, serde_json::json!({}));
+    assert_eq!(before.session().await, serde_json::json!({}));
+    assert!(app.auth().sessions_of(&user_id).await.unwrap().is_empty());
+    assert_eq!(
+        hooks.signed_in.load(Ordering::SeqCst),
+        1,
+        "only the one before"
+    );
+    let last = hooks
+        .audit
+        .lock()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e.action == AuditAction::SignIn)
+        .cloned()
+        .unwrap();
+    assert_eq!(last.outcome, Outcome::SessionsEnded);
+    assert_eq!(last.user_id.as_deref(), Some(user_id.as_str()));
+    // Tried again, it signs in.
+    assert_eq!(sign_in_as(&mut app, UA).await, 200);
+    assert_eq!(app.session().await["user"]["email"], EMAIL);
+    assert_eq!(app.auth().sessions_of(&user_id).await.unwrap().len(), 1);
+    assert_eq!(hooks.signed_in.load(Ordering::SeqCst), 2);
 }
 
 async fn list(browser: &mut common::TestApp) -> Vec<serde_json::Value> {

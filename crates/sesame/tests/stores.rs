@@ -297,9 +297,11 @@ async fn the_session_store_behaves_alike_on_every_backend() {
             store.load(&late.id).await.unwrap().is_none(),
             "{kind}: raced"
         );
+        assert!(late.data.is_empty(), "{kind}: refused, it comes back empty");
         let mut after = record(Some(&user), store.revocation_seq().await.unwrap());
         store.create(&mut after).await.unwrap();
         assert!(store.load(&after.id).await.unwrap().is_some(), "{kind}");
+        assert!(!after.data.is_empty(), "{kind}: stored, it is kept");
         assert!(store.count_live().await.unwrap() >= 2, "{kind}");
         // A second factor added: a sign-in that read the sequence before it
         // stores nothing (its gate may have found no factor), and the
@@ -312,6 +314,7 @@ async fn the_session_store_behaves_alike_on_every_backend() {
             store.load(&late.id).await.unwrap().is_none(),
             "{kind}: a sign-in from before the factor"
         );
+        assert!(late.data.is_empty(), "{kind}: refused, it comes back empty");
         assert!(
             store.load(&after.id).await.unwrap().is_some(),
             "{kind}: a factor ends no session"
@@ -727,6 +730,67 @@ async fn the_cache_serves_live_entries_only_and_writes_reach_the_rows() {
         assert!(
             store.load(&short.id).await.unwrap().is_none(),
             "{kind}: expired"
+        );
+    }
+}
+
+/// tower-sessions saves a session its request created once more, after the
+/// answer: unchanged, that save writes nothing (the sign-in stored it just
+/// before); changed, with another expiry, or a second time, it is written.
+/// Seen through a change made to the row behind the store's back, which a
+/// write overwrites; on every backend.
+#[tokio::test]
+async fn a_session_saved_unchanged_right_after_its_creation_is_not_written_again() {
+    let now = || OffsetDateTime::now_utc().unix_timestamp();
+    for (kind, store, rows, _) in session_stores_with_rows().await {
+        let row = |rec: &Record| {
+            let (rows, key) = (rows.clone(), id_hash(&rec.id));
+            async move { rows.load(&key, now()).await.unwrap().unwrap().0 }
+        };
+        let behind = |rec: &Record| {
+            let (rows, key) = (rows.clone(), id_hash(&rec.id));
+            let expires = rec.expiry_date.unix_timestamp();
+            async move {
+                assert!(rows
+                    .update(&key, r#"{"k":"behind"}"#, expires, now())
+                    .await
+                    .unwrap());
+            }
+        };
+        let mut rec = record(None, 0);
+        store.create(&mut rec).await.unwrap();
+        behind(&rec).await;
+        store.save(&rec).await.unwrap();
+        assert!(
+            row(&rec).await.contains("behind"),
+            "{kind}: not written again"
+        );
+        store.save(&rec).await.unwrap();
+        assert!(
+            !row(&rec).await.contains("behind"),
+            "{kind}: a second save is written"
+        );
+
+        let mut changed = record(None, 0);
+        store.create(&mut changed).await.unwrap();
+        behind(&changed).await;
+        changed
+            .data
+            .insert("k".into(), serde_json::json!("changed"));
+        store.save(&changed).await.unwrap();
+        assert!(
+            row(&changed).await.contains("changed"),
+            "{kind}: changed data is written"
+        );
+
+        let mut later = record(None, 0);
+        store.create(&mut later).await.unwrap();
+        behind(&later).await;
+        later.expiry_date += time::Duration::seconds(5);
+        store.save(&later).await.unwrap();
+        assert!(
+            !row(&later).await.contains("behind"),
+            "{kind}: a new expiry is written"
         );
     }
 }

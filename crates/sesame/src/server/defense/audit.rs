@@ -58,6 +58,10 @@ pub enum Outcome {
     WrongCode,
     /// A code (its time step) or a recovery code used before.
     CodeReplayed,
+    /// The user's sessions were all ended while the sign-in ran (a sign-out
+    /// everywhere, a new password, a disabled account, a second factor
+    /// added): the session it was to start was refused.
+    SessionsEnded,
     /// A lock began (with [`AuditAction::Lockout`]); `hard` at the cap.
     Started {
         /// How long the account waits before its next attempt.

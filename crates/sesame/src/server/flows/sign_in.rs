@@ -500,6 +500,15 @@ pub(crate) async fn enter(
         lifecycle::start(entry.session, user, &origin, &auth.config, entry.remember).await;
     let (data, expires) = match started {
         Ok(started) => started,
+        Err(lifecycle::SessionError::Ended) => {
+            // Tried again, the sign-in reads the sequence anew: it passes
+            // unless what ended the sessions also shut this way in (a new
+            // password, a disabled account, a second factor to pass).
+            drop(attempt);
+            auth.audit(audit(Outcome::SessionsEnded, Some(&user.id)))
+                .await;
+            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+        }
         Err(cause) => {
             tracing::error!(%cause, "could not start a session");
             drop(attempt);

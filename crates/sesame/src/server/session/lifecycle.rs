@@ -108,10 +108,17 @@ pub(crate) async fn passed_second_factor(
     write(session, &data).await
 }
 
-/// A session failure (the store did not answer).
+/// Why a session could not be read, written or started.
 #[derive(Debug, thiserror::Error)]
-#[error("session store: {0}")]
-pub struct SessionError(#[from] tower_sessions::session::Error);
+pub enum SessionError {
+    /// The store did not answer.
+    #[error("session store: {0}")]
+    Store(#[from] tower_sessions::session::Error),
+    /// The user's sessions were all ended after the sign-in read the
+    /// revocation sequence: the store refused the new session.
+    #[error("the user's sessions were ended while the sign-in ran")]
+    Ended,
+}
 
 /// Starts a signed-in session under a new id: the id the visitor had before
 /// signing in is deleted, never upgraded. Without `remember`, the cookie ends
@@ -160,6 +167,16 @@ pub(crate) async fn start(
         must_enrol: origin.must_enrol,
     };
     write(session, &data).await?;
+    // Stored now, not after the answer is made: a session the store refuses
+    // (its user's sessions were ended after `origin.revocation_seq`) comes
+    // back empty, and the sign-in is answered as refused instead of with a
+    // cookie that names no session.
+    session.save().await?;
+    if session.get::<SessionData>(KEY).await?.is_none() {
+        // Forgets the id the refused record was given: no cookie names it.
+        session.flush().await?;
+        return Err(SessionError::Ended);
+    }
     let idle = time::Duration::try_from(config.session.idle_timeout).unwrap_or(time::Duration::MAX);
     let max_age = time::Duration::try_from(lifetime).unwrap_or(time::Duration::MAX);
     let expires = now.saturating_add(idle.min(max_age));

@@ -20,7 +20,13 @@
 //!   sign-in reads the revocation sequence before it checks the password, and
 //!   its row is only inserted if no revocation of that user came after. A
 //!   second factor's enrolment renumbers its user too (ending nothing): a
-//!   sign-in whose gate found no factor stores no session after it.
+//!   sign-in whose gate found no factor stores no session after it. A
+//!   refused record comes back empty, so the sign-in, which stores its
+//!   session before it answers, answers the refusal.
+//!
+//! tower-sessions saves a session modified by the request once more after
+//! the answer; a session this process created moments before and that is
+//! unchanged since is not written again (see [`Sessions::save`]).
 
 use std::sync::Arc;
 
@@ -296,7 +302,16 @@ impl SessionCache for LocalCache {
 pub struct Sessions {
     rows: Arc<dyn SessionRows>,
     cache: Arc<dyn SessionCache>,
+    /// Sessions this process just created, as stored (data, expiry), until
+    /// their first save (see [`Sessions::save`]).
+    created: moka::sync::Cache<Key, Arc<(String, i64)>>,
 }
+
+/// How many just-created sessions [`Sessions::save`] recognises at once,
+/// and for how long: bounds for those never saved again (an answer that
+/// failed, a request cancelled); one that is forgotten is simply written.
+const CREATED_CAPACITY: u64 = 4096;
+const CREATED_SECONDS: u64 = 10;
 
 impl std::fmt::Debug for Sessions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -327,7 +342,15 @@ pub enum SessionStoreError {
 impl Sessions {
     /// A store over `rows`, read through `cache`.
     pub fn new(rows: Arc<dyn SessionRows>, cache: Arc<dyn SessionCache>) -> Sessions {
-        Sessions { rows, cache }
+        let created = moka::sync::Cache::builder()
+            .max_capacity(CREATED_CAPACITY)
+            .time_to_live(std::time::Duration::from_secs(CREATED_SECONDS))
+            .build();
+        Sessions {
+            rows,
+            cache,
+            created,
+        }
     }
 
     /// Deletes expired rows; returns how many.
@@ -487,15 +510,20 @@ impl SessionStore for Sessions {
                         .fill(&key, &Loaded::new(record.clone()))
                         .await
                         .map_err(backend)?;
+                    let expires_at = row.expires_at;
+                    self.created.insert(key, Arc::new((data, expires_at)));
                     return Ok(());
                 }
                 Inserted::Taken => continue,
                 Inserted::Revoked => {
-                    // The cookie names no session: the visitor is signed out.
+                    // Left empty: the session holds nothing, so the sign-in
+                    // that saved it sees the refusal (`lifecycle::start`)
+                    // and no cookie is set for it.
                     tracing::info!(
                         user_id = row.user_id,
                         "a sign-in raced the end of its user's sessions"
                     );
+                    record.data.clear();
                     return Ok(());
                 }
             }
@@ -505,11 +533,24 @@ impl SessionStore for Sessions {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        // UPDATE only: a deleted or expired session stays dead.
         let key = id_hash(&record.id);
+        let expires_at = record.expiry_date.unix_timestamp();
+        // The first save of a session this process just created, with what
+        // was stored: tower-sessions saving, after the answer, what the
+        // sign-in stored before it. Nothing to write. (Until the answer
+        // carries its cookie, only a revocation can touch the row, and a
+        // revocation ends the cached copy itself.)
+        if self
+            .created
+            .remove(&key)
+            .is_some_and(|stored| stored.0 == data && stored.1 == expires_at)
+        {
+            return Ok(());
+        }
+        // UPDATE only: a deleted or expired session stays dead.
         let updated = self
             .rows
-            .update(&key, &data, record.expiry_date.unix_timestamp(), now())
+            .update(&key, &data, expires_at, now())
             .await
             .map_err(backend)?;
         if updated {
@@ -532,6 +573,7 @@ impl SessionStore for Sessions {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let key = id_hash(id);
+        self.created.invalidate(&key);
         // In this order: see the module header.
         self.cache.kill(&key).await.map_err(backend)?;
         self.rows.delete(&key).await.map_err(backend)?;
