@@ -86,9 +86,10 @@ pub fn sign_ins(
         .collect()
 }
 
-/// Waits for `sign_ins` (of `email`) to end, and checks each: answered, yet
-/// holding no session (its insert came after a factor was added), and its
-/// next try asked for the second factor. `what` names the case.
+/// Waits for `sign_ins` (of `email`) to end, and checks each: refused as
+/// having raced the end of its sessions (503: its insert came after a
+/// factor was added), holding no session, and its next try asked for the
+/// second factor. `what` names the case.
 pub async fn ended_without_a_session(
     sign_ins: Vec<tokio::task::JoinHandle<(super::TestApp, u16)>>,
     email: &str,
@@ -96,7 +97,7 @@ pub async fn ended_without_a_session(
 ) {
     for task in sign_ins {
         let (mut browser, status) = task.await.unwrap();
-        assert_eq!(status, 200, "{what}");
+        assert_eq!(status, 503, "{what}");
         assert!(
             browser.session().await.as_object().unwrap().is_empty(),
             "{what}: a password alone signed in after the factor was added"
