@@ -907,32 +907,14 @@ async fn two_disconnects_at_once_never_remove_the_last_way_in() {
         .await
         .unwrap();
         let token = browser.csrf_token().await;
-        let racers: Vec<_> = [("oidc-test", "alice"), ("github-test", "1001")]
-            .into_iter()
-            .map(|(provider, account)| {
-                let mut b = browser.clone();
-                let token = token.clone();
-                tokio::spawn(async move {
-                    b.post_form(
-                        "/api/auth/account/disconnect",
-                        &[
-                            ("provider", provider),
-                            ("accountId", account),
-                            ("csrfToken", &token),
-                            ("json", "true"),
-                        ],
-                    )
-                    .await
-                    .status()
-                    .as_u16()
-                })
-            })
-            .collect();
-        let mut statuses = Vec::new();
-        for racer in racers {
-            statuses.push(racer.await.unwrap());
-        }
-        statuses.sort();
+        let statuses = common::disconnect_both(
+            [
+                (browser.clone(), "oidc-test", "alice"),
+                (browser.clone(), "github-test", "1001"),
+            ],
+            &token,
+        )
+        .await;
         assert_eq!(statuses, vec![200, 409], "round {round}");
         let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_accounts")
             .fetch_one(&db)

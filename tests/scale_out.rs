@@ -916,34 +916,14 @@ async fn two_disconnects_on_two_instances_never_remove_the_last_way_in() {
         .await
         .unwrap();
         let token = on_a.csrf_token().await;
-        let racers: Vec<_> = [(&a, "oidc-test", "alice"), (&b, "github-test", "1001")]
-            .into_iter()
-            .map(|(instance, provider, account)| {
-                let mut browser = on(instance, &on_a);
-                let token = token.clone();
-                let (provider, account) = (provider.to_string(), account.to_string());
-                tokio::spawn(async move {
-                    browser
-                        .post_form(
-                            "/api/auth/account/disconnect",
-                            &[
-                                ("provider", &provider),
-                                ("accountId", &account),
-                                ("csrfToken", &token),
-                                ("json", "true"),
-                            ],
-                        )
-                        .await
-                        .status()
-                        .as_u16()
-                })
-            })
-            .collect();
-        let mut statuses = Vec::new();
-        for racer in racers {
-            statuses.push(racer.await.unwrap());
-        }
-        statuses.sort();
+        let statuses = common::disconnect_both(
+            [
+                (on(&a, &on_a), "oidc-test", "alice"),
+                (on(&b, &on_a), "github-test", "1001"),
+            ],
+            &token,
+        )
+        .await;
         assert_eq!(statuses, vec![200, 409], "round {round}");
         let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider_accounts")
             .fetch_one(&db)

@@ -148,6 +148,37 @@ pub async fn action(
     (status, res.json().await.unwrap())
 }
 
+/// One user's two provider links removed at once, each by its own browser
+/// (`provider`, `account`) with the same CSRF token: the two statuses, sorted.
+pub async fn disconnect_both(racers: [(TestApp, &str, &str); 2], token: &str) -> Vec<u16> {
+    let tasks: Vec<_> = racers
+        .into_iter()
+        .map(|(mut browser, provider, account)| {
+            let fields = [
+                ("provider", provider.to_string()),
+                ("accountId", account.to_string()),
+                ("csrfToken", token.to_string()),
+                ("json", "true".to_string()),
+            ];
+            tokio::spawn(async move {
+                let fields: Vec<(&str, &str)> =
+                    fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                browser
+                    .post_form("/api/auth/account/disconnect", &fields)
+                    .await
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    statuses.sort();
+    statuses
+}
+
 /// Unix seconds now.
 pub fn now() -> u64 {
     std::time::SystemTime::now()
