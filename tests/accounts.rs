@@ -333,6 +333,27 @@ async fn sessions_ended_meanwhile(config: &str) {
         .unwrap();
     assert_eq!(last.outcome, Outcome::SessionsEnded);
     assert_eq!(last.user_id.as_deref(), Some(user_id.as_str()));
+    // Without JavaScript (a plain form post): the same refusal, as a
+    // redirect to the error page, and no session cookie.
+    hooks.armed.store(true, Ordering::SeqCst);
+    let mut plain = app.new_browser();
+    let token = plain.csrf_token().await;
+    let res = plain
+        .post_form(
+            "/api/auth/callback/credentials",
+            &[
+                ("email", EMAIL),
+                ("password", PASSWORD),
+                ("csrfToken", &token),
+            ],
+        )
+        .await;
+    assert!(!hooks.armed.load(Ordering::SeqCst), "the callback ran");
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let to = res.headers()["location"].to_str().unwrap();
+    assert!(to.contains("error=ServiceUnavailable"), "{to}");
+    assert!(!plain.cookies.contains_key("sesame.session-token"));
+    assert_eq!(plain.session().await, serde_json::json!({}));
     // Tried again, it signs in.
     assert_eq!(sign_in_as(&mut app, UA).await, 200);
     assert_eq!(app.session().await["user"]["email"], EMAIL);
