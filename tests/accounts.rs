@@ -289,18 +289,7 @@ async fn sessions_ended_meanwhile(config: &str) {
     let mut before = app.new_browser();
     assert_eq!(sign_in_as(&mut before, UA).await, 200);
     hooks.armed.store(true, Ordering::SeqCst);
-    let token = app.csrf_token().await;
-    let res = app
-        .post_form(
-            "/api/auth/callback/credentials",
-            &[
-                ("email", EMAIL),
-                ("password", PASSWORD),
-                ("csrfToken", &token),
-                ("json", "true"),
-            ],
-        )
-        .await;
+    let res = app.sign_in_json(EMAIL, PASSWORD, "/").await;
     assert!(!hooks.armed.load(Ordering::SeqCst), "the callback ran");
     assert_eq!(res.status(), 503);
     assert_eq!(res.headers()["retry-after"], "1");

@@ -477,15 +477,9 @@ async fn sign_up_off_refuses_a_new_provider_account() {
     );
 }
 
-#[tokio::test]
-async fn a_provider_that_is_down_answers_a_typed_error() {
-    let down = Oidc::start();
-    let config = format!(
-        "{}\n[accounts]\nsign_up = \"open\"",
-        down.provider_toml("oidc-test", "")
-    );
-    let mut browser = spawn(&config).await;
-    drop(down);
+/// A JSON start at `oidc-test` whose provider cannot be reached (or found):
+/// 502 `OAuthSignin`. The CSRF token it used and the answer.
+async fn start_unreachable(browser: &mut TestApp) -> (String, serde_json::Value) {
     let token = browser.csrf_token().await;
     let res = browser
         .post_form(
@@ -496,6 +490,19 @@ async fn a_provider_that_is_down_answers_a_typed_error() {
     assert_eq!(res.status(), 502);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"], "OAuthSignin");
+    (token, body)
+}
+
+#[tokio::test]
+async fn a_provider_that_is_down_answers_a_typed_error() {
+    let down = Oidc::start();
+    let config = format!(
+        "{}\n[accounts]\nsign_up = \"open\"",
+        down.provider_toml("oidc-test", "")
+    );
+    let mut browser = spawn(&config).await;
+    drop(down);
+    let (token, body) = start_unreachable(&mut browser).await;
     assert!(body["url"].as_str().unwrap().contains("error=OAuthSignin"));
     let res = browser
         .post_form("/api/auth/signin/oidc-test", &[("csrfToken", &token)])
@@ -636,16 +643,7 @@ async fn a_provider_s_redirect_is_never_followed() {
         &format!("\"{i}/test/moved/discovery\""),
     );
     let mut browser = spawn(&format!("{config}\n[accounts]\nsign_up = \"open\"")).await;
-    let token = browser.csrf_token().await;
-    let res = browser
-        .post_form(
-            "/api/auth/signin/oidc-test",
-            &[("csrfToken", &token), ("json", "true")],
-        )
-        .await;
-    assert_eq!(res.status(), 502);
-    let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body["error"], "OAuthSignin");
+    start_unreachable(&mut browser).await;
     assert_eq!(
         oidc().landed("discovery").await,
         0,
