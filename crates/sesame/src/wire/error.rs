@@ -26,7 +26,9 @@ pub enum AuthError {
     InvalidCallbackUrl,
     /// Too many attempts: 429 with `Retry-After`.
     RateLimited,
-    /// The server is too busy to check a password right now: 503.
+    /// The server is too busy to check a password right now, a store did
+    /// not answer, or the sign-in raced the end of its user's sessions: 503
+    /// with `Retry-After`; trying again is the answer.
     ServiceUnavailable,
     /// The server is misconfigured: 500.
     Configuration,
