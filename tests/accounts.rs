@@ -141,7 +141,9 @@ async fn sessions_are_listed_per_user_with_where_they_came_from() {
 }
 
 /// Sign-ins racing the disabling of their account: whichever wins, once both
-/// are done no session of the user is left, in the table or in any browser.
+/// are done no session of the user is left, in the table or in any browser
+/// (some rounds disable after a sign-in was answered, so that its stored
+/// session is one the disable must end).
 /// (Without the revocation sequence, a sign-in whose password check passed
 /// before the disable stores its session after it, and keeps it.)
 #[tokio::test]
@@ -161,17 +163,20 @@ async fn ending_a_users_sessions_is_final_against_sign_ins_racing_it_on_postgres
 async fn revocation_race(app: common::TestApp) {
     let user_id = demo_id(&app).await;
     let mut browsers: Vec<common::TestApp> = (0..6).map(|_| app.new_browser()).collect();
+    let mut signed_in_first = 0;
     for round in 0..25 {
         // Each browser has its CSRF token before the race starts.
         let mut tokens = Vec::new();
         for b in &mut browsers {
             tokens.push(b.csrf_token().await);
         }
+        let (answered, mut answers) = tokio::sync::mpsc::unbounded_channel();
         let sign_ins = browsers
             .iter()
             .cloned()
             .zip(tokens)
             .map(|(mut b, token)| {
+                let answered = answered.clone();
                 tokio::spawn(async move {
                     let res = b
                         .post_form(
@@ -184,12 +189,21 @@ async fn revocation_race(app: common::TestApp) {
                             ],
                         )
                         .await;
-                    (b, res.status().as_u16())
+                    let status = res.status().as_u16();
+                    answered.send(status).unwrap();
+                    (b, status)
                 })
             })
             .collect::<Vec<_>>();
         // Let the sign-ins get ahead by a different amount each round (they
-        // read the account first and hash for milliseconds after).
+        // read the account first and hash for milliseconds after): in two
+        // rounds of three, the disable waits for one or two of them to be
+        // answered, so sessions stored before it are ended by it too.
+        for _ in 0..round % 3 {
+            if answers.recv().await == Some(200) {
+                signed_in_first += 1;
+            }
+        }
         for _ in 0..round * 4 {
             tokio::task::yield_now().await;
         }
@@ -223,6 +237,10 @@ async fn revocation_race(app: common::TestApp) {
         browsers = done.into_iter().map(|(b, _)| b).collect();
         app.auth().set_disabled(EMAIL, false).await.unwrap();
     }
+    assert!(
+        signed_in_first > 0,
+        "no session was stored before a disable"
+    );
 }
 
 /// The application's `sign_in` callback ending the user's sessions, once
