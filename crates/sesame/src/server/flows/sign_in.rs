@@ -500,19 +500,20 @@ pub(crate) async fn enter(
         lifecycle::start(entry.session, user, &origin, &auth.config, entry.remember).await;
     let (data, expires) = match started {
         Ok(started) => started,
-        Err(lifecycle::SessionError::Ended) => {
-            // Tried again, the sign-in reads the sequence anew: it passes
-            // unless what ended the sessions also shut this way in (a new
-            // password, a disabled account, a second factor to pass).
-            drop(attempt);
-            auth.audit(audit(Outcome::SessionsEnded, Some(&user.id)))
-                .await;
-            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
-        }
         Err(cause) => {
-            tracing::error!(%cause, "could not start a session");
+            // Either way the answer is to try again. After the end of the
+            // user's sessions, the sign-in then reads the sequence anew: it
+            // passes unless what ended them also shut this way in (a new
+            // password, a disabled account, a second factor to pass).
+            let outcome = match cause {
+                lifecycle::SessionError::Ended => Outcome::SessionsEnded,
+                lifecycle::SessionError::Store(_) => {
+                    tracing::error!(%cause, "could not start a session");
+                    Outcome::Error
+                }
+            };
             drop(attempt);
-            auth.audit(audit(Outcome::Error, Some(&user.id))).await;
+            auth.audit(audit(outcome, Some(&user.id))).await;
             return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
         }
     };
