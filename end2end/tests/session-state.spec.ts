@@ -174,3 +174,89 @@ test("refetch on focus after the cooldown, and on the interval, not while offlin
   await page.clock.fastForward(301_000);
   await expect.poll(() => sessionRequests.length).toBeGreaterThan(before);
 });
+
+test("a tab whose session fetch fails after another tab signed out tries again and shows the sign-out", async ({ context }) => {
+  const a = await context.newPage();
+  const b = await context.newPage();
+  await signInVia(a, "/");
+  await expect(a.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  await hydrated(a);
+  await b.goto("/");
+  await hydrated(b);
+  await expect(b.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  // b's first session fetch after a's message fails (a dropped connection);
+  // the ones after it reach the server.
+  const answered: number[] = [];
+  let dropped = 0;
+  await b.route("**/api/auth/session", async (route) => {
+    if (dropped === 0) {
+      dropped++;
+      await route.abort("connectionreset");
+    } else {
+      const response = await route.fetch();
+      answered.push(response.status());
+      await route.fulfill({ response });
+    }
+  });
+  await a.getByRole("button", { name: "Sign out" }).click();
+  await expect(a.getByTestId("status")).toHaveText("You are not signed in.");
+  await expect(b.getByTestId("status")).toHaveText("You are not signed in.");
+  expect(dropped).toBe(1);
+  expect(answered).toEqual([200]);
+  await a.close();
+  await b.close();
+});
+
+test("a session fetch that keeps failing is tried four more times, 1, 2, 4 and 8 s apart, and the page keeps what it showed", async ({ page }) => {
+  await page.clock.install();
+  await signInVia(page, "/");
+  await expect(page.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  await hydrated(page);
+  // Signed out behind the page's back; every session fetch of the page fails.
+  const token = (await (await page.request.get("/api/auth/csrf")).json()).csrfToken;
+  const out = await page.request.post("/api/auth/signout", {
+    form: { csrfToken: token, json: "true" },
+    headers: { Origin: "http://127.0.0.1:3100" },
+  });
+  expect(out.status()).toBe(200);
+  await page.route("**/api/auth/session", (route) => route.abort("connectionreset"));
+  // Counted in the page as each fetch starts, so "none yet" is seen at once.
+  await page.evaluate(() => {
+    const w = window as unknown as { sessionFetches: number; fetch: typeof fetch };
+    const original = w.fetch.bind(window);
+    w.sessionFetches = 0;
+    w.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+      if (String(input).endsWith("/api/auth/session")) w.sessionFetches++;
+      return original(input, init);
+    };
+  });
+  const started = () => page.evaluate(() => (window as unknown as { sessionFetches: number }).sessionFetches);
+  const focus = () =>
+    page.evaluate(() => {
+      Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
+      document.dispatchEvent(new Event("visibilitychange"));
+    });
+  // A focus within the cooldown fetches nothing; the clock then stops past
+  // the cooldown (from here it moves only when the test moves it), and a
+  // focus fetches the session.
+  await focus();
+  expect(await started()).toBe(0);
+  await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 6_000);
+  await focus();
+  await expect.poll(started).toBe(1);
+  // Each retry comes after its delay, not before.
+  for (const [delay, count] of [[1_000, 2], [2_000, 3], [4_000, 4], [8_000, 5]]) {
+    await page.clock.fastForward(delay - 100);
+    expect(await started()).toBe(count - 1);
+    await page.clock.fastForward(100);
+    await expect.poll(started).toBe(count);
+  }
+  // Then it stops; what the page showed stays (a failed fetch is no sign-out).
+  await page.clock.fastForward(60_000);
+  expect(await started()).toBe(5);
+  await expect(page.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  // The next trigger fetches again, and the answer now arrives.
+  await page.unroute("**/api/auth/session");
+  await focus();
+  await expect(page.getByTestId("status")).toHaveText("You are not signed in.");
+});

@@ -62,24 +62,13 @@ impl SessionState {
         self.session.set(session);
     }
 
-    /// Fetches the session from the server again.
+    /// Fetches the session from the server again. A fetch that fails (the
+    /// network, or the server's answer) leaves the state as it was and is
+    /// tried again 1, 2, 4 and 8 s later, unless something newer (another
+    /// fetch, a change made here) came first.
     pub fn refetch(&self) {
         #[cfg(feature = "hydrate")]
-        {
-            let state = *self;
-            let generation = browser::fetched();
-            leptos::task::spawn_local(async move {
-                if let Ok(session) = crate::get_session().await {
-                    // Fetches finish in any order: only the latest one
-                    // started (and no session this tab set itself since)
-                    // may set the state, or an older answer could bring a
-                    // signed-out tab back to signed in.
-                    if browser::is_latest(generation) {
-                        state.set(session);
-                    }
-                }
-            });
-        }
+        browser::refetch(*self, 0);
     }
 
     /// Sends `data` to POST `/api/auth/session`; the answer becomes the session
@@ -288,8 +277,49 @@ mod browser {
     }
 
     /// Whether `generation` is still the latest.
-    pub(super) fn is_latest(generation: u64) -> bool {
+    fn is_latest(generation: u64) -> bool {
         GENERATION.with(Cell::get) == generation
+    }
+
+    /// How many times a failed fetch is tried again.
+    const RETRIES: u32 = 4;
+    /// The first retry's delay; each next one waits twice as long (1, 2, 4,
+    /// 8 s: an exponential back-off, as SWR's retries of a failed fetch).
+    const FIRST_RETRY_MS: i32 = 1_000;
+
+    /// Fetches the session; `attempt` 0 is the first try.
+    pub(super) fn refetch(state: SessionState, attempt: u32) {
+        let generation = fetched();
+        leptos::task::spawn_local(async move {
+            let fetched = crate::get_session().await;
+            // Fetches finish in any order: only the latest one started (and
+            // no session this tab set itself since) may set the state or try
+            // again, or an older answer could bring a signed-out tab back to
+            // signed in.
+            if !is_latest(generation) {
+                return;
+            }
+            match fetched {
+                Ok(session) => state.set(session),
+                Err(_) if attempt < RETRIES => {
+                    let Some(window) = web_sys::window() else {
+                        return;
+                    };
+                    let retry = Closure::once_into_js(move || {
+                        if is_latest(generation) {
+                            refetch(state, attempt + 1);
+                        }
+                    });
+                    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                        retry.unchecked_ref(),
+                        FIRST_RETRY_MS << attempt,
+                    );
+                }
+                // Kept as it is until the next trigger (focus, interval,
+                // another tab).
+                Err(_) => {}
+            }
+        });
     }
 
     const FOCUS_COOLDOWN_MS: f64 = 5_000.0;
