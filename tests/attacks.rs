@@ -839,4 +839,11 @@ async fn https_sites_get_hsts_and_secure_host_cookies() {
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.starts_with("__Host-sesame.csrf-token="), "{cookie}");
     assert!(cookie.contains("Secure"), "{cookie}");
+    // The session check too, answered in front of the stack.
+    let res = app.get("/api/auth/session").await;
+    assert!(res.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .contains("max-age="));
+    assert_eq!(res.text().await.unwrap(), "{}");
 }

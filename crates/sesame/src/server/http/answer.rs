@@ -222,15 +222,7 @@ pub fn refusal(auth: &Auth, error: AuthError) -> Response {
 
 /// The answer of `/api/auth/session`: the session, or `{}` when signed out.
 pub fn session_json(session: Option<crate::wire::Session>) -> Response {
-    let mut body = Vec::with_capacity(256);
-    match session.map(|s| serde_json::to_writer(&mut body, &s)) {
-        Some(Ok(())) => {}
-        _ => {
-            body.clear();
-            body.extend_from_slice(b"{}");
-        }
-    }
-    let mut res = Response::new(body.into());
+    let mut res = Response::new(session_body(session));
     // Room for these and the security headers the edge adds.
     let headers = res.headers_mut();
     headers.reserve(8);
@@ -240,4 +232,17 @@ pub fn session_json(session: Option<crate::wire::Session>) -> Response {
     );
     headers.extend(no_store());
     res
+}
+
+/// The body of [`session_json`]'s answer.
+pub fn session_body(session: Option<crate::wire::Session>) -> axum::body::Body {
+    let mut body = Vec::with_capacity(256);
+    match session.map(|s| serde_json::to_writer(&mut body, &s)) {
+        Some(Ok(())) => {}
+        _ => {
+            body.clear();
+            body.extend_from_slice(b"{}");
+        }
+    }
+    body.into()
 }

@@ -32,12 +32,13 @@ use std::{
     convert::Infallible,
     future::Future,
     pin::Pin,
+    sync::Arc,
     task::{Context, Poll},
 };
 
 use axum::{
     extract::Request,
-    http::{request::Parts, Method},
+    http::{request::Parts, HeaderMap, Method},
     response::Response,
     Router,
 };
@@ -46,7 +47,7 @@ use tower::ServiceExt;
 use tower_sessions::session::Id;
 
 use crate::server::{
-    http::answer::session_json,
+    http::answer::{session_body, session_json},
     http::headers::PageHeaders,
     session::client_view::to_client_session,
     session::{data::Standing, lifecycle},
@@ -61,7 +62,11 @@ pub const PATH: &str = routes::SESSION;
 /// router has no routes of its own (a plain service as its fallback): a
 /// check pays no route matching and no extension for a matched path.
 pub fn in_front_of(app: Router, auth: Auth) -> Router {
-    Router::new().fallback_service(FastPath { app, auth })
+    // Every fast answer's headers, made once by the stack's own code.
+    let mut prototype = session_json(None);
+    PageHeaders::for_auth_api().finish(&auth, &mut prototype);
+    let headers = Arc::new(std::mem::take(prototype.headers_mut()));
+    Router::new().fallback_service(FastPath { app, auth, headers })
 }
 
 /// The service in front of the app (see [`in_front_of`]).
@@ -69,6 +74,11 @@ pub fn in_front_of(app: Router, auth: Auth) -> Router {
 struct FastPath {
     app: Router,
     auth: Auth,
+    /// The headers of a fast answer: [`session_json`]'s, then the edge's
+    /// ([`PageHeaders::for_auth_api`]). Cloned, they take one allocation
+    /// sized to the nine entries; inserted one by one, the map grows to
+    /// room for twelve, over the allocator's per-thread cache.
+    headers: Arc<HeaderMap>,
 }
 
 impl tower::Service<Request> for FastPath {
@@ -81,14 +91,17 @@ impl tower::Service<Request> for FastPath {
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let FastPath { app, auth } = self.clone();
+        if req.uri().path() != PATH {
+            return Box::pin(self.app.clone().oneshot(req));
+        }
+        let FastPath { app, auth, headers } = self.clone();
+        // Split here, not in the future: it then holds the head once, not
+        // beside the whole request (848 bytes against 1,088, so the box fits
+        // glibc's per-thread cache, up to 1,032). The body is not `Sync`: the
+        // check borrows only the head.
+        let (head, body) = req.into_parts();
         Box::pin(async move {
-            if req.uri().path() != PATH {
-                return app.oneshot(req).await;
-            }
-            // The body is not `Sync`: the check borrows only the head.
-            let (head, body) = req.into_parts();
-            match answer(&auth, &head).await {
+            match answer(&auth, &headers, &head).await {
                 Some(res) => Ok(res),
                 None => app.oneshot(Request::from_parts(head, body)).await,
             }
@@ -97,7 +110,7 @@ impl tower::Service<Request> for FastPath {
 }
 
 /// The answer to a request with head `req` if the fast path can give it without a write.
-async fn answer(auth: &Auth, req: &Parts) -> Option<Response> {
+async fn answer(auth: &Auth, headers: &HeaderMap, req: &Parts) -> Option<Response> {
     if req.method != Method::GET || req.uri.query().is_some() || !auth.health.all_up() {
         return None;
     }
@@ -108,8 +121,8 @@ async fn answer(auth: &Auth, req: &Parts) -> Option<Response> {
         (Some(value), None) => Some(live_session(auth, value).await?),
         (Some(_), Some(_)) => return None,
     };
-    let mut res = session_json(session);
-    PageHeaders::for_auth_api().finish(auth, &mut res);
+    let mut res = Response::new(session_body(session));
+    *res.headers_mut() = headers.clone();
     Some(res)
 }
 
