@@ -11,6 +11,31 @@ async function signInVia(page: Page, callback: string) {
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
+/** Signs `page` in (its clock faked) and then out behind its back: the same
+ * cookies, another client. The page still shows the session. */
+async function signedOutBehindItsBack(page: Page) {
+  await page.clock.install();
+  await signInVia(page, "/");
+  await expect(page.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  // The server renders the status before the page hydrates: the watchers
+  // listen only once it has.
+  await hydrated(page);
+  const token = (await (await page.request.get("/api/auth/csrf")).json()).csrfToken;
+  const out = await page.request.post("/api/auth/signout", {
+    form: { csrfToken: token, json: "true" },
+    headers: { Origin: "http://127.0.0.1:3100" },
+  });
+  expect(out.status()).toBe(200);
+}
+
+/** Sets the page's visibility and tells it, as switching tabs would. */
+function setVisibility(page: Page, state: string) {
+  return page.evaluate((s) => {
+    Object.defineProperty(document, "visibilityState", { value: s, configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  }, state);
+}
+
 test("signing in and out in one tab updates the other without a reload", async ({ context }) => {
   const a = await context.newPage();
   const b = await context.newPage();
@@ -126,41 +151,22 @@ test("update() right after sign-in changes the session", async ({ page }) => {
 });
 
 test("refetch on focus after the cooldown, and on the interval, not while offline", async ({ page, context }) => {
-  await page.clock.install();
-  await signInVia(page, "/");
-  await expect(page.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
-  // The server renders the status before the page hydrates: the watchers
-  // below listen only once it has.
-  await hydrated(page);
-
-  // Sign out behind the page's back (same cookies, another client).
-  const token = (await (await page.request.get("/api/auth/csrf")).json()).csrfToken;
-  const out = await page.request.post("/api/auth/signout", {
-    form: { csrfToken: token, json: "true" },
-    headers: { Origin: "http://127.0.0.1:3100" },
-  });
-  expect(out.status()).toBe(200);
-
-  const setVisibility = (state: string) =>
-    page.evaluate((s) => {
-      Object.defineProperty(document, "visibilityState", { value: s, configurable: true });
-      document.dispatchEvent(new Event("visibilitychange"));
-    }, state);
+  await signedOutBehindItsBack(page);
 
   // Within the cooldown a focus does not refetch.
   const sessionRequests: number[] = [];
   page.on("request", (req) => {
     if (new URL(req.url()).pathname === "/api/auth/session") sessionRequests.push(Date.now());
   });
-  await setVisibility("hidden");
-  await setVisibility("visible");
+  await setVisibility(page, "hidden");
+  await setVisibility(page, "visible");
   await expect(page.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
   expect(sessionRequests).toHaveLength(0);
 
   // After it, the focus refetches and the page shows the sign-out.
   await page.clock.fastForward(6_000);
-  await setVisibility("hidden");
-  await setVisibility("visible");
+  await setVisibility(page, "hidden");
+  await setVisibility(page, "visible");
   await expect(page.getByTestId("status")).toHaveText("You are not signed in.");
   expect(sessionRequests.length).toBeGreaterThan(0);
 
@@ -208,52 +214,52 @@ test("a tab whose session fetch fails after another tab signed out tries again a
 });
 
 test("a session fetch that keeps failing is tried four more times, 1, 2, 4 and 8 s apart, and the page keeps what it showed", async ({ page }) => {
-  await page.clock.install();
-  await signInVia(page, "/");
-  await expect(page.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
-  await hydrated(page);
-  // Signed out behind the page's back; every session fetch of the page fails.
-  const token = (await (await page.request.get("/api/auth/csrf")).json()).csrfToken;
-  const out = await page.request.post("/api/auth/signout", {
-    form: { csrfToken: token, json: "true" },
-    headers: { Origin: "http://127.0.0.1:3100" },
-  });
-  expect(out.status()).toBe(200);
+  await signedOutBehindItsBack(page);
+  // Every session fetch of the page fails.
   await page.route("**/api/auth/session", (route) => route.abort("connectionreset"));
-  // Counted in the page as each fetch starts, so "none yet" is seen at once.
+  // Counted in the page: each fetch as it starts, so "none yet" is seen at
+  // once, and each failure before the page's own handler of it runs (the
+  // one that sets the retry's timer), so the test moves the clock only
+  // once that timer is set.
+  type Counted = { sessionFetches: number; sessionFailures: number; fetch: typeof fetch };
   await page.evaluate(() => {
-    const w = window as unknown as { sessionFetches: number; fetch: typeof fetch };
+    const w = window as unknown as Counted;
     const original = w.fetch.bind(window);
     w.sessionFetches = 0;
+    w.sessionFailures = 0;
     w.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
-      if (String(input).endsWith("/api/auth/session")) w.sessionFetches++;
-      return original(input, init);
+      const answer = original(input, init);
+      if (String(input).endsWith("/api/auth/session")) {
+        w.sessionFetches++;
+        answer.catch(() => w.sessionFailures++);
+      }
+      return answer;
     };
   });
-  const started = () => page.evaluate(() => (window as unknown as { sessionFetches: number }).sessionFetches);
-  const focus = () =>
+  const counts = () =>
     page.evaluate(() => {
-      Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
-      document.dispatchEvent(new Event("visibilitychange"));
+      const w = window as unknown as Counted;
+      return [w.sessionFetches, w.sessionFailures];
     });
+  const focus = () => setVisibility(page, "visible");
   // A focus within the cooldown fetches nothing; the clock then stops past
   // the cooldown (from here it moves only when the test moves it), and a
-  // focus fetches the session.
+  // focus fetches the session, which fails.
   await focus();
-  expect(await started()).toBe(0);
+  expect(await counts()).toEqual([0, 0]);
   await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 6_000);
   await focus();
-  await expect.poll(started).toBe(1);
-  // Each retry comes after its delay, not before.
-  for (const [delay, count] of [[1_000, 2], [2_000, 3], [4_000, 4], [8_000, 5]]) {
+  await expect.poll(counts).toEqual([1, 1]);
+  // Each retry comes after its delay, not before, and fails too.
+  for (const [delay, n] of [[1_000, 2], [2_000, 3], [4_000, 4], [8_000, 5]]) {
     await page.clock.fastForward(delay - 100);
-    expect(await started()).toBe(count - 1);
+    expect(await counts()).toEqual([n - 1, n - 1]);
     await page.clock.fastForward(100);
-    await expect.poll(started).toBe(count);
+    await expect.poll(counts).toEqual([n, n]);
   }
   // Then it stops; what the page showed stays (a failed fetch is no sign-out).
   await page.clock.fastForward(60_000);
-  expect(await started()).toBe(5);
+  expect(await counts()).toEqual([5, 5]);
   await expect(page.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
   // The next trigger fetches again, and the answer now arrives.
   await page.unroute("**/api/auth/session");
