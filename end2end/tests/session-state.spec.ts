@@ -36,6 +36,32 @@ function setVisibility(page: Page, state: string) {
   }, state);
 }
 
+/** Counts the page's session fetches as each starts, and their failures
+ * before the page's own handler of each runs: both are final when a later
+ * `page.evaluate` reads them, so "none" can be checked at once. */
+async function countSessionFetches(page: Page): Promise<() => Promise<number[]>> {
+  type Counted = { sessionFetches: number; sessionFailures: number; fetch: typeof fetch };
+  await page.evaluate(() => {
+    const w = window as unknown as Counted;
+    const original = w.fetch.bind(window);
+    w.sessionFetches = 0;
+    w.sessionFailures = 0;
+    w.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+      const answer = original(input, init);
+      if (String(input).endsWith("/api/auth/session")) {
+        w.sessionFetches++;
+        answer.catch(() => w.sessionFailures++);
+      }
+      return answer;
+    };
+  });
+  return () =>
+    page.evaluate(() => {
+      const w = window as unknown as Counted;
+      return [w.sessionFetches, w.sessionFailures];
+    });
+}
+
 test("signing in and out in one tab updates the other without a reload", async ({ context }) => {
   const a = await context.newPage();
   const b = await context.newPage();
@@ -56,6 +82,30 @@ test("signing in and out in one tab updates the other without a reload", async (
   expect(reloads).toBe(0);
   // b is navigating after its sign-out: let it land before the pages close.
   await expect(b.getByTestId("status")).toHaveText("You are not signed in.");
+  await a.close();
+  await b.close();
+});
+
+test("a sign-out posted before the page's JavaScript ran reaches the other tabs when the next page starts", async ({ context }) => {
+  const a = await context.newPage();
+  const b = await context.newPage();
+  await signInVia(a, "/");
+  await expect(a.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  await hydrated(a);
+  await b.goto("/");
+  await hydrated(b);
+  // b's page again, without its WASM: its Sign out button is the plain form.
+  await b.route("**/*.wasm", (route) => route.abort());
+  await b.reload();
+  await expect(b.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  await b.unroute("**/*.wasm");
+  await b.getByRole("button", { name: "Sign out" }).click();
+  await expect(b.getByTestId("status")).toHaveText("You are not signed in.");
+  await hydrated(b);
+  // The page b landed on shows another session than b's last one: it tells
+  // the other tabs, which the form could not.
+  await expect(a.getByTestId("status")).toHaveText("You are not signed in.");
+  expect(await sessionOf(a)).toEqual({});
   await a.close();
   await b.close();
 });
@@ -150,35 +200,36 @@ test("update() right after sign-in changes the session", async ({ page }) => {
   expect((await sessionOf(page)).user.name).toBe("Sesame Tester");
 });
 
-test("refetch on focus after the cooldown, and on the interval, not while offline", async ({ page, context }) => {
+test("a focus after the cooldown refetches, the page's first one too; within it none does; the interval polls, not while offline", async ({ page, context }) => {
   await signedOutBehindItsBack(page);
-
-  // Within the cooldown a focus does not refetch.
-  const sessionRequests: number[] = [];
-  page.on("request", (req) => {
-    if (new URL(req.url()).pathname === "/api/auth/session") sessionRequests.push(Date.now());
-  });
-  await setVisibility(page, "hidden");
-  await setVisibility(page, "visible");
-  await expect(page.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
-  expect(sessionRequests).toHaveLength(0);
-
-  // After it, the focus refetches and the page shows the sign-out.
-  await page.clock.fastForward(6_000);
-  await setVisibility(page, "hidden");
-  await setVisibility(page, "visible");
+  const counts = await countSessionFetches(page);
+  const focus = async () => {
+    await setVisibility(page, "hidden");
+    await setVisibility(page, "visible");
+  };
+  // The cooldown counts from the page's start: the clock stops past it
+  // (from here it moves only when the test moves it), and the first focus
+  // fetches the session and shows the sign-out.
+  await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 6_000);
+  await focus();
   await expect(page.getByTestId("status")).toHaveText("You are not signed in.");
-  expect(sessionRequests.length).toBeGreaterThan(0);
+  expect(await counts()).toEqual([1, 0]);
+  // Within 5 s of that fetch a focus fetches nothing; after them one does.
+  await page.clock.fastForward(4_900);
+  await focus();
+  expect(await counts()).toEqual([1, 0]);
+  await page.clock.fastForward(200);
+  await focus();
+  await expect.poll(counts).toEqual([2, 0]);
 
   // Offline, the interval does not poll.
-  const before = sessionRequests.length;
   await context.setOffline(true);
   await page.clock.fastForward(301_000);
   await context.setOffline(false);
-  expect(sessionRequests.length).toBe(before);
+  expect(await counts()).toEqual([2, 0]);
   // Online again, the interval polls.
   await page.clock.fastForward(301_000);
-  await expect.poll(() => sessionRequests.length).toBeGreaterThan(before);
+  await expect.poll(counts).toEqual([3, 0]);
 });
 
 test("a tab whose session fetch fails after another tab signed out tries again and shows the sign-out", async ({ context }) => {
@@ -217,38 +268,11 @@ test("a session fetch that keeps failing is tried four more times, 1, 2, 4 and 8
   await signedOutBehindItsBack(page);
   // Every session fetch of the page fails.
   await page.route("**/api/auth/session", (route) => route.abort("connectionreset"));
-  // Counted in the page: each fetch as it starts, so "none yet" is seen at
-  // once, and each failure before the page's own handler of it runs (the
-  // one that sets the retry's timer), so the test moves the clock only
-  // once that timer is set.
-  type Counted = { sessionFetches: number; sessionFailures: number; fetch: typeof fetch };
-  await page.evaluate(() => {
-    const w = window as unknown as Counted;
-    const original = w.fetch.bind(window);
-    w.sessionFetches = 0;
-    w.sessionFailures = 0;
-    w.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
-      const answer = original(input, init);
-      if (String(input).endsWith("/api/auth/session")) {
-        w.sessionFetches++;
-        answer.catch(() => w.sessionFailures++);
-      }
-      return answer;
-    };
-  });
-  const counts = () =>
-    page.evaluate(() => {
-      const w = window as unknown as Counted;
-      return [w.sessionFetches, w.sessionFailures];
-    });
-  const focus = () => setVisibility(page, "visible");
-  // A focus within the cooldown fetches nothing; the clock then stops past
-  // the cooldown (from here it moves only when the test moves it), and a
-  // focus fetches the session, which fails.
-  await focus();
-  expect(await counts()).toEqual([0, 0]);
+  const counts = await countSessionFetches(page);
+  // The clock stops past the focus cooldown (from here it moves only when
+  // the test moves it); a focus fetches the session, which fails.
   await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 6_000);
-  await focus();
+  await setVisibility(page, "visible");
   await expect.poll(counts).toEqual([1, 1]);
   // Each retry comes after its delay, not before, and fails too.
   for (const [delay, n] of [[1_000, 2], [2_000, 3], [4_000, 4], [8_000, 5]]) {
@@ -263,6 +287,6 @@ test("a session fetch that keeps failing is tried four more times, 1, 2, 4 and 8
   await expect(page.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
   // The next trigger fetches again, and the answer now arrives.
   await page.unroute("**/api/auth/session");
-  await focus();
+  await setVisibility(page, "visible");
   await expect(page.getByTestId("status")).toHaveText("You are not signed in.");
 });

@@ -58,7 +58,10 @@ impl SessionState {
     /// Replaces the session state (after a sign-in, sign-out or update).
     pub fn set(&self, session: Option<Session>) {
         #[cfg(feature = "hydrate")]
-        browser::fetched();
+        {
+            browser::fetched();
+            crate::client::tabs::seen(session.as_ref());
+        }
         self.session.set(session);
     }
 
@@ -260,6 +263,13 @@ mod browser {
                 // Another tab signed in or out while this page loaded.
                 state.refetch();
             }
+            // This page shows another session than this tab's last one did,
+            // and no change here told the other tabs (a form posted before
+            // JavaScript ran, a session ended on the server): tell them now.
+            // After the stamp was read above, which this overwrites.
+            if state.session.with_untracked(|s| crate::client::tabs::seen(s.as_ref())) {
+                crate::client::tabs::tell_others();
+            }
             state
         };
         /// When the session was last fetched (ms since the epoch), for the focus cooldown.
@@ -365,6 +375,10 @@ mod browser {
             return;
         };
         let (interval_s, on_focus, when_offline) = options(&document);
+        // The page's session came with the page: the focus cooldown counts
+        // from now (left to its first read, it started at the first focus,
+        // which then never fetched).
+        LAST_FETCH.with(|t| t.set(now_ms()));
 
         // Another tab signed in or out: fetch the session.
         crate::client::tabs::with_channel(|channel| {

@@ -26,6 +26,7 @@ thread_local! {
 /// state too (not when the tab is about to navigate away: a protected page
 /// would otherwise race the navigation with its own redirect).
 pub(crate) fn publish(session: Option<Session>, here: bool) {
+    seen(session.as_ref());
     if here {
         LATEST.with(|l| *l.borrow_mut() = Some(session.clone()));
         LISTENER.with(|l| {
@@ -34,6 +35,12 @@ pub(crate) fn publish(session: Option<Session>, here: bool) {
             }
         });
     }
+    tell_others();
+}
+
+/// Tells the other tabs that the session changed (they refetch), leaving
+/// this tab's state alone.
+pub(crate) fn tell_others() {
     // When, for the tabs that were not listening yet; this tab keeps its own
     // stamp (in its `sessionStorage`, which outlives its navigation) so that
     // its next page does not take its own change for another tab's.
@@ -52,6 +59,25 @@ pub(crate) fn publish(session: Option<Session>, here: bool) {
 
 /// Where the moment of the last change is kept (milliseconds since the epoch).
 const CHANGED_KEY: &str = "sesame.session-changed";
+
+/// Where this tab keeps whom it last showed signed in (the email; empty when
+/// signed out), in its `sessionStorage`.
+const SEEN_KEY: &str = "sesame.session-seen";
+
+/// Records whom this tab shows signed in now; whether that differs from
+/// what it showed before (never on the tab's first record). A page that
+/// starts with a difference saw a change the client API did not make, so no
+/// tab was told: a form posted before (or without) JavaScript, a session
+/// that ended on the server.
+pub(crate) fn seen(session: Option<&Session>) -> bool {
+    let Some(storage) = own_storage() else {
+        return false;
+    };
+    let now = session.map_or("", |s| s.user.email.as_str());
+    let before = storage.get_item(SEEN_KEY).ok().flatten();
+    let _ = storage.set_item(SEEN_KEY, now);
+    before.is_some_and(|before| before != now)
+}
 
 /// The browser's `localStorage`, shared by its tabs.
 fn storage() -> Option<web_sys::Storage> {
