@@ -20,6 +20,12 @@ async function signedOutBehindItsBack(page: Page) {
   // The server renders the status before the page hydrates: the watchers
   // listen only once it has.
   await hydrated(page);
+  await signOutElsewhere(page);
+}
+
+/** Signs the browser of `page` out with the same cookies from another
+ * client: no tab is told. */
+async function signOutElsewhere(page: Page) {
   const token = (await (await page.request.get("/api/auth/csrf")).json()).csrfToken;
   const out = await page.request.post("/api/auth/signout", {
     form: { csrfToken: token, json: "true" },
@@ -106,6 +112,26 @@ test("a sign-out posted before the page's JavaScript ran reaches the other tabs 
   // the other tabs, which the form could not.
   await expect(a.getByTestId("status")).toHaveText("You are not signed in.");
   expect(await sessionOf(a)).toEqual({});
+  await a.close();
+  await b.close();
+});
+
+test("a change a tab learns of only through localStorage (its message missed) still reaches it", async ({ context }) => {
+  // Chromium copies localStorage between processes a little later: a tab
+  // that starts listening just after another tab's message, and reads the
+  // stamp just before its copy arrives, learns of the change from the
+  // `storage` event. Here the stamp comes alone.
+  const a = await context.newPage();
+  const b = await context.newPage();
+  await signInVia(a, "/");
+  await expect(a.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  await hydrated(a);
+  await b.goto("/");
+  await hydrated(b);
+  await expect(b.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  await signOutElsewhere(a);
+  await a.evaluate(() => localStorage.setItem("sesame.session-changed", String(Date.now())));
+  await expect(b.getByTestId("status")).toHaveText("You are not signed in.");
   await a.close();
   await b.close();
 });

@@ -361,10 +361,29 @@ mod browser {
     }
 
     /// Runs `f` on each `event` of `target`, for the life of the page.
-    fn listen(target: &web_sys::EventTarget, event: &str, f: impl FnMut() + 'static) {
-        let f = Closure::<dyn FnMut()>::new(f);
+    fn listen(target: &web_sys::EventTarget, event: &str, mut f: impl FnMut() + 'static) {
+        listen_to(target, event, move |_| f());
+    }
+
+    /// Runs `f` with each `event` of `target`, for the life of the page.
+    fn listen_to(
+        target: &web_sys::EventTarget,
+        event: &str,
+        f: impl FnMut(wasm_bindgen::JsValue) + 'static,
+    ) {
+        let f = Closure::<dyn FnMut(wasm_bindgen::JsValue)>::new(f);
         let _ = target.add_event_listener_with_callback(event, f.as_ref().unchecked_ref());
         f.forget();
+    }
+
+    /// Another tab changed the session at `at` (ms since the epoch; NaN
+    /// when unknown): fetch it, unless a fetch started after that
+    /// millisecond (the same change comes by message and by `storage`
+    /// event).
+    fn changed_elsewhere(state: SessionState, at: f64) {
+        if at.is_nan() || LAST_FETCH.with(Cell::get) <= at {
+            state.refetch();
+        }
     }
 
     fn watch(state: SessionState) {
@@ -380,9 +399,17 @@ mod browser {
         // which then never fetched).
         LAST_FETCH.with(|t| t.set(now_ms()));
 
-        // Another tab signed in or out: fetch the session.
+        // Another tab signed in or out: fetch the session. Its message, or
+        // its stamp in `localStorage`, whichever comes first.
         crate::client::tabs::with_channel(|channel| {
-            listen(channel, "message", move || state.refetch())
+            listen_to(channel, "message", move |event| {
+                changed_elsewhere(state, crate::client::tabs::change_in_message(&event))
+            })
+        });
+        listen_to(&window, "storage", move |event| {
+            if let Some(at) = crate::client::tabs::change_in_storage(&event) {
+                changed_elsewhere(state, at);
+            }
         });
 
         if on_focus {

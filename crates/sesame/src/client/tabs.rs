@@ -45,16 +45,42 @@ pub(crate) fn tell_others() {
     // stamp (in its `sessionStorage`, which outlives its navigation) so that
     // its next page does not take its own change for another tab's.
     // Whole milliseconds: formatting an `f64` would add Rust's float printer.
-    let now = (web_sys::js_sys::Date::now() as u64).to_string();
+    let at = web_sys::js_sys::Date::now().floor();
+    let now = (at as u64).to_string();
     for storage in [storage(), own_storage()].into_iter().flatten() {
         let _ = storage.set_item(CHANGED_KEY, &now);
     }
-    // Then the message (any will do: the other tabs refetch). In this order,
-    // a tab that starts listening meanwhile either gets the message or, as it
-    // checks the stamp after it starts listening, finds the stamp.
+    // Then the message, with the same moment. In this order, a tab that
+    // starts listening meanwhile either gets the message or, as it checks
+    // the stamp after it starts listening, finds the stamp; and should the
+    // stamp reach its process only after that check (`localStorage` is
+    // copied between processes), the `storage` event brings it
+    // ([`change_in_storage`]).
     with_channel(|channel| {
-        let _ = channel.post_message(&wasm_bindgen::JsValue::TRUE);
+        let _ = channel.post_message(&wasm_bindgen::JsValue::from_f64(at));
     });
+}
+
+/// When the change a channel message tells of was made (ms since the
+/// epoch; NaN when the message does not say).
+pub(crate) fn change_in_message(event: &wasm_bindgen::JsValue) -> f64 {
+    web_sys::js_sys::Reflect::get(event, &"data".into())
+        .ok()
+        .and_then(|data| data.as_f64())
+        .unwrap_or(f64::NAN)
+}
+
+/// When the change a `storage` event tells of was made, if it is the stamp
+/// of a change.
+pub(crate) fn change_in_storage(event: &wasm_bindgen::JsValue) -> Option<f64> {
+    let field = |name: &str| {
+        web_sys::js_sys::Reflect::get(event, &name.into())
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    (field("key")? == CHANGED_KEY)
+        .then(|| web_sys::js_sys::Number::parse_float(&field("newValue")?).into())
+        .flatten()
 }
 
 /// Where the moment of the last change is kept (milliseconds since the epoch).
