@@ -1,10 +1,13 @@
 //! The tabs of this browser, told when the session changes: the client API
 //! publishes a change here; the page's session state (in
 //! [`session_state`](crate::client::session_state)) listens, and the other tabs get a
-//! message on a `BroadcastChannel` and refetch. A tab whose page was
-//! requested before a change and hydrates after it missed the message: the
-//! moment of the last change is kept in `localStorage` too, and such a tab
-//! refetches when it starts ([`changed_since_page_load`]). The bottom of the
+//! message on a `BroadcastChannel` and refetch. The moment of the last
+//! change is kept in `localStorage` too: a tab whose page was requested
+//! before a change and hydrates after it refetches when it starts
+//! ([`changed_since_page_load`]), and a listening tab hears of it by the
+//! `storage` event as well ([`change_in_storage`]). A page that shows
+//! another session than its tab's last page (a form posted without
+//! JavaScript) tells the others itself ([`seen`]). The bottom of the
 //! browser side: it knows sessions, not the state or the client that use it.
 
 use std::cell::RefCell;
