@@ -1,6 +1,6 @@
 // Live session state in the browser: tabs in sync, `required`, `update()`,
 // refetch on focus and on an interval.
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, BrowserContext, Page } from "@playwright/test";
 import { hydrated, fillCredentials, sessionOf } from "./helpers";
 import { DEMO } from "./servers";
 
@@ -9,6 +9,16 @@ async function signInVia(page: Page, callback: string) {
   await hydrated(page);
   await fillCredentials(page);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
+}
+
+/** Two tabs of one browser: `a` signed in on `/`, hydrated; `b` blank. */
+async function twoTabsSignedInOnA(context: BrowserContext) {
+  const a = await context.newPage();
+  const b = await context.newPage();
+  await signInVia(a, "/");
+  await expect(a.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  await hydrated(a);
+  return { a, b };
 }
 
 /** Signs `page` in (its clock faked) and then out behind its back: the same
@@ -93,11 +103,7 @@ test("signing in and out in one tab updates the other without a reload", async (
 });
 
 test("a sign-out posted before the page's JavaScript ran reaches the other tabs when the next page starts", async ({ context }) => {
-  const a = await context.newPage();
-  const b = await context.newPage();
-  await signInVia(a, "/");
-  await expect(a.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
-  await hydrated(a);
+  const { a, b } = await twoTabsSignedInOnA(context);
   await b.goto("/");
   await hydrated(b);
   // b's page again, without its WASM: its Sign out button is the plain form.
@@ -121,11 +127,7 @@ test("a change a tab learns of only through localStorage (its message missed) st
   // that starts listening just after another tab's message, and reads the
   // stamp just before its copy arrives, learns of the change from the
   // `storage` event. Here the stamp comes alone.
-  const a = await context.newPage();
-  const b = await context.newPage();
-  await signInVia(a, "/");
-  await expect(a.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
-  await hydrated(a);
+  const { a, b } = await twoTabsSignedInOnA(context);
   await b.goto("/");
   await hydrated(b);
   await expect(b.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
@@ -165,11 +167,7 @@ test("a tab opened before the sign-in still signs out (its CSRF token was rotate
 });
 
 test("a tab whose page loaded before another tab signed out, and hydrated after, shows the sign-out", async ({ context }) => {
-  const a = await context.newPage();
-  const b = await context.newPage();
-  await signInVia(a, "/");
-  await expect(a.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
-  await hydrated(a);
+  const { a, b } = await twoTabsSignedInOnA(context);
   // b's page is rendered signed in, but its WASM is held back until a has
   // signed out: b is not listening when a tells the tabs.
   let release!: () => void;
@@ -259,11 +257,7 @@ test("a focus after the cooldown refetches, the page's first one too; within it 
 });
 
 test("a tab whose session fetch fails after another tab signed out tries again and shows the sign-out", async ({ context }) => {
-  const a = await context.newPage();
-  const b = await context.newPage();
-  await signInVia(a, "/");
-  await expect(a.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
-  await hydrated(a);
+  const { a, b } = await twoTabsSignedInOnA(context);
   await b.goto("/");
   await hydrated(b);
   await expect(b.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);

@@ -81,9 +81,10 @@ pub(crate) fn change_in_storage(event: &wasm_bindgen::JsValue) -> Option<f64> {
             .ok()
             .and_then(|v| v.as_string())
     };
-    (field("key")? == CHANGED_KEY)
-        .then(|| web_sys::js_sys::Number::parse_float(&field("newValue")?).into())
-        .flatten()
+    if field("key")? != CHANGED_KEY {
+        return None;
+    }
+    Some(web_sys::js_sys::Number::parse_float(&field("newValue")?))
 }
 
 /// Where the moment of the last change is kept (milliseconds since the epoch).
