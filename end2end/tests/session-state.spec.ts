@@ -249,11 +249,36 @@ test("a focus after the cooldown refetches, the page's first one too; within it 
   // Offline, the interval does not poll.
   await context.setOffline(true);
   await page.clock.fastForward(301_000);
-  await context.setOffline(false);
   expect(await counts()).toEqual([2, 0]);
-  // Online again, the interval polls.
-  await page.clock.fastForward(301_000);
+  // Coming back online fetches once; then the interval polls again.
+  await context.setOffline(false);
   await expect.poll(counts).toEqual([3, 0]);
+  await page.clock.fastForward(301_000);
+  await expect.poll(counts).toEqual([4, 0]);
+});
+
+test("a tab whose fetches failed while offline fetches when the network is back, and shows the sign-out made meanwhile", async ({ page, context }) => {
+  await signedOutBehindItsBack(page);
+  const counts = await countSessionFetches(page);
+  // The clock stops past the focus cooldown (from here it moves only when
+  // the test moves it). Offline, a focus fetches the session, which fails,
+  // and so do its four retries.
+  await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 6_000);
+  await context.setOffline(true);
+  await setVisibility(page, "visible");
+  await expect.poll(counts).toEqual([1, 1]);
+  for (const [delay, n] of [[1_000, 2], [2_000, 3], [4_000, 4], [8_000, 5]]) {
+    await page.clock.fastForward(delay);
+    await expect.poll(counts).toEqual([n, n]);
+  }
+  await page.clock.fastForward(60_000);
+  expect(await counts()).toEqual([5, 5]);
+  await expect(page.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
+  // Back online, with no focus and the interval over 200 s away: the page fetches
+  // and shows the sign-out.
+  await context.setOffline(false);
+  await expect(page.getByTestId("status")).toHaveText("You are not signed in.");
+  expect(await counts()).toEqual([6, 5]);
 });
 
 test("a tab whose session fetch fails after another tab signed out tries again and shows the sign-out", async ({ context }) => {

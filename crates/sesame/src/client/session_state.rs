@@ -8,8 +8,8 @@
 //! [`SessionState`] built from that meta, so a signed-in page never flashes
 //! signed-out content and no island fetches the session to start with. Once an
 //! island uses it, the state refetches on window focus (with a cooldown), on the
-//! [`SessionProvider`]'s interval, and when another tab signs in or out (a
-//! `BroadcastChannel` named `sesame`).
+//! [`SessionProvider`]'s interval, when the browser comes back online, and
+//! when another tab signs in or out (a `BroadcastChannel` named `sesame`).
 
 use leptos::prelude::*;
 
@@ -326,7 +326,7 @@ mod browser {
                     );
                 }
                 // Kept as it is until the next trigger (focus, interval,
-                // another tab).
+                // coming back online, another tab).
                 Err(_) => {}
             }
         });
@@ -411,6 +411,11 @@ mod browser {
                 changed_elsewhere(state, at);
             }
         });
+
+        // Back online: a change made meanwhile was missed, and a failed
+        // fetch may have spent its retries. Fetch, as Better Auth's client
+        // and SWR do.
+        listen(&window, "online", move || state.refetch());
 
         if on_focus {
             let doc = document.clone();
