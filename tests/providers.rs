@@ -16,6 +16,11 @@ use sesame::server::{
 };
 use sesame_app::user::AppUser;
 
+/// `config` with open sign-up, as a provider's first sign-in makes a user.
+fn open_sign_up(config: &str) -> String {
+    format!("{config}\n[accounts]\nsign_up = \"open\"")
+}
+
 /// An app with the test provider (as `oidc-test`) and open sign-up.
 async fn app_with(extra: &str) -> TestApp {
     let config = format!(
@@ -436,10 +441,7 @@ async fn an_existing_address_is_not_linked_silently() {
 
 #[tokio::test]
 async fn linking_by_a_verified_address_is_opt_in_and_needs_the_verification() {
-    let config = format!(
-        "{}\n[accounts]\nsign_up = \"open\"",
-        oidc().provider_toml("oidc-test", "link_by_verified_email = true"),
-    );
+    let config = open_sign_up(&oidc().provider_toml("oidc-test", "link_by_verified_email = true"));
     let mut browser = spawn(&config).await;
     let res = sign_in_as(&mut browser, "oidc-test", "demo").await;
     assert_eq!(location(&res), format!("{}/account", browser.base));
@@ -496,10 +498,7 @@ async fn start_unreachable(browser: &mut TestApp) -> (String, serde_json::Value)
 #[tokio::test]
 async fn a_provider_that_is_down_answers_a_typed_error() {
     let down = Oidc::start();
-    let config = format!(
-        "{}\n[accounts]\nsign_up = \"open\"",
-        down.provider_toml("oidc-test", "")
-    );
+    let config = open_sign_up(&down.provider_toml("oidc-test", ""));
     let mut browser = spawn(&config).await;
     drop(down);
     let (token, body) = start_unreachable(&mut browser).await;
@@ -543,10 +542,8 @@ async fn the_provider_s_error_is_answered_by_code_and_never_echoed() {
 
 #[tokio::test]
 async fn a_form_post_return_from_the_provider_s_site_signs_in() {
-    let config = format!(
-        "{}\n[accounts]\nsign_up = \"open\"",
-        oidc().provider_toml("oidc-form-post", "response_mode = \"form_post\""),
-    );
+    let config =
+        open_sign_up(&oidc().provider_toml("oidc-form-post", "response_mode = \"form_post\""));
     let mut browser = spawn(&config).await;
     let url = start(&mut browser, "oidc-form-post", "/account").await;
     assert!(url.contains("response_mode=form_post"));
@@ -628,7 +625,7 @@ async fn a_provider_s_redirect_is_never_followed() {
             &format!("\"{i}/test/moved/{key}/{endpoint}\""),
         );
         assert!(config.contains("/test/moved/"), "{endpoint} is moved");
-        let mut browser = spawn(&format!("{config}\n[accounts]\nsign_up = \"open\"")).await;
+        let mut browser = spawn(&open_sign_up(&config)).await;
         let res = sign_in_as(&mut browser, "github-test", "alice").await;
         assert_eq!(error_of(&location(&res)), error, "{endpoint}");
         assert!(browser.session().await.as_object().unwrap().is_empty());
@@ -642,7 +639,7 @@ async fn a_provider_s_redirect_is_never_followed() {
         &format!("\"{i}\""),
         &format!("\"{i}/test/moved/discovery\""),
     );
-    let mut browser = spawn(&format!("{config}\n[accounts]\nsign_up = \"open\"")).await;
+    let mut browser = spawn(&open_sign_up(&config)).await;
     start_unreachable(&mut browser).await;
     assert_eq!(
         oidc().landed("discovery").await,
@@ -654,10 +651,7 @@ async fn a_provider_s_redirect_is_never_followed() {
 #[tokio::test]
 async fn rotated_provider_keys_are_fetched_again() {
     let own = Oidc::start();
-    let config = format!(
-        "{}\n[accounts]\nsign_up = \"open\"",
-        own.provider_toml("oidc-test", "")
-    );
+    let config = open_sign_up(&own.provider_toml("oidc-test", ""));
     let mut browser = spawn(&config).await;
     let url = start(&mut browser, "oidc-test", "/account").await;
     let back = sign_in_at_provider(&url, "alice").await;
@@ -711,10 +705,7 @@ impl Events<AppUser> for Seen {
 async fn the_application_s_callbacks_and_audit_log_see_the_provider() {
     let seen = Seen::default();
     let hooks = seen.clone();
-    let config = format!(
-        "{}\n[accounts]\nsign_up = \"open\"",
-        oidc().provider_toml("oidc-test", "")
-    );
+    let config = open_sign_up(&oidc().provider_toml("oidc-test", ""));
     let mut browser = spawn_with(&config, move |b| b.callbacks(hooks.clone()).events(hooks)).await;
     let res = sign_in_as(&mut browser, "oidc-test", "alice").await;
     assert_eq!(location(&res), format!("{}/account", browser.base));
@@ -967,10 +958,7 @@ async fn provider_tokens_are_kept_only_when_asked_and_sealed() {
         .await
         .unwrap();
     assert_eq!(stored.0, None, "not kept by default");
-    let config = format!(
-        "{}\n[accounts]\nsign_up = \"open\"",
-        oidc().provider_toml("oidc-test", "store_tokens = true"),
-    );
+    let config = open_sign_up(&oidc().provider_toml("oidc-test", "store_tokens = true"));
     let mut keeping = spawn(&config).await;
     assert_eq!(
         sign_in_as(&mut keeping, "oidc-test", "alice")
