@@ -158,9 +158,10 @@ pub fn sign_in_url(callback_url: &str, session_required: bool) -> String {
 
 /// Keeps the page's session state fresh (next-auth/react's `SessionProvider`).
 /// Its options travel to the browser as attributes of a hidden
-/// `<sesame-session>` element; the state starts watching focus, the interval
-/// and the other tabs once an island uses it, so a page whose islands never
-/// read the session (the sign-in page) runs none of it.
+/// `<sesame-session>` element; the state starts watching focus, the interval,
+/// the network coming back and the other tabs once an island uses it, so a
+/// page whose islands never read the session (the sign-in page) runs none of
+/// it.
 #[component]
 pub fn SessionProvider(
     /// Refetch the session every this many seconds (0: never).
