@@ -1,5 +1,5 @@
 # Sesame's entry points. Each installs what it needs first (scripts/setup.sh).
-.PHONY: run test check bench
+.PHONY: run test check bench link-order
 
 ## Build and serve on http://localhost:3000 (prints the demo user).
 run:
@@ -14,6 +14,11 @@ check:
 	cargo check --workspace --features ssr --all-targets
 	cargo check --workspace --features hydrate --target wasm32-unknown-unknown
 	cargo check --features bench --bin sesame
+
+## The release server's link order (build.rs): what it runs to start and to
+## answer its common requests, recorded under valgrind. Run when its code moved a lot.
+link-order:
+	@python3 benches/link_order.py
 
 ## Benchmarks against NextAuth v4 and bare axum (release build; minutes, bounded load).
 ## Prints the table, writes target/bench/results.json and the README's table.

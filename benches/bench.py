@@ -106,6 +106,17 @@ def main_module_profile():
     return sorted(by_crate.items(), key=lambda kv: -kv[1])
 
 
+def link_order_found():
+    """How many functions of `link-order.txt` the release server still has
+    (the list ages as the code moves; `make link-order` makes it again)."""
+    path = os.path.join(ROOT, "link-order.txt")
+    listed = open(path).read().split() if os.path.exists(path) else []
+    out = subprocess.run(["nm", "--defined-only", os.path.join(ROOT, "target", "release", "sesame")],
+                         capture_output=True, text=True, check=True).stdout
+    names = {p[2] for p in (line.split() for line in out.splitlines()) if len(p) == 3}
+    return {"listed": len(listed), "found": sum(1 for n in listed if n in names)}
+
+
 def build():
     global MAIN_MODULE_PARTS
     MAIN_MODULE_PARTS = main_module_profile()
@@ -513,6 +524,7 @@ def main():
     sesame, _ = start_sesame()
     time.sleep(0.5)  # let start-up allocations settle before reading idle memory
     r["rss_idle_mib"] = rss_mib(sesame.pid)[0]
+    r["link_order"] = link_order_found()
 
     status, _, jar = sign_in(SESAME)
     assert status == 200, status
@@ -661,6 +673,8 @@ def report(r):
     row("Sesame smaller than NextAuth (brotli)", f"{d['sesame']['brotli'] / d['nextauth_js']['brotli'] * 100:.0f}% of it", "< 100%", d["sesame"]["brotli"] < d["nextauth_js"]["brotli"])
     row("hydrated (median of 7)", f"{r['hydration_ms']:.0f} ms", "< 300 ms", r["hydration_ms"] < 300)
     row("RSS idle / after load", f"{r['rss_idle_mib']:.1f} / {r['rss_after_load_mib']:.1f} MiB", "idle <= 12 MiB", r["rss_idle_mib"] <= 12)
+    lo = r["link_order"]
+    row("link order (build.rs): functions of link-order.txt in this binary", f"{lo['found']} of {lo['listed']}", "", True)
     row("cold start to first 200 (median of 5)", f"{r['cold_start_ms']:.0f} ms", "< 200 ms", r["cold_start_ms"] < 200)
     ba = r["better_auth"]
     bv = ba["session_valid"]
