@@ -6,7 +6,7 @@
 //! Why: the kernel maps up to 16 pages of code around each page fault, and
 //! start-up's code lay scattered over the 18 MiB binary, one or two
 //! functions in every 64 KiB. Laid out together, what start-up runs takes
-//! 3 MiB of resident code instead of 10. The list only orders the layout:
+//! about 4 MiB of resident code instead of 10. The list only orders the layout:
 //! a function missing from it (renamed, new) is placed as before, so a
 //! stale list costs memory, never correctness. `SESAME_LINK_ORDER=off`
 //! turns it off; a linker other than lld would reject the option, so it is

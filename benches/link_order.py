@@ -31,7 +31,7 @@ from bench import ROOT, SESAME, cookies_of, request, run, sesame_env, sign_in, w
 OUT = os.path.join(ROOT, "link-order.txt")
 BINARY = os.path.join(ROOT, "target", "release", "sesame")
 TRACE = os.path.join(bench.OUT, "link-order.callgrind")
-MAX_NAME = 1000
+MAX_NAME = 20_000
 
 
 def executed(trace):
@@ -97,8 +97,8 @@ def profile(features):
     names, seen = [], set()
     for dump in dumps:
         for name in executed(dump):
-            # A few of Leptos's page types make names of up to 350 KB: left
-            # out, the list stays small (their functions are placed as before).
+            # One of Leptos's page types makes a name of 350 KB: names over
+            # MAX_NAME are left out (their functions are placed as before).
             if name in own and len(name) <= MAX_NAME and name not in seen:
                 seen.add(name)
                 names.append(name)
