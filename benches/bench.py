@@ -106,14 +106,18 @@ def main_module_profile():
     return sorted(by_crate.items(), key=lambda kv: -kv[1])
 
 
+def defined(binary):
+    """The binary's function symbols, as the linker names them."""
+    out = subprocess.run(["nm", "--defined-only", binary], capture_output=True, text=True, check=True).stdout
+    return {p[2] for p in (line.split() for line in out.splitlines()) if len(p) == 3 and p[1] in "tTwW"}
+
+
 def link_order_found():
     """How many functions of `link-order.txt` the release server still has
     (the list ages as the code moves; `make link-order` makes it again)."""
     path = os.path.join(ROOT, "link-order.txt")
     listed = open(path).read().split() if os.path.exists(path) else []
-    out = subprocess.run(["nm", "--defined-only", os.path.join(ROOT, "target", "release", "sesame")],
-                         capture_output=True, text=True, check=True).stdout
-    names = {p[2] for p in (line.split() for line in out.splitlines()) if len(p) == 3}
+    names = defined(os.path.join(ROOT, "target", "release", "sesame"))
     return {"listed": len(listed), "found": sum(1 for n in listed if n in names)}
 
 
@@ -508,7 +512,7 @@ def main():
     ensure_tools()
     build()
     shutil.rmtree(os.path.join(OUT, "data"), ignore_errors=True)
-    r = {}
+    r = {"link_order": link_order_found()}
 
     # Cold start: process launch to the first 200, median of five (the first
     # launch creates and migrates the database, so it is not counted).
@@ -524,7 +528,6 @@ def main():
     sesame, _ = start_sesame()
     time.sleep(0.5)  # let start-up allocations settle before reading idle memory
     r["rss_idle_mib"] = rss_mib(sesame.pid)[0]
-    r["link_order"] = link_order_found()
 
     status, _, jar = sign_in(SESAME)
     assert status == 200, status

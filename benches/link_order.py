@@ -26,7 +26,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
-from bench import ROOT, SESAME, cookies_of, request, run, sesame_env, sign_in, wait_ready  # noqa: E402
+from bench import ROOT, SESAME, cookies_of, defined, request, run, sesame_env, sign_in, wait_ready  # noqa: E402
 
 OUT = os.path.join(ROOT, "link-order.txt")
 BINARY = os.path.join(ROOT, "target", "release", "sesame")
@@ -44,12 +44,6 @@ def executed(trace):
                 seen.add(m.group(1))
                 names.append(m.group(1))
     return names
-
-
-def defined(binary):
-    """The binary's function symbols, as the linker names them."""
-    out = subprocess.run(["nm", "--defined-only", binary], capture_output=True, text=True, check=True).stdout
-    return {p[2] for p in (line.split() for line in out.splitlines()) if len(p) == 3 and p[1] in "tTwW"}
 
 
 def walk():
