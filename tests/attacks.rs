@@ -8,6 +8,10 @@ use common::{set_cookie, spawn, TestApp, EMAIL, PASSWORD, SECRET};
 use futures::future::join_all;
 use reqwest::{header, Method};
 use serde_json::{json, Value};
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 fn callback_fields<'a>(
     email: &'a str,
@@ -452,6 +456,94 @@ async fn hashing_is_bounded_and_overflow_is_held_then_refused_with_503() {
         evaluated as u64,
         "only the evaluated attempts were hashed"
     );
+}
+
+/// The app's `authorize` with a note of when each call's work ended (its
+/// future finished or was dropped), by the email it was asked about.
+struct NotingEnds {
+    inner: sesame_app::user::AppAuthorize,
+    ended: Arc<Mutex<Vec<(String, Instant)>>>,
+}
+
+struct EndNote(String, Arc<Mutex<Vec<(String, Instant)>>>);
+
+impl Drop for EndNote {
+    fn drop(&mut self) {
+        self.1
+            .lock()
+            .unwrap()
+            .push((self.0.clone(), Instant::now()));
+    }
+}
+
+#[sesame::server::async_trait]
+impl sesame::server::Authorize for NotingEnds {
+    type User = sesame_app::user::AppUser;
+
+    async fn authorize(
+        &self,
+        credentials: &sesame::server::Credentials,
+    ) -> Result<Option<Self::User>, sesame::server::AuthorizeError> {
+        let _note = EndNote(credentials.email.clone(), self.ended.clone());
+        self.inner.authorize(credentials).await
+    }
+}
+
+/// Under a flood, hundreds of refusals wait out their hold at once: each must
+/// hold only its answer. A refused sign-in's work is over (its futures and
+/// request freed) when its hold begins, at least half a second before it is
+/// answered. Before, the refusal waited deep inside the sign-in, with every
+/// layer's future and the request alive until the answer.
+#[tokio::test]
+async fn a_refused_sign_in_is_held_after_its_work_is_over() {
+    let ended = Arc::new(Mutex::new(Vec::new()));
+    let app = common::spawn_with("[limits]\nhash_concurrency = 1\nhash_queue = 0", {
+        let ended = ended.clone();
+        move |sesame| {
+            sesame.authorize_with(move |passwords| NotingEnds {
+                inner: sesame_app::user::AppAuthorize {
+                    passwords,
+                    admins: Vec::new().into(),
+                },
+                ended,
+            })
+        }
+    })
+    .await;
+    let mut browser = app.new_browser();
+    let token = browser.csrf_token().await;
+    let cookie = browser.cookie_header();
+    let requests = (0..8).map(|i| {
+        let email = format!("flood{i}@example.com");
+        let req = app
+            .client
+            .post(format!("{}/api/auth/callback/credentials", app.base))
+            .header(header::ORIGIN, app.base.clone())
+            .header(header::COOKIE, cookie.clone())
+            .form(&callback_fields(&email, "wrong password", &token));
+        async move {
+            let res = req.send().await.unwrap();
+            (email, res.status().as_u16(), Instant::now())
+        }
+    });
+    let answers = join_all(requests).await;
+    let ended = ended.lock().unwrap().clone();
+    let refused: Vec<_> = answers
+        .iter()
+        .filter(|(_, status, _)| *status == 503)
+        .collect();
+    assert!(!refused.is_empty(), "{answers:?}");
+    for (email, _, answered) in refused {
+        let (_, over) = ended
+            .iter()
+            .find(|(e, _)| e == email)
+            .expect("authorize ran");
+        let held = answered.duration_since(*over);
+        assert!(
+            held >= Duration::from_millis(400),
+            "{email}: answered {held:?} after its work was over"
+        );
+    }
 }
 
 #[tokio::test]

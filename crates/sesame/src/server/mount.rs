@@ -30,6 +30,7 @@ use crate::server::{
     http::availability,
     http::edge,
     http::headers,
+    http::refusal_hold,
     http::rest,
     http::session_check,
     session::lifecycle,
@@ -353,6 +354,10 @@ impl Sesame {
             .merge(app)
             .layer(
                 ServiceBuilder::new()
+                    .layer(middleware::from_fn_with_state(
+                        auth.clone(),
+                        refusal_hold::hold_refusals,
+                    ))
                     .layer(Extension(auth.clone()))
                     .layer(middleware::from_fn(availability::availability)),
             );

@@ -6,8 +6,17 @@
 //! (a client that closed the connection mid sign-in) and is dropped unrun. So
 //! the slots count the work that is really queued or running, and abandoned
 //! requests cost no hashing at all.
+//!
+//! A refusal is held about a second before it is answered (see
+//! [`HashGate::hold_refusal`]). Inside [`HashGate::refusals_held_after`],
+//! which the HTTP edge wraps around every request that may hash, the hold
+//! waits until the request's own work has ended and its futures and buffers
+//! are freed: under a flood, hundreds of refusals wait at once, and each then
+//! holds only its answer. Elsewhere the refusal waits where it was made.
 
 use std::{
+    cell::Cell,
+    future::Future,
     sync::{
         atomic::{AtomicU64, AtomicUsize, Ordering},
         Arc,
@@ -30,6 +39,12 @@ pub const MAX_HELD: usize = 4096;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("too many password checks at once")]
 pub struct Busy;
+
+tokio::task_local! {
+    /// Set when a refusal of this task's request is to be held once the
+    /// request has been answered (inside [`HashGate::refusals_held_after`]).
+    static HOLD_AFTER: Cell<bool>;
+}
 
 /// A password-hashing job for the gate's worker threads.
 type Job = Box<dyn FnOnce() + Send>;
@@ -119,24 +134,18 @@ impl HashGate {
     }
 
     /// A hashing slot, waiting at most a few seconds and only if the queue has room.
-    /// Without room, the refusal itself waits [`BUSY_HOLD`] before it is answered
-    /// (up to [`MAX_HELD`] at once): a client that ignores `Retry-After` and asks
-    /// again at once gets one answer a second per connection instead of thousands,
-    /// so a flood cannot turn cheap refusals into a CPU flood. A held request holds
-    /// no hashing memory, only its small buffers.
+    /// Without room, [`Busy`]: held first ([`Self::hold_refusal`]) unless the
+    /// request runs inside [`Self::refusals_held_after`], which holds it once
+    /// the request's work is over.
     async fn enter(&self) -> Result<OwnedSemaphorePermit, Busy> {
         if let Ok(permit) = self.slots.clone().try_acquire_owned() {
             return Ok(permit);
         }
         if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
             self.waiting.fetch_sub(1, Ordering::AcqRel);
-            if self.held.fetch_add(1, Ordering::AcqRel) < MAX_HELD {
-                // Jittered (0.5 to 1.5 holds), so that a flood's connections do
-                // not come back in one wave.
-                let hold = BUSY_HOLD.mul_f64(0.5 + rand::random::<f64>());
-                tokio::time::sleep(hold).await;
+            if HOLD_AFTER.try_with(|later| later.set(true)).is_err() {
+                self.hold_refusal().await;
             }
-            self.held.fetch_sub(1, Ordering::AcqRel);
             return Err(Busy);
         }
         // Counted out again even if this future is dropped while waiting.
@@ -146,6 +155,36 @@ impl HashGate {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(Busy),
         }
+    }
+
+    /// The wait of a refusal for want of a slot before it is answered (up to
+    /// [`MAX_HELD`] at once; beyond, none): a client that ignores
+    /// `Retry-After` and asks again at once gets one answer a second per
+    /// connection instead of thousands, so a flood cannot turn cheap refusals
+    /// into a CPU flood. Jittered (0.5 to 1.5 holds), so that a flood's
+    /// connections do not come back in one wave.
+    pub(crate) async fn hold_refusal(&self) {
+        if self.held.fetch_add(1, Ordering::AcqRel) < MAX_HELD {
+            let hold = BUSY_HOLD.mul_f64(0.5 + rand::random::<f64>());
+            tokio::time::sleep(hold).await;
+        }
+        self.held.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Runs `request`; if a refusal for want of a slot was made while it ran,
+    /// holds its answer afterwards ([`Self::hold_refusal`]), when the
+    /// request's own futures are gone and only the answer is kept.
+    pub(crate) async fn refusals_held_after<T>(&self, request: impl Future<Output = T>) -> T {
+        let (out, refused) = HOLD_AFTER
+            .scope(Cell::new(false), async {
+                let out = request.await;
+                (out, HOLD_AFTER.with(Cell::get))
+            })
+            .await;
+        if refused {
+            self.hold_refusal().await;
+        }
+        out
     }
 
     /// Runs `work` on a hashing thread once a slot is free. If the caller stops
@@ -251,6 +290,103 @@ mod tests {
         assert_eq!(gate.enter().await.unwrap_err(), Busy);
         drop(held);
         assert_eq!(gate.run(|| 6 * 7).await, Ok(42));
+    }
+
+    /// Outside [`HashGate::refusals_held_after`] a refusal waits where it is
+    /// made, 0.5 to 1.5 holds.
+    #[tokio::test(start_paused = true)]
+    async fn a_refusal_outside_the_edge_waits_where_it_is_made() {
+        let gate = HashGate::new(1, 0);
+        let _slot = gate.enter().await.unwrap();
+        let start = tokio::time::Instant::now();
+        assert_eq!(gate.enter().await.unwrap_err(), Busy);
+        let waited = start.elapsed();
+        assert!(
+            waited >= BUSY_HOLD / 2 && waited <= BUSY_HOLD * 3 / 2,
+            "{waited:?}"
+        );
+    }
+
+    /// Inside it, the refusal comes back at once, the request's work ends
+    /// (what it held is dropped), and only then does the answer wait its hold.
+    /// A request that was not refused is not held.
+    #[tokio::test(start_paused = true)]
+    async fn inside_the_edge_a_refusal_is_held_after_the_request_is_gone() {
+        struct Dropped(std::sync::Arc<std::sync::Mutex<Option<tokio::time::Instant>>>);
+        impl Drop for Dropped {
+            fn drop(&mut self) {
+                *self.0.lock().unwrap() = Some(tokio::time::Instant::now());
+            }
+        }
+        let gate = HashGate::new(1, 0);
+        let slot = gate.enter().await.unwrap();
+        let start = tokio::time::Instant::now();
+        let dropped = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let request = {
+            let (gate, held) = (&gate, Dropped(dropped.clone()));
+            async move {
+                let refused = gate.enter().await.unwrap_err();
+                let refused_after = start.elapsed();
+                drop(held);
+                (refused, refused_after)
+            }
+        };
+        let (refused, refused_after) = gate.refusals_held_after(request).await;
+        let answered_after = start.elapsed();
+        assert_eq!(refused, Busy);
+        assert_eq!(refused_after, Duration::ZERO, "refused at once");
+        let gone = dropped.lock().unwrap().unwrap() - start;
+        assert_eq!(
+            gone,
+            Duration::ZERO,
+            "the request's work ended before the hold"
+        );
+        assert!(
+            answered_after >= BUSY_HOLD / 2 && answered_after <= BUSY_HOLD * 3 / 2,
+            "{answered_after:?}"
+        );
+        drop(slot);
+        let start = tokio::time::Instant::now();
+        let permit = gate.refusals_held_after(gate.enter()).await;
+        assert!(permit.is_ok());
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "an admitted request is not held"
+        );
+    }
+
+    /// At most [`MAX_HELD`] refusals wait at once; beyond, they are answered
+    /// at once (what a flood holds stays bounded).
+    #[tokio::test(start_paused = true)]
+    async fn at_most_max_held_refusals_wait_at_once() {
+        let gate = Arc::new(HashGate::new(1, 0));
+        let mut holds = Vec::new();
+        for _ in 0..MAX_HELD {
+            let gate = gate.clone();
+            holds.push(tokio::spawn(async move { gate.hold_refusal().await }));
+        }
+        while gate.held.load(Ordering::Acquire) < MAX_HELD {
+            tokio::task::yield_now().await;
+        }
+        let start = tokio::time::Instant::now();
+        gate.hold_refusal().await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "one more is answered at once"
+        );
+        for hold in holds {
+            hold.await.unwrap();
+        }
+        assert_eq!(
+            gate.held.load(Ordering::Acquire),
+            0,
+            "each hold is counted out"
+        );
+        let start = tokio::time::Instant::now();
+        gate.hold_refusal().await;
+        assert!(start.elapsed() >= BUSY_HOLD / 2, "room again: held");
     }
 
     /// A job whose requester gave up while it was queued never runs, and its

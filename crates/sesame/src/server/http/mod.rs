@@ -16,6 +16,7 @@ pub(crate) mod page_session;
 pub(crate) mod pages_redirect;
 pub(crate) mod passkey_routes;
 pub(crate) mod provider_routes;
+pub(crate) mod refusal_hold;
 pub(crate) mod request;
 pub(crate) mod rest;
 pub(crate) mod second_factor_route;
