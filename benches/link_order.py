@@ -9,6 +9,7 @@ short, bounded walk: the CSRF token, a demo sign-in, session
 checks signed in and out, the sign-in pages, a wrong password, a sign-out.
 Callgrind records every function that ran, however short (a sampling
 profiler misses most of them), so the list is complete for that walk. The
+walk ends with a few seconds of each of the bench's loads, few connections. The
 same again for the bench's build, whose `bench` feature renames the
 library's symbols; the list holds both.
 
@@ -26,7 +27,8 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
-from bench import ROOT, SESAME, cookies_of, defined, request, run, sesame_env, sign_in, wait_ready  # noqa: E402
+from bench import (ROOT, SESAME, cookies_of, defined, request, run, sesame_env, sign_in,  # noqa: E402
+                   signin_env, wait_ready)
 
 OUT = os.path.join(ROOT, "link-order.txt")
 BINARY = os.path.join(ROOT, "target", "release", "sesame")
@@ -65,6 +67,30 @@ def walk():
     status = request("POST", SESAME + "/api/auth/signout",
                      {**every(), "Origin": SESAME, "Content-Type": "application/x-www-form-urlencoded"}, form)[0]
     assert status == 200, status
+    # The bench's loads, briefly and with few connections, so that what
+    # answers under concurrency runs too: the scheduler's stealing, the
+    # caches' housekeeping, sign-ins refused for want of a hashing slot and
+    # held (`flood.lua`), new sessions (`signin.lua`), the ceiling route of
+    # the bench's build (404 in a user's).
+    status, _, jar = sign_in(SESAME)
+    assert status == 200, status
+    session = {"Cookie": f"sesame.session-token={jar['sesame.session-token']}"}
+    load(SESAME + "/api/auth/session", 3, 8, headers=session)
+    load(SESAME + "/sign-in", 2, 4)
+    load(SESAME + "/bench/ceiling", 2, 4)
+    load(SESAME + "/api/auth/callback/credentials", 3, 4, script="signin.lua", env=signin_env(SESAME))
+    load(SESAME + "/api/auth/callback/credentials", 4, 32, script="flood.lua", env=signin_env(SESAME))
+
+
+def load(url, seconds, connections, headers=None, script=None, env=None):
+    """`wrk` on `url` for `seconds` (one thread), its figures unread."""
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
+    for k, v in (headers or {}).items():
+        cmd += ["-H", f"{k}: {v}"]
+    if script:
+        cmd += ["-s", os.path.join(ROOT, "benches", script)]
+    subprocess.run(cmd + [url], env={**os.environ, **(env or {})}, capture_output=True, check=True,
+                   timeout=seconds + 60)
 
 
 def profile(features):
