@@ -366,9 +366,13 @@ mod tests {
             let gate = gate.clone();
             holds.push(tokio::spawn(async move { gate.hold_refusal().await }));
         }
-        while gate.held.load(Ordering::Acquire) < MAX_HELD {
+        for _ in 0..MAX_HELD * 8 {
+            if gate.held.load(Ordering::Acquire) >= MAX_HELD {
+                break;
+            }
             tokio::task::yield_now().await;
         }
+        assert_eq!(gate.held.load(Ordering::Acquire), MAX_HELD, "all wait");
         let start = tokio::time::Instant::now();
         gate.hold_refusal().await;
         assert_eq!(

@@ -7,20 +7,17 @@
 
 use axum::{
     extract::{Request, State},
-    http::Method,
     middleware::Next,
     response::Response,
 };
 
 use crate::server::state::Auth;
 
-/// The layer's function: requests that may hash (anything but `GET` and
-/// `HEAD`) run inside [`HashGate::refusals_held_after`].
+/// The layer's function: every request runs inside
+/// [`HashGate::refusals_held_after`] (a task-local flag; nothing is
+/// allocated).
 ///
 /// [`HashGate::refusals_held_after`]: crate::server::defense::hash_gate::HashGate
 pub async fn hold_refusals(State(auth): State<Auth>, req: Request, next: Next) -> Response {
-    if req.method() == Method::GET || req.method() == Method::HEAD {
-        return next.run(req).await;
-    }
     auth.gate.refusals_held_after(next.run(req)).await
 }
