@@ -29,14 +29,17 @@ fn main() {
     let off = env::var("SESAME_LINK_ORDER").is_ok_and(|v| v == "off");
     let list =
         Path::new(&env::var("CARGO_MANIFEST_DIR").expect("set by cargo")).join("link-order.txt");
-    if release && linux && !off && rustc_links_with_lld() && list.is_file() {
+    if !(release && linux && !off && rustc_links_with_lld()) {
+        return;
+    }
+    if list.is_file() {
         println!(
             "cargo:rustc-link-arg-bin=sesame=-Wl,--symbol-ordering-file={}",
             list.display()
         );
         println!("cargo:rustc-link-arg-bin=sesame=-Wl,--no-warn-symbol-ordering");
     }
-    if release && linux && !off && rustc_links_with_lld() && glibc_at_least(2, 36) {
+    if glibc_at_least(2, 36) {
         println!("cargo:rustc-link-arg-bin=sesame=-Wl,-z,pack-relative-relocs");
     }
 }
