@@ -236,29 +236,28 @@ def sign_in(base, email=DEMO_EMAIL, password=DEMO_PASSWORD, jar=None, token=None
     return status, elapsed, {**jar, **cookies_of(res_headers)}
 
 
-def wrk(url, headers=None, connections=CONNECTIONS, seconds=PHASE_SECONDS, script=None, env=None, threads=2):
+def wrk_command(url, headers=None, connections=CONNECTIONS, seconds=PHASE_SECONDS, script=None, threads=2):
+    """The `wrk` command line of one load (latencies kept, 10 s timeout)."""
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     for k, v in (headers or {}).items():
         cmd += ["-H", f"{k}: {v}"]
     if script:
         cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, env={**os.environ, **(env or {})},
-                         timeout=seconds + 30).stdout
+    return cmd + [url]
+
+
+def wrk(url, headers=None, connections=CONNECTIONS, seconds=PHASE_SECONDS, script=None, env=None, threads=2):
+    out = subprocess.run(wrk_command(url, headers, connections, seconds, script, threads), capture_output=True,
+                         text=True, env={**os.environ, **(env or {})}, timeout=seconds + 30).stdout
     return parse_wrk(out)
 
 
 def wrk_together(loads, seconds=PHASE_SECONDS):
     """Runs one wrk per (url, headers, connections, script, env) at once; the
     parsed results, in order (for two instances loaded side by side)."""
-    procs = []
-    for url, headers, connections, script, env in loads:
-        cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
-        for k, v in (headers or {}).items():
-            cmd += ["-H", f"{k}: {v}"]
-        if script:
-            cmd += ["-s", script]
-        procs.append(subprocess.Popen(cmd + [url], stdout=subprocess.PIPE, text=True,
-                                      env={**os.environ, **(env or {})}))
+    procs = [subprocess.Popen(wrk_command(url, headers, connections, seconds, script, threads=1),
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+             for url, headers, connections, script, env in loads]
     return [parse_wrk(p.communicate(timeout=seconds + 30)[0]) for p in procs]
 
 

@@ -28,7 +28,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
 from bench import (ROOT, SESAME, cookies_of, defined, request, run, sesame_env, sign_in,  # noqa: E402
-                   signin_env, wait_ready)
+                   signin_env, wait_ready, wrk_command)
 
 OUT = os.path.join(ROOT, "link-order.txt")
 BINARY = os.path.join(ROOT, "target", "release", "sesame")
@@ -84,13 +84,9 @@ def walk():
 
 def load(url, seconds, connections, headers=None, script=None, env=None):
     """`wrk` on `url` for `seconds` (one thread), its figures unread."""
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
-    for k, v in (headers or {}).items():
-        cmd += ["-H", f"{k}: {v}"]
-    if script:
-        cmd += ["-s", os.path.join(ROOT, "benches", script)]
-    subprocess.run(cmd + [url], env={**os.environ, **(env or {})}, capture_output=True, check=True,
-                   timeout=seconds + 60)
+    script = script and os.path.join(ROOT, "benches", script)
+    subprocess.run(wrk_command(url, headers, connections, seconds, script, threads=1),
+                   env={**os.environ, **(env or {})}, capture_output=True, check=True, timeout=seconds + 60)
 
 
 def profile(features):
