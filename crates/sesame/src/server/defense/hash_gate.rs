@@ -9,7 +9,7 @@
 //!
 //! A refusal is held about a second before it is answered (see
 //! [`HashGate::hold_refusal`]). Inside [`HashGate::refusals_held_after`],
-//! which the HTTP edge wraps around every request that may hash, the hold
+//! which the HTTP edge wraps around every request it serves, the hold
 //! waits until the request's own work has ended and its futures and buffers
 //! are freed: under a flood, hundreds of refusals wait at once, and each then
 //! holds only its answer. Elsewhere the refusal waits where it was made.
