@@ -1,5 +1,5 @@
 # Sesame's entry points. Each installs what it needs first (scripts/setup.sh).
-.PHONY: run test check bench link-order
+.PHONY: run test check release bench link-order
 
 ## Build and serve on http://localhost:3000 (prints the demo user).
 run:
@@ -14,6 +14,12 @@ check:
 	cargo check --workspace --features ssr --all-targets
 	cargo check --workspace --features hydrate --target wasm32-unknown-unknown
 	cargo check --features bench --bin sesame
+
+## The release site as a deployment uses it: target/site and target/release/sesame
+## (the browser side with its own std, see the script).
+release:
+	@scripts/setup.sh
+	@scripts/release.sh
 
 ## The release server's link order (build.rs): what it runs to start and to
 ## answer its common requests, recorded under valgrind. Run when its code moved a lot.

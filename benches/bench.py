@@ -30,6 +30,8 @@ import backends
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "target", "bench")
+# The release build a user makes (`make release`): the WASM with its own std, then the server.
+RELEASE = os.path.join(ROOT, "scripts", "release.sh")
 SESAME_PORT, NEXT_PORT, BETTER_PORT = 3300, 3301, 3302
 # The scale-out phase: two instances, PostgreSQL, Redis.
 SCALE_PORTS, PG_PORT, REDIS_PORT = (3310, 3311), 3320, 3321
@@ -87,8 +89,8 @@ def main_module_profile():
     with open(os.path.join(wrap, "wasm-opt"), "w") as f:
         f.write(f'#!/bin/sh\nexec "{real}" -g "$@"\n')
     os.chmod(os.path.join(wrap, "wasm-opt"), 0o755)
-    run(["cargo", "leptos", "build", "--project", "sesame-app", "--release", "--split", "--frontend-only"],
-        env={**os.environ, "PATH": wrap + os.pathsep + os.environ["PATH"]})
+    cargo_bin = os.path.join(os.path.expanduser("~"), ".cargo", "bin")
+    run([RELEASE, "--frontend-only"], env={**os.environ, "PATH": os.pathsep.join([wrap, cargo_bin, os.environ["PATH"]])})
     items = json.loads(subprocess.run(["twiggy", "top", "-n", "1000000", "--format", "json",
                                        os.path.join(ROOT, "target", "site", "pkg", "sesame.wasm")],
                                       capture_output=True, text=True, check=True).stdout)
@@ -124,7 +126,7 @@ def link_order_found():
 def build():
     global MAIN_MODULE_PARTS
     MAIN_MODULE_PARTS = main_module_profile()
-    run(["cargo", "leptos", "build", "--project", "sesame-app", "--release", "--split", "--precompress", "--bin-features", "bench"])
+    run([RELEASE, "--precompress", "--bin-features", "bench"])
     app = os.path.join(ROOT, "benches", "nextauth")
     lock = os.path.join(app, "package-lock.json")
     stamp = os.path.join(app, "node_modules", ".sesame-lock")

@@ -91,7 +91,7 @@ def load(url, seconds, connections, headers=None, script=None, env=None):
 
 def profile(features):
     """The list of the release server built with `features` (a walk under callgrind)."""
-    run(["cargo", "leptos", "build", "--project", "sesame-app", "--release", "--split", *features],
+    run([bench.RELEASE, *features],
         env={**os.environ, "SESAME_LINK_ORDER": "off"})
     shutil.rmtree(os.path.join(bench.OUT, "data"), ignore_errors=True)
     for old in glob.glob(TRACE + "*"):
