@@ -43,6 +43,15 @@ else
   failed_step="$failed_step cargo-test-build"
 fi
 
+step "scripts/release.sh --frontend-only (the release WASM, which release.spec.ts serves; then moved to target/release-site)"
+# Before the debug build: both write target/site.
+rm -rf target/release-site
+if scripts/release.sh --frontend-only; then
+  mv target/site target/release-site
+else
+  failed_step="$failed_step release-build"
+fi
+
 step "cargo leptos build --split (the app and examples/minimal: server + WASM, islands split into lazy chunks)"
 if cargo leptos build --split; then
   step "playwright (Debian Chromium)"

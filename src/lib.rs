@@ -27,8 +27,8 @@ pub mod server;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    // Panic messages in the console while developing; a release build leaves
-    // the formatting machinery out of the download.
+    // Panic messages in the console while developing; the release build
+    // (scripts/release.sh) aborts at once on a panic, without formatting it.
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();

@@ -46,10 +46,15 @@ function appEnv(port: number, siteRoot: string, name: string, db: string): Recor
   };
 }
 
-/** The environment of a server on `port` with its own data folder `name`. */
-export function serverEnv(port: number, name: string): Record<string, string> {
+/** The browser side of `make release` (scripts/release.sh), which
+ * scripts/test.sh builds before the debug site and moves here. */
+export const RELEASE_SITE = "target/release-site";
+
+/** The environment of a server on `port` with its own data folder `name`,
+ * serving the browser side in `siteRoot` (the debug build's by default). */
+export function serverEnv(port: number, name: string, siteRoot = "target/site"): Record<string, string> {
   return {
-    ...appEnv(port, "target/site", name, "sesame.db"),
+    ...appEnv(port, siteRoot, name, "sesame.db"),
     SESAME_LIMITS__LOCKOUT__FREE_FAILURES: "99",
   };
 }
@@ -60,8 +65,8 @@ export function minimalEnv(port: number): Record<string, string> {
 }
 
 /** Starts a server and resolves once it answers; for tests that stop and restart one. */
-export async function startServer(port: number, name: string): Promise<ChildProcess> {
-  const child = spawn(SERVER_BIN, [], { cwd: REPO_ROOT, env: serverEnv(port, name), stdio: "ignore" });
+export async function startServer(port: number, name: string, siteRoot?: string): Promise<ChildProcess> {
+  const child = spawn(SERVER_BIN, [], { cwd: REPO_ROOT, env: serverEnv(port, name, siteRoot), stdio: "ignore" });
   const url = `http://127.0.0.1:${port}/api/auth/csrf`;
   const deadline = Date.now() + 30_000;
   for (;;) {
