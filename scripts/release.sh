@@ -8,7 +8,7 @@
 # `-Cpanic=immediate-abort -Zlocation-detail=none`. The std that rustup ships
 # formats every panic's message and location for the panic hook, which keeps
 # core's formatting code and every panic location in the main WASM module:
-# 9.9 KiB of its 85.2 KiB brotli (issue 26). Those options are unstable, and
+# 11.8 KiB of its 85.2 KiB brotli (issue 26). Those options are unstable, and
 # these machines have one stable toolchain and no nightly, so this one build
 # runs with RUSTC_BOOTSTRAP=1: the same compiler, taking the options for the
 # WASM only. The server and the debug builds (make run, make test) are built as
@@ -29,24 +29,22 @@ for arg in "$@"; do
   if [ "$arg" = --frontend-only ]; then front_only=true; else args+=("$arg"); fi
 done
 
-own_std=false
+# The environment of the browser side's build: empty for the usual one.
+own_std=()
 if [ "${SESAME_WASM_STD:-on}" != off ]; then
   if rustup component list --installed 2>/dev/null | grep -q '^rust-src' \
     || rustup component add rust-src; then
-    own_std=true
+    own_std=(
+      RUSTC_BOOTSTRAP=1
+      CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+      "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+    )
   else
     echo "release: no rust-src for this toolchain; the WASM is built with the shipped std" >&2
   fi
 fi
 
-if $own_std; then
-  RUSTC_BOOTSTRAP=1 \
-    CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
-    cargo leptos build --project sesame-app --release --split --frontend-only "${args[@]}"
-else
-  cargo leptos build --project sesame-app --release --split --frontend-only "${args[@]}"
-fi
+env "${own_std[@]}" cargo leptos build --project sesame-app --release --split --frontend-only "${args[@]}"
 if ! $front_only; then
   cargo leptos build --project sesame-app --release --split --server-only "${args[@]}"
 fi
