@@ -64,15 +64,19 @@ def ensure_tools():
     if not shutil.which("wrk"):
         run(["apt-get", "update", "-qq"])
         run(["apt-get", "install", "-y", "-qq", "wrk"])
-    version = subprocess.run(["wasm-opt", "--version"], capture_output=True, text=True).stdout \
-        if shutil.which("wasm-opt") else ""
-    if "116" not in version:
-        # Debian's binaryen (108) breaks hydration; the crates.io build is 116.
-        run(["cargo", "install", "wasm-opt", "--locked"])
     try:
         import brotli  # noqa: F401
     except ImportError:
         run([sys.executable, "-m", "pip", "install", "-q", "brotli"])
+
+
+def wasm_opt():
+    """The wasm-opt 116 that scripts/release.sh runs: a native one on PATH,
+    else npm's, which scripts/setup.sh installs."""
+    native = shutil.which("wasm-opt")
+    if native and "version 116 " in subprocess.run([native, "--version"], capture_output=True, text=True).stdout:
+        return native
+    return os.path.join(ROOT, "target", "tools", "binaryen", "node_modules", ".bin", "wasm-opt")
 
 
 def main_module_profile():
@@ -85,7 +89,7 @@ def main_module_profile():
         run(["cargo", "install", "twiggy", "--locked"])
     wrap = os.path.join(OUT, "wasm-opt-names")
     os.makedirs(wrap, exist_ok=True)
-    real = shutil.which("wasm-opt")
+    real = wasm_opt()
     with open(os.path.join(wrap, "wasm-opt"), "w") as f:
         f.write(f'#!/bin/sh\nexec "{real}" -g "$@"\n')
     os.chmod(os.path.join(wrap, "wasm-opt"), 0o755)

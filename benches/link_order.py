@@ -137,6 +137,7 @@ def merge(first, second):
 
 
 def main():
+    bench.ensure_tools()  # scripts/setup.sh (wasm-opt, cargo-leptos), wrk
     if not shutil.which("valgrind"):
         run(["apt-get", "update", "-qq"])
         run(["apt-get", "install", "-y", "-qq", "valgrind"])

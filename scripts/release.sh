@@ -23,6 +23,11 @@ case ":$PATH:" in
   *) export PATH="$HOME/.cargo/bin:$PATH" ;;
 esac
 
+# wasm-opt 116: a native one on PATH, else npm's that scripts/setup.sh installs.
+if ! wasm-opt --version 2>/dev/null | grep -q "version 116 "; then
+  export PATH="$PWD/target/tools/binaryen/node_modules/.bin:$PATH"
+fi
+
 front_only=false
 args=()
 for arg in "$@"; do

@@ -93,4 +93,19 @@ if [ ! -f dev/oidc/node_modules/.package-lock.json ] \
   (cd dev/oidc && npm ci --no-audit --no-fund --loglevel=error \
      && cp package-lock.json node_modules/.sesame-lock)
 fi
+# wasm-opt 116 (binaryen), which cargo-leptos runs on every release build
+# (`make release`, `make bench`, and the release WASM that `make test` serves).
+# Debian's binaryen (108) makes a module that fails at hydration. A native 116
+# on PATH (`cargo install wasm-opt --locked`, ~10 min of C++) is used as is;
+# otherwise npm's binaryen 116, the same release compiled to WebAssembly,
+# installed in seconds into target/tools/binaryen (scripts/release.sh puts it
+# on PATH).
+BINARYEN_VERSION=116
+binaryen=target/tools/binaryen
+if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION " \
+   && ! "$binaryen/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION "; then
+  log "installing wasm-opt $BINARYEN_VERSION (npm binaryen@$BINARYEN_VERSION.0.0) into $binaryen"
+  mkdir -p "$binaryen"
+  npm install --prefix "$binaryen" --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION.0.0"
+fi
 log "tools ready"
