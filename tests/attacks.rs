@@ -546,6 +546,101 @@ async fn a_refused_sign_in_is_held_after_its_work_is_over() {
     }
 }
 
+/// The app's `authorize` that notes each call and answers "wrong password"
+/// only once the test releases it: the sign-ins it holds stay in flight.
+struct HeldUntilReleased {
+    entered: Arc<std::sync::atomic::AtomicUsize>,
+    release: tokio::sync::watch::Receiver<bool>,
+}
+
+#[sesame::server::async_trait]
+impl sesame::server::Authorize for HeldUntilReleased {
+    type User = sesame_app::user::AppUser;
+
+    async fn authorize(
+        &self,
+        _credentials: &sesame::server::Credentials,
+    ) -> Result<Option<Self::User>, sesame::server::AuthorizeError> {
+        self.entered
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _ = self.release.clone().wait_for(|go| *go).await;
+        Ok(None)
+    }
+}
+
+/// A burst of sign-ins beyond what the server admits at once (64 here: the
+/// bound's floor) is refused before any of its work: no `authorize`, no
+/// read; each refusal is a held 503 with `Retry-After`, while the admitted
+/// ones are still in flight. Before, all 100 went in, each holding its
+/// request, futures and read buffer until the hashing gate refused it.
+#[tokio::test]
+async fn a_burst_beyond_the_admitted_sign_ins_is_refused_before_any_work() {
+    const BURST: usize = 100;
+    const ADMITTED: usize = 64;
+    let entered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (release, released) = tokio::sync::watch::channel(false);
+    let app = common::spawn_with(
+        "[limits]\nhash_concurrency = 1\nhash_queue = 0\nsign_in_per_ip = \"100000/1s\"",
+        {
+            let entered = entered.clone();
+            move |sesame| {
+                sesame.authorize_with(move |_| HeldUntilReleased {
+                    entered,
+                    release: released,
+                })
+            }
+        },
+    )
+    .await;
+    let mut browser = app.new_browser();
+    let token = browser.csrf_token().await;
+    let cookie = browser.cookie_header();
+    let (answers, mut answered) = tokio::sync::mpsc::unbounded_channel();
+    for i in 0..BURST {
+        let req = app
+            .client
+            .post(format!("{}/api/auth/callback/credentials", app.base))
+            .header(header::ORIGIN, app.base.clone())
+            .header(header::COOKIE, cookie.clone())
+            .form(&callback_fields(
+                &format!("burst{i}@example.com"),
+                "wrong password",
+                &token,
+            ));
+        let answers = answers.clone();
+        tokio::spawn(async move {
+            let res = req.send().await.unwrap();
+            let retry = res.headers().get(header::RETRY_AFTER).is_some();
+            let _ = answers.send((res.status().as_u16(), retry));
+        });
+    }
+    // The refused answer while the admitted are held in `authorize`.
+    for n in 0..BURST - ADMITTED {
+        let answer = tokio::time::timeout(Duration::from_secs(20), answered.recv()).await;
+        let entered_now = entered.load(std::sync::atomic::Ordering::SeqCst);
+        let (status, retry) = answer
+            .unwrap_or_else(|_| {
+                panic!("{n} refusals in 20 s; authorize entered {entered_now} times")
+            })
+            .unwrap();
+        assert_eq!((status, retry), (503, true), "refusal {n}");
+    }
+    assert_eq!(
+        entered.load(std::sync::atomic::Ordering::SeqCst),
+        ADMITTED,
+        "only the admitted sign-ins reached authorize"
+    );
+    release.send(true).unwrap();
+    for n in 0..ADMITTED {
+        let (status, _) = tokio::time::timeout(Duration::from_secs(20), answered.recv())
+            .await
+            .expect("the admitted are answered once released")
+            .unwrap();
+        assert_eq!(status, 401, "admitted sign-in {n}");
+    }
+    assert_eq!(entered.load(std::sync::atomic::Ordering::SeqCst), ADMITTED);
+}
+
 #[tokio::test]
 async fn old_password_hashes_are_upgraded_at_sign_in() {
     let mut app = spawn("").await;

@@ -7,6 +7,13 @@
 //! the slots count the work that is really queued or running, and abandoned
 //! requests cost no hashing at all.
 //!
+//! A sign-in is also counted from its first read to its answer
+//! ([`HashGate::admit`]): a burst of sign-ins beyond [`MIN_ADMITTED`] (or four
+//! times the slots and the queue, if more) is refused before any database
+//! read, since the gate could not take it anyway. Each sign-in in flight
+//! holds its request, its futures and a read buffer (about 16 KiB); a
+//! flood's opening burst of 256 connections held them all at once.
+//!
 //! A refusal is held about a second before it is answered (see
 //! [`HashGate::hold_refusal`]). Inside [`HashGate::refusals_held_after`],
 //! which the HTTP edge wraps around every request it serves, the hold
@@ -34,6 +41,9 @@ pub const BUSY_HOLD: Duration = Duration::from_secs(1);
 /// At most this many refusals wait [`BUSY_HOLD`] at once; beyond, they are
 /// answered at once (memory stays bounded whatever the number of connections).
 pub const MAX_HELD: usize = 4096;
+
+/// Sign-ins admitted at once ([`HashGate::admit`]), at the least.
+pub const MIN_ADMITTED: usize = 64;
 
 /// No hashing slot could be had in time: answer 503.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -92,6 +102,8 @@ pub struct HashGate {
     workers: usize,
     waiting: AtomicUsize,
     max_waiting: usize,
+    admitted: AtomicUsize,
+    max_admitted: usize,
     held: AtomicUsize,
     verifications: Arc<AtomicU64>,
     running: Arc<AtomicUsize>,
@@ -126,6 +138,8 @@ impl HashGate {
             workers,
             waiting: AtomicUsize::new(0),
             max_waiting,
+            admitted: AtomicUsize::new(0),
+            max_admitted: MIN_ADMITTED.max(4 * (workers + max_waiting)),
             held: AtomicUsize::new(0),
             verifications: Arc::new(AtomicU64::new(0)),
             running: Arc::new(AtomicUsize::new(0)),
@@ -143,18 +157,38 @@ impl HashGate {
         }
         if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
             self.waiting.fetch_sub(1, Ordering::AcqRel);
-            if HOLD_AFTER.try_with(|later| later.set(true)).is_err() {
-                self.hold_refusal().await;
-            }
-            return Err(Busy);
+            return Err(self.refuse().await);
         }
         // Counted out again even if this future is dropped while waiting.
-        let _waiting = Waiting(&self.waiting);
+        let _waiting = Counted(&self.waiting);
         match tokio::time::timeout(Duration::from_secs(5), self.slots.clone().acquire_owned()).await
         {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(Busy),
         }
+    }
+
+    /// A place for one sign-in from before its first read to its answer:
+    /// [`Busy`] once [`MIN_ADMITTED`] (or four times the slots and the queue,
+    /// if more) are in flight, held like a refusal at the gate. The place is
+    /// free again when the returned guard is dropped.
+    pub async fn admit(&self) -> Result<Admitted<'_>, Busy> {
+        if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.max_admitted {
+            self.admitted.fetch_sub(1, Ordering::AcqRel);
+            return Err(self.refuse().await);
+        }
+        Ok(Admitted {
+            _place: Counted(&self.admitted),
+        })
+    }
+
+    /// A refusal: marked to be held once the request's work is over (inside
+    /// [`Self::refusals_held_after`]), or held here.
+    async fn refuse(&self) -> Busy {
+        if HOLD_AFTER.try_with(|later| later.set(true)).is_err() {
+            self.hold_refusal().await;
+        }
+        Busy
     }
 
     /// The wait of a refusal for want of a slot before it is answered (up to
@@ -248,10 +282,17 @@ impl HashGate {
     }
 }
 
-/// One request counted in the gate's waiting room while it lives.
-struct Waiting<'a>(&'a AtomicUsize);
+/// A sign-in's place among those admitted ([`HashGate::admit`]), while it lives.
+#[derive(Debug)]
+pub struct Admitted<'a> {
+    _place: Counted<'a>,
+}
 
-impl Drop for Waiting<'_> {
+/// One request counted (in the waiting room, or among the admitted) while it lives.
+#[derive(Debug)]
+struct Counted<'a>(&'a AtomicUsize);
+
+impl Drop for Counted<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
@@ -354,6 +395,51 @@ mod tests {
             Duration::ZERO,
             "an admitted request is not held"
         );
+    }
+
+    /// Sign-ins are admitted up to the bound, at least [`MIN_ADMITTED`] and
+    /// else four times the slots and the queue; one more is refused, at once
+    /// inside the edge (its hold comes after) and held where it is made
+    /// outside. A place dropped is free again.
+    #[tokio::test(start_paused = true)]
+    async fn sign_ins_beyond_the_admitted_are_refused_and_held() {
+        assert_eq!(HashGate::new(1, 0).max_admitted, MIN_ADMITTED);
+        assert_eq!(HashGate::new(3, 20).max_admitted, 92);
+        let gate = HashGate::new(1, 0);
+        let mut places = Vec::new();
+        for _ in 0..MIN_ADMITTED {
+            places.push(gate.admit().await.expect("room"));
+        }
+        assert_eq!(gate.admitted.load(Ordering::Acquire), MIN_ADMITTED);
+        let start = tokio::time::Instant::now();
+        let request = async {
+            let refused = gate.admit().await.map(drop);
+            (refused, start.elapsed())
+        };
+        let ((refused, refused_after), answered_after) =
+            (gate.refusals_held_after(request).await, start.elapsed());
+        assert_eq!(refused, Err(Busy));
+        assert_eq!(refused_after, Duration::ZERO, "refused at once");
+        assert!(
+            answered_after >= BUSY_HOLD / 2 && answered_after <= BUSY_HOLD * 3 / 2,
+            "held after: {answered_after:?}"
+        );
+        assert_eq!(
+            gate.admitted.load(Ordering::Acquire),
+            MIN_ADMITTED,
+            "a refusal takes no place"
+        );
+        let start = tokio::time::Instant::now();
+        assert_eq!(gate.admit().await.map(drop), Err(Busy));
+        assert!(start.elapsed() >= BUSY_HOLD / 2, "outside: held in place");
+        places.pop();
+        let start = tokio::time::Instant::now();
+        let place = gate.refusals_held_after(gate.admit()).await;
+        assert!(place.is_ok(), "a freed place is taken again");
+        assert_eq!(start.elapsed(), Duration::ZERO, "and not held");
+        drop(place);
+        drop(places);
+        assert_eq!(gate.admitted.load(Ordering::Acquire), 0, "each counted out");
     }
 
     /// At most [`MAX_HELD`] refusals wait at once; beyond, they are answered

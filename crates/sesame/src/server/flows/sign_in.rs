@@ -172,6 +172,13 @@ pub async fn credentials(
         auth.audit(audit(Outcome::WrongCredentials, None)).await;
         return wrong();
     };
+    // A place among the sign-ins in flight, before any read: a burst the
+    // hashing gate could not take is refused here, each with its buffers
+    // freed at once (see `HashGate::admit`). It counts as no attempt.
+    let Ok(_admitted) = auth.gate.admit().await else {
+        auth.audit(audit(Outcome::Busy, None)).await;
+        return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+    };
     // The account's failure policy (or this device's, for a browser that
     // signed in to it before), before any hashing: a locked account is
     // refused even with the right password.
