@@ -100,10 +100,10 @@ fn lowest_cpu_priority() {
 pub struct HashGate {
     slots: Arc<Semaphore>,
     workers: usize,
-    waiting: AtomicUsize,
-    max_waiting: usize,
-    admitted: AtomicUsize,
-    max_admitted: usize,
+    /// Requests waiting for a slot.
+    waiting: Room,
+    /// Sign-ins from before their first read to their answer.
+    admitted: Room,
     held: AtomicUsize,
     verifications: Arc<AtomicU64>,
     running: Arc<AtomicUsize>,
@@ -136,10 +136,8 @@ impl HashGate {
         HashGate {
             slots: Arc::new(Semaphore::new(workers)),
             workers,
-            waiting: AtomicUsize::new(0),
-            max_waiting,
-            admitted: AtomicUsize::new(0),
-            max_admitted: MIN_ADMITTED.max(4 * (workers + max_waiting)),
+            waiting: Room::new(max_waiting),
+            admitted: Room::new(MIN_ADMITTED.max(4 * (workers + max_waiting))),
             held: AtomicUsize::new(0),
             verifications: Arc::new(AtomicU64::new(0)),
             running: Arc::new(AtomicUsize::new(0)),
@@ -155,12 +153,10 @@ impl HashGate {
         if let Ok(permit) = self.slots.clone().try_acquire_owned() {
             return Ok(permit);
         }
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-            return Err(self.refuse().await);
-        }
         // Counted out again even if this future is dropped while waiting.
-        let _waiting = Counted(&self.waiting);
+        let Some(_waiting) = self.waiting.take() else {
+            return Err(self.refuse().await);
+        };
         match tokio::time::timeout(Duration::from_secs(5), self.slots.clone().acquire_owned()).await
         {
             Ok(Ok(permit)) => Ok(permit),
@@ -173,13 +169,10 @@ impl HashGate {
     /// if more) are in flight, held like a refusal at the gate. The place is
     /// free again when the returned guard is dropped.
     pub async fn admit(&self) -> Result<Admitted<'_>, Busy> {
-        if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.max_admitted {
-            self.admitted.fetch_sub(1, Ordering::AcqRel);
-            return Err(self.refuse().await);
+        match self.admitted.take() {
+            Some(place) => Ok(Admitted { _place: place }),
+            None => Err(self.refuse().await),
         }
-        Ok(Admitted {
-            _place: Counted(&self.admitted),
-        })
     }
 
     /// A refusal: marked to be held once the request's work is over (inside
@@ -278,7 +271,7 @@ impl HashGate {
 
     /// Requests waiting for a slot now.
     pub fn waiting(&self) -> usize {
-        self.waiting.load(Ordering::Acquire)
+        self.waiting.taken()
     }
 }
 
@@ -288,7 +281,37 @@ pub struct Admitted<'a> {
     _place: Counted<'a>,
 }
 
-/// One request counted (in the waiting room, or among the admitted) while it lives.
+/// A bounded count of requests (the waiting room, the admitted sign-ins).
+#[derive(Debug)]
+struct Room {
+    taken: AtomicUsize,
+    size: usize,
+}
+
+impl Room {
+    fn new(size: usize) -> Room {
+        Room {
+            taken: AtomicUsize::new(0),
+            size,
+        }
+    }
+
+    /// A place, counted while the guard lives; `None` when all are taken.
+    fn take(&self) -> Option<Counted<'_>> {
+        if self.taken.fetch_add(1, Ordering::AcqRel) >= self.size {
+            self.taken.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(Counted(&self.taken))
+    }
+
+    /// Places taken now.
+    fn taken(&self) -> usize {
+        self.taken.load(Ordering::Acquire)
+    }
+}
+
+/// One request counted in a [`Room`] while it lives.
 #[derive(Debug)]
 struct Counted<'a>(&'a AtomicUsize);
 
@@ -403,14 +426,14 @@ mod tests {
     /// outside. A place dropped is free again.
     #[tokio::test(start_paused = true)]
     async fn sign_ins_beyond_the_admitted_are_refused_and_held() {
-        assert_eq!(HashGate::new(1, 0).max_admitted, MIN_ADMITTED);
-        assert_eq!(HashGate::new(3, 20).max_admitted, 92);
+        assert_eq!(HashGate::new(1, 0).admitted.size, MIN_ADMITTED);
+        assert_eq!(HashGate::new(3, 20).admitted.size, 92);
         let gate = HashGate::new(1, 0);
         let mut places = Vec::new();
         for _ in 0..MIN_ADMITTED {
             places.push(gate.admit().await.expect("room"));
         }
-        assert_eq!(gate.admitted.load(Ordering::Acquire), MIN_ADMITTED);
+        assert_eq!(gate.admitted.taken(), MIN_ADMITTED);
         let start = tokio::time::Instant::now();
         let request = async {
             let refused = gate.admit().await.map(drop);
@@ -425,7 +448,7 @@ mod tests {
             "held after: {answered_after:?}"
         );
         assert_eq!(
-            gate.admitted.load(Ordering::Acquire),
+            gate.admitted.taken(),
             MIN_ADMITTED,
             "a refusal takes no place"
         );
@@ -439,7 +462,7 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::ZERO, "and not held");
         drop(place);
         drop(places);
-        assert_eq!(gate.admitted.load(Ordering::Acquire), 0, "each counted out");
+        assert_eq!(gate.admitted.taken(), 0, "each counted out");
     }
 
     /// At most [`MAX_HELD`] refusals wait at once; beyond, they are answered
