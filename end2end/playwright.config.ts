@@ -32,7 +32,8 @@ export default defineConfig({
   fullyParallel: true,
   workers: 2,
   forbidOnly: !!process.env.CI,
-  // One retry in CI, reported as "flaky" in the summary line of scripts/test.sh.
+  // No retries: a test that fails once fails the run (scripts/test.sh still
+  // counts "flaky" if a retry is ever set here).
   retries: 0,
   reporter: [["list"], ["json", { outputFile: "test-results/results.json" }]],
   use: {

@@ -54,19 +54,28 @@ function setVisibility(page: Page, state: string) {
 
 /** Counts the page's session fetches as each starts, and their failures
  * before the page's own handler of each runs: both are final when a later
- * `page.evaluate` reads them, so "none" can be checked at once. */
+ * `page.evaluate` reads them, so "none" can be checked at once. It also
+ * keeps how many are still unanswered, for `setOnline`. */
 async function countSessionFetches(page: Page): Promise<() => Promise<number[]>> {
-  type Counted = { sessionFetches: number; sessionFailures: number; fetch: typeof fetch };
+  type Counted = Window & { sessionFetches: number; sessionFailures: number; sessionPending: number };
   await page.evaluate(() => {
     const w = window as unknown as Counted;
     const original = w.fetch.bind(window);
     w.sessionFetches = 0;
     w.sessionFailures = 0;
+    w.sessionPending = 0;
     w.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
       const answer = original(input, init);
       if (String(input).endsWith("/api/auth/session")) {
         w.sessionFetches++;
-        answer.catch(() => w.sessionFailures++);
+        w.sessionPending++;
+        answer.then(
+          () => w.sessionPending--,
+          () => {
+            w.sessionFailures++;
+            w.sessionPending--;
+          },
+        );
       }
       return answer;
     };
@@ -76,6 +85,19 @@ async function countSessionFetches(page: Page): Promise<() => Promise<number[]>>
       const w = window as unknown as Counted;
       return [w.sessionFetches, w.sessionFailures];
     });
+}
+
+/** Takes the browser off or on the network once no counted session fetch
+ * is in flight (going offline would fail one that `counts` already saw
+ * start, and the page would retry it), and waits until the page itself sees
+ * the change: `navigator.onLine`, which the session state's interval reads,
+ * follows the emulation a moment later. */
+async function setOnline(page: Page, context: BrowserContext, online: boolean) {
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { sessionPending?: number }).sessionPending ?? 0))
+    .toBe(0);
+  await context.setOffline(!online);
+  await expect.poll(() => page.evaluate(() => navigator.onLine)).toBe(online);
 }
 
 test("signing in and out in one tab updates the other without a reload", async ({ context }) => {
@@ -247,11 +269,11 @@ test("a focus after the cooldown refetches, the page's first one too; within it 
   await expect.poll(counts).toEqual([2, 0]);
 
   // Offline, the interval does not poll.
-  await context.setOffline(true);
+  await setOnline(page, context, false);
   await page.clock.fastForward(301_000);
   expect(await counts()).toEqual([2, 0]);
   // Coming back online fetches once; then the interval polls again.
-  await context.setOffline(false);
+  await setOnline(page, context, true);
   await expect.poll(counts).toEqual([3, 0]);
   await page.clock.fastForward(301_000);
   await expect.poll(counts).toEqual([4, 0]);
@@ -264,7 +286,7 @@ test("a tab whose fetches failed while offline fetches when the network is back,
   // the test moves it). Offline, a focus fetches the session, which fails,
   // and so do its four retries.
   await page.clock.pauseAt((await page.evaluate(() => Date.now())) + 6_000);
-  await context.setOffline(true);
+  await setOnline(page, context, false);
   await setVisibility(page, "visible");
   await expect.poll(counts).toEqual([1, 1]);
   for (const [delay, n] of [[1_000, 2], [2_000, 3], [4_000, 4], [8_000, 5]]) {
@@ -276,7 +298,7 @@ test("a tab whose fetches failed while offline fetches when the network is back,
   await expect(page.getByTestId("status")).toHaveText(`Signed in as ${DEMO.email}`);
   // Back online, with no focus and the interval over 200 s away: the page fetches
   // and shows the sign-out.
-  await context.setOffline(false);
+  await setOnline(page, context, true);
   await expect(page.getByTestId("status")).toHaveText("You are not signed in.");
   expect(await counts()).toEqual([6, 5]);
 });
