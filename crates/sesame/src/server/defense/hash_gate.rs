@@ -465,6 +465,18 @@ mod tests {
         assert_eq!(gate.admitted.taken(), 0, "each counted out");
     }
 
+    /// Lets the spawned tasks run until `done` holds, a bounded number of
+    /// turns: a gate that never gets there fails the test instead of hanging it.
+    async fn until(what: &str, done: impl Fn() -> bool) {
+        for _ in 0..MAX_HELD * 8 {
+            if done() {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("never happened: {what}");
+    }
+
     /// At most [`MAX_HELD`] refusals wait at once; beyond, they are answered
     /// at once (what a flood holds stays bounded).
     #[tokio::test(start_paused = true)]
@@ -475,12 +487,7 @@ mod tests {
             let gate = gate.clone();
             holds.push(tokio::spawn(async move { gate.hold_refusal().await }));
         }
-        for _ in 0..MAX_HELD * 8 {
-            if gate.held.load(Ordering::Acquire) >= MAX_HELD {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
+        until("all wait", || gate.held.load(Ordering::Acquire) >= MAX_HELD).await;
         assert_eq!(gate.held.load(Ordering::Acquire), MAX_HELD, "all wait");
         let start = tokio::time::Instant::now();
         gate.hold_refusal().await;
@@ -519,9 +526,7 @@ mod tests {
                 gate.run(move || ran.fetch_add(1, Ordering::Relaxed)).await
             }));
         }
-        while gate.waiting() < 3 {
-            tokio::task::yield_now().await;
-        }
+        until("three wait", || gate.waiting() >= 3).await;
         for w in &waiters {
             w.abort();
         }
@@ -552,9 +557,7 @@ mod tests {
             let gate = gate.clone();
             tokio::spawn(async move { gate.run(|| 3).await })
         };
-        while gate.waiting() < 1 {
-            tokio::task::yield_now().await;
-        }
+        until("the next one waits", || gate.waiting() >= 1).await;
         release.send(()).unwrap();
         assert_eq!(next.await.unwrap(), Ok(3));
         assert_eq!(gate.busy_slots(), 0);
