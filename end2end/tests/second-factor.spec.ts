@@ -60,11 +60,19 @@ for (const js of [true, false]) {
       const secret = (await page.locator("[data-totp-secret]").getAttribute("data-totp-secret"))!;
       expect(secret).toMatch(/^[A-Z2-7]{32}$/);
       await page.getByLabel("Code", { exact: true }).fill(totp(secret, now()));
+      // The form is a plain one (JavaScript or not): the codes reach the
+      // page in a sealed cookie that the page showing them clears.
+      const shownPage = page.waitForResponse((r) => r.url().includes("done=totp-enabled"));
       await page.getByRole("button", { name: "Turn on" }).click();
       await expect(page.getByText("Two-step verification is on.")).toBeVisible();
       // The recovery codes, once.
       await expect(page.locator(".recovery-codes li")).toHaveCount(10);
+      const cleared = (await (await shownPage).allHeaders())["set-cookie"] ?? "";
+      expect(cleared).toMatch(/(^|\n)sesame\.recovery-codes=; Path=\/; Max-Age=0;/);
+      const reloaded = page.waitForRequest((r) => r.isNavigationRequest());
       await page.reload();
+      const sent = (await (await reloaded).allHeaders())["cookie"] ?? "";
+      expect(sent, "the codes' cookie is gone once shown").not.toContain("sesame.recovery-codes=");
       await expect(page.locator(".recovery-codes")).toHaveCount(0);
       await expect(page.locator("[data-factor=on]")).toBeVisible();
 
