@@ -155,6 +155,8 @@ pub async fn credentials(
     };
     let fail = |error| Refused::new(error, Some(&callback_url));
     let wrong = || Err(fail(AuthError::CredentialsSignin));
+    // The service cannot take the attempt now: 503, try again in a second.
+    let unavailable = || Err(fail(AuthError::ServiceUnavailable).retry_after(1));
 
     // Every attempt counts against its IP, before any work is spent on it.
     if let Err(limited) = auth.limits.attempt(caller.ip).await {
@@ -177,7 +179,7 @@ pub async fn credentials(
     // freed at once (see `HashGate::admit`). It counts as no attempt.
     let Ok(_admitted) = auth.gate.admit().await else {
         auth.audit(audit(Outcome::Busy, None)).await;
-        return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+        return unavailable();
     };
     // The account's failure policy (or this device's, for a browser that
     // signed in to it before), before any hashing: a locked account is
@@ -194,7 +196,7 @@ pub async fn credentials(
         }
         Err(lockout::Refused::Unavailable) => {
             auth.audit(audit(Outcome::Error, None)).await;
-            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+            return unavailable();
         }
     };
     let failed =
@@ -227,7 +229,7 @@ pub async fn credentials(
             tracing::error!(%cause, "reading the revocation sequence failed");
             drop(attempt);
             auth.audit(audit(Outcome::Error, None)).await;
-            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+            return unavailable();
         }
     };
     let credentials = Credentials {
@@ -269,7 +271,7 @@ pub async fn credentials(
             // Nothing was checked: the attempt counts as nothing.
             drop(attempt);
             auth.audit(audit(Outcome::Busy, None)).await;
-            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+            return unavailable();
         }
         Err(cause) => {
             // Sesame: the cause stays in the log; the client sees CredentialsSignin,
@@ -395,6 +397,7 @@ pub(crate) async fn enter(
     let mut amr = vec![entry.first_factor()];
     let mut must_enrol = false;
     let fail = |error| Refused::new(error, Some(entry.callback_url));
+    let unavailable = || Err(fail(AuthError::ServiceUnavailable).retry_after(1));
     match entry.second {
         // A passkey with user verification is both factors at once: once.
         Some(method) if method == entry.first => {}
@@ -445,7 +448,7 @@ pub(crate) async fn enter(
                     crate::server::stores::db::unavailable(&cause);
                     tracing::error!(%cause, "reading the second factor failed");
                     drop(attempt);
-                    return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+                    return unavailable();
                 }
             }
         }
@@ -521,7 +524,7 @@ pub(crate) async fn enter(
             };
             drop(attempt);
             auth.audit(audit(outcome, Some(&user.id))).await;
-            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+            return unavailable();
         }
     };
     attempt.succeeded().await;
