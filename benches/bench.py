@@ -162,11 +162,14 @@ def sesame_env(port=SESAME_PORT, extra=None):
     }
 
 
-def start_sesame(port=SESAME_PORT, extra=None):
-    proc = subprocess.Popen([os.path.join(ROOT, "target", "release", "sesame")], cwd=ROOT,
+def start_sesame(port=SESAME_PORT, extra=None, binary=None, wrap=(), timeout=30.0):
+    """Starts the release server (or `binary`, under the command `wrap`) and
+    waits until it answers; returns it and the seconds that took."""
+    binary = binary or os.path.join(ROOT, "target", "release", "sesame")
+    proc = subprocess.Popen([*wrap, binary], cwd=ROOT,
                             env=sesame_env(port, extra), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     children.append(proc)
-    return proc, wait_ready(base(port) + "/api/auth/csrf", proc)
+    return proc, wait_ready(base(port) + "/api/auth/csrf", proc, timeout)
 
 
 def start_next():

@@ -48,14 +48,9 @@ def smaps(pid):
 def main():
     shutil.rmtree(os.path.join(b.OUT, "data"), ignore_errors=True)
     os.makedirs(b.OUT, exist_ok=True)
-    env = b.sesame_env()
-    first = subprocess.Popen([BIN], cwd=b.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    b.children.append(first)
-    b.wait_ready(b.SESAME + "/api/auth/csrf", first, timeout=60)
+    first, _ = b.start_sesame(binary=BIN, timeout=60)
     b.stop(first)
-    proc = subprocess.Popen(WRAP + [BIN], cwd=b.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    b.children.append(proc)
-    b.wait_ready(b.SESAME + "/api/auth/csrf", proc, timeout=120)
+    proc, _ = b.start_sesame(binary=BIN, wrap=WRAP, timeout=120)
     pid = proc.pid
     if WRAP:
         # heaptrack: the server is its child

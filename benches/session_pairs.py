@@ -9,7 +9,6 @@ PAIRS_BIN names another binary (to compare two builds in turn); PAIRS sets
 how many pairs (3, as the bench; at most 15).
 """
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,10 +23,7 @@ def main():
     if not os.path.exists(BIN):
         sys.exit(f"no release build at {BIN}: scripts/release.sh --precompress --bin-features bench")
     os.makedirs(b.OUT, exist_ok=True)
-    sesame = subprocess.Popen([BIN], cwd=b.ROOT, env=b.sesame_env(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    b.children.append(sesame)
-    b.wait_ready(b.SESAME + "/api/auth/csrf", sesame, timeout=60)
+    sesame, _ = b.start_sesame(binary=BIN, timeout=60)
     try:
         status, _, jar = b.sign_in(b.SESAME)
         assert status == 200, status
