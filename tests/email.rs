@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{action, smtp::SmtpServer, spawn, token_of, EMAIL, PASSWORD};
+use common::{action, action_ok, smtp::SmtpServer, spawn, token_of, EMAIL, PASSWORD};
 use serde_json::Value;
 
 const NEW: &str = "a brand new passphrase";
@@ -122,7 +122,7 @@ async fn asking_for_a_link_answers_the_same_for_every_address_and_sends_only_to_
     // unknown or the disabled address before the marker.
     let marker = "marker@example.com";
     app.add_user(marker).await;
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::RESET_REQUEST,
         &[("email", marker)],
@@ -137,7 +137,7 @@ async fn asking_for_a_link_answers_the_same_for_every_address_and_sends_only_to_
     );
     // Enabled again, a second link for the account.
     app.auth().set_disabled(EMAIL, false).await.unwrap();
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::RESET_REQUEST,
         &[("email", EMAIL)],
@@ -473,7 +473,7 @@ async fn the_verification_link_can_be_sent_again_once_a_minute() {
     let app = spawn(&open_sign_up(&smtp)).await;
     let mut a = app.new_browser();
     let new = "again@example.com";
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields(new, NEW, NEW),
@@ -501,7 +501,7 @@ async fn the_verification_link_can_be_sent_again_once_a_minute() {
         .execute(&app.db().await)
         .await
         .unwrap();
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::VERIFY_RESEND,
         &[("email", new)],
@@ -529,13 +529,13 @@ async fn the_verification_link_can_be_sent_again_once_a_minute() {
         .execute(&app.db().await)
         .await
         .unwrap();
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::VERIFY_RESEND,
         &[("email", new)],
     )
     .await;
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::RESET_REQUEST,
         &[("email", new)],
@@ -699,13 +699,13 @@ async fn links_live_as_long_as_they_say() {
     let smtp = SmtpServer::start();
     let app = spawn(&open_sign_up(&smtp)).await;
     let mut a = app.new_browser();
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::RESET_REQUEST,
         &[("email", EMAIL)],
     )
     .await;
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields("ttl@example.com", NEW, NEW),
@@ -737,7 +737,7 @@ async fn a_reset_link_needs_its_account_as_it_was_sent() {
     let smtp = SmtpServer::start();
     let app = spawn(&smtp.config()).await;
     let mut a = app.new_browser();
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::RESET_REQUEST,
         &[("email", EMAIL)],
@@ -761,7 +761,7 @@ async fn a_reset_link_needs_its_account_as_it_was_sent() {
         status, 403,
         "voided by the disable, not only while disabled"
     );
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::RESET_REQUEST,
         &[("email", EMAIL)],
@@ -801,7 +801,7 @@ async fn a_verification_link_confirms_only_the_address_it_went_to() {
     let smtp = SmtpServer::start();
     let app = spawn(&open_sign_up(&smtp)).await;
     let mut a = app.new_browser();
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields("first@example.com", NEW, NEW),
@@ -845,7 +845,7 @@ async fn confirming_can_leave_the_sign_in_to_the_password() {
     ))
     .await;
     let mut a = app.new_browser();
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields("plain@example.com", NEW, NEW),

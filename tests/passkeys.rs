@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{action, spawn, spawn_at_localhost, TestApp};
+use common::{action, action_ok, spawn, spawn_at_localhost, TestApp};
 
 /// An app whose site is named `localhost` (passkeys on).
 async fn app() -> TestApp {
@@ -116,7 +116,7 @@ async fn an_assertion_without_its_ceremony_or_made_up_signs_nobody_in() {
         (401, Some("PasskeyRefused"))
     );
     // A ceremony, and a made-up assertion: refused, and the ceremony is spent.
-    action(&mut browser, "/api/auth/passkey/authenticate/options", &[]).await;
+    action_ok(&mut browser, "/api/auth/passkey/authenticate/options", &[]).await;
     let (status, body) = action(
         &mut browser,
         "/api/auth/passkey/authenticate/verify",

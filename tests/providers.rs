@@ -1028,10 +1028,7 @@ async fn an_instance_that_never_asked_the_provider_still_requires_its_iss() {
         .collect();
     parsed.query_pairs_mut().clear().extend_pairs(pairs);
     let path = format!("{}?{}", parsed.path(), parsed.query().unwrap());
-    let mut on_b = TestApp {
-        cookies: on_a.cookies.clone(),
-        ..b.new_browser()
-    };
+    let mut on_b = b.browser_with(on_a.cookies.clone());
     let to = refused_return(&mut on_b, &path).await;
     assert_eq!(error_of(&to), "OAuthCallback");
 }

@@ -53,10 +53,7 @@ fn redis_now_ms(redis: &services::Redis) -> i64 {
 
 /// The same browser (its cookies) talking to another instance.
 fn on(instance: &TestApp, browser: &TestApp) -> TestApp {
-    TestApp {
-        cookies: browser.cookies.clone(),
-        ..instance.new_browser()
-    }
+    instance.browser_with(browser.cookies.clone())
 }
 
 #[tokio::test]

@@ -14,7 +14,9 @@ use std::sync::{
 };
 
 use async_trait::async_trait;
-use common::{action, smtp::SmtpServer, spawn, spawn_with, token_of, TestApp, EMAIL, PASSWORD};
+use common::{
+    action, action_ok, smtp::SmtpServer, spawn, spawn_with, token_of, TestApp, EMAIL, PASSWORD,
+};
 use serde_json::Value;
 use sesame::server::{Callbacks, Events, NewPassword, SignInDecision};
 use sesame_app::user::AppUser;
@@ -81,7 +83,7 @@ async fn a_pending_email_change_does_not_survive_any_step_that_secures_the_accou
     // The owner's reset, as the notice advises: the change link dies with it.
     let link = pending_change(&smtp, &mut thief, ATTACKER, 1).await;
     let mut owner = app.new_browser();
-    action(
+    action_ok(
         &mut owner,
         sesame::wire::routes::RESET_REQUEST,
         &[("email", EMAIL)],
@@ -227,7 +229,7 @@ async fn a_squatters_password_never_opens_the_owners_address() {
 
     // The owner takes the address over: a reset confirms it and replaces
     // the squatter's password.
-    action(
+    action_ok(
         &mut owner,
         sesame::wire::routes::RESET_REQUEST,
         &[("email", victim)],
@@ -489,7 +491,7 @@ async fn only_plain_addresses_are_accepted_and_spellings_of_one_mailbox_are_one_
     );
 
     // One mailbox, several spellings: one account (the later ones are "taken").
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields("Jose@Bücher.Example", NEW),
@@ -497,7 +499,7 @@ async fn only_plain_addresses_are_accepted_and_spellings_of_one_mailbox_are_one_
     .await;
     smtp.wait_for("xn--bcher-kva.example", 1).await;
     for spelling in ["jose@xn--bcher-kva.example", "JOSE@BÜCHER.example"] {
-        action(
+        action_ok(
             &mut a,
             sesame::wire::routes::SIGN_UP_ACTION,
             &sign_up_fields(spelling, NEW),
@@ -554,12 +556,13 @@ async fn a_deleted_accounts_id_is_never_given_again() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    action(
+    let (status, body) = action(
         &mut browser,
         sesame::wire::routes::SIGN_UP_ACTION,
         &sign_up_fields("next@example.com", NEW),
     )
     .await;
+    assert_eq!(status, 200, "{body}");
     smtp.wait_for("next@example.com", 1).await;
     let next = app.auth().user_by_email("next@example.com").await.unwrap();
     assert!(next.id > last.id, "{} after {}", next.id, last.id);
@@ -644,7 +647,7 @@ async fn mail_and_account_actions_have_budgets_per_recipient_account_and_session
         .await;
         assert_eq!(status, 200, "the answer does not change");
     }
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::RESET_REQUEST,
         &[("email", &marker(0))],
@@ -678,7 +681,7 @@ async fn mail_and_account_actions_have_budgets_per_recipient_account_and_session
             smtp.wait_for(to, 1).await;
         }
     }
-    action(
+    action_ok(
         &mut a,
         sesame::wire::routes::RESET_REQUEST,
         &[("email", &marker(1))],

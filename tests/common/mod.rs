@@ -30,6 +30,74 @@ pub struct TestApp {
     pub sesame: sesame::server::Sesame,
     /// The server's data folder.
     pub dir: std::sync::Arc<tempfile::TempDir>,
+    /// What the server logged, shown with a failing test's output.
+    log: std::sync::Arc<ServerLog>,
+}
+
+/// The lines a test's server logs (at the server's own level), kept in memory:
+/// printed with the test's output if the test fails, so a failure of work the
+/// server does after its answer (a sign-up's mail, say) says why.
+///
+/// Not kept when the test process has its own global subscriber
+/// (`tests/logs.rs` reads the logs itself).
+#[derive(Default)]
+struct ServerLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+/// At most this many bytes of a server's log are kept: the latest.
+const SERVER_LOG_BYTES: usize = 64 * 1024;
+
+/// Appends to a [`ServerLog`], keeping its latest [`SERVER_LOG_BYTES`].
+#[derive(Clone)]
+struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut log = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        log.extend_from_slice(buf);
+        if log.len() > SERVER_LOG_BYTES {
+            let excess = log.len() - SERVER_LOG_BYTES;
+            log.drain(..excess);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl ServerLog {
+    /// On each thread of the server's runtime, logs into this buffer (unless a
+    /// global subscriber is set).
+    fn install(&self, runtime: &mut tokio::runtime::Builder) {
+        if tracing::dispatcher::has_been_set() {
+            return;
+        }
+        let writer = LogWriter(self.0.clone());
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                sesame::server::LOG_FILTER,
+            ))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let dispatch = tracing::Dispatch::new(subscriber);
+        runtime.on_thread_start(move || {
+            // The thread's default for as long as it lives.
+            std::mem::forget(tracing::dispatcher::set_default(&dispatch));
+        });
+    }
+}
+
+impl Drop for ServerLog {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            eprintln!(
+                "---- the server's log ----\n{}---- end of the server's log ----",
+                String::from_utf8_lossy(&log)
+            );
+        }
+    }
 }
 
 /// A server with the default test configuration plus `extra` TOML lines.
@@ -99,12 +167,12 @@ async fn spawn_on(
         .site_addr(addr)
         .build();
     let (ready, started) = std::sync::mpsc::channel();
+    let log = ServerLog::default();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.worker_threads(2).enable_all();
+    log.install(&mut runtime);
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let runtime = runtime.build().unwrap();
         runtime.block_on(async move {
             let (app, sesame) = sesame_app::server::build_with(config, options, customize)
                 .await
@@ -129,6 +197,7 @@ async fn spawn_on(
         cookies: BTreeMap::new(),
         sesame,
         dir: std::sync::Arc::new(dir),
+        log: std::sync::Arc::new(log),
     }
 }
 
@@ -146,6 +215,13 @@ pub async fn action(
     let res = browser.post_form(path, &all).await;
     let status = res.status().as_u16();
     (status, res.json().await.unwrap())
+}
+
+/// Like [`action`], for an action whose answer must be 200 (one that sends
+/// mail, say: a test waiting for the mail then says why none came).
+pub async fn action_ok(browser: &mut TestApp, path: &str, fields: &[(&str, &str)]) {
+    let (status, body) = action(browser, path, fields).await;
+    assert_eq!(status, 200, "{path}: {body}");
 }
 
 /// One user's two provider links removed at once, each by its own browser
@@ -242,8 +318,13 @@ impl TestApp {
 
     /// Another browser on the same server: no cookies yet.
     pub fn new_browser(&self) -> TestApp {
+        self.browser_with(BTreeMap::new())
+    }
+
+    /// A browser of this server holding `cookies` (another instance's, say).
+    pub fn browser_with(&self, cookies: BTreeMap<String, String>) -> TestApp {
         TestApp {
-            cookies: BTreeMap::new(),
+            cookies,
             ..self.clone()
         }
     }

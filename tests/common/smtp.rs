@@ -106,11 +106,13 @@ impl SmtpServer {
             if got.len() >= n {
                 return got;
             }
-            assert!(
-                Instant::now() < deadline,
-                "no message to {to} arrived ({} of {n})",
-                got.len()
-            );
+            if Instant::now() >= deadline {
+                let others: Vec<String> = self.received().into_iter().map(|m| m.to).collect();
+                panic!(
+                    "no message to {to} arrived ({} of {n}); all received, to: {others:?}",
+                    got.len()
+                );
+            }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
