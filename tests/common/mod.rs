@@ -66,11 +66,15 @@ impl std::io::Write for LogWriter {
 }
 
 impl ServerLog {
-    /// On each thread of the server's runtime, logs into this buffer (unless a
-    /// global subscriber is set).
-    fn install(&self, runtime: &mut tokio::runtime::Builder) {
+    /// The server's threads log into this buffer: each of its runtime's,
+    /// and the one that runs it (unless a global subscriber is set). The
+    /// guard keeps the running thread's default.
+    fn install(
+        &self,
+        runtime: &mut tokio::runtime::Builder,
+    ) -> Option<impl FnOnce() -> tracing::dispatcher::DefaultGuard + Send> {
         if tracing::dispatcher::has_been_set() {
-            return;
+            return None;
         }
         let writer = LogWriter(self.0.clone());
         let subscriber = tracing_subscriber::fmt()
@@ -81,10 +85,12 @@ impl ServerLog {
             .with_writer(move || writer.clone())
             .finish();
         let dispatch = tracing::Dispatch::new(subscriber);
+        let each = dispatch.clone();
         runtime.on_thread_start(move || {
             // The thread's default for as long as it lives.
-            std::mem::forget(tracing::dispatcher::set_default(&dispatch));
+            std::mem::forget(tracing::dispatcher::set_default(&each));
         });
+        Some(move || tracing::dispatcher::set_default(&dispatch))
     }
 }
 
@@ -170,8 +176,9 @@ async fn spawn_on(
     let log = ServerLog::default();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     runtime.worker_threads(2).enable_all();
-    log.install(&mut runtime);
+    let logging = log.install(&mut runtime);
     std::thread::spawn(move || {
+        let _logging = logging.map(|start| start());
         let runtime = runtime.build().unwrap();
         runtime.block_on(async move {
             let (app, sesame) = sesame_app::server::build_with(config, options, customize)
