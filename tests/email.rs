@@ -193,6 +193,19 @@ async fn asking_for_a_link_never_waits_on_the_mail_server() {
     drop(silent);
 }
 
+/// The tests' own SMTP server is never another test's listener: a port
+/// taken between its pick and aiosmtpd's bind (aiosmtpd then exits) is not
+/// used, even though a connect to it succeeds.
+#[test]
+fn the_test_mail_server_is_never_a_listener_that_took_its_port() {
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = other.local_addr().unwrap().port();
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    assert!(SmtpServer::start_on(port).is_none());
+    let ours = SmtpServer::start();
+    assert_ne!(ours.port, port);
+}
+
 /// The same for sign-up: signing up with a taken address (whose owner gets
 /// a message) answers at once, whatever the mail server does.
 #[tokio::test]

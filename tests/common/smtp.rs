@@ -3,8 +3,11 @@
 //! tests read. Stopped when dropped.
 
 use std::{
+    io::{BufRead, BufReader, Write},
+    net::TcpStream,
     path::PathBuf,
     process::{Child, Command, Stdio},
+    sync::atomic::{AtomicU32, Ordering},
     time::{Duration, Instant},
 };
 
@@ -33,20 +36,42 @@ impl Received {
 }
 
 impl SmtpServer {
+    /// Starts one on a free port. The port is free when picked, but another
+    /// listener (a parallel test's) may take it before aiosmtpd binds it:
+    /// aiosmtpd then exits, and a bare connect would reach the other one.
+    /// So a port counts only once the server there is this one (its EHLO
+    /// names the size limit it was started with), and another port is
+    /// tried if aiosmtpd exits.
     pub fn start() -> SmtpServer {
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            if let Some(server) = SmtpServer::start_on(port) {
+                return server;
+            }
+        }
+        panic!("aiosmtpd did not start on any of five ports");
+    }
+
+    /// Starts one on `port`: `None` if it exits (the port was taken).
+    pub fn start_on(port: u16) -> Option<SmtpServer> {
         let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools/venv/bin/aiosmtpd");
         assert!(
             bin.exists(),
             "aiosmtpd missing: run scripts/setup.sh --test"
         );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        // Its mark: a message size limit no other server here announces.
+        static STARTED: AtomicU32 = AtomicU32::new(0);
+        let size = 33_554_432
+            + u64::from(std::process::id() % 10_000) * 1_000
+            + u64::from(STARTED.fetch_add(1, Ordering::Relaxed) % 1_000);
         let maildir = tempfile::tempdir().unwrap();
-        let child = Command::new(bin)
+        let mut child = Command::new(bin)
             .args(["-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-s", &size.to_string()])
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(maildir.path().join("mail"))
             .stdout(Stdio::null())
@@ -54,15 +79,18 @@ impl SmtpServer {
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while !announces(port, size) {
+            if child.try_wait().unwrap().is_some() {
+                return None;
+            }
             assert!(Instant::now() < deadline, "aiosmtpd did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
-        SmtpServer {
+        Some(SmtpServer {
             port,
             child,
             maildir,
-        }
+        })
     }
 
     /// The configuration lines that send to this server.
@@ -116,6 +144,46 @@ impl SmtpServer {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
+}
+
+/// Whether the server on `port` is an SMTP server announcing `size` as its
+/// message size limit (reads its greeting and its EHLO answer, then quits).
+fn announces(port: u16, size: u64) -> bool {
+    let Ok(stream) = TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(500),
+    ) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut writer = match stream.try_clone() {
+        Ok(w) => w,
+        Err(_) => return false,
+    };
+    let mut lines = BufReader::new(stream);
+    let mut line = String::new();
+    if lines.read_line(&mut line).is_err() || !line.starts_with("220") {
+        return false;
+    }
+    if writer.write_all(b"EHLO probe\r\n").is_err() {
+        return false;
+    }
+    let wanted = format!("SIZE {size}");
+    let mut found = false;
+    loop {
+        line.clear();
+        match lines.read_line(&mut line) {
+            Ok(n) if n > 0 && line.starts_with("250") => {
+                found |= line[4..].trim() == wanted;
+                if line.as_bytes().get(3) == Some(&b' ') {
+                    break;
+                }
+            }
+            _ => return false,
+        }
+    }
+    let _ = writer.write_all(b"QUIT\r\n");
+    found
 }
 
 /// The headers and the text part of a message (quoted-printable decoded).
