@@ -174,7 +174,7 @@ fn announces(port: u16, size: u64) -> bool {
         line.clear();
         match lines.read_line(&mut line) {
             Ok(n) if n > 0 && line.starts_with("250") => {
-                found |= line[4..].trim() == wanted;
+                found |= line.get(4..).is_some_and(|rest| rest.trim() == wanted);
                 if line.as_bytes().get(3) == Some(&b' ') {
                     break;
                 }
