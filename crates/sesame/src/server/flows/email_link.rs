@@ -154,11 +154,11 @@ pub async fn finish(
     counted(auth, caller, None).await?;
     let revocation_seq = auth.sessions.revocation_seq().await.map_err(|cause| {
         tracing::error!(%cause, "reading the revocation sequence failed");
-        Refused::new(AuthError::ServiceUnavailable, None).retry_after(1)
+        Refused::unavailable(None)
     })?;
     let taken = auth.sign_in_links.take(token).await.map_err(|cause| {
         tracing::error!(%cause, "reading a sign-in link failed");
-        Refused::new(AuthError::ServiceUnavailable, None).retry_after(1)
+        Refused::unavailable(None)
     })?;
     let Some((address, callback_url)) = taken else {
         auth.audit(audit(Outcome::Refused, None, None)).await;
@@ -170,7 +170,7 @@ pub async fn finish(
         Identifier::parse(email.as_str()).map_err(|_| fail(AuthError::Verification))?;
     let store = |e: StoreError| {
         tracing::error!(cause = %e, "a link sign-in could not use the database");
-        fail(AuthError::ServiceUnavailable).retry_after(1)
+        Refused::unavailable(Some(&callback_url))
     };
     let user = match auth.users.find_by_email(&email).await.map_err(store)? {
         Some(user) => user,
@@ -228,7 +228,7 @@ pub async fn finish(
                 .retry_after(crate::server::defense::limits::whole_seconds(locked.wait)));
         }
         Err(lockout::Refused::Unavailable) => {
-            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+            return Err(Refused::unavailable(Some(&callback_url)));
         }
     };
     let signed_in = match auth.hooks.user_for(&user).await {

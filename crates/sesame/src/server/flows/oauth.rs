@@ -309,7 +309,7 @@ pub async fn finish(
     // Read before the provider is asked (see the session store).
     let revocation_seq = auth.sessions.revocation_seq().await.map_err(|cause| {
         tracing::error!(%cause, "reading the revocation sequence failed");
-        fail(AuthError::ServiceUnavailable).retry_after(1)
+        Refused::unavailable(Some(&flow.c))
     })?;
     let kept = Kept {
         verifier: &flow.v,
@@ -365,7 +365,7 @@ pub async fn finish(
                 .retry_after(crate::server::defense::limits::whole_seconds(locked.wait)));
         }
         Err(lockout::Refused::Unavailable) => {
-            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+            return Err(Refused::unavailable(Some(&flow.c)));
         }
     };
     let signed_in = match auth.hooks.user_for(&user).await {

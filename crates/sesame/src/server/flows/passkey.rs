@@ -372,7 +372,7 @@ pub async fn sign_in(
         .users
         .find_by_id(row.user_id)
         .await
-        .map_err(|_| fail(AuthError::ServiceUnavailable).retry_after(1))?;
+        .map_err(|_| Refused::unavailable(Some(&callback_url)))?;
     let Some(record) = record.filter(|r| r.disabled_at.is_none()) else {
         return Err(fail(AuthError::AccessDenied));
     };
@@ -387,7 +387,7 @@ pub async fn sign_in(
             return Err(fail(AuthError::RateLimited).retry_after(whole_seconds(locked.wait)))
         }
         Err(lockout::Refused::Unavailable) => {
-            return Err(fail(AuthError::ServiceUnavailable).retry_after(1))
+            return Err(Refused::unavailable(Some(&callback_url)))
         }
     };
     let user = match auth.hooks.user_for(&record).await {

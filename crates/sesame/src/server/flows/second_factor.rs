@@ -97,7 +97,7 @@ pub async fn verify(
     let unavailable = |cause: sqlx::Error| {
         crate::server::stores::db::unavailable(&cause);
         tracing::error!(%cause, "the second-factor step failed");
-        Refused::new(AuthError::ServiceUnavailable, None).retry_after(1)
+        Refused::unavailable(None)
     };
     let Some(hash) = pending_cookie.map(pending::hash) else {
         return Err(gone());
@@ -140,7 +140,7 @@ pub async fn verify(
             return Err(fail(AuthError::RateLimited).retry_after(whole_seconds(locked.wait)));
         }
         Err(lockout::Refused::Unavailable) => {
-            return Err(fail(AuthError::ServiceUnavailable).retry_after(1));
+            return Err(Refused::unavailable(Some(&state.callback_url)));
         }
     };
     let checked = match &form.passkey {

@@ -111,6 +111,12 @@ impl Refused {
         }
     }
 
+    /// `ServiceUnavailable`, to be tried again in a second: the service
+    /// cannot take the attempt now (no hashing slot, a store that failed).
+    pub(crate) fn unavailable(callback_url: Option<&str>) -> Refused {
+        Refused::new(AuthError::ServiceUnavailable, callback_url).retry_after(1)
+    }
+
     pub(crate) fn retry_after(mut self, seconds: u64) -> Refused {
         self.retry_after = Some(seconds);
         self
@@ -155,8 +161,6 @@ pub async fn credentials(
     };
     let fail = |error| Refused::new(error, Some(&callback_url));
     let wrong = || Err(fail(AuthError::CredentialsSignin));
-    // The service cannot take the attempt now: 503, try again in a second.
-    let unavailable = || Err(fail(AuthError::ServiceUnavailable).retry_after(1));
 
     // Every attempt counts against its IP, before any work is spent on it.
     if let Err(limited) = auth.limits.attempt(caller.ip).await {
@@ -179,7 +183,7 @@ pub async fn credentials(
     // freed at once (see `HashGate::admit`). It counts as no attempt.
     let Ok(_admitted) = auth.gate.admit().await else {
         auth.audit(audit(Outcome::Busy, None)).await;
-        return unavailable();
+        return Err(Refused::unavailable(Some(&callback_url)));
     };
     // The account's failure policy (or this device's, for a browser that
     // signed in to it before), before any hashing: a locked account is
@@ -196,7 +200,7 @@ pub async fn credentials(
         }
         Err(lockout::Refused::Unavailable) => {
             auth.audit(audit(Outcome::Error, None)).await;
-            return unavailable();
+            return Err(Refused::unavailable(Some(&callback_url)));
         }
     };
     let failed =
@@ -229,7 +233,7 @@ pub async fn credentials(
             tracing::error!(%cause, "reading the revocation sequence failed");
             drop(attempt);
             auth.audit(audit(Outcome::Error, None)).await;
-            return unavailable();
+            return Err(Refused::unavailable(Some(&callback_url)));
         }
     };
     let credentials = Credentials {
@@ -271,7 +275,7 @@ pub async fn credentials(
             // Nothing was checked: the attempt counts as nothing.
             drop(attempt);
             auth.audit(audit(Outcome::Busy, None)).await;
-            return unavailable();
+            return Err(Refused::unavailable(Some(&callback_url)));
         }
         Err(cause) => {
             // Sesame: the cause stays in the log; the client sees CredentialsSignin,
@@ -397,7 +401,6 @@ pub(crate) async fn enter(
     let mut amr = vec![entry.first_factor()];
     let mut must_enrol = false;
     let fail = |error| Refused::new(error, Some(entry.callback_url));
-    let unavailable = || Err(fail(AuthError::ServiceUnavailable).retry_after(1));
     match entry.second {
         // A passkey with user verification is both factors at once: once.
         Some(method) if method == entry.first => {}
@@ -448,7 +451,7 @@ pub(crate) async fn enter(
                     crate::server::stores::db::unavailable(&cause);
                     tracing::error!(%cause, "reading the second factor failed");
                     drop(attempt);
-                    return unavailable();
+                    return Err(Refused::unavailable(Some(entry.callback_url)));
                 }
             }
         }
@@ -524,7 +527,7 @@ pub(crate) async fn enter(
             };
             drop(attempt);
             auth.audit(audit(outcome, Some(&user.id))).await;
-            return unavailable();
+            return Err(Refused::unavailable(Some(entry.callback_url)));
         }
     };
     attempt.succeeded().await;
