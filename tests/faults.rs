@@ -135,11 +135,7 @@ async fn with_redis_stopped_requests_get_503_and_the_instance_recovers_by_itself
 #[test]
 fn a_graceful_shutdown_finishes_the_request_in_flight_and_refuses_new_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::services::free_port();
     let config = dir.path().join("app.toml");
     std::fs::write(
         &config,

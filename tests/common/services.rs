@@ -24,7 +24,10 @@ use std::{
 /// How long a server may take to start or stop.
 const WITHIN: Duration = Duration::from_secs(60);
 
-fn free_port() -> u16 {
+/// A loopback port free when asked (its listener is closed at once, so
+/// another may take it before the caller binds it; a caller that starts a
+/// server on it checks that the server there is its own).
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -11,6 +11,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use super::services::free_port;
+
 pub struct SmtpServer {
     pub port: u16,
     child: Child,
@@ -44,12 +46,7 @@ impl SmtpServer {
     /// tried if aiosmtpd exits.
     pub fn start() -> SmtpServer {
         for _ in 0..5 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            if let Some(server) = SmtpServer::start_on(port) {
+            if let Some(server) = SmtpServer::start_on(free_port()) {
                 return server;
             }
         }
