@@ -4,29 +4,11 @@
 
 mod common;
 
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-};
-
-use common::{spawn, EMAIL, PASSWORD};
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use common::{spawn, LogBuffer, EMAIL, PASSWORD};
 
 #[tokio::test]
 async fn events_are_logged_and_secrets_are_not() {
-    let logs = Buffer::default();
+    let logs = LogBuffer::default();
     let writer = logs.clone();
     // Everything Sesame and the HTTP layer say, at the most verbose level; the
     // dependencies at the server's own default.
@@ -89,7 +71,7 @@ async fn events_are_logged_and_secrets_are_not() {
         assert_eq!(res.status(), 200);
     }
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = String::from_utf8(logs.bytes()).unwrap();
     for event in [
         "sign_in_failed",
         "event=\"sign_in\"",

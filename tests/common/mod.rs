@@ -40,22 +40,52 @@ pub struct TestApp {
 ///
 /// Not kept when the test process has its own global subscriber
 /// (`tests/logs.rs` reads the logs itself).
-#[derive(Default)]
-struct ServerLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+struct ServerLog(LogBuffer);
+
+impl Default for ServerLog {
+    fn default() -> Self {
+        ServerLog(LogBuffer::keeping(SERVER_LOG_BYTES))
+    }
+}
 
 /// At most this many bytes of a server's log are kept: the latest.
 const SERVER_LOG_BYTES: usize = 64 * 1024;
 
-/// Appends to a [`ServerLog`], keeping its latest [`SERVER_LOG_BYTES`].
+/// Log output kept in memory, for a `tracing` subscriber's writer: all of
+/// it ([`Default`]), or only the latest bytes ([`LogBuffer::keeping`]).
 #[derive(Clone)]
-struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+pub struct LogBuffer {
+    bytes: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    keep: usize,
+}
 
-impl std::io::Write for LogWriter {
+impl Default for LogBuffer {
+    fn default() -> Self {
+        LogBuffer::keeping(usize::MAX)
+    }
+}
+
+impl LogBuffer {
+    /// A buffer that keeps the latest `keep` bytes.
+    pub fn keeping(keep: usize) -> Self {
+        LogBuffer {
+            bytes: Default::default(),
+            keep,
+        }
+    }
+
+    /// What it holds.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.bytes.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl std::io::Write for LogBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut log = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut log = self.bytes.lock().unwrap_or_else(|e| e.into_inner());
         log.extend_from_slice(buf);
-        if log.len() > SERVER_LOG_BYTES {
-            let excess = log.len() - SERVER_LOG_BYTES;
+        if log.len() > self.keep {
+            let excess = log.len() - self.keep;
             log.drain(..excess);
         }
         Ok(buf.len())
@@ -76,7 +106,7 @@ impl ServerLog {
         if tracing::dispatcher::has_been_set() {
             return None;
         }
-        let writer = LogWriter(self.0.clone());
+        let writer = self.0.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::new(
                 sesame::server::LOG_FILTER,
@@ -97,10 +127,9 @@ impl ServerLog {
 impl Drop for ServerLog {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            let log = self.0.lock().unwrap_or_else(|e| e.into_inner());
             eprintln!(
                 "---- the server's log ----\n{}---- end of the server's log ----",
-                String::from_utf8_lossy(&log)
+                String::from_utf8_lossy(&self.0.bytes())
             );
         }
     }
