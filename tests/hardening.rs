@@ -21,7 +21,7 @@ use reqwest::header;
 use serde_json::{json, Value};
 use sesame::server::{
     audit::{AuditAction, AuditEvent, Outcome},
-    Events,
+    Callbacks, Events, SignInDecision,
 };
 
 /// GET `/api/auth/session` with exactly `cookie`; `query` sends it through
@@ -975,6 +975,74 @@ async fn every_attempt_sign_out_and_lockout_is_one_audit_event() {
         assert!(!text.contains(PASSWORD), "{text}");
     }
     assert_eq!(seen[2].user_agent.as_deref(), Some("AuditTest/1.0"));
+}
+
+/// A `sign_in` callback that refuses one account.
+struct Refuse(&'static str);
+
+#[async_trait::async_trait]
+impl Callbacks<sesame_app::user::AppUser> for Refuse {
+    async fn sign_in(&self, user: &sesame_app::user::AppUser) -> SignInDecision {
+        if user.email == self.0 {
+            SignInDecision::Deny
+        } else {
+            SignInDecision::Allow
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refused_accounts_right_password_counts_toward_its_lock_and_is_audited_so() {
+    // The callback's refusal after the right password is answered, counted and
+    // locked as a wrong password; the audit says what happened and to whom.
+    let sink = Sink::default();
+    let events = sink.clone();
+    let app = spawn_with(LOCKOUT_SLOW, move |sesame| {
+        sesame
+            .events(events)
+            .callbacks(Refuse("refused@example.com"))
+    })
+    .await;
+    app.add_user("refused@example.com").await;
+    let mut browser = app.new_browser();
+    for _ in 0..3 {
+        assert_eq!(
+            attempt(&mut browser, "refused@example.com", PASSWORD)
+                .await
+                .0,
+            401
+        );
+    }
+    assert_eq!(
+        attempt(&mut browser, "refused@example.com", PASSWORD)
+            .await
+            .0,
+        429,
+        "the fourth try meets the lock"
+    );
+    let seen = sink.0.lock().unwrap().clone();
+    let kinds: Vec<_> = seen
+        .iter()
+        .map(|e| (e.action, e.outcome, e.user_id.is_some()))
+        .collect();
+    let refused = (AuditAction::SignIn, Outcome::Refused, true);
+    assert_eq!(
+        kinds,
+        [
+            refused,
+            refused,
+            refused,
+            (
+                AuditAction::Lockout,
+                Outcome::Started {
+                    wait_seconds: 60,
+                    hard: false
+                },
+                true
+            ),
+            (AuditAction::SignIn, Outcome::Locked, false),
+        ]
+    );
 }
 
 // Headers: isolation and features off everywhere; no inline styles allowed.
