@@ -27,6 +27,20 @@ test("the release WASM names no source file: its std was built with the release 
   }
 });
 
+test("no release WASM parses JSON with serde_json: island props would ship its parser and number tables", () => {
+  // Leptos parses an island's props with serde_json; the browser's own
+  // JSON.parse reads the rest. wasm-split keeps every chunk's data in the main
+  // module, so one island with props put serde_json's tables (and the float
+  // printer its error texts use) into every page's download: 5.2 KiB brotli.
+  const files = fs.readdirSync(PKG).filter((f) => f.endsWith(".wasm"));
+  expect(files).toContain("sesame.wasm");
+  for (const file of files) {
+    const text = fs.readFileSync(path.join(PKG, file)).toString("latin1");
+    // serde_json's error texts ("EOF while parsing a value", ...).
+    expect(text.includes("EOF while parsing"), file).toBe(false);
+  }
+});
+
 test.describe("the release browser side", () => {
   let server: ChildProcess;
   test.beforeAll(async () => {

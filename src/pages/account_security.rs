@@ -35,7 +35,7 @@ pub fn SessionsPage() -> impl IntoView {
         <RequireAuth>
             <section class="card">
                 <h1>{auth_text.sessions_title}</h1>
-                <SessionsPanel back_to="/account/sessions" />
+                <SessionsPanel />
                 <BackToAccount />
             </section>
         </RequireAuth>
@@ -82,7 +82,7 @@ pub fn PasswordPage() -> impl IntoView {
         <RequireAuth>
             <section class="card">
                 <h1>{auth_text.change_password}</h1>
-                <ChangePasswordForm back_to="/account/password".to_string() />
+                <ChangePasswordForm />
                 <BackToAccount />
             </section>
         </RequireAuth>
@@ -97,7 +97,7 @@ pub fn EmailPage() -> impl IntoView {
         <RequireAuth>
             <section class="card">
                 <h1>{auth_text.change_email}</h1>
-                <ChangeEmailForm back_to="/account/email".to_string() />
+                <ChangeEmailForm />
                 <BackToAccount />
             </section>
         </RequireAuth>
@@ -112,7 +112,7 @@ pub fn DeletePage() -> impl IntoView {
         <RequireAuth>
             <section class="card">
                 <h1>{auth_text.delete_account}</h1>
-                <DeleteAccountForm back_to="/account/delete".to_string() />
+                <DeleteAccountForm />
                 <BackToAccount />
             </section>
         </RequireAuth>

@@ -15,7 +15,7 @@ pub fn SignUpPage() -> impl IntoView {
         <Title text=auth_text.create_account />
         <section class="card">
             <h1>{auth_text.create_account}</h1>
-            <SignUpForm back_to="/sign-up".to_string() />
+            <SignUpForm />
             <p class="muted">
                 {auth_text.have_account} " " <a href="/sign-in">{auth_text.sign_in}</a>
             </p>

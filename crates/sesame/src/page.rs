@@ -32,6 +32,25 @@ pub fn here() -> String {
     }
 }
 
+/// The path of the page being rendered or shown, without its query: where a
+/// form of the page posts back to.
+pub fn path() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        leptos::prelude::use_context::<http::request::Parts>()
+            .map(|parts| parts.uri.path().to_string())
+            .unwrap_or_else(|| "/".into())
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        dom::window().location().pathname().unwrap_or_default()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        "/".into()
+    }
+}
+
 /// A parameter of the current page's query string (`callbackUrl`, `error`, ...).
 pub fn query_param(name: &str) -> Option<String> {
     #[cfg(feature = "ssr")]
@@ -195,6 +214,15 @@ pub(crate) mod dom {
     pub fn meta_element(name: &str) -> Option<web_sys::Element> {
         let selector = ["meta[name=\"", name, "\"]"].concat();
         window().document()?.query_selector(&selector).ok()?
+    }
+
+    /// The attribute `name` of the first element that `selector` matches.
+    pub fn attribute(selector: &str, name: &str) -> Option<String> {
+        window()
+            .document()?
+            .query_selector(selector)
+            .ok()??
+            .get_attribute(name)
     }
 
     /// The `content` of `<meta name="{name}">`, if present and not empty.

@@ -7,7 +7,7 @@ use serde_json::{Map, Number, Value};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::js_sys::{Array, Object, Reflect, JSON};
 
-use crate::{wire::Session, wire::SessionUser, wire::UrlResponse};
+use crate::{wire::Session, wire::SessionInfo, wire::SessionUser, wire::UrlResponse};
 
 /// `JSON.parse(text)`, if `text` is JSON.
 pub fn parse(text: &str) -> Option<JsValue> {
@@ -38,6 +38,26 @@ pub fn session(obj: &JsValue) -> Option<Session> {
         expires,
         extra,
     })
+}
+
+/// The sessions list of `/api/auth/account/sessions` (an array); entries
+/// without an `id` are left out.
+pub fn session_infos(list: &JsValue) -> Vec<SessionInfo> {
+    let Some(list) = list.dyn_ref::<Array>() else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|s| {
+            Some(SessionInfo {
+                id: string(&s, "id")?,
+                current: field(&s, "current").as_bool().unwrap_or(false),
+                signed_in_at: string(&s, "signed_in_at").unwrap_or_default(),
+                last_seen: string(&s, "last_seen").unwrap_or_default(),
+                ip: string(&s, "ip"),
+                browser: string(&s, "browser").unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 /// The `{url, error, session}` answer of the callback and sign-out routes.

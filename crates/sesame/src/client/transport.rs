@@ -330,7 +330,10 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, ClientError> {
     if !(200..300).contains(&status) {
         return Err(ClientError::BadResponse(status.to_string()));
     }
-    serde_json::from_str(&text).map_err(|e| ClientError::BadResponse(e.to_string()))
+    js::parse(&text)
+        .filter(|list| list.is_array())
+        .map(|list| js::session_infos(&list))
+        .ok_or_else(|| ClientError::BadResponse("not a list of sessions".into()))
 }
 
 /// Posts an action; where its answer says to go, or its typed refusal.

@@ -12,12 +12,11 @@ fn value(r: NodeRef<html::Input>) -> String {
 }
 
 /// Asks for a link to a new address, with the password (always: a session
-/// alone, however recent, could be a stolen one).
+/// alone, however recent, could be a stolen one). Without JavaScript its
+/// post comes back to the page it is on.
 #[island(lazy)]
-pub fn ChangeEmailForm(
-    /// The page's own path: where a form post comes back to.
-    back_to: String,
-) -> impl IntoView {
+pub fn ChangeEmailForm() -> impl IntoView {
+    let back_to = page::path();
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let sent = RwSignal::new(page::query_param("done").as_deref() == Some("email-link-sent"));
@@ -49,12 +48,11 @@ pub fn ChangeEmailForm(
     }
 }
 
-/// Deletes the account, with the password.
+/// Deletes the account, with the password. Without JavaScript a refused post
+/// comes back to the page it is on.
 #[island(lazy)]
-pub fn DeleteAccountForm(
-    /// The page's own path: where a refused form post comes back to.
-    back_to: String,
-) -> impl IntoView {
+pub fn DeleteAccountForm() -> impl IntoView {
+    let back_to = page::path();
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let error = RwSignal::new(page::query_param("error").map(|c| AuthError::from_code(&c)));

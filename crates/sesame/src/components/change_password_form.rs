@@ -8,12 +8,11 @@ use leptos::{html, prelude::*, task::spawn_local};
 
 use crate::{client::change_password, i18n::use_i18n, page, wire::routes, wire::AuthError};
 
-/// The form for a page at `back_to`, with `done=` / `error=` from its query.
+/// The form; a post without JavaScript comes back to the page it is on, with
+/// `done=` / `error=` in its query.
 #[island(lazy)]
-pub fn ChangePasswordForm(
-    /// The page's own path: where a form post comes back to.
-    back_to: String,
-) -> impl IntoView {
+pub fn ChangePasswordForm() -> impl IntoView {
+    let back_to = page::path();
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let done = RwSignal::new(page::query_param("done").as_deref() == Some("password-changed"));

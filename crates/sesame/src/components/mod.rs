@@ -28,7 +28,7 @@ pub use hydrated::Hydrated;
 pub use provider_buttons::{use_provider_sign_in, PasskeyButton, ProviderButtons};
 pub use reset_forms::{ResetPasswordForm, ResetRequestForm};
 pub use security::SecurityPanel;
-pub use sessions_list::{SessionsList, SessionsPanel};
+pub use sessions_list::SessionsPanel;
 pub use sign_out_button::{SignOutButton, SignOutForm};
 pub use sign_up_forms::{ResendVerificationForm, SignUpForm, SignUpLink, VerifyEmailForm};
 pub use themed::ThemedCard;

@@ -14,30 +14,56 @@ use crate::{
     i18n::use_i18n, page, wire::routes, wire::AuthError, wire::SessionInfo,
 };
 
-/// The sessions list for a page at `back_to`: loads the sessions and reads
-/// `done=` / `error=` from the page's query.
+/// The sessions list: loads the sessions on the server and shows them; a
+/// post without JavaScript comes back to the page it is on, whose `done=` /
+/// `error=` the list shows.
 #[component]
-pub fn SessionsPanel(
-    /// The page's own path: where a form post comes back to.
-    #[prop(into)]
-    back_to: String,
-) -> impl IntoView {
+pub fn SessionsPanel() -> impl IntoView {
     let sessions = Resource::new(|| (), |_| account_sessions());
-    let done = page::query_param("done");
-    let error = page::query_param("error").map(|code| AuthError::from_code(&code));
     view! {
         <Suspense fallback=|| ()>
             {move || {
-                let back_to = back_to.clone();
-                let done = done.clone();
                 sessions
                     .get()
                     .map(move |list| {
-                        let list = list.unwrap_or_default();
-                        view! { <SessionsList sessions=list back_to done error /> }
+                        provide_context(Shown(list.unwrap_or_default()));
+                        view! { <SessionsList /> }
                     })
             }}
         </Suspense>
+    }
+}
+
+/// The sessions [`SessionsPanel`] loaded, for the island it renders (read on
+/// the server only).
+#[derive(Clone)]
+#[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+struct Shown(Vec<SessionInfo>);
+
+/// The list the page was rendered with, and its JSON for the form's
+/// `data-sessions`: on the server from [`SessionsPanel`]; in the browser read
+/// back from that attribute by the browser's own JSON parser. (Island props
+/// are parsed with serde_json, whose parser and number tables would then
+/// ship in the main WASM module of every page: 6.4 KiB brotli.)
+fn shown_sessions() -> (Vec<SessionInfo>, String) {
+    #[cfg(feature = "ssr")]
+    {
+        let list = use_context::<Shown>().map(|s| s.0).unwrap_or_default();
+        let json = serde_json::to_string(&list).unwrap_or_else(|_| "[]".into());
+        (list, json)
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        let json = page::dom::attribute("form.sessions[data-sessions]", "data-sessions")
+            .unwrap_or_else(|| "[]".into());
+        let list = crate::client::js::parse(&json)
+            .map(|list| crate::client::js::session_infos(&list))
+            .unwrap_or_default();
+        (list, json)
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        (Vec::new(), "[]".into())
     }
 }
 
@@ -56,25 +82,17 @@ enum Pressed {
     Others,
 }
 
-/// The list and its form (an island: it works without JavaScript too).
+/// The list and its form (an island: it works without JavaScript too), with
+/// what the last action did (`done=`) or why it failed (`error=`).
 #[island(lazy)]
-pub fn SessionsList(
-    /// The sessions, the current one first.
-    sessions: Vec<SessionInfo>,
-    /// The page's own path.
-    back_to: String,
-    /// What the last action did (`done=`).
-    #[prop(optional_no_strip)]
-    done: Option<String>,
-    /// Why the last action failed (`error=`).
-    #[prop(optional_no_strip)]
-    error: Option<AuthError>,
-) -> impl IntoView {
+fn SessionsList() -> impl IntoView {
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
+    let back_to = page::path();
+    let (sessions, shown) = shown_sessions();
     let sessions = RwSignal::new(sessions);
-    let done = RwSignal::new(done);
-    let error = RwSignal::new(error);
+    let done = RwSignal::new(page::query_param("done"));
+    let error = RwSignal::new(page::query_param("error").map(|code| AuthError::from_code(&code)));
     let pressed = RwSignal::new(None::<Pressed>);
     let pending = RwSignal::new(false);
     let password_ref = NodeRef::<html::Input>::new();
@@ -119,7 +137,13 @@ pub fn SessionsList(
         })
     };
     view! {
-        <form class="sessions" method="post" action=routes::REVOKE_SESSION on:submit=on_submit>
+        <form
+            class="sessions"
+            method="post"
+            action=routes::REVOKE_SESSION
+            data-sessions=shown
+            on:submit=on_submit
+        >
             <p role="status" data-testid="sessions-status">{status}</p>
             <super::FormAlert error />
             <input type="hidden" name="csrfToken" value=csrf_token />

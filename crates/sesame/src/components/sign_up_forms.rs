@@ -39,12 +39,11 @@ pub fn SignUpLink(
     })
 }
 
-/// Creates an account; then the page says to check the mailbox.
+/// Creates an account; then the page says to check the mailbox. Without
+/// JavaScript its post comes back to the page it is on.
 #[island(lazy)]
-pub fn SignUpForm(
-    /// The page's own path: where a form post comes back to.
-    back_to: String,
-) -> impl IntoView {
+pub fn SignUpForm() -> impl IntoView {
+    let back_to = page::path();
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let done = RwSignal::new(page::query_param("done").as_deref() == Some("check-email"));

@@ -20,7 +20,7 @@ use crate::{
 pub fn DefaultSignUpPage() -> impl IntoView {
     let (_, t) = use_i18n();
     let body = if sign_up_open() {
-        view! { <SignUpForm back_to=routes::SIGN_UP.to_string() /> }.into_any()
+        view! { <SignUpForm /> }.into_any()
     } else {
         view! { <p data-testid="sign-up-closed">{t.sign_up_closed}</p> }.into_any()
     };
