@@ -64,6 +64,10 @@ for (const js of [true, false]) {
       await rows.nth(1).getByRole("button", { name: "Sign out this session" }).click();
       await expect(page.getByTestId("sessions-status")).toHaveText("That session is signed out.");
       await expect(rows).toHaveCount(1);
+      // The list as read again (in the browser: the answer of list_sessions).
+      await expect(rows.first()).toHaveAttribute("data-current", "true");
+      await expect(rows.first()).toContainText("This browser");
+      await expect(rows.first()).toContainText("Chrom");
       await expect(page).toHaveURL(js ? /\/account\/sessions$/ : /\/account\/sessions\?done=session-ended$/);
       await expectSignedOut(other);
       expect((await sessionOf(page)).user.email).toBe(email);
