@@ -906,6 +906,13 @@ impl Events<sesame_app::user::AppUser> for Sink {
     }
 }
 
+/// What each audit event says: its action, its outcome, whether it names a user.
+fn kinds(seen: &[AuditEvent]) -> Vec<(AuditAction, Outcome, bool)> {
+    seen.iter()
+        .map(|e| (e.action, e.outcome, e.user_id.is_some()))
+        .collect()
+}
+
 #[tokio::test]
 async fn every_attempt_sign_out_and_lockout_is_one_audit_event() {
     let sink = Sink::default();
@@ -933,10 +940,7 @@ async fn every_attempt_sign_out_and_lockout_is_one_audit_event() {
     assert_eq!(attempt(&mut attacker, EMAIL, PASSWORD).await.0, 429);
 
     let seen = sink.0.lock().unwrap().clone();
-    let kinds: Vec<_> = seen
-        .iter()
-        .map(|e| (e.action, e.outcome, e.user_id.is_some()))
-        .collect();
+    let kinds = kinds(&seen);
     let wrong = (AuditAction::SignIn, Outcome::WrongCredentials, false);
     assert_eq!(
         kinds,
@@ -1020,11 +1024,7 @@ async fn a_refused_accounts_right_password_counts_toward_its_lock_and_is_audited
         429,
         "the fourth try meets the lock"
     );
-    let seen = sink.0.lock().unwrap().clone();
-    let kinds: Vec<_> = seen
-        .iter()
-        .map(|e| (e.action, e.outcome, e.user_id.is_some()))
-        .collect();
+    let kinds = kinds(&sink.0.lock().unwrap());
     let refused = (AuditAction::SignIn, Outcome::Refused, true);
     assert_eq!(
         kinds,
