@@ -51,7 +51,7 @@ pub fn ConnectionsPage() -> impl IntoView {
         <RequireAuth>
             <section class="card">
                 <h1>{title}</h1>
-                <ConnectionsPanel back_to="/account/connections" />
+                <ConnectionsPanel />
                 <BackToAccount />
             </section>
         </RequireAuth>
@@ -67,7 +67,7 @@ pub fn SecurityPage() -> impl IntoView {
         <RequireAuth>
             <section class="card">
                 <h1>{title}</h1>
-                <SecurityPanel back_to="/account/security" />
+                <SecurityPanel />
                 <BackToAccount />
             </section>
         </RequireAuth>

@@ -13,13 +13,11 @@ use crate::{
     wire::Connections,
 };
 
-/// The connections of the signed-in user, for the page at `back_to`.
+/// The connections of the signed-in user; its forms post back to the page it
+/// is on.
 #[component]
-pub fn ConnectionsPanel(
-    /// The page's own path: where the forms come back to.
-    #[prop(into)]
-    back_to: String,
-) -> impl IntoView {
+pub fn ConnectionsPanel() -> impl IntoView {
+    let back_to = page::path();
     let connections = Resource::new(|| (), |_| account_connections());
     view! {
         <Suspense fallback=|| ()>

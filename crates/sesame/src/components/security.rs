@@ -13,13 +13,11 @@ use crate::{
     wire::Security,
 };
 
-/// The second factors of the signed-in user, for the page at `back_to`.
+/// The second factors of the signed-in user; its forms post back to the page
+/// it is on.
 #[component]
-pub fn SecurityPanel(
-    /// The page's own path: where the forms come back to.
-    #[prop(into)]
-    back_to: String,
-) -> impl IntoView {
+pub fn SecurityPanel() -> impl IntoView {
+    let back_to = page::path();
     let security = Resource::new(|| (), |_| account_security());
     view! {
         <Suspense fallback=|| ()>

@@ -21,7 +21,7 @@ pub fn SecurityPage() -> impl IntoView {
         <ThemedCard>
             <h1>{p.security_title}</h1>
             {if signed_in {
-                view! { <SecurityPanel back_to=routes::SECURITY_PAGE /> }.into_any()
+                view! { <SecurityPanel /> }.into_any()
             } else {
                 view! {
                     <p>
