@@ -69,6 +69,11 @@ pub fn query_param(name: &str) -> Option<String> {
     }
 }
 
+/// The page's `error=` code (a refused form post comes back with it).
+pub fn query_error() -> Option<crate::wire::AuthError> {
+    query_param("error").map(|code| crate::wire::AuthError::from_code(&code))
+}
+
 /// Whether anyone may sign up here (`accounts.sign_up = "open"`), for the
 /// server-rendered parts of a page (in the browser: `false`).
 pub fn sign_up_open() -> bool {

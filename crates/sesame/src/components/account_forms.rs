@@ -5,7 +5,7 @@
 
 use leptos::{html, prelude::*, task::spawn_local};
 
-use crate::{client::post_action, i18n::use_i18n, page, wire::routes, wire::AuthError};
+use crate::{client::post_action, i18n::use_i18n, page, wire::routes};
 
 fn value(r: NodeRef<html::Input>) -> String {
     r.get_untracked().map(|i| i.value()).unwrap_or_default()
@@ -20,7 +20,7 @@ pub fn ChangeEmailForm() -> impl IntoView {
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let sent = RwSignal::new(page::query_param("done").as_deref() == Some("email-link-sent"));
-    let error = RwSignal::new(page::query_param("error").map(|c| AuthError::from_code(&c)));
+    let error = RwSignal::new(page::query_error());
     let pending = RwSignal::new(false);
     let (email_ref, password_ref) = (NodeRef::<html::Input>::new(), NodeRef::<html::Input>::new());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -55,7 +55,7 @@ pub fn DeleteAccountForm() -> impl IntoView {
     let back_to = page::path();
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
-    let error = RwSignal::new(page::query_param("error").map(|c| AuthError::from_code(&c)));
+    let error = RwSignal::new(page::query_error());
     let pending = RwSignal::new(false);
     let password_ref = NodeRef::<html::Input>::new();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {

@@ -6,7 +6,7 @@
 
 use leptos::{html, prelude::*, task::spawn_local};
 
-use crate::{client::change_password, i18n::use_i18n, page, wire::routes, wire::AuthError};
+use crate::{client::change_password, i18n::use_i18n, page, wire::routes};
 
 /// The form; a post without JavaScript comes back to the page it is on, with
 /// `done=` / `error=` in its query.
@@ -16,7 +16,7 @@ pub fn ChangePasswordForm() -> impl IntoView {
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let done = RwSignal::new(page::query_param("done").as_deref() == Some("password-changed"));
-    let error = RwSignal::new(page::query_param("error").map(|c| AuthError::from_code(&c)));
+    let error = RwSignal::new(page::query_error());
     let pending = RwSignal::new(false);
     let current_ref = NodeRef::<html::Input>::new();
     let new_ref = NodeRef::<html::Input>::new();

@@ -9,8 +9,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    actions::account::account_connections, i18n::use_i18n, page, wire::routes, wire::AuthError,
-    wire::Connections,
+    actions::account::account_connections, i18n::use_i18n, page, wire::routes, wire::Connections,
 };
 
 /// The connections of the signed-in user; its forms post back to the page it
@@ -39,7 +38,7 @@ fn ConnectionsList(connections: Connections, back_to: String) -> impl IntoView {
     let p = locale.pages();
     let csrf_token = page::page_csrf_token();
     let done = page::query_param("done");
-    let error = page::query_param("error").map(|code| AuthError::from_code(&code));
+    let error = page::query_error();
     let notice = match done.as_deref() {
         Some("connected") => Some(p.connected),
         Some("disconnected") => Some(p.disconnected),

@@ -35,7 +35,7 @@ pub use themed::ThemedCard;
 
 use leptos::prelude::*;
 
-use crate::{i18n::use_i18n, page::query_param, wire::AuthError, ClientError};
+use crate::{i18n::use_i18n, page, wire::AuthError, ClientError};
 
 /// Shows an action's outcome in `error` and ends `pending`; what it
 /// answered, if it went through. Every form handles its outcome here.
@@ -83,7 +83,7 @@ fn FormAlert(error: RwSignal<Option<AuthError>>) -> impl IntoView {
 /// server and, in an island, in the browser).
 pub fn sign_in_query() -> (Option<String>, Option<AuthError>) {
     (
-        query_param("callbackUrl").filter(|s| !s.is_empty()),
-        query_param("error").map(|code| AuthError::from_code(&code)),
+        page::query_param("callbackUrl").filter(|s| !s.is_empty()),
+        page::query_error(),
     )
 }

@@ -5,7 +5,7 @@
 
 use leptos::{html, prelude::*, task::spawn_local};
 
-use crate::{client::post_action, i18n::use_i18n, page, wire::routes, wire::AuthError};
+use crate::{client::post_action, i18n::use_i18n, page, wire::routes};
 
 /// Asks for a reset link; the answer is the same whether or not the address
 /// has an account.
@@ -14,7 +14,7 @@ pub fn ResetRequestForm() -> impl IntoView {
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let sent = RwSignal::new(page::query_param("done").as_deref() == Some("link-sent"));
-    let error = RwSignal::new(page::query_param("error").map(|c| AuthError::from_code(&c)));
+    let error = RwSignal::new(page::query_error());
     let pending = RwSignal::new(false);
     let email_ref = NodeRef::<html::Input>::new();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -50,7 +50,7 @@ pub fn ResetPasswordForm() -> impl IntoView {
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let token = page::query_param("token").unwrap_or_default();
-    let error = RwSignal::new(page::query_param("error").map(|c| AuthError::from_code(&c)));
+    let error = RwSignal::new(page::query_error());
     let pending = RwSignal::new(false);
     let new_ref = NodeRef::<html::Input>::new();
     let confirm_ref = NodeRef::<html::Input>::new();

@@ -9,8 +9,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    actions::security::account_security, i18n::use_i18n, page, wire::routes, wire::AuthError,
-    wire::Security,
+    actions::security::account_security, i18n::use_i18n, page, wire::routes, wire::Security,
 };
 
 /// The second factors of the signed-in user; its forms post back to the page
@@ -40,7 +39,7 @@ fn SecurityForms(security: Security, codes: Vec<String>, back_to: String) -> imp
     let p = locale.pages();
     let csrf_token = page::page_csrf_token();
     let done = page::query_param("done");
-    let error = page::query_param("error").map(|code| AuthError::from_code(&code));
+    let error = page::query_error();
     let notice = match done.as_deref() {
         Some("totp-enrolling") => Some(p.factor_done_enrolling),
         Some("totp-enabled") => Some(p.factor_done_enabled),

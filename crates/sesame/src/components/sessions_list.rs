@@ -92,7 +92,7 @@ fn SessionsList() -> impl IntoView {
     let (sessions, shown) = shown_sessions();
     let sessions = RwSignal::new(sessions);
     let done = RwSignal::new(page::query_param("done"));
-    let error = RwSignal::new(page::query_param("error").map(|code| AuthError::from_code(&code)));
+    let error = RwSignal::new(page::query_error());
     let pressed = RwSignal::new(None::<Pressed>);
     let pending = RwSignal::new(false);
     let password_ref = NodeRef::<html::Input>::new();

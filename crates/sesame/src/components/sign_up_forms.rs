@@ -13,10 +13,6 @@ use crate::{
     wire::AuthError,
 };
 
-fn query_error() -> Option<AuthError> {
-    page::query_param("error").map(|c| AuthError::from_code(&c))
-}
-
 fn value(r: NodeRef<html::Input>) -> String {
     r.get_untracked().map(|i| i.value()).unwrap_or_default()
 }
@@ -47,7 +43,7 @@ pub fn SignUpForm() -> impl IntoView {
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let done = RwSignal::new(page::query_param("done").as_deref() == Some("check-email"));
-    let error = RwSignal::new(query_error());
+    let error = RwSignal::new(page::query_error());
     let pending = RwSignal::new(false);
     let (email_ref, name_ref, password_ref, confirm_ref) = (
         NodeRef::<html::Input>::new(),
@@ -111,7 +107,7 @@ pub fn VerifyEmailForm() -> impl IntoView {
     let csrf_token = page::page_csrf_token();
     let token = page::query_param("token").unwrap_or_default();
     let change = page::query_param("change").as_deref() == Some("1");
-    let error = RwSignal::new(query_error());
+    let error = RwSignal::new(page::query_error());
     let pending = RwSignal::new(false);
     let password_ref = NodeRef::<html::Input>::new();
     let needs_password = move || error.get() == Some(AuthError::ReauthRequired);
@@ -157,7 +153,7 @@ pub fn ResendVerificationForm() -> impl IntoView {
     let (_, t) = use_i18n();
     let csrf_token = page::page_csrf_token();
     let sent = RwSignal::new(page::query_param("done").as_deref() == Some("link-sent"));
-    let error = RwSignal::new(query_error());
+    let error = RwSignal::new(page::query_error());
     let pending = RwSignal::new(false);
     let email_ref = NodeRef::<html::Input>::new();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::{PasskeyButton, ThemedCard};
-use crate::{i18n::use_i18n, page, wire::routes, wire::AuthError};
+use crate::{i18n::use_i18n, page, wire::routes};
 
 /// The step's page.
 #[component]
@@ -16,7 +16,7 @@ pub fn SecondFactorPage() -> impl IntoView {
     let (locale, _) = use_i18n();
     let p = locale.pages();
     let csrf_token = page::page_csrf_token();
-    let error = page::query_param("error").map(|code| AuthError::from_code(&code));
+    let error = page::query_error();
     view! {
         <Title text=p.second_factor_title />
         <ThemedCard>
