@@ -216,18 +216,18 @@ pub(crate) mod dom {
         }
     }
 
+    /// The first element of the document that `selector` matches.
+    fn element(selector: &str) -> Option<web_sys::Element> {
+        window().document()?.query_selector(selector).ok()?
+    }
+
     pub fn meta_element(name: &str) -> Option<web_sys::Element> {
-        let selector = ["meta[name=\"", name, "\"]"].concat();
-        window().document()?.query_selector(&selector).ok()?
+        element(&["meta[name=\"", name, "\"]"].concat())
     }
 
     /// The attribute `name` of the first element that `selector` matches.
     pub fn attribute(selector: &str, name: &str) -> Option<String> {
-        window()
-            .document()?
-            .query_selector(selector)
-            .ok()??
-            .get_attribute(name)
+        element(selector)?.get_attribute(name)
     }
 
     /// The `content` of `<meta name="{name}">`, if present and not empty.

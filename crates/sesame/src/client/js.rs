@@ -40,24 +40,21 @@ pub fn session(obj: &JsValue) -> Option<Session> {
     })
 }
 
-/// The sessions list of `/api/auth/account/sessions` (an array); entries
-/// without an `id` are left out.
-pub fn session_infos(list: &JsValue) -> Vec<SessionInfo> {
-    let Some(list) = list.dyn_ref::<Array>() else {
-        return Vec::new();
-    };
-    list.iter()
-        .filter_map(|s| {
-            Some(SessionInfo {
-                id: string(&s, "id")?,
-                current: field(&s, "current").as_bool().unwrap_or(false),
-                signed_in_at: string(&s, "signed_in_at").unwrap_or_default(),
-                last_seen: string(&s, "last_seen").unwrap_or_default(),
-                ip: string(&s, "ip"),
-                browser: string(&s, "browser").unwrap_or_default(),
-            })
+/// The sessions list of `/api/auth/account/sessions`, if `list` is an array;
+/// entries without an `id` are left out.
+pub fn session_infos(list: &JsValue) -> Option<Vec<SessionInfo>> {
+    let list = list.dyn_ref::<Array>()?;
+    let infos = list.iter().filter_map(|s| {
+        Some(SessionInfo {
+            id: string(&s, "id")?,
+            current: field(&s, "current").as_bool().unwrap_or(false),
+            signed_in_at: string(&s, "signed_in_at").unwrap_or_default(),
+            last_seen: string(&s, "last_seen").unwrap_or_default(),
+            ip: string(&s, "ip"),
+            browser: string(&s, "browser").unwrap_or_default(),
         })
-        .collect()
+    });
+    Some(infos.collect())
 }
 
 /// The `{url, error, session}` answer of the callback and sign-out routes.

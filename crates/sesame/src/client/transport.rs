@@ -331,8 +331,7 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, ClientError> {
         return Err(ClientError::BadResponse(status.to_string()));
     }
     js::parse(&text)
-        .filter(|list| list.is_array())
-        .map(|list| js::session_infos(&list))
+        .and_then(|list| js::session_infos(&list))
         .ok_or_else(|| ClientError::BadResponse("not a list of sessions".into()))
 }
 

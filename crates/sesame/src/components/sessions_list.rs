@@ -57,7 +57,7 @@ fn shown_sessions() -> (Vec<SessionInfo>, String) {
         let json = page::dom::attribute("form.sessions[data-sessions]", "data-sessions")
             .unwrap_or_else(|| "[]".into());
         let list = crate::client::js::parse(&json)
-            .map(|list| crate::client::js::session_infos(&list))
+            .and_then(|list| crate::client::js::session_infos(&list))
             .unwrap_or_default();
         (list, json)
     }
