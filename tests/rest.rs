@@ -263,6 +263,89 @@ async fn callbacks_shape_the_flow_and_events_fire() {
     assert_eq!(seen.1.load(Ordering::SeqCst), 1);
 }
 
+/// A `session` callback that numbers the views it makes.
+struct NumberedViews(Arc<AtomicUsize>);
+
+#[async_trait]
+impl Callbacks<AppUser> for NumberedViews {
+    fn session(&self, mut session: Session, _data: &SessionData) -> Session {
+        let view = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+        session.extra.insert("view".into(), json!(view));
+        session
+    }
+}
+
+/// `n` session checks at once with `cookie`, their JSON answers.
+async fn checks_at_once(app: &common::TestApp, cookie: &str, n: usize) -> Vec<Value> {
+    let requests = (0..n).map(|_| {
+        app.client
+            .get(format!("{}/api/auth/session", app.base))
+            .header("cookie", cookie)
+            .send()
+    });
+    let mut answers = Vec::new();
+    for res in futures::future::join_all(requests).await {
+        let res = res.unwrap();
+        assert_eq!(res.status(), 200);
+        answers.push(res.json().await.unwrap());
+    }
+    answers
+}
+
+#[tokio::test]
+async fn the_session_check_makes_one_view_per_version_and_none_outlives_its_session() {
+    let made = Arc::new(AtomicUsize::new(0));
+    let counted = made.clone();
+    let mut app = spawn_with("", move |b| b.callbacks(NumberedViews(counted))).await;
+    assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    let cookie = format!("sesame.session-token={}", app.session_cookie().unwrap());
+    // Many checks of one version, at once: the callback ran once for them
+    // all, and each answer is that view.
+    let before = made.load(Ordering::SeqCst);
+    let answers = checks_at_once(&app, &cookie, 16).await;
+    let views: Vec<&Value> = answers.iter().map(|a| &a["view"]).collect();
+    assert_eq!(made.load(Ordering::SeqCst), before + 1, "views: {views:?}");
+    assert!(answers
+        .iter()
+        .all(|a| a["view"] == before + 1 && a["user"]["email"] == EMAIL));
+    for round in 0..5 {
+        // An update is a new version: the next checks show it, in one view of
+        // their own (the update's answer made one too, through the stack).
+        let token = app.csrf_token().await;
+        let name = format!("Renamed {round}");
+        let res = app
+            .post_json(
+                "/api/auth/session",
+                json!({"csrfToken": token, "data": {"name": name}}),
+            )
+            .await;
+        assert_eq!(res.status(), 200);
+        let before = made.load(Ordering::SeqCst);
+        let answers = checks_at_once(&app, &cookie, 16).await;
+        assert_eq!(made.load(Ordering::SeqCst), before + 1, "round {round}");
+        assert!(
+            answers
+                .iter()
+                .all(|a| a["view"] == before + 1 && a["user"]["name"] == name),
+            "round {round}: {answers:?}"
+        );
+    }
+
+    // A signed-out session's view, made and kept just before, is never served.
+    let token = app.csrf_token().await;
+    checks_at_once(&app, &cookie, 16).await;
+    let res = app
+        .post_form(
+            "/api/auth/signout",
+            &[("csrfToken", &token), ("json", "true")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    for answer in checks_at_once(&app, &cookie, 16).await {
+        assert_eq!(answer, json!({}), "an ended session's view was served");
+    }
+}
+
 #[tokio::test]
 async fn redirect_origins_extend_the_callback_policy_and_nothing_else() {
     let mut app = spawn("[site]\nredirect_origins = [\"https://app.example.com\"]").await;

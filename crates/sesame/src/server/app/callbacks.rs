@@ -71,6 +71,12 @@ pub trait Callbacks<U: AuthUser = AuthorizedUser>: Send + Sync + 'static {
     /// Shapes the session that `/api/auth/session`, `use_session` and the
     /// server-rendered pages see. Add fields to `session.extra`; the user
     /// `authorize` returned is [`SessionData::user`].
+    ///
+    /// What it returns must follow from its arguments: `/api/auth/session`
+    /// calls it once per version of a session (its sign-in, each renewal,
+    /// each [`Callbacks::update_session`]) and answers later checks of that
+    /// version with the same view. To show a change of the user in a live
+    /// session, update the session (`update()` on the client) or end it.
     fn session(&self, session: Session, _data: &SessionData) -> Session {
         session
     }

@@ -3,6 +3,7 @@
 //! plain form posts.
 
 use axum::{
+    body::Bytes,
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
@@ -236,13 +237,14 @@ pub fn session_json(session: Option<crate::wire::Session>) -> Response {
 
 /// The body of [`session_json`]'s answer.
 pub fn session_body(session: Option<crate::wire::Session>) -> axum::body::Body {
+    session_bytes(session).into()
+}
+
+/// [`session_body`] as bytes: the session's JSON, or `{}` for none.
+pub fn session_bytes(session: Option<crate::wire::Session>) -> Bytes {
     let mut body = Vec::with_capacity(256);
     match session.map(|s| serde_json::to_writer(&mut body, &s)) {
-        Some(Ok(())) => {}
-        _ => {
-            body.clear();
-            body.extend_from_slice(b"{}");
-        }
+        Some(Ok(())) => body.into(),
+        _ => Bytes::from_static(b"{}"),
     }
-    body.into()
 }

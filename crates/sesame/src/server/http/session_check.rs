@@ -37,6 +37,7 @@ use std::{
 };
 
 use axum::{
+    body::Bytes,
     extract::Request,
     http::{request::Parts, HeaderMap, Method},
     response::Response,
@@ -47,10 +48,14 @@ use tower::ServiceExt;
 use tower_sessions::session::Id;
 
 use crate::server::{
-    http::answer::{session_body, session_json},
+    http::answer::{session_bytes, session_json},
     http::headers::PageHeaders,
     session::client_view::to_client_session,
-    session::{data::Standing, lifecycle},
+    session::{
+        data::{Standing, Turns},
+        lifecycle,
+        store::View,
+    },
     state::Auth,
 };
 
@@ -116,24 +121,36 @@ async fn answer(auth: &Auth, headers: &HeaderMap, req: &Parts) -> Option<Respons
     }
     let name = lifecycle::cookie_name(auth.config.secure_cookies());
     let mut cookies = crate::server::http::cookies::cookie_values(&req.headers, name);
-    let session = match (cookies.next(), cookies.next()) {
-        (None, _) => None,
-        (Some(value), None) => Some(live_session(auth, value).await?),
+    let body = match (cookies.next(), cookies.next()) {
+        (None, _) => session_bytes(None),
+        (Some(value), None) => live_view(auth, value).await?,
         (Some(_), Some(_)) => return None,
     };
-    let mut res = Response::new(session_body(session));
+    let mut res = Response::new(body.into());
     *res.headers_mut() = headers.clone();
     Some(res)
 }
 
-/// The client session of a cookie value, if it names a live session that
-/// needs no renewal; `None` sends the request down the full stack.
-async fn live_session(auth: &Auth, cookie: &str) -> Option<crate::wire::Session> {
+/// The client view (JSON) of a cookie value's session, if it names a live
+/// session that needs no renewal; `None` sends the request down the full
+/// stack. The view and the moments it turns over or due for renewal are made
+/// once per version of the session (the `session` callback runs then) and
+/// kept with the cached record: a check after that costs the cache read and
+/// two comparisons with the clock.
+async fn live_view(auth: &Auth, cookie: &str) -> Option<Bytes> {
     let id: Id = cookie.parse().ok()?;
     let loaded = auth.sessions.load_shared(&id).await.ok()??;
     let data = loaded.data.as_ref()?;
-    match crate::server::session::data::standing(data, OffsetDateTime::now_utc(), &auth.config) {
-        Standing::Live { expires } => Some(to_client_session(auth, data, expires)),
+    let view = loaded.view(|| {
+        let turns = Turns::of(data, &auth.config);
+        let session = to_client_session(auth, data, turns.expires());
+        View {
+            turns,
+            json: session_bytes(Some(session)),
+        }
+    });
+    match view.turns.standing(OffsetDateTime::now_utc()) {
+        Standing::Live { .. } => Some(view.json.clone()),
         Standing::Over | Standing::DueForRenewal => None,
     }
 }

@@ -168,18 +168,48 @@ pub(crate) fn expires(data: &SessionData, config: &Config) -> OffsetDateTime {
 /// cookie or the row says, and the idle expiry is renewed at most every quarter
 /// of the idle timeout (and at least daily), so most checks write nothing.
 pub fn standing(data: &SessionData, now: OffsetDateTime, config: &Config) -> Standing {
-    let (absolute_end, idle) = lifetimes(data, config);
-    let last_seen =
-        OffsetDateTime::from_unix_timestamp(data.last_seen).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    if now >= absolute_end || now >= last_seen.saturating_add(idle) {
-        return Standing::Over;
+    Turns::of(data, config).standing(now)
+}
+
+/// The two moments that decide a session's [`standing`], worked out from its
+/// data once: a session check keeps them with the cached record and compares
+/// the clock with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Turns {
+    /// When it is over: its idle expiry, capped by its absolute end.
+    expires: OffsetDateTime,
+    /// Unix seconds from which its idle expiry is due to be renewed.
+    renew_at: i64,
+}
+
+impl Turns {
+    /// The turns of `data` under `config`'s lifetimes.
+    pub fn of(data: &SessionData, config: &Config) -> Turns {
+        let idle = lifetimes(data, config).1;
+        let renew_every: time::Duration = (idle / 4i32).min(time::Duration::hours(24));
+        Turns {
+            expires: expires(data, config),
+            renew_at: data.last_seen.saturating_add(renew_every.whole_seconds()),
+        }
     }
-    let renew_every: time::Duration = (idle / 4i32).min(time::Duration::hours(24));
-    if now.unix_timestamp() - data.last_seen >= renew_every.whole_seconds() {
-        return Standing::DueForRenewal;
+
+    /// When the session ends unless renewed.
+    pub fn expires(&self) -> OffsetDateTime {
+        self.expires
     }
-    Standing::Live {
-        expires: last_seen.saturating_add(idle).min(absolute_end),
+
+    /// Where the session stands at `now`. Over at its idle expiry or its
+    /// absolute end, whichever comes first.
+    pub fn standing(&self, now: OffsetDateTime) -> Standing {
+        if now >= self.expires {
+            Standing::Over
+        } else if now.unix_timestamp() >= self.renew_at {
+            Standing::DueForRenewal
+        } else {
+            Standing::Live {
+                expires: self.expires,
+            }
+        }
     }
 }
 

@@ -41,7 +41,7 @@ use tower_sessions::{
 };
 
 use crate::server::{
-    session::data::{data_of, SessionData, KEY},
+    session::data::{data_of, SessionData, Turns, KEY},
     stores::users::AccountChange,
 };
 
@@ -53,6 +53,13 @@ pub fn id_hash(id: &Id) -> Key {
     Sha256::digest(id.0.to_le_bytes()).into()
 }
 
+/// The hashing of [`Key`]s in the caches of this process: foldhash, seeded
+/// at random, in place of the caches' default SipHash, which cost a fifth of
+/// a cached check besides the digest (two lookups each). A key is a digest
+/// of an id the client sends, so the seed stays unknown to whoever chooses
+/// it (a tombstone is left for any id a client names).
+pub(crate) type KeyHashing = foldhash::fast::RandomState;
+
 /// A session record as the store hands it out: shared, with its signed-in
 /// data decoded once rather than on every read.
 #[derive(Debug)]
@@ -61,13 +68,38 @@ pub struct Loaded {
     pub record: Record,
     /// What the record holds under the session module's key, if it is signed in.
     pub data: Option<SessionData>,
+    /// What the session check answers for this version of the record,
+    /// made once (see [`Loaded::view`]).
+    view: std::sync::OnceLock<View>,
+}
+
+/// A signed-in record's answer to a session check: its client view as JSON,
+/// and the turns that say whether the view may be given at a moment.
+#[derive(Debug)]
+pub struct View {
+    /// When the session is over or due for renewal.
+    pub turns: Turns,
+    /// The client view (the `session` callback's), as JSON.
+    pub json: bytes::Bytes,
 }
 
 impl Loaded {
     /// Wraps `record`, decoding its signed-in data.
     pub fn new(record: Record) -> Arc<Loaded> {
         let data = data_of(&record);
-        Arc::new(Loaded { record, data })
+        Arc::new(Loaded {
+            record,
+            data,
+            view: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// This version's view, made by `make` the first time it is asked for.
+    /// A write of the session (a renewal, an update, a sign-in anew) is a
+    /// new `Loaded`, so a view never outlives the record it shows; a deleted
+    /// session is refused by the cache before its view is asked for.
+    pub fn view(&self, make: impl FnOnce() -> View) -> &View {
+        self.view.get_or_init(make)
     }
 }
 
@@ -208,9 +240,9 @@ pub trait SessionCache: Send + Sync + 'static {
 /// delete reaches it only when the entry expires: `session.cache_ttl`.
 #[derive(Debug)]
 pub struct LocalCache {
-    entries: moka::sync::Cache<Key, Arc<Loaded>>,
+    entries: moka::sync::Cache<Key, Arc<Loaded>, KeyHashing>,
     /// Keys deleted lately: no entry may stand for them.
-    deleted: moka::sync::Cache<Key, ()>,
+    deleted: moka::sync::Cache<Key, (), KeyHashing>,
     /// Users whose sessions another process ended lately: none of theirs
     /// is cached (they are read from the rows).
     forgotten: moka::sync::Cache<String, ()>,
@@ -227,11 +259,11 @@ impl LocalCache {
             entries: moka::sync::Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(ttl.max(std::time::Duration::from_millis(1)))
-                .build(),
+                .build_with_hasher(KeyHashing::default()),
             deleted: moka::sync::Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(tombstone_ttl)
-                .build(),
+                .build_with_hasher(KeyHashing::default()),
             forgotten: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(tombstone_ttl)

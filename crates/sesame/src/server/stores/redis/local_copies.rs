@@ -41,7 +41,7 @@ use std::{
 };
 
 use super::Redis;
-use crate::server::session::store::{CacheError, Key, Loaded};
+use crate::server::session::store::{CacheError, Key, KeyHashing, Loaded};
 
 /// How long an instance's lease runs after a renewal.
 pub const LEASE: Duration = Duration::from_secs(2);
@@ -144,7 +144,7 @@ pub struct LocalCopies {
     names: Names,
     /// This instance's name in the leases.
     instance: String,
-    entries: moka::sync::Cache<Key, Arc<Loaded>>,
+    entries: moka::sync::Cache<Key, Arc<Loaded>, KeyHashing>,
     /// Bumped before any copy is dropped: a read that saw it move while it
     /// was out does not keep its copy.
     epoch: AtomicU64,
@@ -168,7 +168,7 @@ impl LocalCopies {
             entries: moka::sync::Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(ttl.max(Duration::from_millis(1)))
-                .build(),
+                .build_with_hasher(KeyHashing::default()),
             epoch: AtomicU64::new(0),
             serve_until: AtomicU64::new(0),
             born: Instant::now(),
