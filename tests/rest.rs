@@ -334,13 +334,7 @@ async fn the_session_check_makes_one_view_per_version_and_none_outlives_its_sess
     // A signed-out session's view, made and kept just before, is never served.
     let token = app.csrf_token().await;
     checks_at_once(&app, &cookie, 16).await;
-    let res = app
-        .post_form(
-            "/api/auth/signout",
-            &[("csrfToken", &token), ("json", "true")],
-        )
-        .await;
-    assert_eq!(res.status(), 200);
+    assert_eq!(app.sign_out_with(&token).await, 200);
     for answer in checks_at_once(&app, &cookie, 16).await {
         assert_eq!(answer, json!({}), "an ended session's view was served");
     }
