@@ -223,7 +223,7 @@ pub fn refusal(auth: &Auth, error: AuthError) -> Response {
 
 /// The answer of `/api/auth/session`: the session, or `{}` when signed out.
 pub fn session_json(session: Option<crate::wire::Session>) -> Response {
-    let mut res = Response::new(session_body(session));
+    let mut res = Response::new(session_bytes(session).into());
     // Room for these and the security headers the edge adds.
     let headers = res.headers_mut();
     headers.reserve(8);
@@ -235,12 +235,7 @@ pub fn session_json(session: Option<crate::wire::Session>) -> Response {
     res
 }
 
-/// The body of [`session_json`]'s answer.
-pub fn session_body(session: Option<crate::wire::Session>) -> axum::body::Body {
-    session_bytes(session).into()
-}
-
-/// [`session_body`] as bytes: the session's JSON, or `{}` for none.
+/// The body of [`session_json`]'s answer: the session's JSON, or `{}` for none.
 pub fn session_bytes(session: Option<crate::wire::Session>) -> Bytes {
     let mut body = Vec::with_capacity(256);
     match session.map(|s| serde_json::to_writer(&mut body, &s)) {

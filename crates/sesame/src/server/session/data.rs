@@ -158,10 +158,7 @@ fn lifetimes(data: &SessionData, config: &Config) -> (OffsetDateTime, time::Dura
 
 /// When `data` expires if unused: its idle expiry, capped by its absolute end.
 pub(crate) fn expires(data: &SessionData, config: &Config) -> OffsetDateTime {
-    let (absolute_end, idle) = lifetimes(data, config);
-    let last_seen =
-        OffsetDateTime::from_unix_timestamp(data.last_seen).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    last_seen.saturating_add(idle).min(absolute_end)
+    Turns::of(data, config).expires
 }
 
 /// Where `data` stands at `now`: both lifetimes are enforced here, whatever the
@@ -185,10 +182,12 @@ pub struct Turns {
 impl Turns {
     /// The turns of `data` under `config`'s lifetimes.
     pub fn of(data: &SessionData, config: &Config) -> Turns {
-        let idle = lifetimes(data, config).1;
+        let (absolute_end, idle) = lifetimes(data, config);
+        let last_seen = OffsetDateTime::from_unix_timestamp(data.last_seen)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let renew_every: time::Duration = (idle / 4i32).min(time::Duration::hours(24));
         Turns {
-            expires: expires(data, config),
+            expires: last_seen.saturating_add(idle).min(absolute_end),
             renew_at: data.last_seen.saturating_add(renew_every.whole_seconds()),
         }
     }
