@@ -44,7 +44,13 @@ test.describe("with JavaScript", () => {
   test("the built-in page's button signs in through the provider", async ({ page }) => {
     await page.goto("/api/auth/signin?callbackUrl=%2Faccount");
     await hydrated(page);
+    // The credentials form's listener takes the button's submit: sign_in()
+    // posts with fetch (json=true), then goes to the provider.
+    const posted = page.waitForRequest(
+      (r) => r.url().endsWith("/api/auth/signin/sesame-dev") && (r.postData() ?? "").includes("json=true"),
+    );
     await page.getByRole("button", BUTTON).click();
+    expect((await posted).postData()).toContain("callbackUrl=%2Faccount");
     await signInAtProvider(page, "dave");
     await expect(page).toHaveURL(/127\.0\.0\.1:3100\/account$/);
     await expect(page.getByTestId("account-email")).toHaveText("dave@example.test");
@@ -53,7 +59,7 @@ test.describe("with JavaScript", () => {
   test("the app's /sign-in signs in through sign_in() in WASM", async ({ page }) => {
     await page.goto(`${CUSTOM_URL}/sign-in?callbackUrl=%2Faccount`);
     await hydrated(page);
-    // The lazy island's submit posts with fetch (json=true), then navigates.
+    // The credentials form's listener posts with fetch (json=true), then navigates.
     const posted = page.waitForRequest(
       (r) => r.url().endsWith("/api/auth/signin/sesame-dev") && (r.postData() ?? "").includes("json=true"),
     );

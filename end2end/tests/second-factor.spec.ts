@@ -46,6 +46,17 @@ async function newAccount(page: Page, name: string): Promise<string> {
   return email;
 }
 
+/** Turns on an authenticator app for the signed-in account of `page`; its secret. */
+async function turnOnAuthenticator(page: Page): Promise<string> {
+  await page.goto("/account/security");
+  await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+  const secret = (await page.locator("[data-totp-secret]").getAttribute("data-totp-secret"))!;
+  await page.getByLabel("Code", { exact: true }).fill(totp(secret, now()));
+  await page.getByRole("button", { name: "Turn on" }).click();
+  await expect(page.getByText("Two-step verification is on.")).toBeVisible();
+  return secret;
+}
+
 for (const js of [true, false]) {
   test.describe(js ? "with JavaScript" : "without JavaScript", () => {
     test.use({ javaScriptEnabled: js });
@@ -115,3 +126,41 @@ for (const js of [true, false]) {
     });
   });
 }
+
+test("with JavaScript, a pending sign-in that ended starts over in the form, then asks for a code again", async ({ page }) => {
+  const email = await newAccount(page, "totp-ended");
+  const secret = await turnOnAuthenticator(page);
+  await page.context().clearCookies();
+  await page.goto("/sign-in?callbackUrl=%2Faccount");
+  await hydrated(page);
+  const signIn = async () => {
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  };
+  await signIn();
+  const code = page.getByLabel("Code from your authenticator app (or a recovery code)");
+  await expect(code).toBeFocused();
+  await expect(page.locator(".credentials-form")).toBeHidden();
+  // The pending sign-in ends (its cookie gone, as after its five minutes).
+  await page.context().clearCookies({ name: "sesame.second-factor" });
+  await code.fill(totp(secret, now()));
+  await page.getByRole("button", { name: "Verify" }).click();
+  // The form again, saying why, on the same page; the step hidden.
+  const alert = page.locator(".credentials-form [role=alert]");
+  await expect(alert).toHaveAttribute("data-error", "SessionRequired");
+  await expect(alert).toHaveText("Please sign in to access this page.");
+  await expect(code).toBeHidden();
+  await expect(page).toHaveURL(/\/sign-in\?callbackUrl=%2Faccount$/);
+  expect(await sessionOf(page)).toEqual({});
+  // The password again: a new step, empty and focused, and the form's alert cleared.
+  await signIn();
+  await expect(code).toBeFocused();
+  await expect(code).toHaveValue("");
+  await expect(page.locator(".second-factor-form [role=alert]")).toBeEmpty();
+  await expect(alert).not.toHaveAttribute("data-error");
+  await code.fill(totp(secret, now() + 30));
+  await page.getByRole("button", { name: "Verify" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  expect((await sessionOf(page)).user.email).toBe(email);
+});

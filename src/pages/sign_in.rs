@@ -3,9 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use sesame::components::{
-    page_credentials_form, use_provider_sign_in, ProviderButtons, SignUpLink,
-};
+use sesame::components::{page_credentials_form, ProviderButtons, SignUpLink};
 
 use crate::i18n::use_texts;
 
@@ -18,16 +16,8 @@ pub fn SignInPage() -> impl IntoView {
             <h1>{t.sign_in_to_app}</h1>
             <p class="muted">{t.sign_in_lead}</p>
             <ProviderButtons />
-            <SignInForm />
+            {page_credentials_form(auth_text.sign_in)}
             <SignUpLink href="/sign-up" />
         </section>
     }
-}
-
-/// The page's form, hydrated on its own; once it is, the providers' buttons
-/// above it sign in through `sign_in()` too.
-#[island]
-fn SignInForm() -> impl IntoView {
-    use_provider_sign_in();
-    page_credentials_form(sesame::i18n::use_i18n().1.sign_in)
 }

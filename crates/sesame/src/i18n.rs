@@ -35,8 +35,10 @@ impl Locale {
 
     /// `de`, `de-AT`, `DE` → German; unknown → `None`.
     pub fn from_code(code: &str) -> Option<Locale> {
-        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
-        Locale::ALL.into_iter().find(|l| l.code() == primary)
+        let primary = code.trim().split(['-', '_']).next()?;
+        Locale::ALL
+            .into_iter()
+            .find(|l| l.code().eq_ignore_ascii_case(primary))
     }
 
     /// The best supported language of an `Accept-Language` header.

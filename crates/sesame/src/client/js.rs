@@ -14,7 +14,8 @@ pub fn parse(text: &str) -> Option<JsValue> {
     JSON::parse(text).ok()
 }
 
-fn field(obj: &JsValue, key: &str) -> JsValue {
+/// The field `key` of `obj` (`undefined` if it has none).
+pub fn field(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
@@ -57,14 +58,18 @@ pub fn session_infos(list: &JsValue) -> Option<Vec<SessionInfo>> {
     Some(infos.collect())
 }
 
-/// The `{url, error, session}` answer of the callback and sign-out routes.
-pub fn url_response(obj: &JsValue) -> Option<UrlResponse> {
-    Some(UrlResponse {
+/// The `{url, error, session, csrfToken}` answer of the callback and action
+/// routes, its session left the JS object the server sent: only a page's
+/// session state reads it ([`crate::client::tabs`]), so the sign-in page's
+/// main module carries no [`Session`] parser (its `extra` is JSON values).
+pub fn url_response(obj: &JsValue) -> Option<(UrlResponse, JsValue)> {
+    let answer = UrlResponse {
         url: string(obj, "url")?,
         error: string(obj, "error"),
-        session: session(&field(obj, "session")),
+        session: None,
         csrf_token: string(obj, "csrfToken"),
-    })
+    };
+    Some((answer, field(obj, "session")))
 }
 
 /// A JSON value from a JS value (what `JSON.parse` can return).

@@ -60,7 +60,7 @@ impl SessionState {
         #[cfg(feature = "hydrate")]
         {
             browser::fetched();
-            crate::client::tabs::seen(session.as_ref());
+            crate::client::tabs::seen(session.as_ref().map(|s| s.user.email.as_str()));
         }
         self.session.set(session);
     }
@@ -268,7 +268,8 @@ mod browser {
             // and no change here told the other tabs (a form posted before
             // JavaScript ran, a session ended on the server): tell them now.
             // After the stamp was read above, which this overwrites.
-            if state.session.with_untracked(|s| crate::client::tabs::seen(s.as_ref())) {
+            let email = state.session.with_untracked(|s| s.as_ref().map(|s| s.user.email.clone()));
+            if crate::client::tabs::seen(email.as_deref()) {
                 crate::client::tabs::tell_others();
             }
             state

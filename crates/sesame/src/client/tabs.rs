@@ -12,29 +12,35 @@
 
 use std::cell::RefCell;
 
-use crate::wire::Session;
+use wasm_bindgen::JsValue;
 
-/// What hears of this tab's own changes.
-type Listener = Box<dyn Fn(Option<Session>)>;
+use crate::{client::js, wire::Session};
+
+/// What hears of this tab's own changes: the session as the server sent it
+/// (a JS object; null or `{}` when signed out), read into a [`Session`] by
+/// the listener only. The client API publishes without reading it, so the
+/// sign-in page's main module has no session parser.
+type Listener = Box<dyn Fn(&JsValue)>;
 
 thread_local! {
     /// This tab's listener (the page's session state), once it exists.
     static LISTENER: RefCell<Option<Listener>> = const { RefCell::new(None) };
     /// The latest session this tab published, for a state created after it.
-    static LATEST: RefCell<Option<Option<Session>>> = const { RefCell::new(None) };
+    static LATEST: RefCell<Option<JsValue>> = const { RefCell::new(None) };
     static CHANNEL: RefCell<Option<web_sys::BroadcastChannel>> = const { RefCell::new(None) };
 }
 
 /// Tells the other tabs that the session changed and, with `here`, this tab's
 /// state too (not when the tab is about to navigate away: a protected page
 /// would otherwise race the navigation with its own redirect).
-pub(crate) fn publish(session: Option<Session>, here: bool) {
-    seen(session.as_ref());
+pub(crate) fn publish(session: JsValue, here: bool) {
+    let user = js::field(&session, "user");
+    seen(js::string(&user, "email").as_deref());
     if here {
         LATEST.with(|l| *l.borrow_mut() = Some(session.clone()));
         LISTENER.with(|l| {
             if let Some(listener) = l.borrow().as_ref() {
-                listener(session);
+                listener(&session);
             }
         });
     }
@@ -99,11 +105,11 @@ const SEEN_KEY: &str = "sesame.session-seen";
 /// starts with a difference saw a change the client API did not make, so no
 /// tab was told: a form posted before (or without) JavaScript, a session
 /// that ended on the server.
-pub(crate) fn seen(session: Option<&Session>) -> bool {
+pub(crate) fn seen(email: Option<&str>) -> bool {
     let Some(storage) = own_storage() else {
         return false;
     };
-    let now = session.map_or("", |s| s.user.email.as_str());
+    let now = email.unwrap_or("");
     let before = storage.get_item(SEEN_KEY).ok().flatten();
     let _ = storage.set_item(SEEN_KEY, now);
     before.is_some_and(|before| before != now)
@@ -143,8 +149,8 @@ pub(crate) fn changed_since_page_load() -> bool {
 /// Sets this tab's listener; returns the session this tab published before
 /// (`Some(None)`: it signed out), which is newer than the page's.
 pub(crate) fn listen_here(listener: impl Fn(Option<Session>) + 'static) -> Option<Option<Session>> {
-    LISTENER.with(|l| *l.borrow_mut() = Some(Box::new(listener)));
-    LATEST.with(|l| l.borrow().clone())
+    LISTENER.with(|l| *l.borrow_mut() = Some(Box::new(move |s| listener(js::session(s)))));
+    LATEST.with(|l| l.borrow().as_ref().map(js::session))
 }
 
 /// The tab channel, opened on first use.

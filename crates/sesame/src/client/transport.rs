@@ -5,7 +5,7 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{js_sys, RequestInit, Response, UrlSearchParams};
+use web_sys::{js_sys, RequestInit, Response};
 
 use super::*;
 use crate::{
@@ -81,21 +81,19 @@ pub async fn csrf_token(fresh: bool) -> Result<String, ClientError> {
 }
 
 /// POSTs `fields` and the CSRF token form-encoded and reads the `{url,
-/// error, session, csrfToken}` answer. A token taken from the page may have
+/// error, session, csrfToken}` answer (the session as the JS object the
+/// server sent, see [`js::url_response`]). A token taken from the page may have
 /// gone stale (the cookie expired, or another tab signed in or out, which
 /// rotates it): on `MissingCSRF` a fresh one is fetched and the post sent
 /// once more. A token in the answer replaces the page's.
-async fn post_with_token(
-    path: &str,
-    fields: &[(&str, &str)],
-) -> Result<(u16, UrlResponse), ClientError> {
+async fn post_with_token(path: &str, fields: &[(&str, &str)]) -> Result<Posted, ClientError> {
     let from_page = page_token().is_some();
     let mut token = csrf_token(false).await?;
     let mut retried = false;
     loop {
         let mut all = fields.to_vec();
         all.push(("csrfToken", token.as_str()));
-        let (status, body) = post_form(path, &all).await?;
+        let (status, body, session) = post_form(path, &all).await?;
         if status == 403
             && from_page
             && !retried
@@ -108,27 +106,27 @@ async fn post_with_token(
         if let Some(rotated) = &body.csrf_token {
             set_page_token(rotated);
         }
-        return Ok((status, body));
+        return Ok((status, body, session));
     }
 }
 
+/// A post's status, its `{url, error, csrfToken}` and its session (a JS
+/// object, or `undefined`).
+type Posted = (u16, UrlResponse, JsValue);
+
 /// POSTs `fields` form-encoded and reads the `{url, error, session}` answer.
-async fn post_form(path: &str, fields: &[(&str, &str)]) -> Result<(u16, UrlResponse), ClientError> {
-    let form = UrlSearchParams::new().map_err(net)?;
-    for (name, value) in fields {
-        form.append(name, value);
-    }
-    let body = String::from(form.to_string());
+async fn post_form(path: &str, fields: &[(&str, &str)]) -> Result<Posted, ClientError> {
+    let body = routes::form_encode(fields);
     let (status, text) = fetch(
         "POST",
         path,
         Some(("application/x-www-form-urlencoded", &body)),
     )
     .await?;
-    let answer = js::parse(&text)
+    let (answer, session) = js::parse(&text)
         .and_then(|v| js::url_response(&v))
         .ok_or_else(|| ClientError::BadResponse(status.to_string()))?;
-    Ok((status, answer))
+    Ok((status, answer, session))
 }
 
 pub async fn sign_in(
@@ -152,7 +150,7 @@ pub async fn sign_in(
             url: None,
         });
     };
-    let (status, body) = post_with_token(
+    let (status, body, session) = post_with_token(
         routes::CALLBACK,
         &[
             ("email", options.email.as_str()),
@@ -180,15 +178,11 @@ pub async fn sign_in(
     }
     if ok && options.redirect {
         // Leaving the page: only the other tabs need to know.
-        crate::client::tabs::publish(None, false);
+        crate::client::tabs::publish(JsValue::NULL, false);
     } else if ok {
         // The session state is up to date (here and in other tabs) before
         // the caller sees the answer; Sesame's answer carries the session.
-        let session = match body.session.clone() {
-            Some(session) => Some(session),
-            None => get_session().await.ok().flatten(),
-        };
-        crate::client::tabs::publish(session, true);
+        crate::client::tabs::publish(answered_session(session).await, true);
     }
     if options.redirect {
         navigate(&body.url);
@@ -214,7 +208,7 @@ async fn sign_in_elsewhere(
     if *provider == Provider::Email {
         fields.push(("email", options.email.as_str()));
     }
-    let (status, body) = post_with_token(&path, &fields).await?;
+    let (status, body, _) = post_with_token(&path, &fields).await?;
     let error = error_of(status, &body);
     let ok = error.is_none();
     if ok && options.redirect {
@@ -239,7 +233,7 @@ pub async fn verify_second_factor(
             .chars()
             .all(|c| c.is_ascii_digit() || c.is_whitespace());
     let field = if digits { "code" } else { "recoveryCode" };
-    let (status, body) = post_with_token(
+    let (status, body, session) = post_with_token(
         routes::SECOND_FACTOR,
         &[
             (field, code),
@@ -251,11 +245,7 @@ pub async fn verify_second_factor(
     let error = error_of(status, &body);
     let ok = error.is_none();
     if ok {
-        let session = match body.session.clone() {
-            Some(session) => Some(session),
-            None => get_session().await.ok().flatten(),
-        };
-        crate::client::tabs::publish(session, true);
+        crate::client::tabs::publish(answered_session(session).await, true);
     }
     Ok(SignInResponse {
         error,
@@ -272,11 +262,7 @@ pub async fn codes_action(path: &str, fields: &[(&str, &str)]) -> Result<Vec<Str
     let mut all = fields.to_vec();
     all.push(("json", "true"));
     all.push(("csrfToken", token.as_str()));
-    let form = UrlSearchParams::new().map_err(net)?;
-    for (name, value) in &all {
-        form.append(name, value);
-    }
-    let body = String::from(form.to_string());
+    let body = routes::form_encode(&all);
     let (status, text) = fetch(
         "POST",
         path,
@@ -307,7 +293,7 @@ pub async fn security() -> Result<crate::wire::Security, ClientError> {
 
 pub async fn sign_out(options: SignOutOptions) -> Result<String, ClientError> {
     let callback_url = options.callback_url.clone().unwrap_or_else(current_url);
-    let (status, body) = post_with_token(
+    let (status, body, _) = post_with_token(
         &[routes::BASE, "/signout"].concat(),
         &[("callbackUrl", callback_url.as_str()), ("json", "true")],
     )
@@ -315,7 +301,7 @@ pub async fn sign_out(options: SignOutOptions) -> Result<String, ClientError> {
     if let Some(error) = error_of(status, &body) {
         return Err(ClientError::BadResponse(error.code().to_string()));
     }
-    crate::client::tabs::publish(None, !options.redirect);
+    crate::client::tabs::publish(JsValue::NULL, !options.redirect);
     if options.redirect {
         navigate(&body.url);
     }
@@ -339,7 +325,7 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, ClientError> {
 pub async fn action_url(path: &str, fields: &[(&str, &str)]) -> Result<String, ClientError> {
     let mut all = fields.to_vec();
     all.push(("json", "true"));
-    let (status, body) = post_with_token(path, &all).await?;
+    let (status, body, _) = post_with_token(path, &all).await?;
     match error_of(status, &body) {
         Some(error) => Err(ClientError::Refused(error)),
         None => Ok(body.url),
@@ -357,7 +343,7 @@ pub async fn delete_account(password: &str) -> Result<(), ClientError> {
         &[("password", password)],
     )
     .await?;
-    crate::client::tabs::publish(None, false);
+    crate::client::tabs::publish(JsValue::NULL, false);
     Ok(())
 }
 
@@ -366,9 +352,21 @@ pub async fn get_json(path: &str) -> Result<serde_json::Value, ClientError> {
 }
 
 pub async fn get_session() -> Result<Option<Session>, ClientError> {
-    Ok(js::session(
-        &get_js(&[routes::BASE, "/session"].concat()).await?,
-    ))
+    Ok(js::session(&session_object().await?))
+}
+
+/// `/api/auth/session`'s answer as a JS object (`{}` when signed out).
+async fn session_object() -> Result<JsValue, ClientError> {
+    get_js(&[routes::BASE, "/session"].concat()).await
+}
+
+/// The session a sign-in's answer carried, else the server's now (null
+/// when it cannot be read): what the tabs are told.
+async fn answered_session(session: JsValue) -> JsValue {
+    if session.is_object() {
+        return session;
+    }
+    session_object().await.unwrap_or(JsValue::NULL)
 }
 
 pub async fn update_session(data: serde_json::Value) -> Result<Option<Session>, ClientError> {
@@ -397,8 +395,9 @@ pub async fn update_session(data: serde_json::Value) -> Result<Option<Session>, 
         }
         break text;
     };
-    let session = js::parse(&text).and_then(|v| js::session(&v));
-    crate::client::tabs::publish(session.clone(), true);
+    let answer = js::parse(&text).unwrap_or(JsValue::NULL);
+    let session = js::session(&answer);
+    crate::client::tabs::publish(answer, true);
     Ok(session)
 }
 
@@ -431,8 +430,7 @@ pub async fn passkeys(
     let url = js::string(&answer, "url").filter(|u| !u.is_empty());
     let error = js::string(&answer, "error").map(|code| AuthError::from_code(&code));
     if ok && url.is_some() {
-        let session = get_session().await.ok().flatten();
-        crate::client::tabs::publish(session, true);
+        crate::client::tabs::publish(answered_session(JsValue::UNDEFINED).await, true);
     }
     Ok((ok, url, error))
 }

@@ -2,10 +2,11 @@
 //! each a form that posts the page's CSRF token and `callbackUrl` to
 //! `/api/auth/signin/{id}`, which answers with a 302 to the provider, so it
 //! works with JavaScript off. [`ProviderButtons`] renders them on the
-//! server, outside any island: no view code in the browser. An app's page
-//! that wants them to go through the WASM client calls
-//! [`use_provider_sign_in`] in an island it already has (the credentials
-//! form's): one submit listener, next to no code.
+//! server, outside any island: no view code in the browser. Once the
+//! page's credentials form is hydrated, they go through the WASM client
+//! (its listener takes their submits too); a page without that form calls
+//! [`use_provider_sign_in`] in an island it has: one submit listener, next
+//! to no code.
 
 use leptos::prelude::*;
 #[cfg(feature = "hydrate")]
@@ -73,41 +74,61 @@ pub fn PasskeyButton(
 /// in through `sign_in(Provider::OAuth(id))` (one listener for the page's
 /// form submits, no code per button: the page's download does not grow).
 /// Before hydration, and without JavaScript, they stay plain form posts.
+/// The credentials form ([`crate::components::CredentialsForm`]) does this
+/// already: this is for a page without one.
 pub fn use_provider_sign_in() {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
         let handle = window_event_listener(leptos::ev::submit, |ev| {
-            let Some(form) = ev
+            if let Some(form) = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            else {
-                return;
-            };
-            let Some(id) = form.get_attribute("data-provider") else {
-                return;
-            };
-            ev.prevent_default();
-            let options = SignInOptions {
-                callback_url: super::sign_in_query().0,
-                ..SignInOptions::default()
-            };
-            spawn_local(async move {
-                // On success the browser is on its way to the provider; a
-                // refusal (a provider that is down) shows on this page.
-                if let Ok(answer) = sign_in(Some(Provider::oauth(id)), options).await {
-                    if !answer.ok {
-                        page::navigate(&crate::wire::routes::sign_in_page_url(
-                            &page::here(),
-                            answer.error,
-                            None,
-                        ));
-                    }
+            {
+                if provider_submit(&form) {
+                    ev.prevent_default();
                 }
-            });
+            }
         });
         on_cleanup(move || handle.remove());
     }
+}
+
+/// A provider button's form submitted: signs in through `sign_in()` with
+/// the form's provider and `callbackUrl`; whether `form` was one (for the
+/// caller to prevent the form's own post).
+#[cfg(feature = "hydrate")]
+pub(super) fn provider_submit(form: &web_sys::Element) -> bool {
+    if !form.matches("form.provider").unwrap_or(false) {
+        return false;
+    }
+    let Some(id) = form.get_attribute("data-provider") else {
+        return false;
+    };
+    let callback_url = form
+        .query_selector("input[name=callbackUrl]")
+        .ok()
+        .flatten()
+        .and_then(|input| input.get_attribute("value"))
+        .filter(|url| !url.is_empty());
+    let options = SignInOptions {
+        callback_url,
+        ..SignInOptions::default()
+    };
+    spawn_local(async move {
+        // On success the browser is on its way to the provider; a
+        // refusal (a provider that is down) shows on this page.
+        if let Ok(answer) = sign_in(Some(Provider::oauth(id)), options).await {
+            if !answer.ok {
+                page::navigate(&crate::wire::routes::sign_in_page_url(
+                    &page::here(),
+                    answer.error,
+                    None,
+                ));
+            }
+        }
+    });
+    true
 }
 
 fn provider_forms(

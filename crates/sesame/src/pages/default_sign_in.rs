@@ -21,14 +21,8 @@ pub fn DefaultSignInPage() -> impl IntoView {
             <h1>{t.sign_in}</h1>
             <ProviderButtons />
             <EmailSignInForm />
-            <DefaultSignInForm />
+            {page_credentials_form(t.sign_in_with_credentials)}
             <SignUpLink />
         </ThemedCard>
     }
-}
-
-/// The page's form, hydrated on its own.
-#[island(lazy)]
-fn DefaultSignInForm() -> impl IntoView {
-    page_credentials_form(use_i18n().1.sign_in_with_credentials)
 }

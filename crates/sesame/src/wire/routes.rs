@@ -226,6 +226,28 @@ pub fn is_provider_return(path: &str) -> bool {
     matches(CALLBACK_PROVIDER, path).is_some_and(|id| id != "credentials" && id != "email")
 }
 
+/// `name=value&...`, `application/x-www-form-urlencoded` as the URL standard
+/// serializes it: by the `form_urlencoded` crate on the server, by the
+/// browser's `URLSearchParams` in the WASM (which then carries no encoder).
+pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> String {
+    #[cfg(not(all(feature = "hydrate", not(feature = "ssr"))))]
+    {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        let Ok(params) = web_sys::UrlSearchParams::new() else {
+            return String::new();
+        };
+        for (name, value) in pairs {
+            params.append(name, value);
+        }
+        params.to_string().into()
+    }
+}
+
 /// `page?callbackUrl=URL&error=CODE`, form-encoded: where a visitor is sent to
 /// sign in, by the server (redirects) and the browser (`use_session`,
 /// `<RequireAuth>`) alike.
@@ -234,14 +256,14 @@ pub fn sign_in_page_url(
     error: Option<crate::wire::AuthError>,
     callback_url: Option<&str>,
 ) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
+    let mut pairs = Vec::with_capacity(2);
     if let Some(cb) = callback_url {
-        query.append_pair("callbackUrl", cb);
+        pairs.push(("callbackUrl", cb));
     }
     if let Some(error) = error {
-        query.append_pair("error", error.code());
+        pairs.push(("error", error.code()));
     }
-    let query = query.finish();
+    let query = form_encode(&pairs);
     if query.is_empty() {
         page.to_string()
     } else {
