@@ -253,6 +253,13 @@ pub(crate) mod dom {
         UrlSearchParams::new_with_str(&search).ok()?.get(name)
     }
 
+    /// The input named `name` in `form`.
+    pub fn input(form: &web_sys::Element, name: &str) -> Option<web_sys::HtmlInputElement> {
+        use wasm_bindgen::JsCast;
+        let found = form.query_selector(&["input[name=", name, "]"].concat());
+        found.ok()??.dyn_into().ok()
+    }
+
     pub fn set_page_token(token: &str) {
         if let Some(meta) = meta_element(CSRF_META_NAME) {
             let _ = meta.set_attribute("content", token);

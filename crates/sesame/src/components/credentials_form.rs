@@ -119,12 +119,12 @@ mod browser {
 
     use leptos::{html, prelude::*, task::spawn_local};
     use wasm_bindgen::JsCast;
-    use web_sys::{Element, HtmlElement, HtmlInputElement};
+    use web_sys::{Element, HtmlElement};
 
     use super::offers_new_link;
     use crate::{
-        i18n::Locale, page, sign_in, verify_second_factor, wire::routes, wire::AuthError,
-        wire::Provider, SignInOptions,
+        i18n::Locale, page, page::dom::input, sign_in, verify_second_factor, wire::routes,
+        wire::AuthError, wire::Provider, SignInOptions,
     };
 
     thread_local! {
@@ -151,12 +151,6 @@ mod browser {
                 ev.prevent_default();
             }
         });
-    }
-
-    /// The form's input `name`.
-    fn input(form: &Element, name: &str) -> Option<HtmlInputElement> {
-        let found = form.query_selector(&["input[name=", name, "]"].concat());
-        found.ok()??.dyn_into().ok()
     }
 
     fn value(form: &Element, name: &str) -> String {
@@ -300,9 +294,7 @@ mod browser {
         };
         view! {
             <form class="second-factor-form" method="post" action=routes::SECOND_FACTOR on:submit=on_code>
-                <div class="alert" role="alert" data-error=move || error.get().map(|e| e.code())>
-                    {move || error.get().map(|e| locale.error(e))}
-                </div>
+                <super::super::FormAlert error />
                 <label for="one-time-code">{t.one_time_code}</label>
                 <input
                     id="one-time-code"

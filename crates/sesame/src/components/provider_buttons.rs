@@ -105,11 +105,8 @@ pub(super) fn provider_submit(form: &web_sys::Element) -> bool {
     let Some(id) = form.get_attribute("data-provider") else {
         return false;
     };
-    let callback_url = form
-        .query_selector("input[name=callbackUrl]")
-        .ok()
-        .flatten()
-        .and_then(|input| input.get_attribute("value"))
+    let callback_url = page::dom::input(form, "callbackUrl")
+        .map(|input| input.value())
         .filter(|url| !url.is_empty());
     let options = SignInOptions {
         callback_url,
