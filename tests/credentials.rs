@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{set_cookie, spawn, EMAIL, PASSWORD};
+use common::{set_cookie, spawn, spawn_with, EMAIL, PASSWORD};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -322,4 +322,55 @@ async fn protected_page_redirects_signed_out_visitors() {
     let res = app.get("/account").await;
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains(EMAIL));
+}
+
+/// An application's own user store (`SesameBuilder::users`): a password
+/// sign-in checks that store's row, never the row of Sesame's own `users`
+/// table that the sign-in's read (one statement with the revocation
+/// sequence) finds for the same address.
+#[tokio::test]
+async fn an_applications_user_store_is_checked_not_sesames_own_table() {
+    use sesame::server::{
+        config::Config,
+        stores::{self, sqlite::SqliteUserStore, Database},
+        NewPassword,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::from_toml_str(&format!(
+        "[site]\nurl = \"http://127.0.0.1:3000\"\n[database]\nurl = \"sqlite://{}/app-users.db\"",
+        dir.path().display()
+    ))
+    .unwrap();
+    let db = stores::connect(&config.database).await.unwrap();
+    stores::migrate(&db).await.unwrap();
+    let Database::Sqlite(pool) = db else {
+        unreachable!("a SQLite URL")
+    };
+    let mut app = spawn_with("", move |b| b.users(SqliteUserStore::new(pool))).await;
+    // The demo user is in the application's store. Sesame's own table gets
+    // the same address with another password (its hash made by the server).
+    let own_table = "a password of sesame's own table";
+    let hash = app
+        .sesame
+        .create_user(
+            "scratch@example.com",
+            &NewPassword::parse(own_table, &[]).unwrap(),
+            None,
+        )
+        .await
+        .unwrap()
+        .password_hash;
+    sqlx::query(
+        "INSERT INTO users (email, password_hash, email_verified_at) VALUES (?, ?, unixepoch())",
+    )
+    .bind(EMAIL)
+    .bind(&hash)
+    .execute(&app.db().await)
+    .await
+    .unwrap();
+
+    assert_eq!(app.sign_in_json(EMAIL, own_table, "/").await.status(), 401);
+    assert_eq!(app.session().await, json!({}));
+    assert_eq!(app.sign_in_json(EMAIL, PASSWORD, "/").await.status(), 200);
+    assert_eq!(app.session().await["user"]["email"], EMAIL);
 }

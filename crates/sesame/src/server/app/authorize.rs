@@ -21,12 +21,60 @@ use crate::server::{
 };
 
 /// What the sign-in form sent.
-#[derive(Debug)]
 pub struct Credentials {
     /// The email as typed (not yet parsed).
     pub email: String,
     /// The password, bounded and normalised.
     pub password: Password,
+    /// The row of `store` that the address names (`None`: no row), read
+    /// by the sign-in in one statement with its revocation sequence: the
+    /// [`DatabaseAuthorize`] over that very store checks it instead of
+    /// reading again.
+    read: Option<(Arc<dyn UserStore>, Option<UserRecord>)>,
+}
+
+impl Credentials {
+    /// The credentials as the form sent them.
+    pub fn new(email: String, password: Password) -> Credentials {
+        Credentials {
+            email,
+            password,
+            read: None,
+        }
+    }
+
+    /// With the row `store` holds for the address, as read with the
+    /// revocation sequence.
+    pub(crate) fn with_read(
+        mut self,
+        store: Arc<dyn UserStore>,
+        user: Option<UserRecord>,
+    ) -> Credentials {
+        self.read = Some((store, user));
+        self
+    }
+
+    /// The row read for `store`, if the sign-in read one from it.
+    fn read_from(&self, store: &Arc<dyn UserStore>) -> Option<Option<&UserRecord>> {
+        // The same store: the same allocation (a vtable pointer may differ
+        // between codegen units, so only the data pointers are compared).
+        let same =
+            |read: &Arc<dyn UserStore>| std::ptr::addr_eq(Arc::as_ptr(read), Arc::as_ptr(store));
+        match &self.read {
+            Some((read, user)) if same(read) => Some(user.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    /// Neither the password nor the row read (it holds the hash).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("email", &self.email)
+            .field("password", &self.password)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A failure that is not "wrong credentials": logged, never shown to the client.
@@ -115,9 +163,12 @@ impl Authorize for DatabaseAuthorize {
         &self,
         credentials: &Credentials,
     ) -> Result<Option<AuthorizedUser>, AuthorizeError> {
-        let user = match Email::parse(&credentials.email) {
-            Ok(email) => self.users.find_by_email(&email).await?,
-            Err(_) => None,
+        let user = match credentials.read_from(&self.users) {
+            Some(read) => read.cloned(),
+            None => match Email::parse(&credentials.email) {
+                Ok(email) => self.users.find_by_email(&email).await?,
+                Err(_) => None,
+            },
         };
         // An account made by a provider has no password (an empty hash): it
         // answers as an unknown address does.
@@ -168,4 +219,90 @@ pub async fn create_user(
             email_verified: true,
         })
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::stores::{sqlite::SqliteUserStore, NewUser};
+
+    /// A user store of its own (an in-memory database) with `email`'s
+    /// password `password`.
+    async fn store(gate: &HashGate, email: &str, password: &str) -> Arc<dyn UserStore> {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .unwrap();
+        let users: Arc<dyn UserStore> = Arc::new(SqliteUserStore::new(pool));
+        let hash = password::hash(gate, &Password::parse(password).unwrap())
+            .await
+            .unwrap();
+        users
+            .create(NewUser {
+                email: Email::parse(email).unwrap(),
+                name: None,
+                password_hash: hash,
+                email_verified: true,
+            })
+            .await
+            .unwrap();
+        users
+    }
+
+    fn credentials(password: &str) -> Credentials {
+        Credentials::new(
+            "demo@example.com".into(),
+            Password::parse(password).unwrap(),
+        )
+    }
+
+    /// The row the sign-in read is checked only by the `DatabaseAuthorize`
+    /// of the store it was read from: a row of another store (Sesame's own
+    /// table, beside an application's store) never stands for this one's.
+    #[tokio::test]
+    async fn a_row_read_with_the_sequence_is_checked_only_by_its_own_store() {
+        let gate = Arc::new(HashGate::new(1, 4));
+        let ours = store(&gate, "demo@example.com", "our password").await;
+        let theirs = store(&gate, "demo@example.com", "their password").await;
+        let their_row = theirs
+            .find_by_email(&Email::parse("demo@example.com").unwrap())
+            .await
+            .unwrap();
+        let check = DatabaseAuthorize::new(ours.clone(), gate.clone());
+
+        // Read from another store: ignored, the store is read.
+        let other = credentials("their password").with_read(theirs.clone(), their_row.clone());
+        assert!(check.authorize(&other).await.unwrap().is_none());
+        let other = credentials("our password").with_read(theirs.clone(), their_row);
+        assert!(check.authorize(&other).await.unwrap().is_some());
+
+        // Read from this store: that row is checked, the store is not read
+        // again (a row read as absent stays absent).
+        let our_row = ours
+            .find_by_email(&Email::parse("demo@example.com").unwrap())
+            .await
+            .unwrap();
+        let read = credentials("our password").with_read(ours.clone(), our_row);
+        let user = check.authorize(&read).await.unwrap().expect("signed in");
+        assert_eq!(user.email, "demo@example.com");
+        let absent = credentials("our password").with_read(ours.clone(), None);
+        assert!(check.authorize(&absent).await.unwrap().is_none());
+        // Without a read, the store is read.
+        assert!(check
+            .authorize(&credentials("our password"))
+            .await
+            .unwrap()
+            .is_some());
+    }
+
+    #[test]
+    fn credentials_debug_shows_neither_password_nor_row() {
+        let shown = format!("{:?}", credentials("our password"));
+        assert!(shown.contains("demo@example.com") && !shown.contains("our password"));
+    }
 }

@@ -1,8 +1,8 @@
 //! The credentials callback (NextAuth's `/callback/credentials`), in this order:
 //! CSRF (bound to the visitor's session), `callbackUrl`, the per-IP limit, the
-//! credentials parsed and bounded, the account's failure policy, the
-//! revocation sequence, `authorize` (with, beside it, whether the account has
-//! a second factor), the second factor's gate, the `sign_in` callback, then a
+//! credentials parsed and bounded, the account's failure policy, one read of
+//! the revocation sequence with the account and whether it has a second
+//! factor, `authorize`, the second factor's gate, the `sign_in` callback, then a
 //! new session with a rotated CSRF token and a device cookie. Nothing is
 //! hashed before the checks that cost nothing.
 //!
@@ -32,7 +32,8 @@ use crate::server::{
         lifecycle,
     },
     state::Auth,
-    stores::users::Identifier,
+    stores::sign_in_read,
+    stores::users::{Email, Identifier},
 };
 use crate::wire::AuthError;
 
@@ -224,28 +225,29 @@ pub async fn credentials(
                 }
             }
         };
-    // Read before the password is checked: a revocation of this user's
-    // sessions from here on keeps the session from being stored.
-    let revocation_seq = match auth.sessions.revocation_seq().await {
-        Ok(seq) => seq,
+    // Read before the password is checked, in one statement: the revocation
+    // sequence (a revocation of this user's sessions from here on keeps the
+    // session from being stored), the account in Sesame's user store (the
+    // built-in `authorize` checks that row instead of reading it again) and
+    // whether it has a second factor (the gate need not read that after
+    // the hash).
+    let email = Email::parse(&form.email).ok();
+    let read = sign_in_read::read(&auth.backends.database, email.as_ref()).await;
+    let (revocation_seq, account, factorless) = match read {
+        Ok(read) => (read.revocation_seq, read.user, read.factorless),
         Err(cause) => {
             crate::server::stores::db::unavailable(&cause);
-            tracing::error!(%cause, "reading the revocation sequence failed");
+            tracing::error!(%cause, "reading the account and the revocation sequence failed");
             drop(attempt);
             auth.audit(audit(Outcome::Error, None)).await;
             return Err(Refused::unavailable(Some(&callback_url)));
         }
     };
-    let credentials = Credentials {
-        email: form.email.clone(),
-        password,
-    };
-    // Whether the account has a second factor is read alongside the hash,
-    // after the sequence: the gate need not read it after the hash.
-    let (authorized, factorless) = tokio::join!(
-        auth.hooks.authorize(&credentials),
-        auth.factors.store.factorless(identifier.as_str())
-    );
+    let mut credentials = Credentials::new(form.email.clone(), password);
+    if auth.own_users {
+        credentials = credentials.with_read(auth.users.clone(), account);
+    }
+    let authorized = auth.hooks.authorize(&credentials).await;
     let user = match authorized {
         Ok(Some(user)) => user,
         Ok(None) => {
@@ -297,8 +299,7 @@ pub async fn credentials(
         caller,
         identifier,
         revocation_seq,
-        // A failed read only means the gate reads again.
-        factorless: factorless.ok().flatten(),
+        factorless,
         remember: form.remember,
         callback_url: &callback_url,
         provider: None,
@@ -358,8 +359,8 @@ pub(crate) struct Entry<'a> {
     pub identifier: &'a Identifier,
     /// Read before the factor was checked (see the session store).
     pub revocation_seq: i64,
-    /// The account found without a second factor right after the sequence
-    /// was read, if any (see [`Factors::gate`](crate::server::factors::Factors)).
+    /// The account found without a second factor by the read of the
+    /// sequence, if any (see [`Factors::gate`](crate::server::factors::Factors)).
     pub factorless: Option<i64>,
     /// "Remember me".
     pub remember: bool,

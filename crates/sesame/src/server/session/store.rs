@@ -87,6 +87,11 @@ impl Loaded {
     /// Wraps `record`, decoding its signed-in data.
     pub fn new(record: Record) -> Arc<Loaded> {
         let data = data_of(&record);
+        Loaded::decoded(record, data)
+    }
+
+    /// Wraps `record`, whose signed-in data is `data` (decoded already).
+    fn decoded(record: Record, data: Option<SessionData>) -> Arc<Loaded> {
         Arc::new(Loaded {
             record,
             data,
@@ -538,10 +543,9 @@ impl SessionStore for Sessions {
             };
             match self.rows.insert(row).await.map_err(backend)? {
                 Inserted::Stored => {
-                    self.cache
-                        .fill(&key, &Loaded::new(record.clone()))
-                        .await
-                        .map_err(backend)?;
+                    // Decoded once: the cached copy takes what the row was made of.
+                    let loaded = Loaded::decoded(record.clone(), signed_in.clone());
+                    self.cache.fill(&key, &loaded).await.map_err(backend)?;
                     let expires_at = row.expires_at;
                     self.created.insert(key, Arc::new((data, expires_at)));
                     return Ok(());

@@ -52,11 +52,6 @@ pub trait FactorStore: Send + Sync + 'static {
     /// Whether the account has a second factor: a confirmed authenticator app
     /// or a passkey (one statement: every sign-in asks).
     async fn has_factor(&self, user_id: i64) -> Result<bool, sqlx::Error>;
-    /// The id of the account with the address `email` if it has no second
-    /// factor (`None` for an unknown address too): read by a password
-    /// sign-in alongside its hash, so that its gate need not read again
-    /// after it (see `Sessions::factor_added` for why that is safe).
-    async fn factorless(&self, email: &str) -> Result<Option<i64>, sqlx::Error>;
     /// Starts (or starts again) an enrolment with `secret_sealed`; a
     /// confirmed factor is left as it is (`false`).
     async fn begin_totp(&self, user_id: i64, secret_sealed: &str) -> Result<bool, sqlx::Error>;
@@ -127,8 +122,9 @@ pub trait FactorStore: Send + Sync + 'static {
 
 /// Whether the user `u.id` has a second factor: a confirmed authenticator
 /// app or a passkey. One definition for the gate's read (`has_factor`) and a
-/// password sign-in's read beside its hash (`factorless`), which must agree.
-const ANY_FACTOR: &str = "(EXISTS (SELECT 1 FROM totp_factors t \
+/// password sign-in's read before its hash
+/// ([`sign_in_read`](crate::server::stores::sign_in_read)), which must agree.
+pub(crate) const ANY_FACTOR: &str = "(EXISTS (SELECT 1 FROM totp_factors t \
      WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) \
      OR EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = u.id))";
 
@@ -173,17 +169,6 @@ macro_rules! factor_store {
                 .await?;
                 // No row, no factor: factors go with their user's row.
                 Ok(found.is_some_and(|(found,)| found))
-            }
-
-            async fn factorless(&self, email: &str) -> Result<Option<i64>, sqlx::Error> {
-                let p: fn(usize) -> String = $p;
-                sqlx::query_scalar(&format!(
-                    "SELECT u.id FROM users u WHERE u.email = {} AND NOT {ANY_FACTOR}",
-                    p(1)
-                ))
-                .bind(email)
-                .fetch_optional(&self.pool)
-                .await
             }
 
             async fn begin_totp(

@@ -78,6 +78,7 @@ pub(crate) mod health;
 pub(crate) mod links;
 pub(crate) mod passkeys;
 pub(crate) mod sign_in_links;
+pub(crate) mod sign_in_read;
 pub(crate) mod tokens;
 pub(crate) mod users;
 
