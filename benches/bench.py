@@ -313,7 +313,7 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
-def sign_in_cost(rounds=25):
+def sign_in_cost(rounds=60):
     """One sign-in POST against one argon2id verification with the server's
     parameters (GET /bench/argon2 runs one on the hashing thread, as a job of
     the gate, and answers its duration there), interleaved round by round so that drift in the machine's
@@ -322,7 +322,9 @@ def sign_in_cost(rounds=25):
     client waits as long as a verification takes) is the round trip any axum
     server pays here, cores waking from idle included. Per round, what is left
     of the POST beyond argon2 and that round trip is what Sesame adds; the figure
-    is the median over the rounds."""
+    is the median over the rounds (60: single rounds spread over several per
+    cent, and the median of 25 moved by two points from run to run; the
+    lockout's 99 free failures take the 60 wrong passwords)."""
     jar, token = csrf(SESAME)
     conn = http.client.HTTPConnection("127.0.0.1", SESAME_PORT, timeout=30)
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Origin": SESAME,
