@@ -229,15 +229,7 @@ mod tests {
     /// A user store of its own (an in-memory database) with `email`'s
     /// password `password`.
     async fn store(gate: &HashGate, email: &str, password: &str) -> Arc<dyn UserStore> {
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect("sqlite::memory:")
-            .await
-            .unwrap();
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .unwrap();
+        let pool = crate::server::stores::db::memory_pool().await;
         let users: Arc<dyn UserStore> = Arc::new(SqliteUserStore::new(pool));
         let hash = password::hash(gate, &Password::parse(password).unwrap())
             .await

@@ -164,6 +164,21 @@ pub async fn migrate(db: &Database) -> Result<(), DbError> {
     Ok(())
 }
 
+/// A migrated SQLite database in memory, in its one connection (for tests).
+#[cfg(test)]
+pub(crate) async fn memory_pool() -> SqlitePool {
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect("sqlite::memory:")
+        .await
+        .unwrap();
+    sqlx::migrate!("./migrations/sqlite")
+        .run(&pool)
+        .await
+        .unwrap();
+    pool
+}
+
 /// Whether `e` says the database could not be reached (a request that
 /// failed so is answered `503 ServiceUnavailable`), rather than that a
 /// statement went wrong. Such a failure during a request makes the instance

@@ -213,19 +213,11 @@ impl Tokens {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqlx::{sqlite::SqlitePoolOptions, SqlitePool};
+    use sqlx::SqlitePool;
     use std::time::Duration;
 
     async fn store() -> (Tokens, SqlitePool) {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect("sqlite::memory:")
-            .await
-            .unwrap();
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .unwrap();
+        let pool = crate::server::stores::db::memory_pool().await;
         sqlx::query("INSERT INTO users (id, email, password_hash) VALUES (1, 'a@b.c', 'x'), (2, 'd@e.f', 'x')")
             .execute(&pool)
             .await
