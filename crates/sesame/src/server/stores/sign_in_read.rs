@@ -3,11 +3,12 @@
 //! names, and whether that account has no second factor.
 //!
 //! One statement is one snapshot (SQLite and PostgreSQL alike): the sequence
-//! is never older than the row whose hash is then checked, so a revocation
+//! is never newer than the row whose hash is then checked, so a revocation
 //! that lands after the read (a new password, "sign out everywhere", a
 //! second factor added) keeps the sign-in's session from being stored (see
 //! [`SessionRows::insert`](crate::server::stores::SessionRows::insert)).
-//! It also costs one round trip to the database instead of three.
+//! It also replaces three statements (the sequence, then the row and the
+//! factors side by side) with one round trip to the database.
 
 use std::sync::LazyLock;
 
@@ -18,7 +19,6 @@ use crate::server::stores::{
 };
 
 /// What the sign-in read.
-#[derive(Clone)]
 pub struct SignInRead {
     /// The revocation sequence at the read.
     pub revocation_seq: i64,
