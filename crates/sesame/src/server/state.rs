@@ -56,6 +56,9 @@ pub struct Inner {
     pub(crate) tokens: Tokens,
     /// The database and Redis, for `/ready`.
     pub(crate) backends: Backends,
+    /// The SQLite connection for the sign-in's read on the request's
+    /// thread (shared with the session rows' `INSERT`).
+    pub(crate) inline: Option<Arc<crate::server::stores::sqlite::inline::Inline>>,
     /// Which of them were down at the last look.
     pub(crate) health: crate::server::stores::health::Health,
     /// The OAuth and OpenID Connect providers.
@@ -154,8 +157,9 @@ impl AuthBuilder {
             .collect();
         let accounts = AccountNamer::new(self.config.audit.account);
         let budgets = crate::server::defense::budgets::Budgets::new(&backends, limits_config);
+        let inline = backends.inline();
         let sessions = Sessions::new(
-            backends.session_rows(),
+            backends.session_rows_beside(inline.clone()),
             backends.session_cache(self.config.session_cache_ttl()),
         );
         let mailer = Mailer::new(&self.config)?;
@@ -197,6 +201,7 @@ impl AuthBuilder {
                 secure,
             ),
             secrets,
+            inline,
             backends,
             health: Default::default(),
             providers,

@@ -232,7 +232,12 @@ pub async fn credentials(
     // whether it has a second factor (the gate need not read that after
     // the hash).
     let email = Email::parse(&form.email).ok();
-    let read = sign_in_read::read(&auth.backends.database, email.as_ref()).await;
+    let read = sign_in_read::read(
+        &auth.backends.database,
+        auth.inline.as_deref(),
+        email.as_ref(),
+    )
+    .await;
     let (revocation_seq, account, factorless) = match read {
         Ok(read) => (read.revocation_seq, read.user, read.factorless),
         Err(cause) => {

@@ -11,6 +11,7 @@ use crate::server::{
     defense::lockout::{FailureCounters, MemoryCounters},
     session::store::{LocalCache, SessionCache, SessionRows},
     stores::db::Database,
+    stores::sqlite::inline::Inline,
     stores::tokens::TokenStore,
     stores::users::UserStore,
 };
@@ -83,8 +84,25 @@ impl Backends {
 
     /// The database's session rows.
     pub fn session_rows(&self) -> Arc<dyn SessionRows> {
+        self.session_rows_beside(None)
+    }
+
+    /// A connection for statements on the request's thread, beside a SQLite
+    /// pool (see [`Inline`]); none for PostgreSQL.
+    pub(crate) fn inline(&self) -> Option<Arc<Inline>> {
         match &self.database {
-            Database::Sqlite(pool) => Arc::new(super::sqlite::SqliteSessionRows::new(pool.clone())),
+            Database::Sqlite(pool) => Some(Arc::new(Inline::new(pool.clone()))),
+            #[cfg(feature = "postgres")]
+            Database::Postgres(_) => None,
+        }
+    }
+
+    /// The session rows, whose sign-ins' `INSERT` runs on `inline` when it can.
+    pub(crate) fn session_rows_beside(&self, inline: Option<Arc<Inline>>) -> Arc<dyn SessionRows> {
+        match &self.database {
+            Database::Sqlite(pool) => {
+                Arc::new(super::sqlite::SqliteSessionRows::new(pool.clone()).with_inline(inline))
+            }
             #[cfg(feature = "postgres")]
             Database::Postgres(pool) => Arc::new(super::postgres::PgSessionRows::new(pool.clone())),
         }

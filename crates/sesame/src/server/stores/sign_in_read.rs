@@ -15,6 +15,7 @@ use std::sync::LazyLock;
 use crate::server::stores::{
     db::Database,
     factors::ANY_FACTOR,
+    sqlite::inline::Inline,
     users::{Email, UserRecord, COLUMNS},
 };
 
@@ -53,6 +54,24 @@ struct Row {
     disabled_at: Option<i64>,
     email_verified_at: Option<i64>,
     factorless: Option<i64>,
+}
+
+impl Row {
+    /// The row as the in-line SQLite connection reads it (by name, as sqlx does).
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+        Ok(Row {
+            seq: row.get("seq")?,
+            id: row.get("id")?,
+            email: row.get("email")?,
+            name: row.get("name")?,
+            image: row.get("image")?,
+            password_hash: row.get("password_hash")?,
+            created_at: row.get("created_at")?,
+            disabled_at: row.get("disabled_at")?,
+            email_verified_at: row.get("email_verified_at")?,
+            factorless: row.get("factorless")?,
+        })
+    }
 }
 
 impl From<Row> for SignInRead {
@@ -95,12 +114,28 @@ fn statement(cast: &str, param: &str) -> String {
 }
 
 /// Reads the sequence, and the user `email` names (none for an address that
-/// does not parse), in one statement.
-pub async fn read(db: &Database, email: Option<&Email>) -> Result<SignInRead, sqlx::Error> {
+/// does not parse), in one statement; on SQLite on the request's thread
+/// when `inline` can take it.
+pub async fn read(
+    db: &Database,
+    inline: Option<&Inline>,
+    email: Option<&Email>,
+) -> Result<SignInRead, sqlx::Error> {
     static SQLITE: LazyLock<String> = LazyLock::new(|| statement("", "?"));
     #[cfg(feature = "postgres")]
     static POSTGRES: LazyLock<String> = LazyLock::new(|| statement("::BIGINT", "$1"));
     let email = email.map(Email::as_str);
+    if let (Database::Sqlite(_), Some(inline)) = (db, inline) {
+        let here = inline
+            .run(|c| {
+                c.prepare_cached(&SQLITE)?
+                    .query_row([email], Row::from_sqlite)
+            })
+            .await;
+        if let Some(row) = here {
+            return Ok(row.into());
+        }
+    }
     let row: Row = match db {
         Database::Sqlite(pool) => {
             sqlx::query_as(SQLITE.as_str())
@@ -151,9 +186,18 @@ mod tests {
             redis: None,
         };
         let email = |s: &str| Email::parse(s).unwrap();
+        // On SQLite, read on the request's thread as well: the same answer.
+        let inline = backends.inline();
         let read = |e: Option<Email>| {
-            let db = db.clone();
-            async move { read(&db, e.as_ref()).await.unwrap() }
+            let (db, inline) = (db.clone(), inline.clone());
+            async move {
+                let pooled = read(&db, None, e.as_ref()).await.unwrap();
+                if let Some(inline) = inline {
+                    let here = read(&db, Some(&inline), e.as_ref()).await.unwrap();
+                    assert_eq!(fields(&here), fields(&pooled));
+                }
+                pooled
+            }
         };
 
         let nobody = read(Some(email("demo@example.com"))).await;
@@ -226,9 +270,59 @@ mod tests {
         assert_eq!(with_key.user.map(|u| u.id), Some(other.id));
     }
 
+    /// Every field of a read.
+    #[allow(clippy::type_complexity)]
+    fn fields(
+        read: &SignInRead,
+    ) -> (
+        i64,
+        Option<i64>,
+        Option<(i64, String, Option<String>, Option<String>, String)>,
+        Option<(i64, Option<i64>, Option<i64>)>,
+    ) {
+        let user = read.user.as_ref();
+        (
+            read.revocation_seq,
+            read.factorless,
+            user.map(|u| {
+                (
+                    u.id,
+                    u.email.clone(),
+                    u.name.clone(),
+                    u.image.clone(),
+                    u.password_hash.clone(),
+                )
+            }),
+            user.map(|u| (u.created_at, u.disabled_at, u.email_verified_at)),
+        )
+    }
+
     #[tokio::test]
     async fn sqlite_reads_the_sequence_the_account_and_its_factors() {
         reads_what_the_sign_in_needs(database("sqlite::memory:").await).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = format!("sqlite://{}/read.db", dir.path().display());
+        reads_what_the_sign_in_needs(database(&file).await).await;
+    }
+
+    /// On a SQLite file the read runs on the request's thread: it still
+    /// answers with the pool closed.
+    #[tokio::test]
+    async fn a_sqlite_file_is_read_on_the_requests_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(&format!("sqlite://{}/read.db", dir.path().display())).await;
+        let pool = match &db {
+            Database::Sqlite(pool) => pool,
+            #[cfg(feature = "postgres")]
+            _ => unreachable!("a SQLite URL"),
+        };
+        let inline = Inline::new(pool.clone());
+        let email = Email::parse("demo@example.com").unwrap();
+        let first = read(&db, Some(&inline), Some(&email)).await.unwrap();
+        pool.close().await;
+        assert!(read(&db, None, Some(&email)).await.is_err());
+        let second = read(&db, Some(&inline), Some(&email)).await.unwrap();
+        assert_eq!(fields(&second), fields(&first));
     }
 
     #[cfg(feature = "postgres")]

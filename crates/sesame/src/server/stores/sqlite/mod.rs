@@ -1,5 +1,6 @@
 //! The SQLite implementations of the store traits (the embedded default).
 
+pub(crate) mod inline;
 mod links;
 mod sessions;
 mod tokens;

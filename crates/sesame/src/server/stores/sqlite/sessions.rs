@@ -2,12 +2,14 @@
 //! insert and a revocation's transaction cannot interleave: the insert's
 //! `NOT EXISTS` sees every revocation committed before it.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use sqlx::SqlitePool;
 
 use crate::server::{
     session::store::{keys_of, rows_of, Inserted, Key, NewRow, Row, SessionRows},
-    stores::users::AccountChange,
+    stores::{sqlite::inline::Inline, users::AccountChange},
 };
 
 /// Gives a user (`?1`) the next revocation sequence number.
@@ -15,37 +17,64 @@ const NUMBER: &str = "INSERT INTO session_revocations (user_id, seq) \
      VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_revocations)) \
      ON CONFLICT (user_id) DO UPDATE SET seq = excluded.seq";
 
+/// Stores a signed-in session's row unless its user's sessions were all
+/// ended since the sign-in read the sequence (`?5`).
+const INSERT: &str = "INSERT OR IGNORE INTO sessions (id_hash, data, expires_at, user_id) \
+     SELECT ?1, ?2, ?3, ?4 WHERE ?4 IS NULL OR NOT EXISTS \
+     (SELECT 1 FROM session_revocations WHERE user_id = ?4 AND seq > ?5)";
+
 /// The `sessions` table of a SQLite database.
 #[derive(Debug, Clone)]
 pub struct SqliteSessionRows {
     pool: SqlitePool,
+    /// Runs the `INSERT` of a sign-in on the request's thread, when it can.
+    inline: Option<Arc<Inline>>,
 }
 
 impl SqliteSessionRows {
     /// Rows in `pool`.
     pub fn new(pool: SqlitePool) -> Self {
-        SqliteSessionRows { pool }
+        SqliteSessionRows { pool, inline: None }
+    }
+
+    /// With `inline` beside the pool for the `INSERT`.
+    pub(crate) fn with_inline(mut self, inline: Option<Arc<Inline>>) -> Self {
+        self.inline = inline;
+        self
     }
 }
 
 #[async_trait]
 impl SessionRows for SqliteSessionRows {
     async fn insert(&self, row: NewRow<'_>) -> Result<Inserted, sqlx::Error> {
-        // A signed-in session is only stored if its user's sessions were
-        // not all ended since the sign-in read the sequence.
-        let inserted = sqlx::query(
-            "INSERT OR IGNORE INTO sessions (id_hash, data, expires_at, user_id) \
-             SELECT ?1, ?2, ?3, ?4 WHERE ?4 IS NULL OR NOT EXISTS \
-             (SELECT 1 FROM session_revocations WHERE user_id = ?4 AND seq > ?5)",
-        )
-        .bind(&row.key[..])
-        .bind(row.data)
-        .bind(row.expires_at)
-        .bind(row.user_id)
-        .bind(row.revocation_seq)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let here = match &self.inline {
+            Some(inline) => {
+                inline
+                    .write(|c| {
+                        c.prepare_cached(INSERT)?.execute(rusqlite::params![
+                            &row.key[..],
+                            row.data,
+                            row.expires_at,
+                            row.user_id,
+                            row.revocation_seq
+                        ])
+                    })
+                    .await
+            }
+            None => None,
+        };
+        let inserted = match here {
+            Some(inserted) => inserted as u64,
+            None => sqlx::query(INSERT)
+                .bind(&row.key[..])
+                .bind(row.data)
+                .bind(row.expires_at)
+                .bind(row.user_id)
+                .bind(row.revocation_seq)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        };
         if inserted == 1 {
             return Ok(Inserted::Stored);
         }
@@ -201,5 +230,69 @@ impl SessionRows for SqliteSessionRows {
             .bind(now)
             .fetch_one(&self.pool)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `INSERT` on the request's thread answers as the pool's: stored,
+    /// a key taken, a user's sessions ended after the sequence read. (The
+    /// last row is stored with the pool closed: it ran in line.)
+    #[tokio::test]
+    async fn a_sign_ins_insert_in_line_answers_as_the_pools() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/rows.db", dir.path().display());
+        let config = crate::server::config::Config::from_toml_str(&format!(
+            "[site]\nurl = \"http://127.0.0.1:3000\"\n[database]\nurl = \"{url}\""
+        ))
+        .unwrap();
+        let pool = match crate::server::stores::connect(&config.database)
+            .await
+            .unwrap()
+        {
+            crate::server::stores::Database::Sqlite(pool) => pool,
+            #[cfg(feature = "postgres")]
+            _ => unreachable!("a SQLite URL"),
+        };
+        let rows = SqliteSessionRows::new(pool.clone())
+            .with_inline(Some(Arc::new(Inline::new(pool.clone()))));
+        rows.renumber("7").await.unwrap();
+        let seq = rows.revocation_seq().await.unwrap();
+        let row = |key, user_id, revocation_seq| NewRow {
+            key,
+            data: "{}",
+            expires_at: i64::MAX,
+            user_id,
+            revocation_seq,
+        };
+        let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+        assert_eq!(
+            rows.insert(row(&a, Some("7"), seq)).await.unwrap(),
+            Inserted::Stored
+        );
+        assert_eq!(
+            rows.insert(row(&a, Some("8"), seq)).await.unwrap(),
+            Inserted::Taken
+        );
+        assert_eq!(
+            rows.insert(row(&a, None, 0)).await.unwrap(),
+            Inserted::Taken
+        );
+        assert_eq!(
+            rows.insert(row(&b, Some("7"), seq - 1)).await.unwrap(),
+            Inserted::Revoked
+        );
+        assert_eq!(
+            rows.load(&a, 0).await.unwrap(),
+            Some(("{}".to_string(), i64::MAX))
+        );
+        assert_eq!(rows.load(&b, 0).await.unwrap(), None);
+        pool.close().await;
+        assert_eq!(
+            rows.insert(row(&c, Some("8"), seq)).await.unwrap(),
+            Inserted::Stored
+        );
     }
 }
