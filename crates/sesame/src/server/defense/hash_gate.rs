@@ -14,6 +14,13 @@
 //! holds its request, its futures and a read buffer (about 16 KiB); a
 //! flood's opening burst of 256 connections held them all at once.
 //!
+//! An admitted sign-in hashes within a fraction of a millisecond: when the
+//! gate is idle, admitting one wakes a hashing thread at once, which then
+//! waits for the job by polling for up to [`SOON_SPIN`] instead of sleeping
+//! (at idle priority it takes no time any other thread wants). Waking a
+//! sleeping thread costs tens of microseconds on a virtual machine; the
+//! job then finds its thread awake.
+//!
 //! A refusal is held about a second before it is answered (see
 //! [`HashGate::hold_refusal`]). Inside [`HashGate::refusals_held_after`],
 //! which the HTTP edge wraps around every request it serves, the hold
@@ -25,10 +32,11 @@ use std::{
     cell::Cell,
     future::Future,
     sync::{
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
+        mpsc::{Receiver, TryRecvError},
         Arc,
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use thread_priority::ThreadPriority;
@@ -56,21 +64,53 @@ tokio::task_local! {
     static HOLD_AFTER: Cell<bool>;
 }
 
-/// A password-hashing job for the gate's worker threads.
-type Job = Box<dyn FnOnce() + Send>;
+/// How long a hashing thread woken for a sign-in about to hash polls for
+/// its job before it sleeps again (see the module header).
+pub const SOON_SPIN: Duration = Duration::from_micros(500);
 
-/// A hashing thread: runs jobs until the gate is dropped.
-fn worker(queue: &std::sync::Mutex<std::sync::mpsc::Receiver<Job>>) {
+/// What the gate sends its worker threads.
+enum Work {
+    /// A password-hashing job.
+    Job(Box<dyn FnOnce() + Send>),
+    /// A job is coming: poll for it (for up to [`SOON_SPIN`]).
+    Soon,
+}
+
+/// A hashing thread: runs jobs until the gate is dropped. `primed` is
+/// cleared when a thread woken by [`Work::Soon`] gets a job or stops polling.
+fn worker(queue: &std::sync::Mutex<Receiver<Work>>, primed: &AtomicBool) {
+    let mut poll_until = None;
     loop {
-        let job = match queue.lock() {
-            Ok(rx) => rx.recv(),
+        let work = match queue.lock() {
+            Ok(rx) => match poll_until.take() {
+                Some(until) => poll(&rx, until, primed),
+                None => rx.recv().ok(),
+            },
             Err(_) => return,
         };
-        match job {
-            Ok(job) => job(),
-            Err(_) => return, // the gate is gone
+        match work {
+            Some(Work::Job(job)) => job(),
+            Some(Work::Soon) => poll_until = Some(Instant::now() + SOON_SPIN),
+            None => return, // the gate is gone
         }
     }
+}
+
+/// The next work, polled for until `until`, then waited for.
+fn poll(rx: &Receiver<Work>, until: Instant, primed: &AtomicBool) -> Option<Work> {
+    let work = loop {
+        match rx.try_recv() {
+            Ok(work) => break Some(work),
+            Err(TryRecvError::Disconnected) => break None,
+            Err(TryRecvError::Empty) if Instant::now() >= until => {
+                primed.store(false, Ordering::Release);
+                return rx.recv().ok();
+            }
+            Err(TryRecvError::Empty) => std::hint::spin_loop(),
+        }
+    };
+    primed.store(false, Ordering::Release);
+    work
 }
 
 /// Under a flood of sign-ins, session checks and pages must still get the cores
@@ -107,7 +147,9 @@ pub struct HashGate {
     held: AtomicUsize,
     verifications: Arc<AtomicU64>,
     running: Arc<AtomicUsize>,
-    jobs: std::sync::mpsc::Sender<Job>,
+    /// A thread was woken for a coming job and has not had one yet.
+    primed: Arc<AtomicBool>,
+    jobs: std::sync::mpsc::Sender<Work>,
 }
 
 impl HashGate {
@@ -121,15 +163,16 @@ impl HashGate {
         } else {
             concurrency
         };
-        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let (jobs, queue) = std::sync::mpsc::channel::<Work>();
         let queue = Arc::new(std::sync::Mutex::new(queue));
+        let primed = Arc::new(AtomicBool::new(false));
         for i in 0..workers {
-            let queue = queue.clone();
+            let (queue, primed) = (queue.clone(), primed.clone());
             std::thread::Builder::new()
                 .name(format!("sesame-hash-{i}"))
                 .spawn(move || {
                     lowest_cpu_priority();
-                    worker(&queue)
+                    worker(&queue, &primed)
                 })
                 .expect("spawning a hashing thread");
         }
@@ -141,6 +184,7 @@ impl HashGate {
             held: AtomicUsize::new(0),
             verifications: Arc::new(AtomicU64::new(0)),
             running: Arc::new(AtomicUsize::new(0)),
+            primed,
             jobs,
         }
     }
@@ -168,9 +212,17 @@ impl HashGate {
     /// [`Busy`] once [`MIN_ADMITTED`] (or four times the slots and the queue,
     /// if more) are in flight, held like a refusal at the gate. The place is
     /// free again when the returned guard is dropped.
+    ///
+    /// On an idle gate, a hashing thread is woken for the sign-in's job (see
+    /// the module header): one at a time.
     pub async fn admit(&self) -> Result<Admitted<'_>, Busy> {
         match self.admitted.take() {
-            Some(place) => Ok(Admitted { _place: place }),
+            Some(place) => {
+                if self.busy_slots() == 0 && !self.primed.swap(true, Ordering::AcqRel) {
+                    let _ = self.jobs.send(Work::Soon);
+                }
+                Ok(Admitted { _place: place })
+            }
             None => Err(self.refuse().await),
         }
     }
@@ -224,7 +276,7 @@ impl HashGate {
         let slot = self.enter().await?;
         let (done, result) = tokio::sync::oneshot::channel();
         let running = self.running.clone();
-        let job: Job = Box::new(move || {
+        let job = Work::Job(Box::new(move || {
             if done.is_closed() {
                 return;
             }
@@ -234,7 +286,7 @@ impl HashGate {
             // Free before answering: once the caller has its result, the slot is back.
             drop(slot);
             let _ = done.send(result);
-        });
+        }));
         self.jobs.send(job).map_err(|_| Busy)?;
         result.await.map_err(|_| Busy)
     }
@@ -345,6 +397,41 @@ mod tests {
         });
         is_running.await.unwrap();
         (release, job)
+    }
+
+    /// Admitting a sign-in on an idle gate wakes one hashing thread for its
+    /// job, which takes it while polling; a thread that got none sleeps
+    /// again after [`SOON_SPIN`] and still takes jobs; a busy gate wakes none.
+    #[tokio::test]
+    async fn an_admitted_sign_in_wakes_a_hashing_thread_for_its_job() {
+        let gate = Arc::new(HashGate::new(1, 4));
+        let primed = || gate.primed.load(Ordering::Acquire);
+        let first = gate.admit().await.unwrap();
+        assert!(primed(), "admitted on an idle gate: a thread is woken");
+        let second = gate.admit().await.unwrap();
+        assert_eq!(gate.run(|| 1).await, Ok(1));
+        assert!(!primed(), "the woken thread took the job");
+        drop((first, second));
+
+        let third = gate.admit().await.unwrap();
+        assert!(primed());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while primed() {
+            assert!(
+                Instant::now() < deadline,
+                "the thread never stopped polling"
+            );
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(gate.run(|| 2).await, Ok(2));
+        drop(third);
+
+        let (release, job) = occupy(&gate).await;
+        let busy = gate.admit().await.unwrap();
+        assert!(!primed(), "a busy gate wakes no thread");
+        release.send(()).unwrap();
+        job.await.unwrap().unwrap();
+        drop(busy);
     }
 
     #[tokio::test]
