@@ -50,27 +50,25 @@ impl Inline {
 
     /// The connection, if the pool's database is a file this one could open.
     async fn connection(&self) -> Option<&Mutex<Connection>> {
-        self.connection
-            .get_or_init(|| async {
-                let file: String =
-                    sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                        .fetch_one(&self.pool)
-                        .await
-                        .ok()?;
-                // An in-memory database has no file.
-                if file.is_empty() {
-                    return None;
-                }
-                match open(&file) {
-                    Ok(connection) => Some(Mutex::new(connection)),
-                    Err(cause) => {
-                        tracing::warn!(%cause, file, "no in-line SQLite connection: the pool serves every statement");
-                        None
-                    }
+        // Asked again after a failed question (the pool answers it then).
+        let asked = self.connection.get_or_try_init(|| async {
+            let file: String =
+                sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                    .fetch_one(&self.pool)
+                    .await?;
+            // An in-memory database has no file.
+            if file.is_empty() {
+                return Ok::<_, sqlx::Error>(None);
+            }
+            Ok(match open(&file) {
+                Ok(connection) => Some(Mutex::new(connection)),
+                Err(cause) => {
+                    tracing::warn!(%cause, file, "no in-line SQLite connection: the pool serves every statement");
+                    None
                 }
             })
-            .await
-            .as_ref()
+        });
+        asked.await.ok()?.as_ref()
     }
 
     /// Runs `statement` here if the connection is free and the database
