@@ -90,10 +90,15 @@ fn worker(queue: &std::sync::Mutex<Receiver<Work>>, primed: &AtomicBool) {
         };
         match work {
             Some(Work::Job(job)) => job(),
-            Some(Work::Soon) => poll_until = Some(Instant::now() + SOON_SPIN),
+            Some(Work::Soon) => poll_until = Some(polling_until()),
             None => return, // the gate is gone
         }
     }
+}
+
+/// When a thread woken now for a coming job stops polling for it.
+fn polling_until() -> Instant {
+    Instant::now() + SOON_SPIN
 }
 
 /// The next work, polled for until `until`, then waited for.
@@ -413,6 +418,9 @@ mod tests {
         assert!(!primed(), "the woken thread took the job");
         drop((first, second));
 
+        // Polling, not waiting: the woken thread gives up SOON_SPIN after
+        // it was woken at the earliest (a slow test only sees it later).
+        let admitted = Instant::now();
         let third = gate.admit().await.unwrap();
         assert!(primed());
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -423,6 +431,11 @@ mod tests {
             );
             tokio::task::yield_now().await;
         }
+        assert!(
+            admitted.elapsed() >= SOON_SPIN,
+            "stopped polling after {:?}",
+            admitted.elapsed()
+        );
         assert_eq!(gate.run(|| 2).await, Ok(2));
         drop(third);
 
@@ -432,6 +445,40 @@ mod tests {
         release.send(()).unwrap();
         job.await.unwrap().unwrap();
         drop(busy);
+    }
+
+    /// A woken thread polls until its deadline, however long no job comes,
+    /// and takes the job that comes; past the deadline it waits for one.
+    #[test]
+    fn a_woken_thread_polls_until_its_deadline_then_waits() {
+        let before = Instant::now();
+        let until = polling_until();
+        assert!(until > before && until <= Instant::now() + SOON_SPIN);
+
+        let primed = Arc::new(AtomicBool::new(true));
+        let (jobs, queue) = std::sync::mpsc::channel::<Work>();
+        let job = || Work::Job(Box::new(|| ()));
+        let took = |work: Option<Work>| matches!(work, Some(Work::Job(_)));
+        let flag = primed.clone();
+        let far = Instant::now() + Duration::from_secs(60);
+        let polling = std::thread::spawn(move || (took(poll(&queue, far, &flag)), queue));
+        // No job for a while: the thread still polls.
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(primed.load(Ordering::Acquire), "stopped polling early");
+        jobs.send(job()).unwrap();
+        let (got, queue) = polling.join().unwrap();
+        assert!(got && !primed.load(Ordering::Acquire));
+
+        primed.store(true, Ordering::Release);
+        let flag = primed.clone();
+        let waiting = std::thread::spawn(move || took(poll(&queue, Instant::now(), &flag)));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while primed.load(Ordering::Acquire) {
+            assert!(Instant::now() < deadline, "never stopped polling");
+            std::thread::yield_now();
+        }
+        jobs.send(job()).unwrap();
+        assert!(waiting.join().unwrap(), "the waiting thread took the job");
     }
 
     #[tokio::test]
