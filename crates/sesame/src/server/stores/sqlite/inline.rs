@@ -139,6 +139,7 @@ fn busy(cause: &rusqlite::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     /// A migrated SQLite file and its pool (as `stores::connect` opens it).
     async fn file_pool(dir: &tempfile::TempDir) -> SqlitePool {
@@ -261,6 +262,53 @@ mod tests {
             inline.write(|c| add_user(c, "b@example.com")).await,
             Some(1)
         );
+    }
+
+    /// What this thread logs while the guard lives.
+    fn logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+        #[derive(Clone)]
+        struct Buffer(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = Buffer(buffer.clone());
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_max_level(tracing::Level::WARN)
+            .finish();
+        (buffer, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// A lock held by another writer is expected under load and goes
+    /// unlogged; any other failure is a warning (the pool then runs it).
+    #[tokio::test]
+    async fn only_a_failure_other_than_a_lock_is_logged() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = file_pool(&dir).await;
+        let inline = Inline::new(pool.clone());
+        let (logged, _guard) = logs();
+        assert_eq!(
+            inline.write(|c| add_user(c, "a@example.com")).await,
+            Some(1)
+        );
+        let mut writer = pool.begin().await.unwrap();
+        sqlx::query("DELETE FROM users")
+            .execute(&mut *writer)
+            .await
+            .unwrap();
+        assert_eq!(inline.write(|c| add_user(c, "b@example.com")).await, None);
+        writer.rollback().await.unwrap();
+        assert!(logged.lock().unwrap().is_empty(), "a lock was logged");
+        assert_eq!(inline.write(|c| add_user(c, "a@example.com")).await, None);
+        let text = String::from_utf8(logged.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("WARN") && text.contains("UNIQUE"), "{text}");
     }
 
     /// An in-memory database lives in the pool's one connection: another
