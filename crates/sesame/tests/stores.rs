@@ -28,15 +28,25 @@ use tower_sessions::{
     SessionStore,
 };
 
-/// A migrated database of each kind.
+/// A migrated database of each kind: SQLite in memory, SQLite in a file
+/// (whose session rows run a sign-in's `INSERT` on the caller's thread when
+/// they can) and PostgreSQL.
 async fn databases() -> Vec<Database> {
     let sqlite = db::connect(&database_config("sqlite::memory:"))
         .await
         .unwrap();
+    // Kept until the process ends (the pool keeps the file open).
+    let dir = tempfile::tempdir().unwrap().keep();
+    let file = db::connect(&database_config(&format!(
+        "sqlite://{}/stores.db",
+        dir.display()
+    )))
+    .await
+    .unwrap();
     let postgres = db::connect(&database_config(&services::postgres().database()))
         .await
         .unwrap();
-    vec![sqlite, postgres]
+    vec![sqlite, file, postgres]
 }
 
 fn database_config(url: &str) -> sesame::server::config::DatabaseConfig {

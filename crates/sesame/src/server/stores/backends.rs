@@ -82,9 +82,10 @@ impl Backends {
         }
     }
 
-    /// The database's session rows.
+    /// The database's session rows (on a SQLite file, with a connection of
+    /// their own for a sign-in's `INSERT` on the caller's thread).
     pub fn session_rows(&self) -> Arc<dyn SessionRows> {
-        self.session_rows_beside(None)
+        self.session_rows_beside(self.inline())
     }
 
     /// A connection for statements on the request's thread, beside a SQLite
