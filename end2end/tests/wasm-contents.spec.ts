@@ -14,6 +14,7 @@ const SERVER_ONLY = [
   "sqlx-core",
   "sqlx-sqlite",
   "sqlx-postgres",
+  "rusqlite",
   "libsqlite3-sys",
   "argon2",
   "password-hash",
