@@ -169,9 +169,21 @@ pub async fn migrate(db: &Database) -> Result<(), DbError> {
 pub(crate) async fn memory_pool() -> SqlitePool {
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
-        .connect("sqlite::memory:")
-        .await
-        .unwrap();
+        .connect("sqlite::memory:");
+    migrated(pool.await.unwrap()).await
+}
+
+/// A migrated SQLite file `test.db` in `dir`, opened as a `database.url`
+/// of `sqlite://` opens it (WAL; for tests).
+#[cfg(test)]
+pub(crate) async fn file_pool(dir: &std::path::Path) -> SqlitePool {
+    let url = format!("sqlite://{}/test.db", dir.display());
+    migrated(connect_sqlite(&url).await.unwrap()).await
+}
+
+/// `pool` with Sesame's SQLite migrations applied (for tests).
+#[cfg(test)]
+async fn migrated(pool: SqlitePool) -> SqlitePool {
     sqlx::migrate!("./migrations/sqlite")
         .run(&pool)
         .await

@@ -310,12 +310,8 @@ mod tests {
     #[tokio::test]
     async fn a_sqlite_file_is_read_on_the_requests_thread() {
         let dir = tempfile::tempdir().unwrap();
-        let db = database(&format!("sqlite://{}/read.db", dir.path().display())).await;
-        let pool = match &db {
-            Database::Sqlite(pool) => pool,
-            #[cfg(feature = "postgres")]
-            _ => unreachable!("a SQLite URL"),
-        };
+        let pool = crate::server::stores::db::file_pool(dir.path()).await;
+        let db = Database::Sqlite(pool.clone());
         let inline = Inline::new(pool.clone());
         let email = Email::parse("demo@example.com").unwrap();
         let first = read(&db, Some(&inline), Some(&email)).await.unwrap();

@@ -141,24 +141,14 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    /// A migrated SQLite file and its pool (as `stores::connect` opens it).
-    async fn file_pool(dir: &tempfile::TempDir) -> SqlitePool {
-        let url = format!("sqlite://{}/inline.db", dir.path().display());
-        let config = crate::server::config::Config::from_toml_str(&format!(
-            "[site]\nurl = \"http://127.0.0.1:3000\"\n[database]\nurl = \"{url}\""
-        ))
-        .unwrap();
-        match crate::server::stores::connect(&config.database)
-            .await
-            .unwrap()
-        {
-            crate::server::stores::Database::Sqlite(pool) => pool,
-            #[cfg(feature = "postgres")]
-            _ => unreachable!("a SQLite URL"),
-        }
-    }
+    use crate::server::stores::db::file_pool;
 
     const COUNT: &str = "SELECT COUNT(*) FROM users";
+
+    /// The users, counted on `inline`'s connection (`None`: left to the pool).
+    async fn count(inline: &Inline) -> Option<i64> {
+        inline.run(|c| c.query_row(COUNT, [], |r| r.get(0))).await
+    }
 
     fn add_user(connection: &Connection, email: &str) -> rusqlite::Result<usize> {
         connection.execute(
@@ -172,7 +162,7 @@ mod tests {
     #[tokio::test]
     async fn runs_on_the_callers_thread_over_the_pools_file() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = file_pool(&dir).await;
+        let pool = file_pool(dir.path()).await;
         let inline = Inline::new(pool.clone());
         sqlx::query(
             "INSERT INTO users (email, password_hash, created_at) VALUES ('a@example.com', 'x', 0)",
@@ -204,14 +194,9 @@ mod tests {
     #[tokio::test]
     async fn never_waits_for_a_lock() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = file_pool(&dir).await;
+        let pool = file_pool(dir.path()).await;
         let inline = Inline::new(pool.clone());
-        assert_eq!(
-            inline
-                .run(|c| c.query_row(COUNT, [], |r| r.get::<_, i64>(0)))
-                .await,
-            Some(0)
-        );
+        assert_eq!(count(&inline).await, Some(0));
         let mut writer = pool.begin().await.unwrap();
         sqlx::query(
             "INSERT INTO users (email, password_hash, created_at) VALUES ('w@example.com', 'x', 0)",
@@ -223,12 +208,7 @@ mod tests {
         assert_eq!(inline.write(|c| add_user(c, "i@example.com")).await, None);
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
         // Reads go on beside the writer (WAL), from the last commit.
-        assert_eq!(
-            inline
-                .run(|c| c.query_row(COUNT, [], |r| r.get::<_, i64>(0)))
-                .await,
-            Some(0)
-        );
+        assert_eq!(count(&inline).await, Some(0));
         writer.commit().await.unwrap();
         assert_eq!(
             inline.write(|c| add_user(c, "i@example.com")).await,
@@ -238,9 +218,7 @@ mod tests {
         let nested = inline
             .run(|_| {
                 use futures::FutureExt;
-                Ok(inline
-                    .run(|c| c.query_row(COUNT, [], |r| r.get::<_, i64>(0)))
-                    .now_or_never())
+                Ok(count(&inline).now_or_never())
             })
             .await;
         assert_eq!(nested, Some(Some(None)));
@@ -251,7 +229,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_statement_is_left_to_the_pool() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = file_pool(&dir).await;
+        let pool = file_pool(dir.path()).await;
         let inline = Inline::new(pool.clone());
         assert_eq!(
             inline.write(|c| add_user(c, "a@example.com")).await,
@@ -291,7 +269,7 @@ mod tests {
     #[tokio::test]
     async fn only_a_failure_other_than_a_lock_is_logged() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = file_pool(&dir).await;
+        let pool = file_pool(dir.path()).await;
         let inline = Inline::new(pool.clone());
         let (logged, _guard) = logs();
         assert_eq!(
@@ -317,10 +295,7 @@ mod tests {
     async fn an_in_memory_database_has_no_inline_connection() {
         let pool = crate::server::stores::db::memory_pool().await;
         let inline = Inline::new(pool);
-        assert!(inline
-            .run(|c| c.query_row(COUNT, [], |r| r.get::<_, i64>(0)))
-            .await
-            .is_none());
+        assert!(count(&inline).await.is_none());
     }
 
     /// Its own commits leave the pages in the WAL (no checkpoint on the
@@ -329,8 +304,8 @@ mod tests {
     #[tokio::test]
     async fn checkpoints_on_the_pool_not_on_its_own_commits() {
         let dir = tempfile::tempdir().unwrap();
-        let pool = file_pool(&dir).await;
-        let file = dir.path().join("inline.db");
+        let pool = file_pool(dir.path()).await;
+        let file = dir.path().join("test.db");
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&pool)
             .await

@@ -243,19 +243,7 @@ mod tests {
     #[tokio::test]
     async fn a_sign_ins_insert_in_line_answers_as_the_pools() {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}/rows.db", dir.path().display());
-        let config = crate::server::config::Config::from_toml_str(&format!(
-            "[site]\nurl = \"http://127.0.0.1:3000\"\n[database]\nurl = \"{url}\""
-        ))
-        .unwrap();
-        let pool = match crate::server::stores::connect(&config.database)
-            .await
-            .unwrap()
-        {
-            crate::server::stores::Database::Sqlite(pool) => pool,
-            #[cfg(feature = "postgres")]
-            _ => unreachable!("a SQLite URL"),
-        };
+        let pool = crate::server::stores::db::file_pool(dir.path()).await;
         let rows = SqliteSessionRows::new(pool.clone())
             .with_inline(Some(Arc::new(Inline::new(pool.clone()))));
         rows.renumber("7").await.unwrap();
